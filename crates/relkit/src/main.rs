@@ -1,0 +1,69 @@
+//! The `relkit` command line: argument parsing and output only.
+//!
+//! Every subcommand lives in its own module under [`cmd`]; the library crates do the
+//! work and know nothing about the terminal. Exit codes are uniform across commands:
+//! 0 ok, 1 findings / differences / policy failure, 2 usage or input error.
+
+mod cmd;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::{Outcome, OutputFormat};
+
+/// Release integrity kit: reproducible source releases, SBOMs, vulnerability scans and verification.
+#[derive(Parser, Debug)]
+#[command(name = "relkit", version, about, long_about = None, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 ok, 1 findings or differences, 2 usage or input error.")]
+struct Cli {
+    /// Print nothing but errors (and the requested report with --format json).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The top-level commands.
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Build release artifacts (source archives) reproducibly.
+    #[command(subcommand)]
+    Build(cmd::build::BuildCommand),
+    /// Run the end-to-end demo on a bundled sample project.
+    Demo(cmd::demo::DemoArgs),
+}
+
+/// Options shared by every command that prints a report.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// Report format: human-readable text or stable JSON.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { 2 } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    let ctx = output::Context::new(cli.quiet);
+    let result = match cli.command {
+        Command::Build(c) => cmd::build::run(c, &ctx),
+        Command::Demo(a) => cmd::demo::run(a, &ctx),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Err(err) => {
+            output::print_error(&err);
+            ExitCode::from(2)
+        }
+    }
+}
