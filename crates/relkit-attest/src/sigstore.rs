@@ -1,0 +1,1084 @@
+//! Sigstore bundles (v0.1–v0.3 JSON): writing key-based bundles and verifying keyless
+//! (Fulcio certificate + Rekor log) bundles fully offline against a `trusted_root.json`.
+//!
+//! Offline verification of a keyless bundle proves, in order:
+//! 1. the bundle's media type is a known bundle version;
+//! 2. the transparency log entry is from a log in the trusted root, and its signed entry
+//!    timestamp (SET) and/or its RFC 6962 inclusion proof with the log-signed checkpoint
+//!    verify against the log's key (v0.2+ bundles must carry the inclusion proof);
+//! 3. the leaf certificate chains to a Fulcio CA of the trusted root, every certificate of the
+//!    chain was valid at the log's integrated time, and the leaf is for code signing;
+//! 4. the log entry body is this signature, this certificate and this artifact digest (the
+//!    CVE-2022-36056 binding check);
+//! 5. the signature verifies over the artifact digest (message signature) or over the DSSE
+//!    pre-authentication encoding (DSSE envelope, whose statement must name the artifact).
+//!
+//! Not supported (fail closed, with a reason): Rekor v2 entries without an integrated time
+//! (they need RFC 3161 timestamp verification), and SCT verification is not performed.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use der::{Decode, Encode};
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256, Sha384};
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectAltName};
+
+use crate::Error;
+use crate::dsse::{Envelope, pae};
+use crate::keys::{PrivateKey, PublicKey};
+
+/// Media type of bundles relkit writes.
+pub const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+const KNOWN_MEDIA_TYPES: [&str; 4] = [
+    "application/vnd.dev.sigstore.bundle+json;version=0.1",
+    "application/vnd.dev.sigstore.bundle+json;version=0.2",
+    "application/vnd.dev.sigstore.bundle+json;version=0.3",
+    BUNDLE_V03,
+];
+/// Fulcio extension: OIDC issuer (v1, raw string value).
+const OID_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
+/// Fulcio extension: OIDC issuer (v2, DER UTF8String value).
+const OID_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
+const OID_SAN: &str = "2.5.29.17";
+const OID_EKU: &str = "2.5.29.37";
+const OID_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
+const OID_ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+const OID_ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
+
+/// Base64 bytes wrapper used throughout the bundle and trusted root formats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawBytes {
+    /// Base64 (standard alphabet) of the bytes.
+    pub raw_bytes: String,
+}
+
+/// A Sigstore bundle (only the fields relkit reads or writes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bundle {
+    /// Bundle media type with version.
+    pub media_type: String,
+    /// Certificate or key hint, and log entries.
+    pub verification_material: VerificationMaterial,
+    /// A signature over an artifact digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_signature: Option<MessageSignature>,
+    /// A DSSE envelope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsse_envelope: Option<Envelope>,
+}
+
+/// Verification material of a bundle.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationMaterial {
+    /// v0.3 leaf certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<RawBytes>,
+    /// v0.1/v0.2 certificate chain (leaf first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x509_certificate_chain: Option<CertChain>,
+    /// Key-based signing: a hint naming the public key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<PublicKeyHint>,
+    /// Transparency log entries.
+    #[serde(default)]
+    pub tlog_entries: Vec<TlogEntry>,
+    /// RFC 3161 timestamps (read only to explain why a bundle is unsupported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp_verification_data: Option<Value>,
+}
+
+/// A certificate chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertChain {
+    /// Certificates, leaf first.
+    #[serde(default)]
+    pub certificates: Vec<RawBytes>,
+}
+
+/// Public key hint for key-based bundles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicKeyHint {
+    /// relkit writes the lower-case hex SHA-256 of the SPKI DER.
+    pub hint: String,
+}
+
+/// A message signature with the digest it signs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageSignature {
+    /// The artifact digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_digest: Option<MessageDigest>,
+    /// Base64 signature.
+    pub signature: String,
+}
+
+/// A digest in protobuf-specs JSON form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageDigest {
+    /// `SHA2_256`.
+    pub algorithm: String,
+    /// Base64 digest bytes.
+    pub digest: String,
+}
+
+/// A Rekor transparency log entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlogEntry {
+    /// Global log index (decimal string).
+    pub log_index: String,
+    /// Log id (SHA-256 of the log's SPKI).
+    pub log_id: LogId,
+    /// Entry kind and version.
+    pub kind_version: KindVersion,
+    /// Unix seconds when the log integrated the entry (absent in Rekor v2).
+    #[serde(default)]
+    pub integrated_time: Option<String>,
+    /// Signed entry timestamp.
+    #[serde(default)]
+    pub inclusion_promise: Option<InclusionPromise>,
+    /// Merkle inclusion proof.
+    #[serde(default)]
+    pub inclusion_proof: Option<InclusionProof>,
+    /// Base64 of the canonical JSON entry body.
+    pub canonicalized_body: String,
+}
+
+/// Log id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogId {
+    /// Base64 key id.
+    pub key_id: String,
+}
+
+/// Entry kind/version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KindVersion {
+    /// e.g. `hashedrekord`.
+    pub kind: String,
+    /// e.g. `0.0.1`.
+    pub version: String,
+}
+
+/// Signed entry timestamp.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InclusionPromise {
+    /// Base64 DER ECDSA signature.
+    pub signed_entry_timestamp: String,
+}
+
+/// RFC 6962 inclusion proof.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InclusionProof {
+    /// Index of the leaf in this log shard.
+    pub log_index: String,
+    /// Base64 root hash.
+    pub root_hash: String,
+    /// Tree size (decimal string).
+    pub tree_size: String,
+    /// Base64 audit path hashes.
+    #[serde(default)]
+    pub hashes: Vec<String>,
+    /// Signed checkpoint.
+    #[serde(default)]
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// A signed note checkpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The signed note text.
+    pub envelope: String,
+}
+
+/// A validity window in a trusted root.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ValidFor {
+    /// RFC 3339 start.
+    #[serde(default)]
+    pub start: Option<String>,
+    /// RFC 3339 end (absent = still valid).
+    #[serde(default)]
+    pub end: Option<String>,
+}
+
+/// A transparency log in the trusted root.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustedLog {
+    /// Log URL.
+    pub base_url: String,
+    /// Log key.
+    pub public_key: TrustedKey,
+    /// Log id.
+    pub log_id: LogId,
+}
+
+/// A key in the trusted root.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustedKey {
+    /// Base64 SPKI DER.
+    pub raw_bytes: String,
+    /// e.g. `PKIX_ECDSA_P256_SHA_256`.
+    #[serde(default)]
+    pub key_details: String,
+    /// Validity.
+    #[serde(default)]
+    pub valid_for: ValidFor,
+}
+
+/// A certificate authority in the trusted root.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustedCa {
+    /// CA URL.
+    #[serde(default)]
+    pub uri: String,
+    /// Chain, intermediate(s) first, root last.
+    pub cert_chain: CertChain,
+    /// Validity.
+    #[serde(default)]
+    pub valid_for: ValidFor,
+}
+
+/// A Sigstore `trusted_root.json` (the parts used for offline verification).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustedRoot {
+    /// Media type.
+    pub media_type: String,
+    /// Rekor logs.
+    #[serde(default)]
+    pub tlogs: Vec<TrustedLog>,
+    /// Fulcio CAs.
+    #[serde(default)]
+    pub certificate_authorities: Vec<TrustedCa>,
+}
+
+impl TrustedRoot {
+    /// Parses a trusted root JSON document.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let root: TrustedRoot =
+            serde_json::from_str(text).map_err(|e| Error::Format(format!("trusted root: {e}")))?;
+        if !root
+            .media_type
+            .starts_with("application/vnd.dev.sigstore.trustedroot")
+        {
+            return Err(Error::Format(format!(
+                "trusted root: $.mediaType {:?} is not a Sigstore trusted root",
+                root.media_type
+            )));
+        }
+        Ok(root)
+    }
+}
+
+impl Bundle {
+    /// Parses a bundle JSON document.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        serde_json::from_str(text).map_err(|e| Error::Format(format!("Sigstore bundle: {e}")))
+    }
+
+    /// A v0.3 key-based bundle: message signature over the artifact and a public-key hint.
+    pub fn sign_message(key: &PrivateKey, artifact: &[u8]) -> Self {
+        let digest = Sha256::digest(artifact);
+        Bundle {
+            media_type: BUNDLE_V03.into(),
+            verification_material: VerificationMaterial {
+                public_key: Some(PublicKeyHint {
+                    hint: key.public().key_id(),
+                }),
+                ..Default::default()
+            },
+            message_signature: Some(MessageSignature {
+                message_digest: Some(MessageDigest {
+                    algorithm: "SHA2_256".into(),
+                    digest: B64.encode(digest),
+                }),
+                signature: B64.encode(key.sign(artifact)),
+            }),
+            dsse_envelope: None,
+        }
+    }
+
+    /// A v0.3 key-based bundle around a DSSE envelope.
+    pub fn from_envelope(key: &PublicKey, envelope: Envelope) -> Self {
+        Bundle {
+            media_type: BUNDLE_V03.into(),
+            verification_material: VerificationMaterial {
+                public_key: Some(PublicKeyHint { hint: key.key_id() }),
+                ..Default::default()
+            },
+            message_signature: None,
+            dsse_envelope: Some(envelope),
+        }
+    }
+
+    /// Serializes as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("bundle serializes")
+    }
+}
+
+/// What the artifact is, for verification: its SHA-256 and, when available, its bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Artifact<'a> {
+    /// SHA-256 of the artifact.
+    pub sha256: [u8; 32],
+    /// The artifact bytes (needed for ed25519 message signatures only).
+    pub bytes: Option<&'a [u8]>,
+}
+
+/// What a verified keyless bundle proves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SigstoreProof {
+    /// The signer identity (certificate SAN: e-mail or URI).
+    pub identity: String,
+    /// OIDC issuer from the Fulcio extension.
+    pub issuer: String,
+    /// Log integrated time (Unix seconds).
+    pub integrated_time: i64,
+    /// Global log index.
+    pub log_index: u64,
+    /// Log URL.
+    pub log_url: String,
+    /// Whether the inclusion proof + checkpoint was verified.
+    pub inclusion_proof: bool,
+    /// Whether the signed entry timestamp was verified.
+    pub signed_entry_timestamp: bool,
+    /// The DSSE payload (an in-toto statement) when the bundle holds an envelope.
+    #[serde(skip)]
+    pub dsse_payload: Option<Vec<u8>>,
+}
+
+fn b64(s: &str, what: &str) -> Result<Vec<u8>, Error> {
+    B64.decode(s.trim())
+        .map_err(|e| Error::Format(format!("Sigstore bundle: {what} is not base64: {e}")))
+}
+
+fn fail(msg: impl Into<String>) -> Error {
+    Error::Verification(msg.into())
+}
+
+fn parse_u64(s: &str, what: &str) -> Result<u64, Error> {
+    s.parse()
+        .map_err(|_| Error::Format(format!("Sigstore bundle: {what} {s:?} is not an integer")))
+}
+
+/// Parses an RFC 3339 time into Unix seconds.
+fn rfc3339(s: &str) -> Result<i64, Error> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|e| Error::Format(format!("trusted root: bad time {s:?}: {e}")))
+}
+
+fn valid_at(v: &ValidFor, t: i64) -> Result<bool, Error> {
+    if let Some(s) = &v.start
+        && rfc3339(s)? > t
+    {
+        return Ok(false);
+    }
+    if let Some(e) = &v.end
+        && rfc3339(e)? < t
+    {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// A public key found in a certificate or a trusted root.
+enum AnyKey {
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+impl AnyKey {
+    fn from_spki_der(der: &[u8]) -> Result<Self, Error> {
+        use p256::pkcs8::DecodePublicKey;
+        if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(AnyKey::P256(k));
+        }
+        if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(AnyKey::P384(k));
+        }
+        if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_der(der) {
+            return Ok(AnyKey::Ed25519(k));
+        }
+        Err(fail(
+            "unsupported public key algorithm (P-256, P-384 and ed25519 are supported)",
+        ))
+    }
+
+    /// Verifies an ECDSA DER signature over a prehashed digest (any length ≥ half the field).
+    fn verify_prehash(&self, digest: &[u8], sig: &[u8]) -> bool {
+        match self {
+            AnyKey::P256(k) => p256::ecdsa::Signature::from_der(sig)
+                .is_ok_and(|s| k.verify_prehash(digest, &s).is_ok()),
+            AnyKey::P384(k) => p384::ecdsa::Signature::from_der(sig)
+                .is_ok_and(|s| k.verify_prehash(digest, &s).is_ok()),
+            AnyKey::Ed25519(_) => false,
+        }
+    }
+
+    /// Verifies a signature over a message, hashing with SHA-256 for ECDSA.
+    fn verify_message_sha256(&self, msg: &[u8], sig: &[u8]) -> bool {
+        match self {
+            AnyKey::Ed25519(k) => ed25519_dalek::Signature::from_slice(sig)
+                .is_ok_and(|s| k.verify_strict(msg, &s).is_ok()),
+            _ => self.verify_prehash(&Sha256::digest(msg), sig),
+        }
+    }
+}
+
+fn cert_key(cert: &Certificate) -> Result<AnyKey, Error> {
+    let spki = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| fail(format!("certificate public key: {e}")))?;
+    AnyKey::from_spki_der(&spki)
+}
+
+/// Checks that `parent` signed `child` (ECDSA with SHA-256 or SHA-384).
+fn verify_cert_signature(child: &Certificate, parent: &Certificate) -> Result<(), Error> {
+    if child.tbs_certificate.issuer != parent.tbs_certificate.subject {
+        return Err(fail("certificate issuer does not match the CA subject"));
+    }
+    let tbs = child
+        .tbs_certificate
+        .to_der()
+        .map_err(|e| fail(format!("certificate: {e}")))?;
+    let oid = child.signature_algorithm.oid.to_string();
+    let digest: Vec<u8> = match oid.as_str() {
+        OID_ECDSA_SHA256 => Sha256::digest(&tbs).to_vec(),
+        OID_ECDSA_SHA384 => Sha384::digest(&tbs).to_vec(),
+        other => {
+            return Err(fail(format!(
+                "unsupported certificate signature algorithm {other}"
+            )));
+        }
+    };
+    let sig = child.signature.raw_bytes();
+    if cert_key(parent)?.verify_prehash(&digest, sig) {
+        Ok(())
+    } else {
+        Err(fail(
+            "certificate signature does not verify with the CA key",
+        ))
+    }
+}
+
+fn cert_validity(cert: &Certificate) -> (i64, i64) {
+    let v = &cert.tbs_certificate.validity;
+    (
+        v.not_before.to_unix_duration().as_secs() as i64,
+        v.not_after.to_unix_duration().as_secs() as i64,
+    )
+}
+
+fn fmt_time(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// Verifies the leaf against the trusted CAs at time `t`; returns the CA URI.
+fn verify_chain(leaf: &Certificate, root: &TrustedRoot, t: i64) -> Result<String, Error> {
+    let (nb, na) = cert_validity(leaf);
+    if t < nb || t > na {
+        return Err(fail(format!(
+            "the signing certificate was not valid at the log's integrated time {} (valid {} to {})",
+            fmt_time(t),
+            fmt_time(nb),
+            fmt_time(na)
+        )));
+    }
+    let mut reasons = Vec::new();
+    for ca in &root.certificate_authorities {
+        if !valid_at(&ca.valid_for, t)? {
+            continue;
+        }
+        let mut chain = Vec::new();
+        for c in &ca.cert_chain.certificates {
+            let der = b64(&c.raw_bytes, "trusted root certificate")?;
+            chain.push(
+                Certificate::from_der(&der)
+                    .map_err(|e| Error::Format(format!("trusted root certificate: {e}")))?,
+            );
+        }
+        let mut child = leaf;
+        let mut ok = true;
+        for parent in &chain {
+            let (pb, pa) = cert_validity(parent);
+            if let Err(e) = verify_cert_signature(child, parent) {
+                reasons.push(format!("{}: {e}", ca.uri));
+                ok = false;
+                break;
+            }
+            if t < pb || t > pa {
+                reasons.push(format!(
+                    "{}: CA certificate not valid at {}",
+                    ca.uri,
+                    fmt_time(t)
+                ));
+                ok = false;
+                break;
+            }
+            child = parent;
+        }
+        if ok && let Some(last) = chain.last() {
+            // The anchor must be self-signed.
+            if verify_cert_signature(last, last).is_ok() {
+                return Ok(ca.uri.clone());
+            }
+            reasons.push(format!("{}: root is not self-signed", ca.uri));
+        }
+    }
+    Err(fail(format!(
+        "the signing certificate does not chain to any Fulcio CA of the trusted root valid at {}{}",
+        fmt_time(t),
+        if reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", reasons.join("; "))
+        }
+    )))
+}
+
+/// Signer identity (SAN), OIDC issuer, and the code-signing EKU check.
+fn leaf_identity(leaf: &Certificate) -> Result<(String, String), Error> {
+    let mut identity = None;
+    let mut issuer_v1 = None;
+    let mut issuer_v2 = None;
+    let mut code_signing = false;
+    for ext in leaf.tbs_certificate.extensions.iter().flatten() {
+        let value = ext.extn_value.as_bytes();
+        match ext.extn_id.to_string().as_str() {
+            OID_SAN => {
+                let san = SubjectAltName::from_der(value)
+                    .map_err(|e| fail(format!("certificate SAN: {e}")))?;
+                for name in san.0 {
+                    match name {
+                        GeneralName::Rfc822Name(s) => identity = Some(s.to_string()),
+                        GeneralName::UniformResourceIdentifier(s) => identity = Some(s.to_string()),
+                        _ => {}
+                    }
+                }
+            }
+            OID_EKU => {
+                let eku = ExtendedKeyUsage::from_der(value)
+                    .map_err(|e| fail(format!("certificate extended key usage: {e}")))?;
+                code_signing = eku.0.iter().any(|o| o.to_string() == OID_CODE_SIGNING);
+            }
+            OID_ISSUER_V1 => issuer_v1 = Some(String::from_utf8_lossy(value).into_owned()),
+            OID_ISSUER_V2 => {
+                let s = der::asn1::Utf8StringRef::from_der(value)
+                    .map_err(|e| fail(format!("certificate issuer extension: {e}")))?;
+                issuer_v2 = Some(s.as_str().to_string());
+            }
+            _ => {}
+        }
+    }
+    if !code_signing {
+        return Err(fail(
+            "the signing certificate is not for code signing (no codeSigning EKU)",
+        ));
+    }
+    let identity =
+        identity.ok_or_else(|| fail("the signing certificate has no e-mail or URI SAN"))?;
+    let issuer = issuer_v2
+        .or(issuer_v1)
+        .ok_or_else(|| fail("the signing certificate has no OIDC issuer extension"))?;
+    Ok((identity, issuer))
+}
+
+/// RFC 6962 / RFC 9162 §2.1.3.2 inclusion proof verification.
+pub fn verify_inclusion(
+    index: u64,
+    size: u64,
+    leaf: [u8; 32],
+    proof: &[[u8; 32]],
+    root: &[u8],
+) -> bool {
+    if index >= size {
+        return false;
+    }
+    let node = |l: &[u8], r: &[u8]| -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update([1u8]);
+        h.update(l);
+        h.update(r);
+        h.finalize().into()
+    };
+    let (mut fnode, mut snode, mut r) = (index, size - 1, leaf);
+    for p in proof {
+        if snode == 0 {
+            return false;
+        }
+        if fnode & 1 == 1 || fnode == snode {
+            r = node(p, &r);
+            while fnode & 1 == 0 && fnode != 0 {
+                fnode >>= 1;
+                snode >>= 1;
+            }
+        } else {
+            r = node(&r, p);
+        }
+        fnode >>= 1;
+        snode >>= 1;
+    }
+    snode == 0 && r.as_slice() == root
+}
+
+/// RFC 6962 leaf hash.
+pub fn leaf_hash(data: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(data);
+    h.finalize().into()
+}
+
+/// Verifies a signed-note checkpoint with an ECDSA log key; returns (tree size, root hash).
+fn verify_checkpoint(
+    note: &str,
+    key: &AnyKey,
+    key_id: &[u8],
+    log_name: &str,
+) -> Result<(u64, Vec<u8>), Error> {
+    let split = note
+        .find("\n\n")
+        .ok_or_else(|| fail("checkpoint: no blank line between the note and its signatures"))?;
+    let body = &note[..split + 1];
+    let mut lines = body.lines();
+    let _origin = lines.next().ok_or_else(|| fail("checkpoint: empty"))?;
+    let size = parse_u64(lines.next().unwrap_or_default(), "checkpoint tree size")?;
+    let root = b64(lines.next().unwrap_or_default(), "checkpoint root hash")?;
+    for sig_line in note[split + 2..].lines() {
+        let Some(rest) = sig_line.strip_prefix("\u{2014} ") else {
+            continue;
+        };
+        let Some((name, sig_b64)) = rest.rsplit_once(' ') else {
+            continue;
+        };
+        if name != log_name {
+            continue;
+        }
+        let Ok(raw) = B64.decode(sig_b64) else {
+            continue;
+        };
+        if raw.len() < 5 || raw[..4] != key_id[..4] {
+            continue;
+        }
+        if key.verify_message_sha256(body.as_bytes(), &raw[4..]) {
+            return Ok((size, root));
+        }
+        return Err(fail(
+            "checkpoint: the log's signature on the checkpoint does not verify",
+        ));
+    }
+    Err(fail("checkpoint: no signature by the log's name and key"))
+}
+
+/// Verifies one log entry against the trusted logs: SET and/or inclusion proof.
+fn verify_tlog(
+    entry: &TlogEntry,
+    root: &TrustedRoot,
+    require_proof: bool,
+) -> Result<(String, bool, bool, i64), Error> {
+    let key_id = b64(&entry.log_id.key_id, "logId.keyId")?;
+    let log = root
+        .tlogs
+        .iter()
+        .find(|l| B64.decode(&l.log_id.key_id).is_ok_and(|k| k == key_id))
+        .ok_or_else(|| {
+            fail(format!(
+                "the log entry is from a log ({}) that is not in the trusted root",
+                entry.log_id.key_id
+            ))
+        })?;
+    let integrated = entry
+        .integrated_time
+        .as_deref()
+        .map(|s| parse_u64(s, "integratedTime"))
+        .transpose()?
+        .ok_or_else(|| {
+            fail("the log entry has no integrated time (Rekor v2 entry): RFC 3161 timestamp verification is not supported, so the signing time cannot be proven")
+        })? as i64;
+    if !valid_at(&log.public_key.valid_for, integrated)? {
+        return Err(fail(format!(
+            "the log key of {} was not valid at {}",
+            log.base_url,
+            fmt_time(integrated)
+        )));
+    }
+    let key = AnyKey::from_spki_der(&b64(&log.public_key.raw_bytes, "trusted log key")?)?;
+    let body = b64(&entry.canonicalized_body, "canonicalizedBody")?;
+    let log_index = parse_u64(&entry.log_index, "logIndex")?;
+    let mut set_ok = false;
+    if let Some(p) = &entry.inclusion_promise {
+        // The SET signs the canonical JSON of the entry (keys sorted, no spaces).
+        let payload = format!(
+            "{{\"body\":{},\"integratedTime\":{},\"logID\":\"{}\",\"logIndex\":{}}}",
+            serde_json::to_string(entry.canonicalized_body.trim()).expect("string serializes"),
+            integrated,
+            hex::encode(&key_id),
+            log_index
+        );
+        let sig = b64(&p.signed_entry_timestamp, "signedEntryTimestamp")?;
+        if !key.verify_message_sha256(payload.as_bytes(), &sig) {
+            return Err(fail(
+                "the signed entry timestamp (SET) does not verify with the log key",
+            ));
+        }
+        set_ok = true;
+    }
+    let mut proof_ok = false;
+    if let Some(p) = &entry.inclusion_proof {
+        let index = parse_u64(&p.log_index, "inclusionProof.logIndex")?;
+        let size = parse_u64(&p.tree_size, "inclusionProof.treeSize")?;
+        let root_hash = b64(&p.root_hash, "inclusionProof.rootHash")?;
+        let mut hashes = Vec::new();
+        for h in &p.hashes {
+            let v = b64(h, "inclusionProof.hashes")?;
+            hashes.push(
+                <[u8; 32]>::try_from(v.as_slice())
+                    .map_err(|_| fail("inclusion proof hash is not 32 bytes"))?,
+            );
+        }
+        if !verify_inclusion(index, size, leaf_hash(&body), &hashes, &root_hash) {
+            return Err(fail(format!(
+                "the inclusion proof does not lead from the entry (index {index}) to the root hash of the tree of size {size}"
+            )));
+        }
+        match &p.checkpoint {
+            Some(c) => {
+                // The note signer name is the log's host name (e.g. rekor.sigstore.dev).
+                let log_name = log
+                    .base_url
+                    .trim_start_matches("https://")
+                    .trim_end_matches('/');
+                let (csize, croot) = verify_checkpoint(&c.envelope, &key, &key_id, log_name)?;
+                if csize != size || croot != root_hash {
+                    return Err(fail(
+                        "the signed checkpoint is for a different tree than the inclusion proof",
+                    ));
+                }
+            }
+            None if !set_ok => {
+                return Err(fail(
+                    "the inclusion proof has no signed checkpoint and there is no SET: the root hash is unauthenticated",
+                ));
+            }
+            None => {}
+        }
+        proof_ok = true;
+    }
+    if require_proof && !proof_ok {
+        return Err(fail(
+            "this bundle version requires an inclusion proof, and it has none",
+        ));
+    }
+    if !set_ok && !proof_ok {
+        return Err(fail(
+            "the log entry has neither a signed entry timestamp nor an inclusion proof",
+        ));
+    }
+    Ok((log.base_url.clone(), set_ok, proof_ok, integrated))
+}
+
+fn pem_to_der(pem_b64: &str) -> Result<Vec<u8>, Error> {
+    let pem = String::from_utf8(b64(pem_b64, "log entry certificate")?)
+        .map_err(|_| fail("log entry certificate is not PEM text"))?;
+    let b: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    b64(&b, "log entry certificate PEM")
+}
+
+/// Checks the log entry body is about this signature, certificate and artifact digest.
+fn verify_body(
+    entry: &TlogEntry,
+    leaf_der: &[u8],
+    sig: &[u8],
+    digest_hex: &str,
+    envelope: Option<&Envelope>,
+) -> Result<(), Error> {
+    let body: Value = serde_json::from_slice(&b64(&entry.canonicalized_body, "canonicalizedBody")?)
+        .map_err(|e| fail(format!("log entry body is not JSON: {e}")))?;
+    let kind = body["kind"].as_str().unwrap_or_default();
+    let version = body["apiVersion"].as_str().unwrap_or_default();
+    if kind != entry.kind_version.kind || version != entry.kind_version.version {
+        return Err(fail(format!(
+            "log entry body is {kind} {version} but the bundle says {} {}",
+            entry.kind_version.kind, entry.kind_version.version
+        )));
+    }
+    let spec = &body["spec"];
+    let mismatch = |what: &str| {
+        fail(format!(
+            "the log entry is not for this {what} (it records another signing)"
+        ))
+    };
+    match (kind, version) {
+        ("hashedrekord", "0.0.1") => {
+            if spec["data"]["hash"]["algorithm"] != "sha256"
+                || spec["data"]["hash"]["value"] != digest_hex
+            {
+                return Err(mismatch("artifact digest"));
+            }
+            if b64(
+                spec["signature"]["content"].as_str().unwrap_or_default(),
+                "log signature",
+            )? != sig
+            {
+                return Err(mismatch("signature"));
+            }
+            if pem_to_der(
+                spec["signature"]["publicKey"]["content"]
+                    .as_str()
+                    .unwrap_or_default(),
+            )? != leaf_der
+            {
+                return Err(mismatch("certificate"));
+            }
+        }
+        ("dsse", "0.0.1") => {
+            let env = envelope
+                .ok_or_else(|| fail("a dsse log entry needs a DSSE envelope in the bundle"))?;
+            let payload = env.payload_bytes()?;
+            if spec["payloadHash"]["algorithm"] != "sha256"
+                || spec["payloadHash"]["value"] != hex::encode(Sha256::digest(&payload))
+            {
+                return Err(mismatch("DSSE payload"));
+            }
+            let sigs = spec["signatures"].as_array().cloned().unwrap_or_default();
+            let [s] = sigs.as_slice() else {
+                return Err(fail("the dsse log entry must have exactly one signature"));
+            };
+            if b64(s["signature"].as_str().unwrap_or_default(), "log signature")? != sig {
+                return Err(mismatch("signature"));
+            }
+            if pem_to_der(s["verifier"].as_str().unwrap_or_default())? != leaf_der {
+                return Err(mismatch("certificate"));
+            }
+        }
+        _ => return Err(fail(format!("unsupported log entry kind {kind} {version}"))),
+    }
+    Ok(())
+}
+
+/// Verifies a keyless bundle offline for an artifact. See the module docs for what is proven.
+pub fn verify_keyless(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    root: &TrustedRoot,
+) -> Result<SigstoreProof, Error> {
+    if !KNOWN_MEDIA_TYPES.contains(&bundle.media_type.as_str()) {
+        return Err(fail(format!(
+            "unsupported bundle media type {:?}",
+            bundle.media_type
+        )));
+    }
+    let require_proof = !bundle.media_type.ends_with("version=0.1");
+    let vm = &bundle.verification_material;
+    let leaf_b64 = vm
+        .certificate
+        .as_ref()
+        .or_else(|| {
+            vm.x509_certificate_chain
+                .as_ref()
+                .and_then(|c| c.certificates.first())
+        })
+        .ok_or_else(|| {
+            fail(if vm.public_key.is_some() {
+                "this is a key-based bundle (public key hint, no certificate): verify it with --key"
+            } else {
+                "the bundle has no signing certificate"
+            })
+        })?;
+    let leaf_der = b64(&leaf_b64.raw_bytes, "certificate")?;
+    let leaf = Certificate::from_der(&leaf_der).map_err(|e| {
+        fail(format!(
+            "the signing certificate is not valid DER X.509: {e}"
+        ))
+    })?;
+    let [entry] = vm.tlog_entries.as_slice() else {
+        return Err(fail(format!(
+            "expected exactly one transparency log entry, the bundle has {}",
+            vm.tlog_entries.len()
+        )));
+    };
+    let (log_url, set_ok, proof_ok, t) = verify_tlog(entry, root, require_proof)?;
+    verify_chain(&leaf, root, t)?;
+    let (identity, issuer) = leaf_identity(&leaf)?;
+    let key = cert_key(&leaf)?;
+    let digest_hex = hex::encode(artifact.sha256);
+    let mut dsse_payload = None;
+    match (&bundle.message_signature, &bundle.dsse_envelope) {
+        (Some(ms), None) => {
+            if let Some(md) = &ms.message_digest
+                && (md.algorithm != "SHA2_256"
+                    || b64(&md.digest, "messageDigest")? != artifact.sha256)
+            {
+                return Err(fail(
+                    "the bundle's message digest is not the artifact's SHA-256",
+                ));
+            }
+            let sig = b64(&ms.signature, "messageSignature.signature")?;
+            verify_body(entry, &leaf_der, &sig, &digest_hex, None)?;
+            let ok = match (&key, artifact.bytes) {
+                (AnyKey::Ed25519(_), Some(bytes)) => key.verify_message_sha256(bytes, &sig),
+                (AnyKey::Ed25519(_), None) => false,
+                _ => key.verify_prehash(&artifact.sha256, &sig),
+            };
+            if !ok {
+                return Err(fail(
+                    "the signature does not verify over the artifact with the certificate's key",
+                ));
+            }
+        }
+        (None, Some(env)) => {
+            let [s] = env.signatures.as_slice() else {
+                return Err(fail("the DSSE envelope must have exactly one signature"));
+            };
+            let sig = b64(&s.sig, "dsseEnvelope signature")?;
+            verify_body(entry, &leaf_der, &sig, &digest_hex, Some(env))?;
+            let payload = env.payload_bytes()?;
+            if !key.verify_message_sha256(&pae(&env.payload_type, &payload), &sig) {
+                return Err(fail(
+                    "the DSSE signature does not verify with the certificate's key",
+                ));
+            }
+            check_subject(&payload, &digest_hex)?;
+            dsse_payload = Some(payload);
+        }
+        _ => {
+            return Err(fail(
+                "the bundle must hold exactly one of messageSignature and dsseEnvelope",
+            ));
+        }
+    }
+    Ok(SigstoreProof {
+        identity,
+        issuer,
+        integrated_time: t,
+        log_index: parse_u64(&entry.log_index, "logIndex")?,
+        log_url,
+        inclusion_proof: proof_ok,
+        signed_entry_timestamp: set_ok,
+        dsse_payload,
+    })
+}
+
+/// Checks an in-toto statement names the artifact's SHA-256 among its subjects.
+pub fn check_subject(payload: &[u8], digest_hex: &str) -> Result<crate::intoto::Statement, Error> {
+    let st = crate::intoto::Statement::parse(payload)?;
+    if st.subject.iter().any(|s| {
+        s.digest
+            .get("sha256")
+            .is_some_and(|d| d.eq_ignore_ascii_case(digest_hex))
+    }) {
+        Ok(st)
+    } else {
+        Err(fail(format!(
+            "no subject of the statement has the artifact's sha256 {digest_hex}"
+        )))
+    }
+}
+
+/// Verifies a key-based bundle (public key hint) with a given public key.
+pub fn verify_with_key(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    key: &PublicKey,
+) -> Result<Option<Vec<u8>>, Error> {
+    if !KNOWN_MEDIA_TYPES.contains(&bundle.media_type.as_str()) {
+        return Err(fail(format!(
+            "unsupported bundle media type {:?}",
+            bundle.media_type
+        )));
+    }
+    if let Some(h) = &bundle.verification_material.public_key
+        && h.hint != key.key_id()
+    {
+        return Err(fail(format!(
+            "the bundle names key {} but the given key is {}",
+            h.hint,
+            key.key_id()
+        )));
+    }
+    match (&bundle.message_signature, &bundle.dsse_envelope) {
+        (Some(ms), None) => {
+            if let Some(md) = &ms.message_digest
+                && (md.algorithm != "SHA2_256"
+                    || b64(&md.digest, "messageDigest")? != artifact.sha256)
+            {
+                return Err(fail(
+                    "the bundle's message digest is not the artifact's SHA-256",
+                ));
+            }
+            let sig = b64(&ms.signature, "messageSignature.signature")?;
+            let ok = match key {
+                PublicKey::P256(k) => p256::ecdsa::Signature::from_der(&sig)
+                    .is_ok_and(|s| k.verify_prehash(&artifact.sha256, &s).is_ok()),
+                PublicKey::Ed25519(_) => {
+                    artifact.bytes.is_some_and(|b| key.verify(b, &sig).is_ok())
+                }
+            };
+            if ok {
+                Ok(None)
+            } else {
+                Err(fail(
+                    "the signature does not verify over the artifact with the given key",
+                ))
+            }
+        }
+        (None, Some(env)) => {
+            let payload = env.verify(key)?;
+            check_subject(&payload, &hex::encode(artifact.sha256))?;
+            Ok(Some(payload))
+        }
+        _ => Err(fail(
+            "the bundle must hold exactly one of messageSignature and dsseEnvelope",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inclusion_proof_small_trees() {
+        // A 3-leaf tree: root = H(H(l0,l1), l2).
+        let l: Vec<[u8; 32]> = (0u8..3).map(|i| leaf_hash(&[i])).collect();
+        let n = |a: &[u8], b: &[u8]| -> [u8; 32] {
+            let mut h = Sha256::new();
+            h.update([1u8]);
+            h.update(a);
+            h.update(b);
+            h.finalize().into()
+        };
+        let n01 = n(&l[0], &l[1]);
+        let root = n(&n01, &l[2]);
+        assert!(verify_inclusion(0, 3, l[0], &[l[1], l[2]], &root));
+        assert!(verify_inclusion(2, 3, l[2], &[n01], &root));
+        assert!(!verify_inclusion(1, 3, l[1], &[l[1], l[2]], &root));
+        assert!(!verify_inclusion(3, 3, l[2], &[n01], &root));
+    }
+}
