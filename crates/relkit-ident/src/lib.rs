@@ -5,4 +5,6 @@
 //!
 //! The crate never prints; every failure is a typed error saying where and why.
 
+pub mod consistency;
 pub mod cpe;
+pub mod purl;
