@@ -34,6 +34,8 @@ enum Command {
     Build(cmd::build::BuildCommand),
     /// Run the end-to-end demo on a bundled sample project.
     Demo(cmd::demo::DemoArgs),
+    /// Compare two archives or directories member by member (exit 1 when they differ).
+    Diff(cmd::diff::DiffArgs),
 }
 
 /// Options shared by every command that prints a report.
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build(c) => cmd::build::run(c, &ctx),
         Command::Demo(a) => cmd::demo::run(a, &ctx),
+        Command::Diff(a) => cmd::diff::run(a, &ctx),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
