@@ -1,1 +1,14 @@
-pub fn x(){}
+//! Source releases for relkit: export a git revision with gitoxide (no `git` binary),
+//! run the configured prepare steps, and write bit-for-bit reproducible `.tar.gz`,
+//! `.tar.xz`, `.zip` and `SHA256SUMS`, with a manifest of the settings used so anyone can
+//! rebuild and compare.
+
+pub mod build;
+pub mod config;
+pub mod export;
+pub mod manifest;
+
+pub use build::{BuildRequest, BuildResult, Format, SourceInput, build_source};
+pub use config::Config;
+pub use export::{ExportOptions, Exported, SubmodulePolicy, export_rev};
+pub use manifest::Manifest;

@@ -1,0 +1,251 @@
+//! Exporting a git revision into a directory with gitoxide, as `git archive` would:
+//! the tree as committed (never the work tree), `export-ignore` honoured, symbolic links
+//! kept as links, the executable bit kept, and `.gitattributes` conversions applied.
+//!
+//! The repository is opened isolated (no global or system git configuration), so a
+//! user's `core.autocrlf` or filter drivers cannot change the exported bytes.
+
+use std::fs;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use gix::bstr::ByteSlice;
+use gix::objs::tree::EntryKind;
+use serde::{Deserialize, Serialize};
+
+/// What to do when the tree contains a submodule (a gitlink entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubmodulePolicy {
+    /// Refuse to export (the default: a release missing a submodule is rarely intended).
+    #[default]
+    Error,
+    /// Leave submodules out and list them in the result.
+    Omit,
+}
+
+/// Settings for [`export_rev`].
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Submodule handling.
+    pub submodules: SubmodulePolicy,
+}
+
+/// What [`export_rev`] produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exported {
+    /// The full commit id the revision resolved to.
+    pub commit: String,
+    /// The committer time of that commit (seconds since the epoch).
+    pub commit_time: i64,
+    /// The tree id exported.
+    pub tree: String,
+    /// Number of files and links written.
+    pub entries: usize,
+    /// Submodule paths left out (only with [`SubmodulePolicy::Omit`]).
+    pub omitted_submodules: Vec<String>,
+}
+
+/// Errors from exporting.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The path is not a git repository.
+    #[error("{path} is not a git repository (or cannot be opened): {message}")]
+    NotARepo {
+        /// The path given.
+        path: PathBuf,
+        /// Why opening failed.
+        message: String,
+    },
+    /// The revision does not name a commit.
+    #[error(
+        "revision {rev:?} not found in {repo}: {message}; check the tag or branch name (`git tag -l`)"
+    )]
+    UnknownRev {
+        /// The revision as given.
+        rev: String,
+        /// The repository.
+        repo: PathBuf,
+        /// Why resolving failed.
+        message: String,
+    },
+    /// An object could not be read or decoded.
+    #[error(
+        "cannot read git objects of {rev:?} in {repo}: {message}; the repository may be corrupt (try `git fsck`)"
+    )]
+    Objects {
+        /// The revision being exported.
+        rev: String,
+        /// The repository.
+        repo: PathBuf,
+        /// The underlying message.
+        message: String,
+    },
+    /// The tree holds a submodule and the policy says error.
+    #[error(
+        "the tree contains submodule {path:?}; set `[source] submodules = \"omit\"` in relkit.toml to leave it out"
+    )]
+    Submodule {
+        /// The submodule's path.
+        path: String,
+    },
+    /// A tree entry name that would escape the export directory.
+    #[error("the tree contains an unsafe path {path:?}; refusing to export it")]
+    UnsafePath {
+        /// The offending path.
+        path: String,
+    },
+    /// Writing the exported tree failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The path being written.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// Exports `rev` of the repository at `repo` into `dest` (created; must not exist or be empty).
+pub fn export_rev(
+    repo: &Path,
+    rev: &str,
+    dest: &Path,
+    opts: &ExportOptions,
+) -> Result<Exported, ExportError> {
+    let objects_err = |e: &dyn std::fmt::Display| ExportError::Objects {
+        rev: rev.to_string(),
+        repo: repo.to_path_buf(),
+        message: e.to_string(),
+    };
+    let handle = gix::open_opts(repo, gix::open::Options::isolated()).map_err(|e| {
+        ExportError::NotARepo {
+            path: repo.to_path_buf(),
+            message: e.to_string(),
+        }
+    })?;
+    let id = handle
+        .rev_parse_single(rev.as_bytes().as_bstr())
+        .map_err(|e| ExportError::UnknownRev {
+            rev: rev.to_string(),
+            repo: repo.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    let object = id.object().map_err(|e| objects_err(&e))?;
+    let commit = object
+        .peel_to_commit()
+        .map_err(|e| ExportError::UnknownRev {
+            rev: rev.to_string(),
+            repo: repo.to_path_buf(),
+            message: format!("it does not point to a commit ({e})"),
+        })?;
+    let commit_time = commit.time().map_err(|e| objects_err(&e))?.seconds;
+    let tree_id = commit.tree_id().map_err(|e| objects_err(&e))?.detach();
+    let (mut stream, _index) = handle
+        .worktree_stream(tree_id)
+        .map_err(|e| objects_err(&e))?;
+
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ExportError::Io { path, source }
+    };
+    fs::create_dir_all(dest).map_err(io(dest))?;
+    let mut result = Exported {
+        commit: commit.id.to_string(),
+        commit_time,
+        tree: tree_id.to_string(),
+        entries: 0,
+        omitted_submodules: Vec::new(),
+    };
+    let mut buf = Vec::new();
+    while let Some(mut entry) = stream.next_entry().map_err(|e| objects_err(&e))? {
+        let rel = entry.relative_path().to_owned();
+        let kind = entry.mode.kind();
+        buf.clear();
+        entry.read_to_end(&mut buf).map_err(|e| objects_err(&e))?;
+        let rel_str = rel.to_str_lossy().into_owned();
+        let target = safe_join(dest, rel.as_bytes()).ok_or_else(|| ExportError::UnsafePath {
+            path: rel_str.clone(),
+        })?;
+        match kind {
+            EntryKind::Tree => {
+                fs::create_dir_all(&target).map_err(io(&target))?;
+                continue;
+            }
+            EntryKind::Commit => {
+                match opts.submodules {
+                    SubmodulePolicy::Error => return Err(ExportError::Submodule { path: rel_str }),
+                    SubmodulePolicy::Omit => result.omitted_submodules.push(rel_str),
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        match kind {
+            EntryKind::Link => {
+                let link = std::ffi::OsStr::from_bytes(&buf);
+                std::os::unix::fs::symlink(link, &target).map_err(io(&target))?;
+            }
+            EntryKind::Blob | EntryKind::BlobExecutable => {
+                fs::write(&target, &buf).map_err(io(&target))?;
+                let mode = if kind == EntryKind::BlobExecutable {
+                    0o755
+                } else {
+                    0o644
+                };
+                fs::set_permissions(&target, fs::Permissions::from_mode(mode))
+                    .map_err(io(&target))?;
+            }
+            EntryKind::Tree | EntryKind::Commit => unreachable!("handled above"),
+        }
+        result.entries += 1;
+    }
+    normalize_dirs(dest)?;
+    Ok(result)
+}
+
+/// Gives every directory mode 0755 whatever the umask was.
+fn normalize_dirs(dir: &Path) -> Result<(), ExportError> {
+    let io = |source| ExportError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).map_err(io)?;
+    for entry in fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        if entry.file_type().map_err(io)?.is_dir() {
+            normalize_dirs(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Joins a tree path to `base`, refusing empty, `.`, `..` and `.git` components.
+fn safe_join(base: &Path, rel: &[u8]) -> Option<PathBuf> {
+    let mut out = base.to_path_buf();
+    for part in rel.split(|&b| b == b'/') {
+        if part.is_empty() || part == b"." || part == b".." || part.eq_ignore_ascii_case(b".git") {
+            return None;
+        }
+        out.push(std::ffi::OsStr::from_bytes(part));
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_paths_are_refused() {
+        let base = Path::new("/tmp/x");
+        assert!(safe_join(base, b"a/../b").is_none());
+        assert!(safe_join(base, b".git/config").is_none());
+        assert!(safe_join(base, b"a//b").is_none());
+        assert_eq!(safe_join(base, b"a/b").unwrap(), Path::new("/tmp/x/a/b"));
+    }
+}
