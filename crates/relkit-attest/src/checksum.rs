@@ -79,6 +79,16 @@ pub fn sha256_file(path: &Path) -> io::Result<[u8; 32]> {
     Ok(out)
 }
 
+/// SHA-256 of a byte slice.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Parses 64 hex digits into a SHA-256 digest.
+pub fn parse_sha256_hex(s: &str) -> Option<[u8; 32]> {
+    hex::decode(s).ok()?.try_into().ok()
+}
+
 /// Hashes many files in parallel (rayon, one file per task); results keep the input order.
 pub fn hash_files(algo: Algo, paths: &[PathBuf]) -> Vec<io::Result<Vec<u8>>> {
     paths.par_iter().map(|p| hash_file(algo, p)).collect()

@@ -171,6 +171,25 @@ impl BuildInfo {
     }
 }
 
+/// The current UTC time in RFC 3339 with whole seconds (for `finishedOn`).
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    now.format(&time::format_description::well_known::Rfc3339)
+        .expect("a UTC time always formats as RFC 3339")
+}
+
+/// Checks a value is an RFC 3339 time.
+pub fn check_rfc3339(what: &str, v: &str) -> Result<(), Error> {
+    time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+        .map(|_| ())
+        .map_err(|_| {
+            Error::Format(format!(
+                "{what} {v:?} is not an RFC 3339 time such as 2025-06-11T15:04:05Z"
+            ))
+        })
+}
+
 /// A statement with SLSA provenance v1 for the given subjects.
 pub fn provenance_statement(subjects: Vec<Subject>, build: &BuildInfo) -> Statement {
     Statement {

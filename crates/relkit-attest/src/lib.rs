@@ -13,6 +13,9 @@ pub mod policy;
 pub mod sigstore;
 pub mod verify;
 
+/// Re-exported so callers can hold secrets (passphrases, key files) that are wiped on drop.
+pub use zeroize::Zeroizing;
+
 /// Errors of the attestation library. Messages never contain key material.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -354,8 +354,10 @@ pub struct SigstoreProof {
     pub log_index: u64,
     /// Log URL.
     pub log_url: String,
-    /// Whether the inclusion proof + checkpoint was verified.
+    /// Whether the RFC 6962 inclusion proof was verified.
     pub inclusion_proof: bool,
+    /// Whether a log-signed checkpoint for the proof's root was verified.
+    pub checkpoint: bool,
     /// Whether the signed entry timestamp was verified.
     pub signed_entry_timestamp: bool,
     /// The DSSE payload (an in-toto statement) when the bundle holds an envelope.
@@ -697,11 +699,20 @@ fn verify_checkpoint(
 }
 
 /// Verifies one log entry against the trusted logs: SET and/or inclusion proof.
+/// What a verified log entry established.
+struct TlogResult {
+    log_url: String,
+    set: bool,
+    proof: bool,
+    checkpoint: bool,
+    integrated_time: i64,
+}
+
 fn verify_tlog(
     entry: &TlogEntry,
     root: &TrustedRoot,
     require_proof: bool,
-) -> Result<(String, bool, bool, i64), Error> {
+) -> Result<TlogResult, Error> {
     let key_id = b64(&entry.log_id.key_id, "logId.keyId")?;
     let log = root
         .tlogs
@@ -750,6 +761,7 @@ fn verify_tlog(
         set_ok = true;
     }
     let mut proof_ok = false;
+    let mut checkpoint_ok = false;
     if let Some(p) = &entry.inclusion_proof {
         let index = parse_u64(&p.log_index, "inclusionProof.logIndex")?;
         let size = parse_u64(&p.tree_size, "inclusionProof.treeSize")?;
@@ -780,6 +792,7 @@ fn verify_tlog(
                         "the signed checkpoint is for a different tree than the inclusion proof",
                     ));
                 }
+                checkpoint_ok = true;
             }
             None if !set_ok => {
                 return Err(fail(
@@ -800,7 +813,13 @@ fn verify_tlog(
             "the log entry has neither a signed entry timestamp nor an inclusion proof",
         ));
     }
-    Ok((log.base_url.clone(), set_ok, proof_ok, integrated))
+    Ok(TlogResult {
+        log_url: log.base_url.clone(),
+        set: set_ok,
+        proof: proof_ok,
+        checkpoint: checkpoint_ok,
+        integrated_time: integrated,
+    })
 }
 
 fn pem_to_der(pem_b64: &str) -> Result<Vec<u8>, Error> {
@@ -923,7 +942,8 @@ pub fn verify_keyless(
             vm.tlog_entries.len()
         )));
     };
-    let (log_url, set_ok, proof_ok, t) = verify_tlog(entry, root, require_proof)?;
+    let tlog = verify_tlog(entry, root, require_proof)?;
+    let t = tlog.integrated_time;
     verify_chain(&leaf, root, t)?;
     let (identity, issuer) = leaf_identity(&leaf)?;
     let key = cert_key(&leaf)?;
@@ -978,9 +998,10 @@ pub fn verify_keyless(
         issuer,
         integrated_time: t,
         log_index: parse_u64(&entry.log_index, "logIndex")?,
-        log_url,
-        inclusion_proof: proof_ok,
-        signed_entry_timestamp: set_ok,
+        log_url: tlog.log_url,
+        inclusion_proof: tlog.proof,
+        checkpoint: tlog.checkpoint,
+        signed_entry_timestamp: tlog.set,
         dsse_payload,
     })
 }

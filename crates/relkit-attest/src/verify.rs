@@ -118,11 +118,17 @@ fn describe_signer(p: &SigstoreProof) -> String {
                 .ok()
         })
         .unwrap_or_default();
-    let how = match (p.inclusion_proof, p.signed_entry_timestamp) {
-        (true, true) => "inclusion proof, signed checkpoint and signed entry timestamp verified",
-        (true, false) => "inclusion proof and signed checkpoint verified",
-        _ => "signed entry timestamp verified",
-    };
+    let mut how = Vec::new();
+    if p.inclusion_proof {
+        how.push("inclusion proof");
+    }
+    if p.checkpoint {
+        how.push("signed checkpoint");
+    }
+    if p.signed_entry_timestamp {
+        how.push("signed entry timestamp");
+    }
+    let how = format!("{} verified", how.join(", "));
     format!(
         "signed by {} (OIDC issuer {}) with a Fulcio certificate that chains to the trusted root and was valid at {when}; recorded in the transparency log {} at index {} ({how})",
         p.identity, p.issuer, p.log_url, p.log_index
@@ -148,11 +154,7 @@ fn or_unknown(s: &str) -> &str {
 type BundleResult = Result<(Option<SigstoreProof>, Option<Vec<u8>>, String), String>;
 
 /// A bundle verified either keyless (trusted root) or with the given key.
-fn verify_any_bundle(
-    inputs: &Inputs<'_>,
-    path: &str,
-    text: &str,
-) -> BundleResult {
+fn verify_any_bundle(inputs: &Inputs<'_>, path: &str, text: &str) -> BundleResult {
     let bundle = Bundle::parse(text).map_err(|e| format!("{path}: {e}"))?;
     if bundle.verification_material.public_key.is_some() {
         let Some(VerifyKey::Pkix(key)) = &inputs.key else {

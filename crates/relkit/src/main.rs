@@ -36,6 +36,17 @@ enum Command {
     Demo(cmd::demo::DemoArgs),
     /// Compare two archives or directories member by member (exit 1 when they differ).
     Diff(cmd::diff::DiffArgs),
+    /// Write SHA256SUMS / SHA512SUMS, or check them like `sha256sum -c`.
+    Checksum(cmd::checksum::ChecksumArgs),
+    /// Generate signing keys or import minisign keys.
+    #[command(subcommand)]
+    Key(cmd::key::KeyCommand),
+    /// Sign a file: detached ed25519 / P-256, minisign, or a Sigstore bundle.
+    Sign(cmd::sign::SignArgs),
+    /// Attest artifacts: DSSE + in-toto Statement with SLSA provenance v1 or an SBOM.
+    Attest(cmd::attest::AttestArgs),
+    /// Verify an artifact's checksums, signature, Sigstore bundle, provenance and policy.
+    Verify(cmd::verify::VerifyArgs),
 }
 
 /// Options shared by every command that prints a report.
@@ -60,6 +71,11 @@ fn main() -> ExitCode {
         Command::Build(c) => cmd::build::run(c, &ctx),
         Command::Demo(a) => cmd::demo::run(a, &ctx),
         Command::Diff(a) => cmd::diff::run(a, &ctx),
+        Command::Checksum(a) => cmd::checksum::run(a, &ctx),
+        Command::Key(c) => cmd::key::run(c, &ctx),
+        Command::Sign(a) => cmd::sign::run(a, &ctx),
+        Command::Attest(a) => cmd::attest::run(a, &ctx),
+        Command::Verify(a) => cmd::verify::run(a, &ctx),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -3,3 +3,8 @@
 pub mod build;
 pub mod demo;
 pub mod diff;
+pub mod attest;
+pub mod checksum;
+pub mod key;
+pub mod sign;
+pub mod verify;
