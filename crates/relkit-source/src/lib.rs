@@ -7,8 +7,11 @@ pub mod build;
 pub mod config;
 pub mod export;
 pub mod manifest;
+pub mod rebuild;
+pub mod sample;
 
 pub use build::{BuildRequest, BuildResult, Format, SourceInput, build_source};
 pub use config::Config;
 pub use export::{ExportOptions, Exported, SubmodulePolicy, export_rev};
 pub use manifest::Manifest;
+pub use rebuild::{RebuildReport, RebuildRequest, rebuild};

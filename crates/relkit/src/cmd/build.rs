@@ -84,7 +84,11 @@ fn source(args: SourceArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         .as_ref()
         .map(|list| {
             list.iter()
-                .map(|s| Format::parse(s).with_context(|| format!("unknown format {s:?}; use tar.gz, tar.xz, zip or tar")))
+                .map(|s| {
+                    Format::parse(s).with_context(|| {
+                        format!("unknown format {s:?}; use tar.gz, tar.xz, zip or tar")
+                    })
+                })
                 .collect::<anyhow::Result<Vec<_>>>()
         })
         .transpose()?;
@@ -103,7 +107,10 @@ fn source(args: SourceArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         input,
         out_dir: args.out.clone(),
         name: args.name.clone().or(config.project.name.clone()),
-        version: args.project_version.clone().or(config.project.version.clone()),
+        version: args
+            .project_version
+            .clone()
+            .or(config.project.version.clone()),
         prefix: args.prefix.clone(),
         mtime,
         no_clamp: args.no_clamp,
@@ -119,7 +126,12 @@ fn source(args: SourceArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         print_json(&result)?;
     } else if !ctx.quiet() {
         for a in &result.manifest.artifacts {
-            println!("{}  {}  ({} bytes)", a.sha256, args.out.join(&a.name).display(), a.size);
+            println!(
+                "{}  {}  ({} bytes)",
+                a.sha256,
+                args.out.join(&a.name).display(),
+                a.size
+            );
         }
         println!(
             "{} members; wrote {} and {}",
@@ -134,11 +146,11 @@ fn source(args: SourceArgs, ctx: &Context) -> anyhow::Result<Outcome> {
 /// Reads `SOURCE_DATE_EPOCH` (reproducible-builds.org) when set.
 fn source_date_epoch() -> anyhow::Result<Option<i64>> {
     match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) if !v.is_empty() => v
-            .trim()
-            .parse()
-            .map(Some)
-            .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not a whole number of seconds")),
+        Ok(v) if !v.is_empty() => {
+            v.trim().parse().map(Some).with_context(|| {
+                format!("SOURCE_DATE_EPOCH={v:?} is not a whole number of seconds")
+            })
+        }
         _ => Ok(None),
     }
 }
