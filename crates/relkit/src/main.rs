@@ -34,6 +34,8 @@ enum Command {
     Build(cmd::build::BuildCommand),
     /// Run the end-to-end demo on a bundled sample project.
     Demo(cmd::demo::DemoArgs),
+    /// Rebuild a published artifact from its tag and say "identical" or exactly why not.
+    Rebuild(cmd::rebuild::RebuildArgs),
     /// Compare two archives or directories member by member (exit 1 when they differ).
     Diff(cmd::diff::DiffArgs),
     /// Write SHA256SUMS / SHA512SUMS, or check them like `sha256sum -c`.
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build(c) => cmd::build::run(c, &ctx),
         Command::Demo(a) => cmd::demo::run(a, &ctx),
+        Command::Rebuild(a) => cmd::rebuild::run(a, &ctx),
         Command::Diff(a) => cmd::diff::run(a, &ctx),
         Command::Checksum(a) => cmd::checksum::run(a, &ctx),
         Command::Key(c) => cmd::key::run(c, &ctx),

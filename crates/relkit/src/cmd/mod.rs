@@ -8,3 +8,4 @@ pub mod checksum;
 pub mod key;
 pub mod sign;
 pub mod verify;
+pub mod rebuild;
