@@ -5,7 +5,7 @@
 
 use std::io::{self, Read};
 
-use super::util::{HashingReader, escape_bytes, normalize_member_path};
+use super::util::{ExactReader, HashingReader, escape_bytes, normalize_member_path};
 use super::{Container, Error, Flow, Member, MemberKind, Visit};
 
 /// PAX keys already reflected in the member's path, link target and size.
@@ -50,10 +50,14 @@ pub(crate) fn walk<T: Read>(
         let entries = archive.entries().map_err(|e| corrupt(None, Some(0), e))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| {
-                let after = last
-                    .as_ref()
-                    .map(|(m, _)| format!("the header after '{m}'"));
-                corrupt(after, None, e)
+                let e = match &last {
+                    Some((m, at)) => io::Error::new(
+                        e.kind(),
+                        format!("reading the header after member '{m}' (at offset {at}): {e}"),
+                    ),
+                    None => io::Error::new(e.kind(), format!("reading the first header: {e}")),
+                };
+                corrupt(None, None, e)
             })?;
             let offset = entry.raw_header_position();
             let raw_path = entry.path_bytes().into_owned();
@@ -124,8 +128,9 @@ pub(crate) fn walk<T: Read>(
                 )
             };
             m.mode = Some(header.mode().map_err(|e| bad("mode", e))? & 0o7777);
-            m.uid = Some(header.uid().map_err(|e| bad("uid", e))?);
-            m.gid = Some(header.gid().map_err(|e| bad("gid", e))?);
+            // Owners are informational: an unparsable (e.g. blank) field is just absent.
+            m.uid = header.uid().ok();
+            m.gid = header.gid().ok();
             m.mtime =
                 i64::try_from(header.mtime().map_err(|e| bad("mtime", e))?).unwrap_or(i64::MAX);
             m.uname = header.username_bytes().map(<[u8]>::to_vec);
@@ -175,8 +180,9 @@ pub(crate) fn walk<T: Read>(
                     m.details.insert(format!("tar.pax.{key}"), value);
                 }
             }
+            let declared = entry.size();
             let flow = visitor
-                .visit(m, &mut entry)
+                .visit(m, &mut ExactReader::new(&mut entry, declared))
                 .map_err(|e| corrupt(Some(shown.clone()), Some(offset), e))?;
             if let Flow::Stop = flow {
                 stopped = true;

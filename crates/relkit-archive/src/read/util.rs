@@ -104,6 +104,40 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
+/// A reader over member data that must yield exactly `remaining` bytes: an early end of
+/// input (a truncated archive) becomes an `UnexpectedEof` error instead of short content.
+pub(crate) struct ExactReader<R> {
+    inner: R,
+    remaining: u64,
+}
+
+impl<R: Read> ExactReader<R> {
+    /// Wraps `inner`, which is expected to hold `size` bytes.
+    pub fn new(inner: R, size: u64) -> Self {
+        ExactReader {
+            inner,
+            remaining: size,
+        }
+    }
+}
+
+impl<R: Read> Read for ExactReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.remaining == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("member data ends {} bytes early", self.remaining),
+            ));
+        }
+        self.remaining = self.remaining.saturating_sub(n as u64);
+        Ok(n)
+    }
+}
+
 /// Lower-case hex of bytes.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     hex::encode(bytes)
