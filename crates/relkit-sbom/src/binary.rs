@@ -1,0 +1,801 @@
+//! `sbom generate` for binary artifacts: a directory or zip of Windows DLL/PYD/EXE files (or a
+//! single PE file). Components come only from evidence in the bytes: PE VERSIONINFO and the
+//! version strings of well-known bundled libraries, described by the data-driven rules in
+//! `binary_rules.toml` (compiled in). `--declared` comparison lives here too.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use pelite::Wrap;
+use rayon::prelude::*;
+use regex::Regex;
+use regex::bytes::Regex as BytesRegex;
+use serde::{Deserialize, Serialize};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::model::{self, Checksum, Document, Evidence, File, IdAllocator, Package, Relationship};
+
+const RULES_TOML: &str = include_str!("binary_rules.toml");
+/// Zip members larger than this are not scanned (they are still listed and hashed).
+const MAX_MEMBER: u64 = 1 << 30;
+
+#[derive(Debug, Deserialize)]
+struct RulesFile {
+    library: Vec<LibraryRule>,
+}
+
+/// One `[[library]]` row of the rules file.
+#[derive(Debug, Deserialize)]
+struct LibraryRule {
+    name: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    supplier: Option<String>,
+    license: Option<String>,
+    cpe: Option<String>,
+    purl: Option<String>,
+    #[serde(default)]
+    ascii: Vec<String>,
+    #[serde(default)]
+    utf16: Vec<String>,
+    product: Option<String>,
+    company: Option<String>,
+    version_parts: Option<usize>,
+}
+
+struct Rule {
+    lib: LibraryRule,
+    ascii: Vec<BytesRegex>,
+    utf16: Vec<Regex>,
+    product: Option<Regex>,
+    company: Option<Regex>,
+}
+
+fn rules() -> &'static [Rule] {
+    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let file: RulesFile =
+            toml::from_str(RULES_TOML).expect("binary_rules.toml is valid (unit-tested)");
+        file.library
+            .into_iter()
+            .map(|lib| Rule {
+                ascii: lib
+                    .ascii
+                    .iter()
+                    .map(|r| BytesRegex::new(r).expect("rule regex"))
+                    .collect(),
+                utf16: lib
+                    .utf16
+                    .iter()
+                    .map(|r| Regex::new(r).expect("rule regex"))
+                    .collect(),
+                product: lib
+                    .product
+                    .as_deref()
+                    .map(|r| Regex::new(r).expect("rule regex")),
+                company: lib
+                    .company
+                    .as_deref()
+                    .map(|r| Regex::new(r).expect("rule regex")),
+                lib,
+            })
+            .collect()
+    })
+}
+
+/// PE VERSIONINFO strings relkit uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VersionInfo {
+    /// FileVersion string (or the fixed version when absent).
+    pub file_version: Option<String>,
+    /// ProductVersion string.
+    pub product_version: Option<String>,
+    /// ProductName string.
+    pub product_name: Option<String>,
+    /// CompanyName string.
+    pub company_name: Option<String>,
+    /// OriginalFilename string.
+    pub original_filename: Option<String>,
+}
+
+/// A component version found in one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hit {
+    /// Component name (rule name, or the file stem for unrecognized VERSIONINFO).
+    pub component: String,
+    /// Version read from the bytes.
+    pub version: String,
+    /// Where and how.
+    pub evidence: Evidence,
+}
+
+/// What the scanner learned about one file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileScan {
+    /// Path of the file (relative to the scanned root).
+    pub path: String,
+    /// Whether the file is a PE image.
+    pub is_pe: bool,
+    /// VERSIONINFO, when the PE has one.
+    pub version_info: Option<VersionInfo>,
+    /// DLL names from the import table.
+    pub imports: Vec<String>,
+    /// Components found.
+    pub hits: Vec<Hit>,
+    /// SHA-1 hex.
+    pub sha1: String,
+    /// SHA-256 hex.
+    pub sha256: String,
+}
+
+/// Scans one file's bytes. A file that starts with `MZ` but is not a parsable PE is an error.
+pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
+    let mut scan = FileScan {
+        path: path.to_string(),
+        sha1: hex::encode(Sha1::digest(bytes)),
+        sha256: hex::encode(Sha256::digest(bytes)),
+        ..FileScan::default()
+    };
+    if !bytes.starts_with(b"MZ") {
+        return Ok(scan);
+    }
+    let pe = pelite::PeFile::from_bytes(bytes).map_err(|e| Error::Binary {
+        file: path.into(),
+        message: format!(
+            "starts with MZ but is not a valid PE image ({e}); truncated or corrupt download?"
+        ),
+    })?;
+    scan.is_pe = true;
+    scan.version_info = read_version_info(&pe);
+    scan.imports = match pe.imports() {
+        Ok(Wrap::T32(i)) => i
+            .iter()
+            .filter_map(|d| {
+                d.dll_name()
+                    .ok()
+                    .and_then(|n| n.to_str().ok().map(str::to_string))
+            })
+            .collect(),
+        Ok(Wrap::T64(i)) => i
+            .iter()
+            .filter_map(|d| {
+                d.dll_name()
+                    .ok()
+                    .and_then(|n| n.to_str().ok().map(str::to_string))
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let strings16 = utf16_strings(bytes);
+    let mut matched_rule = false;
+    for rule in rules() {
+        if let (Some(vi), Some(product)) = (&scan.version_info, &rule.product) {
+            let company_ok = rule
+                .company
+                .as_ref()
+                .is_none_or(|c| vi.company_name.as_deref().is_some_and(|n| c.is_match(n)));
+            if let (Some(name), Some(ver)) = (&vi.product_name, &vi.file_version)
+                && company_ok
+                && product.is_match(name)
+            {
+                matched_rule = true;
+                let version = trim_parts(ver, rule.lib.version_parts);
+                scan.hits.push(Hit {
+                    component: rule.lib.name.clone(),
+                    version,
+                    evidence: Evidence {
+                        file: path.into(),
+                        offset: None,
+                        method: "pe-versioninfo".into(),
+                        text: format!("ProductName={name}; FileVersion={ver}"),
+                    },
+                });
+            }
+        }
+        for re in &rule.ascii {
+            if let Some(c) = re.captures(bytes) {
+                let whole = c.get(0).expect("group 0");
+                scan.hits.push(Hit {
+                    component: rule.lib.name.clone(),
+                    version: String::from_utf8_lossy(&c[1]).into_owned(),
+                    evidence: Evidence {
+                        file: path.into(),
+                        offset: Some(whole.start() as u64),
+                        method: "ascii-string".into(),
+                        text: String::from_utf8_lossy(whole.as_bytes()).into_owned(),
+                    },
+                });
+            }
+        }
+        for re in &rule.utf16 {
+            if let Some((off, c)) = strings16
+                .iter()
+                .find_map(|(off, s)| re.captures(s).map(|c| (*off, c)))
+            {
+                scan.hits.push(Hit {
+                    component: rule.lib.name.clone(),
+                    version: c[1].to_string(),
+                    evidence: Evidence {
+                        file: path.into(),
+                        offset: Some(off),
+                        method: "utf16-string".into(),
+                        text: c[0].to_string(),
+                    },
+                });
+            }
+        }
+    }
+    // The same component/version seen twice in one file (e.g. ASCII and UTF-16) is one hit.
+    let mut seen = BTreeSet::new();
+    scan.hits.retain(|h| {
+        seen.insert((
+            h.component.clone(),
+            h.version.clone(),
+            h.evidence.method.clone(),
+        ))
+    });
+    if !matched_rule
+        && let Some(vi) = &scan.version_info
+        && let Some(ver) = vi
+            .file_version
+            .clone()
+            .or_else(|| vi.product_version.clone())
+    {
+        let file_name = vi
+            .original_filename
+            .clone()
+            .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).to_string());
+        let stem = file_name
+            .rsplit_once('.')
+            .map_or(file_name.as_str(), |(s, _)| s)
+            .to_ascii_lowercase();
+        scan.hits.push(Hit {
+            component: stem,
+            version: ver.clone(),
+            evidence: Evidence {
+                file: path.into(),
+                offset: None,
+                method: "pe-versioninfo".into(),
+                text: format!(
+                    "ProductName={}; CompanyName={}; FileVersion={ver}",
+                    vi.product_name.as_deref().unwrap_or(""),
+                    vi.company_name.as_deref().unwrap_or("")
+                ),
+            },
+        });
+    }
+    Ok(scan)
+}
+
+fn trim_parts(v: &str, parts: Option<usize>) -> String {
+    match parts {
+        Some(n) => v.split('.').take(n).collect::<Vec<_>>().join("."),
+        None => v.to_string(),
+    }
+}
+
+fn read_version_info(pe: &pelite::PeFile<'_>) -> Option<VersionInfo> {
+    let vi = pe.resources().ok()?.version_info().ok()?;
+    let lang = *vi.translation().first()?;
+    let get = |k: &str| {
+        vi.value(lang, k)
+            .map(|s| s.trim_end_matches('\0').trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let fixed = vi.fixed().map(|f| {
+        let v = f.dwFileVersion;
+        format!("{}.{}.{}.{}", v.Major, v.Minor, v.Patch, v.Build)
+    });
+    Some(VersionInfo {
+        file_version: get("FileVersion").or(fixed),
+        product_version: get("ProductVersion"),
+        product_name: get("ProductName"),
+        company_name: get("CompanyName"),
+        original_filename: get("OriginalFilename"),
+    })
+}
+
+/// Extracts printable UTF-16LE strings (at least 6 characters) with their byte offsets, at
+/// both byte alignments, like `strings -el`.
+fn utf16_strings(bytes: &[u8]) -> Vec<(u64, String)> {
+    let mut out = Vec::new();
+    for align in 0..2 {
+        let mut start = None;
+        let mut cur = String::new();
+        let mut i = align;
+        while i + 1 < bytes.len() {
+            let (lo, hi) = (bytes[i], bytes[i + 1]);
+            if hi == 0 && (0x20..0x7f).contains(&lo) {
+                start.get_or_insert(i);
+                cur.push(lo as char);
+            } else {
+                if cur.len() >= 6 {
+                    out.push((start.unwrap_or(i) as u64, std::mem::take(&mut cur)));
+                }
+                cur.clear();
+                start = None;
+            }
+            i += 2;
+        }
+        if cur.len() >= 6 {
+            out.push((start.unwrap_or(0) as u64, cur));
+        }
+    }
+    out
+}
+
+/// Options for binary SBOM generation.
+#[derive(Debug, Clone, Default)]
+pub struct BinaryOptions {
+    /// Name of the top package (default: the directory or zip name).
+    pub name: Option<String>,
+    /// Version of the top package.
+    pub version: Option<String>,
+    /// Creation time (RFC 3339).
+    pub created: String,
+}
+
+/// Reads every file of a directory, zip or single file into scans (parallel).
+pub fn scan_path(path: &Path) -> Result<Vec<FileScan>> {
+    let origin = path.display().to_string();
+    let mut items: Vec<(String, Vec<u8>)> = Vec::new();
+    if path.is_dir() {
+        let mut files = Vec::new();
+        for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+            let entry = entry.map_err(|e| Error::io(path, e.into()))?;
+            if entry.file_type().is_file() {
+                let rel = entry.path().strip_prefix(path).expect("under root");
+                let rel = rel.to_str().ok_or_else(|| Error::Archive {
+                    origin: origin.clone(),
+                    message: format!("file name is not valid UTF-8: {:?}", rel.to_string_lossy()),
+                })?;
+                files.push((rel.replace('\\', "/"), entry.into_path()));
+            }
+        }
+        return files
+            .par_iter()
+            .map(|(rel, full)| {
+                let bytes = std::fs::read(full).map_err(|e| Error::io(full, e))?;
+                scan_bytes(rel, &bytes)
+            })
+            .collect();
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if name.ends_with(".zip") {
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let zerr = |e: zip::result::ZipError| Error::Archive {
+            origin: origin.clone(),
+            message: format!("corrupt zip: {e}"),
+        };
+        let mut zip = zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(zerr)?;
+        for i in 0..zip.len() {
+            let mut entry = zip.by_index(i).map_err(zerr)?;
+            if entry.is_dir() {
+                continue;
+            }
+            let name = entry
+                .enclosed_name()
+                .and_then(|p| p.to_str().map(str::to_string))
+                .ok_or_else(|| Error::Archive {
+                    origin: origin.clone(),
+                    message: format!(
+                        "refusing member {:?}: unsafe or non-UTF-8 path",
+                        String::from_utf8_lossy(entry.name_raw())
+                    ),
+                })?;
+            if entry.size() > MAX_MEMBER {
+                return Err(Error::Archive {
+                    origin: origin.clone(),
+                    message: format!("member {name} is larger than 1 GiB (zip bomb?)"),
+                });
+            }
+            let mut buf = Vec::new();
+            (&mut entry)
+                .take(MAX_MEMBER + 1)
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::Archive {
+                    origin: origin.clone(),
+                    message: format!("{name}: {e}"),
+                })?;
+            items.push((name.replace('\\', "/"), buf));
+        }
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        items.push((
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            bytes,
+        ));
+    }
+    items.par_iter().map(|(n, b)| scan_bytes(n, b)).collect()
+}
+
+/// Whether `path` looks like binary input: a PE file name, or a directory / zip with
+/// `.dll`/`.pyd`/`.exe` files at its top level (or one directory down in a zip).
+pub fn looks_binary(path: &Path) -> Result<bool> {
+    let is_pe_name = |n: &str| {
+        let n = n.to_ascii_lowercase();
+        n.ends_with(".dll") || n.ends_with(".pyd") || n.ends_with(".exe")
+    };
+    if path.is_dir() {
+        for e in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+            if is_pe_name(
+                &e.map_err(|e| Error::io(path, e))?
+                    .file_name()
+                    .to_string_lossy(),
+            ) {
+                return Ok(true);
+            }
+        }
+        return Ok(false);
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if is_pe_name(&name) {
+        return Ok(true);
+    }
+    if name.to_ascii_lowercase().ends_with(".zip") {
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let zip = zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(|e| Error::Archive {
+            origin: path.display().to_string(),
+            message: format!("corrupt zip: {e}"),
+        })?;
+        return Ok(zip
+            .file_names()
+            .filter_map(|n| n.ok())
+            .any(|n| n.matches('/').count() <= 1 && is_pe_name(&n)));
+    }
+    Ok(false)
+}
+
+/// Builds the binary SBOM of a directory, zip or file.
+pub fn generate(path: &Path, opts: &BinaryOptions) -> Result<Document> {
+    let scans = scan_path(path)?;
+    Ok(build(&scans, path, opts))
+}
+
+fn build(scans: &[FileScan], path: &Path, opts: &BinaryOptions) -> Document {
+    let default_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().trim_end_matches(".zip").to_string())
+        .unwrap_or_else(|| "artifact".into());
+    let name = opts.name.clone().unwrap_or(default_name);
+    let mut ids = IdAllocator::default();
+    ids.reserve(crate::spdx::DOCUMENT_ID);
+    let top_id = ids.allocate("SPDXRef-PACKAGE-", &name.to_ascii_lowercase());
+    let mut doc = Document {
+        created: opts.created.clone(),
+        creators: vec![crate::tool_creator()],
+        ..Document::default()
+    };
+
+    // Components keyed by (name, version), evidence merged.
+    let mut comps: BTreeMap<(String, String), Package> = BTreeMap::new();
+    // Per file: the component that *is* the file (VERSIONINFO) and those it bundles.
+    let mut primary: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut bundled: Vec<(String, (String, String))> = Vec::new();
+    for s in scans {
+        let fid = ids.allocate("SPDXRef-FILE-", &s.path);
+        doc.files.push(File {
+            id: fid.clone(),
+            name: s.path.clone(),
+            checksums: vec![
+                Checksum {
+                    algorithm: "SHA1".into(),
+                    value: s.sha1.clone(),
+                },
+                Checksum {
+                    algorithm: "SHA256".into(),
+                    value: s.sha256.clone(),
+                },
+            ],
+            ..File::default()
+        });
+        doc.relationships.push(Relationship {
+            from: top_id.clone(),
+            kind: "CONTAINS".into(),
+            to: fid,
+        });
+        for h in &s.hits {
+            let key = (h.component.clone(), h.version.clone());
+            let rule = rules()
+                .iter()
+                .find(|r| r.lib.name == h.component)
+                .map(|r| &r.lib);
+            let pkg = comps.entry(key.clone()).or_insert_with(|| Package {
+                name: h.component.clone(),
+                version: Some(h.version.clone()),
+                supplier: rule.and_then(|r| r.supplier.clone()),
+                download_location: Some("NOASSERTION".into()),
+                license_concluded: Some("NOASSERTION".into()),
+                license_declared: Some(
+                    rule.and_then(|r| r.license.clone())
+                        .unwrap_or_else(|| "NOASSERTION".into()),
+                ),
+                cpes: rule
+                    .and_then(|r| r.cpe.as_ref())
+                    .map(|t| t.replace("{version}", &h.version))
+                    .into_iter()
+                    .collect(),
+                purls: rule
+                    .and_then(|r| r.purl.as_ref())
+                    .map(|t| t.replace("{version}", &h.version))
+                    .into_iter()
+                    .collect(),
+                purpose: Some("LIBRARY".into()),
+                files_analyzed: false,
+                ..Package::default()
+            });
+            if pkg.supplier.is_none()
+                && let Some(c) = s.version_info.as_ref().and_then(|v| v.company_name.clone())
+            {
+                pkg.supplier = Some(format!("Organization: {c}"));
+            }
+            pkg.evidence.push(h.evidence.clone());
+            if h.evidence.method == "pe-versioninfo" {
+                primary.insert(s.path.to_ascii_lowercase(), key);
+            } else {
+                bundled.push((s.path.to_ascii_lowercase(), key));
+            }
+        }
+    }
+    let mut id_of: BTreeMap<(String, String), String> = BTreeMap::new();
+    for (key, pkg) in &mut comps {
+        pkg.id = ids.allocate("SPDXRef-PACKAGE-", &format!("{}-{}", key.0, key.1));
+        id_of.insert(key.clone(), pkg.id.clone());
+        doc.relationships.push(Relationship {
+            from: top_id.clone(),
+            kind: "DEPENDS_ON".into(),
+            to: pkg.id.clone(),
+        });
+    }
+    // A file's own component depends on what it bundles and on the components of the DLLs it imports.
+    let by_basename: BTreeMap<String, &(String, String)> = primary
+        .iter()
+        .map(|(p, k)| (p.rsplit('/').next().unwrap_or(p).to_string(), k))
+        .collect();
+    for (file, lib) in &bundled {
+        if let Some(owner) = primary.get(file)
+            && owner != lib
+        {
+            doc.relationships.push(Relationship {
+                from: id_of[owner].clone(),
+                kind: "DEPENDS_ON".into(),
+                to: id_of[lib].clone(),
+            });
+        }
+    }
+    for s in scans {
+        let Some(owner) = primary.get(&s.path.to_ascii_lowercase()) else {
+            continue;
+        };
+        for imp in &s.imports {
+            if let Some(dep) = by_basename.get(&imp.to_ascii_lowercase())
+                && *dep != owner
+            {
+                doc.relationships.push(Relationship {
+                    from: id_of[owner].clone(),
+                    kind: "DEPENDS_ON".into(),
+                    to: id_of[*dep].clone(),
+                });
+            }
+        }
+    }
+    doc.packages.push(Package {
+        id: top_id.clone(),
+        name: name.clone(),
+        version: opts.version.clone(),
+        download_location: Some("NOASSERTION".into()),
+        license_concluded: Some("NOASSERTION".into()),
+        files_analyzed: true,
+        purpose: Some("ARCHIVE".into()),
+        ..Package::default()
+    });
+    doc.packages.extend(comps.into_values());
+    let sha1s: Vec<&str> = doc
+        .files
+        .iter()
+        .filter_map(|f| f.checksum("SHA1"))
+        .collect();
+    if let Some(top) = doc.packages.iter_mut().find(|p| p.id == top_id) {
+        if sha1s.is_empty() {
+            top.files_analyzed = false;
+        } else {
+            top.verification_code = Some(model::verification_code(sha1s));
+        }
+    }
+    doc.describes.push(top_id);
+    doc.name = match &opts.version {
+        Some(v) => format!("{name}-{v}"),
+        None => name.clone(),
+    };
+    let mut h = Sha256::new();
+    for f in &doc.files {
+        h.update(f.name.as_bytes());
+        h.update(f.checksum("SHA256").unwrap_or_default().as_bytes());
+    }
+    doc.namespace = format!(
+        "https://spdx.org/spdxdocs/relkit/{}-{}",
+        model::sanitize_id(&doc.name),
+        &hex::encode(h.finalize())[..16]
+    );
+    doc.normalize();
+    doc
+}
+
+/// One row of the declared-vs-found comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeclaredRow {
+    /// Component name (declared name where there is one).
+    pub name: String,
+    /// Version the declared SBOM gives.
+    pub declared_version: Option<String>,
+    /// Versions found in the bytes.
+    pub found_versions: Vec<String>,
+    /// Evidence for the found versions (`file@offset: text`).
+    pub evidence: Vec<String>,
+}
+
+/// Result of comparing a declared SBOM (e.g. `Misc/externals.spdx.json`) with the bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeclaredReport {
+    /// Declared, found, and the versions agree.
+    pub confirmed: Vec<DeclaredRow>,
+    /// Declared and found, but the bytes say another version.
+    pub contradicted: Vec<DeclaredRow>,
+    /// Declared but no evidence in the bytes.
+    pub not_found: Vec<DeclaredRow>,
+    /// Found in the bytes but not declared.
+    pub undeclared: Vec<DeclaredRow>,
+}
+
+impl DeclaredReport {
+    /// Whether anything disagrees.
+    pub fn has_findings(&self) -> bool {
+        !(self.contradicted.is_empty() && self.not_found.is_empty() && self.undeclared.is_empty())
+    }
+}
+
+/// Compares the declared packages with the components of a generated binary SBOM. Names match
+/// case-insensitively, through the rule aliases, or by CPE vendor:product; versions match
+/// ignoring trailing `.0` parts (`3.49.1.0` = `3.49.1`).
+pub fn compare_declared(found: &Document, declared: &Document) -> DeclaredReport {
+    let top: BTreeSet<&str> = found.describes.iter().map(String::as_str).collect();
+    let found_pkgs: Vec<&Package> = found
+        .packages
+        .iter()
+        .filter(|p| !top.contains(p.id.as_str()))
+        .collect();
+    let declared_top: BTreeSet<&str> = declared.describes.iter().map(String::as_str).collect();
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    let mut report = DeclaredReport::default();
+    for d in declared
+        .packages
+        .iter()
+        .filter(|p| !declared_top.contains(p.id.as_str()))
+    {
+        let matches: Vec<&&Package> = found_pkgs.iter().filter(|f| same_component(d, f)).collect();
+        let row = DeclaredRow {
+            name: d.name.clone(),
+            declared_version: d.version.clone(),
+            found_versions: matches.iter().filter_map(|f| f.version.clone()).collect(),
+            evidence: matches
+                .iter()
+                .flat_map(|f| f.evidence.iter().map(evidence_line))
+                .collect(),
+        };
+        used.extend(matches.iter().map(|f| f.id.as_str()));
+        if matches.is_empty() {
+            report.not_found.push(row);
+        } else if matches
+            .iter()
+            .any(|f| versions_equal(f.version.as_deref(), d.version.as_deref()))
+        {
+            report.confirmed.push(row);
+        } else {
+            report.contradicted.push(row);
+        }
+    }
+    for f in found_pkgs.iter().filter(|f| !used.contains(f.id.as_str())) {
+        report.undeclared.push(DeclaredRow {
+            name: f.name.clone(),
+            declared_version: None,
+            found_versions: f.version.clone().into_iter().collect(),
+            evidence: f.evidence.iter().map(evidence_line).collect(),
+        });
+    }
+    report
+}
+
+fn evidence_line(e: &Evidence) -> String {
+    match e.offset {
+        Some(o) => format!("{}@{o:#x} ({}): {}", e.file, e.method, e.text),
+        None => format!("{} ({}): {}", e.file, e.method, e.text),
+    }
+}
+
+fn same_component(declared: &Package, found: &Package) -> bool {
+    let dn = declared.name.to_ascii_lowercase();
+    if dn == found.name.to_ascii_lowercase() {
+        return true;
+    }
+    if let Some(rule) = rules().iter().find(|r| r.lib.name == found.name)
+        && rule.lib.aliases.iter().any(|a| a.eq_ignore_ascii_case(&dn))
+    {
+        return true;
+    }
+    let vp = |cpe: &str| {
+        cpe.split(':')
+            .nth(3)
+            .zip(cpe.split(':').nth(4))
+            .map(|(v, p)| format!("{v}:{p}"))
+    };
+    // CPE vendor:product identity, unless both sides carry distinct names (tcl vs tk share one).
+    declared
+        .cpes
+        .iter()
+        .filter_map(|c| vp(c))
+        .any(|d| found.cpes.iter().filter_map(|c| vp(c)).any(|f| f == d))
+        && !rules().iter().any(|r| {
+            r.lib.name.eq_ignore_ascii_case(&dn)
+                || r.lib.aliases.iter().any(|a| a.eq_ignore_ascii_case(&dn))
+        })
+}
+
+/// Compares versions ignoring trailing zero components.
+pub fn versions_equal(a: Option<&str>, b: Option<&str>) -> bool {
+    let norm = |v: &str| {
+        let mut parts: Vec<&str> = v.split('.').collect();
+        while parts.len() > 1 && parts.last() == Some(&"0") {
+            parts.pop();
+        }
+        parts.join(".")
+    };
+    match (a, b) {
+        (Some(a), Some(b)) => norm(a) == norm(b),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_file_compiles() {
+        assert!(rules().len() >= 10);
+        assert!(rules().iter().any(|r| r.lib.name == "openssl"));
+    }
+
+    #[test]
+    fn truncated_pe_is_an_error() {
+        let err = scan_bytes("x.dll", b"MZ\x90\x00\x03\x00\x00\x00").unwrap_err();
+        assert!(err.to_string().contains("not a valid PE"), "{err}");
+    }
+
+    #[test]
+    fn utf16_strings_are_found_at_odd_offsets() {
+        let mut b = vec![0xAAu8];
+        for c in "LibFFI for Python (libffi-3.4.4".encode_utf16() {
+            b.extend_from_slice(&c.to_le_bytes());
+        }
+        let s = utf16_strings(&b);
+        assert_eq!(s, vec![(1, "LibFFI for Python (libffi-3.4.4".to_string())]);
+    }
+
+    #[test]
+    fn version_equality_ignores_trailing_zeros() {
+        assert!(versions_equal(Some("3.49.1.0"), Some("3.49.1")));
+        assert!(!versions_equal(Some("3.0.15"), Some("3.0.16")));
+    }
+}

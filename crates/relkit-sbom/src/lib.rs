@@ -1,0 +1,133 @@
+//! SBOMs for relkit: one internal model ([`model::Document`]), SPDX 2.3 and CycloneDX 1.6 JSON
+//! readers/writers, generation from source trees, archives and Windows binaries, validation,
+//! conversion, merging and diffing.
+//!
+//! The library never prints; every operation returns typed results ([`error::Error`]) and
+//! reports (`check::Report`, `diff::Diff`) that the CLI renders. Reports serialize to stable JSON:
+//!
+//! * `check::Report` → `{"file", "format", "spec_version", "valid", "errors", "warnings",
+//!   "problems": [{"severity": "error"|"warning", "path": "$.packages[0].versionInfo",
+//!   "rule", "message", "hint"}]}`
+//! * `diff::Diff` → `{"added": [Component], "removed": [Component], "changed": [{"name",
+//!   "old": Component, "new": Component, "changes": ["version"|"cpe"|"purl"]}]}` where
+//!   `Component` is `{"name", "version", "cpes", "purls"}`.
+//! * `binary::DeclaredReport` → `{"contradicted": [...], "not_found": [...], "undeclared": [...],
+//!   "confirmed": [...]}`.
+
+pub mod binary;
+pub mod check;
+pub mod cyclonedx;
+pub mod diff;
+pub mod error;
+pub mod json;
+pub mod merge;
+pub mod model;
+pub mod source;
+pub mod spdx;
+mod tree;
+
+use serde_json::Value;
+
+pub use error::{Error, Result};
+pub use model::Document;
+
+/// The SPDX creator string of this tool, e.g. `Tool: relkit-0.1.0`.
+pub fn tool_creator() -> String {
+    format!("Tool: relkit-{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// An SBOM serialization format relkit writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub enum Format {
+    /// SPDX 2.3 JSON.
+    #[serde(rename = "spdx-json")]
+    SpdxJson,
+    /// CycloneDX 1.6 JSON.
+    #[serde(rename = "cyclonedx-json")]
+    CycloneDxJson,
+}
+
+impl Format {
+    /// Parses `spdx-json` / `cyclonedx-json` (also `spdx`, `cyclonedx`, `cdx`).
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "spdx-json" | "spdx" => Some(Format::SpdxJson),
+            "cyclonedx-json" | "cyclonedx" | "cdx" | "cdx-json" => Some(Format::CycloneDxJson),
+            _ => None,
+        }
+    }
+
+    /// The canonical name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::SpdxJson => "spdx-json",
+            Format::CycloneDxJson => "cyclonedx-json",
+        }
+    }
+
+    /// Conventional file name suffix.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::SpdxJson => "spdx.json",
+            Format::CycloneDxJson => "cdx.json",
+        }
+    }
+}
+
+/// Which family a parsed JSON document belongs to, judged from its marker fields.
+pub fn detect(value: &Value) -> Option<Format> {
+    if value.get("spdxVersion").is_some() {
+        Some(Format::SpdxJson)
+    } else if value.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
+        Some(Format::CycloneDxJson)
+    } else {
+        None
+    }
+}
+
+/// Reads an SPDX or CycloneDX JSON document into the model, with the fields it dropped.
+pub fn read(value: &Value, origin: &str) -> Result<(Document, model::Dropped, Format)> {
+    match detect(value) {
+        Some(Format::SpdxJson) => spdx::read(value, origin).map(|(d, x)| (d, x, Format::SpdxJson)),
+        Some(Format::CycloneDxJson) => cyclonedx::read(value, origin).map(|(d, x)| (d, x, Format::CycloneDxJson)),
+        None => Err(Error::UnsupportedFormat {
+            origin: origin.into(),
+            message: "neither an SPDX document (no \"spdxVersion\") nor a CycloneDX BOM (no \"bomFormat\": \"CycloneDX\")".into(),
+        }),
+    }
+}
+
+/// Reads an SBOM file of either format.
+pub fn read_file(path: &std::path::Path) -> Result<(Document, model::Dropped, Format)> {
+    let value = json::read_file(path)?;
+    read(&value, &path.display().to_string())
+}
+
+/// Serializes the model in `format`; returns the bytes and what the format could not carry.
+pub fn write(doc: &Document, format: Format) -> (Vec<u8>, Vec<String>) {
+    match format {
+        Format::SpdxJson => (json::to_bytes(&spdx::write(doc)), Vec::new()),
+        Format::CycloneDxJson => {
+            let (v, lost) = cyclonedx::write(doc);
+            (json::to_bytes(&v), lost)
+        }
+    }
+}
+
+/// The creation time for new documents: `SOURCE_DATE_EPOCH` if set, else the current time.
+pub fn created_now_or_epoch() -> std::result::Result<String, String> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) => v
+            .trim()
+            .parse::<i64>()
+            .map(model::rfc3339_from_epoch)
+            .map_err(|_| format!("SOURCE_DATE_EPOCH={v:?} is not an integer number of seconds")),
+        Err(_) => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            Ok(model::rfc3339_from_epoch(secs))
+        }
+    }
+}

@@ -1,0 +1,525 @@
+//! `sbom generate` for source trees and source archives.
+//!
+//! Produces the same content CPython's release tooling (release-tools `sbom.py`) puts in a
+//! source SBOM: the top package, every file with SHA-1 and SHA-256, the vendored packages of
+//! the in-tree SBOM (each vendored file's checksums verified against the tree), bundled wheels
+//! from their dist-info METADATA and the projects pip vendors (`pip/_vendor/vendor.txt`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::model::{self, Checksum, Document, File, IdAllocator, Package, Relationship};
+use crate::tree;
+
+/// Default location of a vendored-dependencies SBOM inside a source tree (CPython's).
+pub const DEFAULT_IN_TREE_SBOM: &str = "Misc/sbom.spdx.json";
+/// Default directory of bundled wheels (CPython's ensurepip).
+pub const DEFAULT_WHEEL_DIR: &str = "Lib/ensurepip/_bundled";
+
+/// What the user says about the top package and where to look for vendored data.
+#[derive(Debug, Clone, Default)]
+pub struct SourceOptions {
+    /// Top package name (default: the directory or archive name).
+    pub name: Option<String>,
+    /// Top package version.
+    pub version: Option<String>,
+    /// Supplier, `Organization: X` / `Person: Y` (a bare name becomes `Organization: name`).
+    pub supplier: Option<String>,
+    /// Download location URL.
+    pub download_location: Option<String>,
+    /// Declared license expression of the top package.
+    pub license: Option<String>,
+    /// CPE 2.3 strings of the top package.
+    pub cpes: Vec<String>,
+    /// Package URLs of the top package.
+    pub purls: Vec<String>,
+    /// In-tree SBOM path; `None` = use [`DEFAULT_IN_TREE_SBOM`] when present.
+    pub in_tree_sbom: Option<String>,
+    /// Do not read any in-tree SBOM.
+    pub no_in_tree_sbom: bool,
+    /// Directories (relative) whose `*.whl` files become packages.
+    pub wheel_dirs: Vec<String>,
+    /// Creation time (RFC 3339).
+    pub created: String,
+    /// Document namespace; derived from the content when `None`.
+    pub namespace: Option<String>,
+}
+
+/// Hashes the tree or archive at `path` and builds its SBOM.
+pub fn generate(
+    path: &Path,
+    opts: &SourceOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Document> {
+    let wheel_dirs: Vec<String> = if opts.wheel_dirs.is_empty() {
+        vec![DEFAULT_WHEEL_DIR.to_string()]
+    } else {
+        opts.wheel_dirs
+            .iter()
+            .map(|d| d.trim_end_matches('/').to_string())
+            .collect()
+    };
+    let in_tree = if opts.no_in_tree_sbom {
+        None
+    } else {
+        Some(
+            opts.in_tree_sbom
+                .clone()
+                .unwrap_or_else(|| DEFAULT_IN_TREE_SBOM.to_string()),
+        )
+    };
+    let keep = |p: &str| {
+        in_tree.as_deref() == Some(p)
+            || (p.ends_with(".whl")
+                && wheel_dirs
+                    .iter()
+                    .any(|d| p.rsplit_once('/').map(|(dir, _)| dir) == Some(d.as_str())))
+    };
+    let tree = tree::scan(path, &keep, progress)?;
+    let default_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| {
+            let n = n.trim_end_matches('/');
+            [".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar", ".zip"]
+                .iter()
+                .find_map(|s| n.strip_suffix(s))
+                .unwrap_or(n)
+                .to_string()
+        })
+        .unwrap_or_else(|| "source".into());
+    let in_tree_present = in_tree.as_deref().filter(|p| tree.kept.contains_key(*p));
+    if let (Some(explicit), None) = (&opts.in_tree_sbom, in_tree_present) {
+        return Err(Error::io(
+            path.join(explicit),
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "in-tree SBOM given with --in-tree-sbom is not in the tree",
+            ),
+        ));
+    }
+    build(&tree, opts, &default_name, in_tree_present, &wheel_dirs)
+}
+
+fn build(
+    tree: &tree::Tree,
+    opts: &SourceOptions,
+    default_name: &str,
+    in_tree: Option<&str>,
+    wheel_dirs: &[String],
+) -> Result<Document> {
+    let name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name.to_string());
+    let mut ids = IdAllocator::default();
+    let mut doc = Document {
+        created: opts.created.clone(),
+        creators: vec![crate::tool_creator()],
+        ..Document::default()
+    };
+    let top_id = ids.allocate("SPDXRef-PACKAGE-", &name.to_ascii_lowercase());
+    ids.reserve(crate::spdx::DOCUMENT_ID);
+
+    // Files.
+    let by_path: BTreeMap<&str, &tree::HashedFile> =
+        tree.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut file_ids: BTreeMap<&str, String> = BTreeMap::new();
+    for f in &tree.files {
+        let id = ids.allocate("SPDXRef-FILE-", &f.path);
+        file_ids.insert(&f.path, id.clone());
+        doc.files.push(File {
+            id,
+            name: f.path.clone(),
+            checksums: vec![
+                Checksum {
+                    algorithm: "SHA1".into(),
+                    value: f.sha1.clone(),
+                },
+                Checksum {
+                    algorithm: "SHA256".into(),
+                    value: f.sha256.clone(),
+                },
+            ],
+            ..File::default()
+        });
+    }
+
+    // Vendored packages from the in-tree SBOM.
+    let mut claimed: BTreeSet<String> = BTreeSet::new();
+    let mut vendored: Vec<Package> = Vec::new();
+    if let Some(sbom_path) = in_tree {
+        let value = crate::json::parse(&tree.kept[sbom_path], sbom_path)?;
+        let (partial, _) = crate::spdx::read(&value, sbom_path)?;
+        let mut problems = Vec::new();
+        let mut id_map: BTreeMap<&str, String> = BTreeMap::new();
+        for vf in &partial.files {
+            match by_path.get(vf.name.as_str()) {
+                None => problems.push(format!(
+                    "  {}: declared in the in-tree SBOM but missing from the tree",
+                    vf.name
+                )),
+                Some(actual) => {
+                    for (alg, have) in [("SHA1", &actual.sha1), ("SHA256", &actual.sha256)] {
+                        if let Some(want) = vf.checksum(alg)
+                            && want != have
+                        {
+                            problems.push(format!(
+                                "  {}: {alg} expected {want}, tree has {have}",
+                                vf.name
+                            ));
+                        }
+                    }
+                    if vf.checksum("SHA1").is_none() && vf.checksum("SHA256").is_none() {
+                        problems.push(format!(
+                            "  {}: the in-tree SBOM gives no SHA1/SHA256 to verify",
+                            vf.name
+                        ));
+                    }
+                    id_map.insert(&vf.id, file_ids[vf.name.as_str()].clone());
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::VendoredMismatch {
+                sbom: sbom_path.into(),
+                problems,
+            });
+        }
+        let pkg_ids: BTreeSet<&str> = partial.packages.iter().map(|p| p.id.as_str()).collect();
+        for p in &partial.packages {
+            ids.reserve(&p.id);
+        }
+        for r in &partial.relationships {
+            let to = id_map
+                .get(r.to.as_str())
+                .cloned()
+                .or_else(|| pkg_ids.contains(r.to.as_str()).then(|| r.to.clone()));
+            if let (true, Some(to)) = (pkg_ids.contains(r.from.as_str()), to) {
+                if r.kind == "CONTAINS" {
+                    claimed.insert(to.clone());
+                }
+                doc.relationships.push(Relationship {
+                    from: r.from.clone(),
+                    kind: r.kind.clone(),
+                    to,
+                });
+            }
+        }
+        for p in &partial.packages {
+            let mut p = p.clone();
+            vendored_defaults(&mut p);
+            vendored.push(p);
+        }
+    }
+
+    // Bundled wheels and what they vendor.
+    let mut wheel_pkgs = Vec::new();
+    for (path, bytes) in &tree.kept {
+        if !path.ends_with(".whl")
+            || !wheel_dirs
+                .iter()
+                .any(|d| path.rsplit_once('/').map(|(dir, _)| dir) == Some(d.as_str()))
+        {
+            continue;
+        }
+        let (pkg, vendored_projects) = wheel_package(path, bytes, &mut ids)?;
+        doc.relationships.push(Relationship {
+            from: top_id.clone(),
+            kind: "DEPENDS_ON".into(),
+            to: pkg.id.clone(),
+        });
+        for dep in vendored_projects {
+            doc.relationships.push(Relationship {
+                from: pkg.id.clone(),
+                kind: "DEPENDS_ON".into(),
+                to: dep.id.clone(),
+            });
+            wheel_pkgs.push(dep);
+        }
+        wheel_pkgs.push(pkg);
+    }
+
+    // Top package owns every file no vendored package claims.
+    for f in &doc.files {
+        if !claimed.contains(&f.id) {
+            doc.relationships.push(Relationship {
+                from: top_id.clone(),
+                kind: "CONTAINS".into(),
+                to: f.id.clone(),
+            });
+        }
+    }
+    for p in &vendored {
+        doc.relationships.push(Relationship {
+            from: top_id.clone(),
+            kind: "DEPENDS_ON".into(),
+            to: p.id.clone(),
+        });
+    }
+    let supplier = opts.supplier.as_ref().map(|s| {
+        if s.starts_with("Organization:") || s.starts_with("Person:") || s == "NOASSERTION" {
+            s.clone()
+        } else {
+            format!("Organization: {s}")
+        }
+    });
+    let top = Package {
+        id: top_id.clone(),
+        name: name.clone(),
+        version: opts.version.clone(),
+        supplier,
+        download_location: Some(
+            opts.download_location
+                .clone()
+                .unwrap_or_else(|| "NOASSERTION".into()),
+        ),
+        license_concluded: Some("NOASSERTION".into()),
+        license_declared: Some(opts.license.clone().unwrap_or_else(|| "NOASSERTION".into())),
+        copyright: Some("NOASSERTION".into()),
+        cpes: opts.cpes.clone(),
+        purls: opts.purls.clone(),
+        files_analyzed: true,
+        purpose: Some("SOURCE".into()),
+        ..Package::default()
+    };
+    doc.packages.push(top);
+    doc.packages.extend(vendored);
+    doc.packages.extend(wheel_pkgs);
+    doc.describes.push(top_id);
+
+    // Verification codes for every package that lists its files.
+    let sha1_of: BTreeMap<&str, &str> = doc
+        .files
+        .iter()
+        .map(|f| (f.id.as_str(), f.checksum("SHA1").unwrap_or("")))
+        .collect();
+    let codes: Vec<(usize, Option<String>)> = doc
+        .packages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.files_analyzed)
+        .map(|(i, p)| {
+            let contained = doc.contained_files(&p.id);
+            (
+                i,
+                (!contained.is_empty())
+                    .then(|| model::verification_code(contained.iter().map(|id| sha1_of[id]))),
+            )
+        })
+        .collect();
+    for (i, code) in codes {
+        let p = &mut doc.packages[i];
+        match code {
+            Some(c) => p.verification_code = Some(c),
+            None => p.files_analyzed = false,
+        }
+    }
+
+    let version = opts.version.clone().unwrap_or_default();
+    doc.name = if version.is_empty() {
+        name.clone()
+    } else {
+        format!("{name}-{version}")
+    };
+    doc.namespace = opts.namespace.clone().unwrap_or_else(|| {
+        let mut h = Sha256::new();
+        for f in &tree.files {
+            h.update(f.path.as_bytes());
+            h.update(f.sha256.as_bytes());
+        }
+        let digest = hex::encode(h.finalize());
+        format!(
+            "https://spdx.org/spdxdocs/relkit/{}-{}",
+            model::sanitize_id(&doc.name),
+            &digest[..16]
+        )
+    });
+    doc.normalize();
+    Ok(doc)
+}
+
+/// Gives vendored packages from a partial in-tree SBOM the fields a complete document needs.
+fn vendored_defaults(p: &mut Package) {
+    if p.download_location.is_none() {
+        p.download_location = Some("NOASSERTION".into());
+    }
+    if p.license_concluded.is_none() {
+        p.license_concluded = Some("NOASSERTION".into());
+    }
+}
+
+/// Reads a wheel's dist-info METADATA (and pip's `_vendor/vendor.txt`) into packages.
+fn wheel_package(
+    path: &str,
+    bytes: &[u8],
+    ids: &mut IdAllocator,
+) -> Result<(Package, Vec<Package>)> {
+    let zerr = |m: String| Error::Archive {
+        origin: path.into(),
+        message: m,
+    };
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| zerr(format!("not a valid wheel: {e}")))?;
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .collect();
+    let metadata_name = names
+        .iter()
+        .find(|n| n.ends_with(".dist-info/METADATA") && n.matches('/').count() == 1)
+        .ok_or_else(|| zerr("wheel has no *.dist-info/METADATA".into()))?;
+    let metadata = read_member(&mut zip, metadata_name).map_err(zerr)?;
+    let headers = parse_metadata(&metadata);
+    let get = |k: &str| {
+        headers
+            .iter()
+            .find(|(h, _)| h.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v.clone())
+    };
+    let name = get("Name").ok_or_else(|| zerr(format!("{metadata_name}: no Name header")))?;
+    let version =
+        get("Version").ok_or_else(|| zerr(format!("{metadata_name}: no Version header")))?;
+    let norm = normalize_pypi(&name);
+    let file_name = path.rsplit('/').next().unwrap_or(path);
+    let license = get("License-Expression")
+        .or_else(|| get("License"))
+        .filter(|l| spdx::Expression::parse(l).is_ok());
+    let mut pkg = Package {
+        id: ids.allocate("SPDXRef-PACKAGE-", &norm),
+        name: name.clone(),
+        version: Some(version.clone()),
+        supplier: get("Author")
+            .or_else(|| get("Author-email"))
+            .map(|a| match a.split_once('<') {
+                Some((n, mail)) => format!(
+                    "Organization: {} ({})",
+                    n.trim(),
+                    mail.trim_end_matches('>').trim()
+                ),
+                None => format!("Organization: {a}"),
+            }),
+        download_location: Some(format!(
+            "https://files.pythonhosted.org/packages/py3/{}/{norm}/{file_name}",
+            norm.chars().next().unwrap_or('_')
+        )),
+        license_concluded: Some(license.clone().unwrap_or_else(|| "NOASSERTION".into())),
+        license_declared: Some(license.unwrap_or_else(|| "NOASSERTION".into())),
+        checksums: vec![Checksum {
+            algorithm: "SHA256".into(),
+            value: hex::encode(Sha256::digest(bytes)),
+        }],
+        purls: vec![format!("pkg:pypi/{norm}@{version}")],
+        purpose: Some("SOURCE".into()),
+        comment: Some(format!("bundled wheel {path}")),
+        evidence: vec![model::Evidence {
+            file: format!("{path}!{metadata_name}"),
+            offset: None,
+            method: "dist-info".into(),
+            text: format!("Name: {name} / Version: {version}"),
+        }],
+        ..Package::default()
+    };
+    if norm == "pip" {
+        pkg.cpes
+            .push(format!("cpe:2.3:a:pypa:pip:{version}:*:*:*:*:*:*:*"));
+    }
+    let mut deps = Vec::new();
+    if let Some(vendor) = names.iter().find(|n| n.ends_with("/_vendor/vendor.txt")) {
+        let text = read_member(&mut zip, vendor).map_err(zerr)?;
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            let Some((dep, ver)) = line.split_once("==") else {
+                continue;
+            };
+            let dep_norm = normalize_pypi(dep.trim());
+            let ver = ver.split(';').next().unwrap_or("").trim().to_string();
+            deps.push(Package {
+                id: ids.allocate("SPDXRef-PACKAGE-", &dep_norm),
+                name: dep.trim().to_string(),
+                version: Some(ver.clone()),
+                download_location: Some("NOASSERTION".into()),
+                license_concluded: Some("NOASSERTION".into()),
+                purls: vec![format!("pkg:pypi/{dep_norm}@{ver}")],
+                purpose: Some("SOURCE".into()),
+                comment: Some(format!("vendored by {name} {version} ({vendor})")),
+                evidence: vec![model::Evidence {
+                    file: format!("{path}!{vendor}"),
+                    offset: None,
+                    method: "dist-info".into(),
+                    text: line.to_string(),
+                }],
+                ..Package::default()
+            });
+        }
+    }
+    Ok((pkg, deps))
+}
+
+fn read_member(
+    zip: &mut zip::ZipArchive<std::io::Cursor<&[u8]>>,
+    name: &str,
+) -> std::result::Result<String, String> {
+    let entry = zip.by_name(name).map_err(|e| format!("{name}: {e}"))?;
+    let mut s = String::new();
+    entry
+        .take(16 << 20)
+        .read_to_string(&mut s)
+        .map_err(|e| format!("{name}: {e}"))?;
+    Ok(s)
+}
+
+/// Parses the RFC 822 header block of a core-metadata file (continuation lines folded).
+fn parse_metadata(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = out.last_mut() {
+                last.1.push('\n');
+                last.1.push_str(line.trim());
+            }
+        } else if let Some((k, v)) = line.split_once(':') {
+            out.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    out
+}
+
+/// PEP 503 name normalization, as PURL's pypi type requires.
+fn normalize_pypi(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        let c = c.to_ascii_lowercase();
+        if c == '-' || c == '_' || c == '.' {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_headers_and_names() {
+        let h = parse_metadata(
+            "Metadata-Version: 2.4\nName: pip\nVersion: 25.1.1\nLicense-Expression: MIT\n\nbody: x\n",
+        );
+        assert_eq!(h[1], ("Name".into(), "pip".into()));
+        assert_eq!(h.len(), 4);
+        assert_eq!(normalize_pypi("Typing_Extensions"), "typing-extensions");
+        assert_eq!(normalize_pypi("zope.interface"), "zope-interface");
+    }
+}

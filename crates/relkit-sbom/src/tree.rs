@@ -1,0 +1,419 @@
+//! Streaming enumeration and hashing of a directory tree or a source archive
+//! (.tar, .tar.gz, .tar.xz, .zip): every regular file gets SHA-1 and SHA-256.
+//!
+//! Archives are read once, sequentially, never unpacked to disk; hashing runs on a second
+//! thread (and on a rayon pool for directories) so decompression and hashing overlap.
+//! Members with absolute paths or `..` components, non-UTF-8 names and zip entries with an
+//! absurd compression ratio are refused.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use std::sync::mpsc;
+
+use rayon::prelude::*;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// Members larger than this are hashed inline by the reader instead of being queued.
+const QUEUE_LIMIT: usize = 8 << 20;
+/// Files kept in memory for later parsing (in-tree SBOM, wheels) may not exceed this.
+const KEEP_LIMIT: u64 = 512 << 20;
+/// A zip member expanding more than this ratio (and past 64 MiB) is treated as a bomb.
+const ZIP_BOMB_RATIO: u64 = 1000;
+
+/// One hashed regular file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashedFile {
+    /// Path relative to the tree root, `/`-separated.
+    pub path: String,
+    /// Lowercase hex SHA-1.
+    pub sha1: String,
+    /// Lowercase hex SHA-256.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// The hashed content of a tree plus the bytes of the few files the caller asked to keep.
+#[derive(Debug, Default)]
+pub struct Tree {
+    /// All regular files, sorted by path.
+    pub files: Vec<HashedFile>,
+    /// Kept file contents by relative path.
+    pub kept: BTreeMap<String, Vec<u8>>,
+}
+
+/// Archive kinds recognized from the file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A directory.
+    Dir,
+    /// Uncompressed tar.
+    Tar,
+    /// gzip-compressed tar.
+    TarGz,
+    /// xz-compressed tar.
+    TarXz,
+    /// Zip (also wheels).
+    Zip,
+}
+
+/// Classifies `path` as a directory or a supported archive.
+pub fn kind_of(path: &Path) -> Result<Kind> {
+    if path.is_dir() {
+        return Ok(Kind::Dir);
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let kind = if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+        Kind::TarGz
+    } else if name.ends_with(".tar.xz") || name.ends_with(".txz") {
+        Kind::TarXz
+    } else if name.ends_with(".tar") {
+        Kind::Tar
+    } else if name.ends_with(".zip") || name.ends_with(".whl") {
+        Kind::Zip
+    } else if path.exists() {
+        return Err(Error::Archive {
+            origin: path.display().to_string(),
+            message: "not a directory and not a .tar, .tar.gz, .tar.xz, .zip or .whl archive"
+                .into(),
+        });
+    } else {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
+        ));
+    };
+    Ok(kind)
+}
+
+/// Hashes every file of a directory or archive. `keep` selects relative paths whose bytes are
+/// returned too; `progress` receives byte counts as they are hashed.
+pub fn scan(
+    path: &Path,
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Tree> {
+    let mut tree = match kind_of(path)? {
+        Kind::Dir => scan_dir(path, keep, progress)?,
+        Kind::Zip => scan_zip(path, keep, progress)?,
+        kind => {
+            let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+            let reader: Box<dyn Read + Send> = match kind {
+                Kind::TarGz => Box::new(flate2::read::MultiGzDecoder::new(
+                    std::io::BufReader::new(file),
+                )),
+                Kind::TarXz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(
+                    std::io::BufReader::new(file),
+                )),
+                _ => Box::new(std::io::BufReader::new(file)),
+            };
+            scan_tar(reader, &path.display().to_string(), keep, progress)?
+        }
+    };
+    tree.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(tree)
+}
+
+fn hash_reader(
+    mut r: impl Read,
+    progress: &(dyn Fn(u64) + Sync),
+) -> std::io::Result<(String, String, u64)> {
+    let mut s1 = Sha1::new();
+    let mut s256 = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        s1.update(&buf[..n]);
+        s256.update(&buf[..n]);
+        total += n as u64;
+        progress(n as u64);
+    }
+    Ok((
+        hex::encode(s1.finalize()),
+        hex::encode(s256.finalize()),
+        total,
+    ))
+}
+
+fn hash_bytes(b: &[u8]) -> (String, String) {
+    (hex::encode(Sha1::digest(b)), hex::encode(Sha256::digest(b)))
+}
+
+fn scan_dir(
+    root: &Path,
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Tree> {
+    let mut paths = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || e.file_name() != ".git");
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            let p = e
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.to_path_buf());
+            Error::io(p, e.into())
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .expect("walkdir yields paths under the root");
+        let rel_str = rel.to_str().ok_or_else(|| Error::Archive {
+            origin: root.display().to_string(),
+            message: format!(
+                "file name is not valid UTF-8: {:?} (SPDX and CycloneDX need Unicode names; rename it)",
+                rel.to_string_lossy()
+            ),
+        })?;
+        paths.push((rel_str.replace('\\', "/"), entry.into_path()));
+    }
+    let files: Vec<HashedFile> = paths
+        .par_iter()
+        .map(|(rel, full)| {
+            let f = std::fs::File::open(full).map_err(|e| Error::io(full, e))?;
+            let (sha1, sha256, size) = hash_reader(f, progress).map_err(|e| Error::io(full, e))?;
+            Ok(HashedFile {
+                path: rel.clone(),
+                sha1,
+                sha256,
+                size,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let mut kept = BTreeMap::new();
+    for (rel, full) in &paths {
+        if keep(rel) {
+            let len = std::fs::metadata(full)
+                .map_err(|e| Error::io(full, e))?
+                .len();
+            if len > KEEP_LIMIT {
+                return Err(Error::Archive {
+                    origin: full.display().to_string(),
+                    message: format!("{len} bytes is too large to parse"),
+                });
+            }
+            kept.insert(
+                rel.clone(),
+                std::fs::read(full).map_err(|e| Error::io(full, e))?,
+            );
+        }
+    }
+    Ok(Tree { files, kept })
+}
+
+/// Validates an archive member name: relative, no `..`, UTF-8.
+fn safe_name(raw: &[u8], origin: &str) -> Result<String> {
+    let name = std::str::from_utf8(raw).map_err(|_| Error::Archive {
+        origin: origin.into(),
+        message: format!(
+            "member name is not valid UTF-8: {:?} (SPDX and CycloneDX need Unicode names)",
+            String::from_utf8_lossy(raw)
+        ),
+    })?;
+    let name = name.trim_start_matches("./");
+    if name.starts_with('/')
+        || name.contains('\\') && name.starts_with("\\")
+        || name.split(['/', '\\']).any(|c| c == "..")
+    {
+        return Err(Error::Archive {
+            origin: origin.into(),
+            message: format!(
+                "refusing member {name:?}: absolute path or '..' component (path traversal)"
+            ),
+        });
+    }
+    Ok(name.to_string())
+}
+
+enum Job {
+    Bytes(String, Vec<u8>),
+    Done(HashedFile),
+}
+
+/// Runs `produce` (which sends members) on this thread and hashes queued members on another.
+fn pipelined(
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+    produce: impl FnOnce(&mpsc::SyncSender<Job>) -> Result<()>,
+) -> Result<Tree> {
+    let (tx, rx) = mpsc::sync_channel::<Job>(64);
+    std::thread::scope(|s| {
+        let worker = s.spawn(move || {
+            let mut tree = Tree::default();
+            for job in rx {
+                match job {
+                    Job::Bytes(path, bytes) => {
+                        let (sha1, sha256) = hash_bytes(&bytes);
+                        progress(bytes.len() as u64);
+                        tree.files.push(HashedFile {
+                            path: path.clone(),
+                            sha1,
+                            sha256,
+                            size: bytes.len() as u64,
+                        });
+                        let unrooted = path.split_once('/').map_or("", |(_, rest)| rest);
+                        if keep(&path) || keep(unrooted) {
+                            tree.kept.insert(path, bytes);
+                        }
+                    }
+                    Job::Done(f) => tree.files.push(f),
+                }
+            }
+            tree
+        });
+        let produced = produce(&tx);
+        drop(tx);
+        let tree = worker.join().expect("hashing thread does not panic");
+        produced.map(|()| tree)
+    })
+}
+
+fn scan_tar(
+    reader: Box<dyn Read + Send>,
+    origin: &str,
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Tree> {
+    let mut tree = pipelined(keep, progress, |tx| {
+        let mut archive = tar::Archive::new(reader);
+        let io = |e: std::io::Error| Error::Archive {
+            origin: origin.into(),
+            message: format!("corrupt or truncated tar: {e}"),
+        };
+        for entry in archive.entries().map_err(io)? {
+            let mut entry = entry.map_err(io)?;
+            let kind = entry.header().entry_type();
+            if !(kind.is_file() || kind == tar::EntryType::Continuous) {
+                continue;
+            }
+            let name = safe_name(&entry.path_bytes(), origin)?;
+            let size = entry.size();
+            if size as usize <= QUEUE_LIMIT {
+                let mut buf = Vec::with_capacity(size as usize);
+                entry.read_to_end(&mut buf).map_err(io)?;
+                let _ = tx.send(Job::Bytes(name, buf));
+            } else {
+                let (sha1, sha256, size) = hash_reader(&mut entry, progress).map_err(io)?;
+                let _ = tx.send(Job::Done(HashedFile {
+                    path: name,
+                    sha1,
+                    sha256,
+                    size,
+                }));
+            }
+        }
+        Ok(())
+    })?;
+    strip_common_root(&mut tree);
+    Ok(tree)
+}
+
+fn scan_zip(
+    path: &Path,
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Tree> {
+    let origin = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let zerr = |e: zip::result::ZipError| Error::Archive {
+        origin: origin.clone(),
+        message: format!("corrupt zip: {e}"),
+    };
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(zerr)?;
+    let mut tree = pipelined(keep, progress, |tx| {
+        for i in 0..archive.len() {
+            let mut entry = archive.by_index(i).map_err(zerr)?;
+            if entry.is_dir() {
+                continue;
+            }
+            let name = safe_name(entry.name_raw(), &origin)?;
+            let (size, packed) = (entry.size(), entry.compressed_size().max(1));
+            if size > 64 << 20 && size / packed > ZIP_BOMB_RATIO {
+                return Err(Error::Archive {
+                    origin: origin.clone(),
+                    message: format!(
+                        "refusing member {name:?}: {packed} bytes expand to {size} (zip bomb?)"
+                    ),
+                });
+            }
+            let io = |e: std::io::Error| Error::Archive {
+                origin: origin.clone(),
+                message: format!("{name}: {e}"),
+            };
+            if size as usize <= QUEUE_LIMIT {
+                let mut buf = Vec::with_capacity(size as usize);
+                // Never trust the declared size: read at most one byte past it.
+                (&mut entry)
+                    .take(size + 1)
+                    .read_to_end(&mut buf)
+                    .map_err(io)?;
+                let _ = tx.send(Job::Bytes(name, buf));
+            } else {
+                let (sha1, sha256, size) = hash_reader(&mut entry, progress).map_err(io)?;
+                let _ = tx.send(Job::Done(HashedFile {
+                    path: name,
+                    sha1,
+                    sha256,
+                    size,
+                }));
+            }
+        }
+        Ok(())
+    })?;
+    strip_common_root(&mut tree);
+    Ok(tree)
+}
+
+/// Source archives usually wrap everything in `NAME-VERSION/`; paths are made relative to it.
+fn strip_common_root(tree: &mut Tree) {
+    let Some(first) = tree.files.first() else {
+        return;
+    };
+    let Some((root, _)) = first.path.split_once('/') else {
+        return;
+    };
+    let prefix = format!("{root}/");
+    if tree.files.iter().all(|f| f.path.starts_with(&prefix)) {
+        for f in &mut tree.files {
+            f.path = f.path[prefix.len()..].to_string();
+        }
+        tree.kept = std::mem::take(&mut tree.kept)
+            .into_iter()
+            .map(|(k, v)| (k[prefix.len()..].to_string(), v))
+            .collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traversal_names_are_refused() {
+        assert!(safe_name(b"../etc/passwd", "a.tar").is_err());
+        assert!(safe_name(b"/etc/passwd", "a.tar").is_err());
+        assert!(safe_name(b"a/../../b", "a.tar").is_err());
+        assert!(safe_name(b"\xff\xfe", "a.tar").is_err());
+        assert_eq!(
+            safe_name(b"./Python-3.13.5/README.rst", "a.tar").unwrap(),
+            "Python-3.13.5/README.rst"
+        );
+    }
+}
