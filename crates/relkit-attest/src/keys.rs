@@ -9,11 +9,14 @@
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use p256::ecdsa::signature::{Signer, Verifier};
 use pkcs8::LineEnding;
-use rand_core::OsRng;
+use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::Error;
+
+/// PBKDF2 iterations for encrypted keys (OWASP 2023 recommendation for PBKDF2-HMAC-SHA256).
+const PBKDF2_ITERATIONS: u32 = 600_000;
 
 /// The kinds of keys relkit generates and signs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,19 +80,33 @@ impl PrivateKey {
         }
     }
 
-    /// PKCS#8 PEM; encrypted PKCS#8 (PBES2, scrypt + AES-256-CBC) when a passphrase is given.
+    /// PKCS#8 PEM; encrypted PKCS#8 (PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC) when a passphrase is given.
     pub fn to_pem(&self, passphrase: Option<&[u8]>) -> Result<Zeroizing<String>, Error> {
         let enc = |e: pkcs8::Error| Error::Key(format!("cannot encode private key: {e}"));
-        let pem = match (self, passphrase) {
-            (PrivateKey::Ed25519(k), None) => k.to_pkcs8_pem(LineEnding::LF).map_err(enc)?,
-            (PrivateKey::P256(k), None) => k.to_pkcs8_pem(LineEnding::LF).map_err(enc)?,
-            (PrivateKey::Ed25519(k), Some(p)) => k
-                .to_pkcs8_encrypted_pem(&mut OsRng, p, LineEnding::LF)
-                .map_err(enc)?,
-            (PrivateKey::P256(k), Some(p)) => k
-                .to_pkcs8_encrypted_pem(&mut OsRng, p, LineEnding::LF)
-                .map_err(enc)?,
+        let der = match self {
+            PrivateKey::Ed25519(k) => k.to_pkcs8_der().map_err(enc)?,
+            PrivateKey::P256(k) => k.to_pkcs8_der().map_err(enc)?,
         };
+        let Some(p) = passphrase else {
+            let pem = der
+                .to_pem("PRIVATE KEY", LineEnding::LF)
+                .map_err(|e| enc(e.into()))?;
+            return Ok(Zeroizing::new(pem.to_string()));
+        };
+        // PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC, as `openssl pkcs8 -topk8 -v2 aes256`
+        // writes: the pkcs8 crate's scrypt default needs more memory than OpenSSL allows.
+        let mut salt = [0u8; 16];
+        let mut iv = [0u8; 16];
+        OsRng.fill_bytes(&mut salt);
+        OsRng.fill_bytes(&mut iv);
+        let params =
+            pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, &iv)
+                .map_err(|e| Error::Key(format!("cannot encrypt the private key: {e}")))?;
+        let info = pkcs8::PrivateKeyInfo::try_from(der.as_bytes()).map_err(enc)?;
+        let enc_doc = info.encrypt_with_params(params, p).map_err(enc)?;
+        let pem = enc_doc
+            .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+            .map_err(|e| enc(e.into()))?;
         Ok(Zeroizing::new(pem.to_string()))
     }
 

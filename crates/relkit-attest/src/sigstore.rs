@@ -1084,6 +1084,56 @@ pub fn verify_with_key(
 mod tests {
     use super::*;
 
+    fn fixture_leaf_and_root() -> (Certificate, TrustedRoot, i64) {
+        let fix = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sigstore/");
+        let b = Bundle::parse(
+            &std::fs::read_to_string(format!("{fix}bundle_v3.txt.sigstore")).unwrap(),
+        )
+        .unwrap();
+        let der = B64
+            .decode(&b.verification_material.certificate.unwrap().raw_bytes)
+            .unwrap();
+        let root = TrustedRoot::parse(
+            &std::fs::read_to_string(format!("{fix}trusted_root.staging.json")).unwrap(),
+        )
+        .unwrap();
+        let t: i64 = b.verification_material.tlog_entries[0]
+            .integrated_time
+            .as_deref()
+            .unwrap()
+            .parse()
+            .unwrap();
+        (Certificate::from_der(&der).unwrap(), root, t)
+    }
+
+    #[test]
+    fn certificate_expired_or_not_yet_valid_at_signing_time_fails() {
+        let (leaf, root, t) = fixture_leaf_and_root();
+        assert!(verify_chain(&leaf, &root, t).is_ok());
+        let (nb, na) = cert_validity(&leaf);
+        for when in [na + 1, nb - 1, t + 86_400] {
+            let e = verify_chain(&leaf, &root, when).unwrap_err().to_string();
+            assert!(
+                e.contains("was not valid at the log's integrated time"),
+                "{e}"
+            );
+        }
+        // A trusted root without the signing CA does not anchor the chain.
+        let mut empty = root.clone();
+        empty.certificate_authorities.clear();
+        assert!(
+            verify_chain(&leaf, &empty, t)
+                .unwrap_err()
+                .to_string()
+                .contains("does not chain")
+        );
+        let (identity, issuer) = leaf_identity(&leaf).unwrap();
+        assert_eq!(
+            (identity.as_str(), issuer.as_str()),
+            ("william@yossarian.net", "https://github.com/login/oauth")
+        );
+    }
+
     #[test]
     fn inclusion_proof_small_trees() {
         // A 3-leaf tree: root = H(H(l0,l1), l2).
