@@ -133,9 +133,11 @@ impl SecretKey {
                 let ops = u64::from_le_bytes(raw[38..46].try_into().expect("8 bytes"));
                 let mem = u64::from_le_bytes(raw[46..54].try_into().expect("8 bytes"));
                 let (n, r, p) = scrypt_params(ops, mem);
-                let params = scrypt::Params::new(n, r, p, 104).map_err(|_| {
-                    Error::Minisign("minisign secret key: bad scrypt parameters".into())
-                })?;
+                // The length argument only matters for PHC strings; the output is 104 bytes.
+                let params = scrypt::Params::new(n, r, p, scrypt::Params::RECOMMENDED_LEN)
+                    .map_err(|_| {
+                        Error::Minisign("minisign secret key: bad scrypt parameters".into())
+                    })?;
                 let mut stream = zeroize::Zeroizing::new([0u8; 104]);
                 scrypt::scrypt(password, salt, &params, stream.as_mut())
                     .map_err(|_| Error::Minisign("minisign secret key: scrypt failed".into()))?;
