@@ -49,6 +49,9 @@ enum Command {
     Attest(cmd::attest::AttestArgs),
     /// Verify an artifact's checksums, signature, Sigstore bundle, provenance and policy.
     Verify(cmd::verify::VerifyArgs),
+    /// SBOMs: generate, check, convert, merge and diff SPDX 2.3 / CycloneDX 1.6 documents.
+    #[command(subcommand)]
+    Sbom(cmd::sbom::SbomCommand),
 }
 
 /// Options shared by every command that prints a report.
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Sign(a) => cmd::sign::run(a, &ctx),
         Command::Attest(a) => cmd::attest::run(a, &ctx),
         Command::Verify(a) => cmd::verify::run(a, &ctx),
+        Command::Sbom(c) => cmd::sbom::run(c, &ctx),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -8,4 +8,5 @@ pub mod checksum;
 pub mod key;
 pub mod sign;
 pub mod verify;
+pub mod sbom;
 pub mod rebuild;

@@ -1,0 +1,493 @@
+//! `relkit sbom generate | check | convert | merge | diff`: SPDX 2.3 and CycloneDX 1.6 SBOMs.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use relkit_sbom::{Document, Format, binary, check, diff, json, merge, source};
+
+use crate::ReportArgs;
+use crate::output::{Context, Outcome, OutputFormat, print_json};
+
+/// Subcommands of `relkit sbom`. Parsed once per process, so the size of the largest
+/// variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(clap::Subcommand, Debug)]
+pub enum SbomCommand {
+    /// Write the SBOM of a source tree/archive or of binaries (DLL/PYD/EXE directory or zip).
+    #[command(after_help = "Examples:
+  relkit sbom generate Python-3.13.5.tar.xz --name CPython --version 3.13.5 -o spdx-json=cpython.spdx.json -o cyclonedx-json=cpython.cdx.json
+  relkit sbom generate python-3.13.2-embed-amd64/ --declared Misc/externals.spdx.json -o spdx-json=win.spdx.json
+Output is deterministic: set SOURCE_DATE_EPOCH or --created for a fixed creation time.")]
+    Generate(GenerateArgs),
+    /// Validate an SBOM: schema, spec rules, references, checksums, licenses, CPE/PURL, NTIA, version consistency.
+    Check(CheckArgs),
+    /// Convert SPDX <-> CycloneDX, listing what the target format cannot carry.
+    Convert(ConvertArgs),
+    /// Merge several SBOMs into one release SBOM.
+    Merge(MergeArgs),
+    /// Compare two SBOMs: components added, removed, upgraded, CPE/PURL changed.
+    Diff(DiffArgs),
+}
+
+/// What kind of input `generate` reads.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// Binaries if PATH is a PE file or holds .dll/.pyd/.exe at its top level, else source.
+    Auto,
+    /// A source tree or source archive.
+    Source,
+    /// Windows binaries: a PE file, or a directory or zip of them.
+    Binary,
+}
+
+/// Arguments of `relkit sbom generate`. `--version` here is the package version, so the
+/// propagated program `--version` flag is disabled for this subcommand.
+#[derive(clap::Args, Debug)]
+#[command(disable_version_flag = true)]
+pub struct GenerateArgs {
+    /// Directory, .tar.gz, .tar.xz, .zip, or PE file.
+    pub path: PathBuf,
+    /// Output: FORMAT (stdout) or FORMAT=PATH; FORMAT is spdx-json or cyclonedx-json. Repeatable.
+    #[arg(short = 'o', long = "output", default_value = "spdx-json")]
+    pub outputs: Vec<String>,
+    /// Input kind.
+    #[arg(long, value_enum, default_value_t = InputKind::Auto)]
+    pub kind: InputKind,
+    /// Top package name (default: the directory/archive name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Top package version.
+    #[arg(long = "version", id = "pkg_version")]
+    pub pkg_version: Option<String>,
+    /// Supplier (`Organization: X`, `Person: Y`, or a bare organization name).
+    #[arg(long)]
+    pub supplier: Option<String>,
+    /// Download location URL of the top package.
+    #[arg(long)]
+    pub download_location: Option<String>,
+    /// Declared license expression of the top package.
+    #[arg(long)]
+    pub license: Option<String>,
+    /// CPE 2.3 of the top package (repeatable).
+    #[arg(long)]
+    pub cpe: Vec<String>,
+    /// PURL of the top package (repeatable).
+    #[arg(long)]
+    pub purl: Vec<String>,
+    /// In-tree SBOM of vendored packages (default: Misc/sbom.spdx.json when present).
+    #[arg(long)]
+    pub in_tree_sbom: Option<String>,
+    /// Do not read an in-tree SBOM.
+    #[arg(long, conflicts_with = "in_tree_sbom")]
+    pub no_in_tree_sbom: bool,
+    /// Directory (relative) whose *.whl become packages (default: Lib/ensurepip/_bundled). Repeatable.
+    #[arg(long)]
+    pub wheel_dir: Vec<String>,
+    /// Binary input: compare the components found with this declared SBOM (e.g. Misc/externals.spdx.json).
+    #[arg(long)]
+    pub declared: Option<PathBuf>,
+    /// Creation time, RFC 3339 UTC (default: SOURCE_DATE_EPOCH, else now).
+    #[arg(long)]
+    pub created: Option<String>,
+    /// SBOM author (`Organization: X`, `Person: Y`, or a bare organization name); repeatable.
+    #[arg(long)]
+    pub author: Vec<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Arguments of `relkit sbom check`.
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// SBOM files (SPDX 2.2/2.3 or CycloneDX 1.4/1.5/1.6 JSON).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Arguments of `relkit sbom convert`.
+#[derive(clap::Args, Debug)]
+pub struct ConvertArgs {
+    /// Input SBOM.
+    pub input: PathBuf,
+    /// Target format: spdx-json or cyclonedx-json.
+    #[arg(long)]
+    pub to: String,
+    /// Output file (default: stdout).
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Arguments of `relkit sbom merge` (`--version` is the release version).
+#[derive(clap::Args, Debug)]
+#[command(disable_version_flag = true)]
+pub struct MergeArgs {
+    /// Input SBOMs.
+    #[arg(required = true, num_args = 2..)]
+    pub inputs: Vec<PathBuf>,
+    /// Name of the release (the new root package).
+    #[arg(long)]
+    pub name: String,
+    /// Version of the release.
+    #[arg(long = "version", id = "release_version")]
+    pub release_version: Option<String>,
+    /// Output: FORMAT or FORMAT=PATH (repeatable).
+    #[arg(short = 'o', long = "output", default_value = "spdx-json")]
+    pub outputs: Vec<String>,
+    /// Creation time, RFC 3339 UTC (default: SOURCE_DATE_EPOCH, else now).
+    #[arg(long)]
+    pub created: Option<String>,
+}
+
+/// Arguments of `relkit sbom diff`.
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// The older SBOM.
+    pub old: PathBuf,
+    /// The newer SBOM.
+    pub new: PathBuf,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Runs a `relkit sbom` subcommand.
+pub fn run(cmd: SbomCommand, ctx: &Context) -> anyhow::Result<Outcome> {
+    match cmd {
+        SbomCommand::Generate(a) => generate(a, ctx),
+        SbomCommand::Check(a) => run_check(a, ctx),
+        SbomCommand::Convert(a) => convert(a, ctx),
+        SbomCommand::Merge(a) => run_merge(a, ctx),
+        SbomCommand::Diff(a) => run_diff(a, ctx),
+    }
+}
+
+/// One requested output: a format and a path (None = stdout).
+struct Output {
+    format: Format,
+    path: Option<PathBuf>,
+}
+
+fn parse_outputs(specs: &[String]) -> anyhow::Result<Vec<Output>> {
+    let mut outs = Vec::new();
+    for spec in specs {
+        let (f, p) = match spec.split_once('=') {
+            Some((f, p)) => (f, Some(PathBuf::from(p))),
+            None => (spec.as_str(), None),
+        };
+        let format = Format::parse(f).with_context(|| {
+            format!(
+                "-o {spec}: unknown format {f:?}; use spdx-json or cyclonedx-json, optionally =PATH"
+            )
+        })?;
+        outs.push(Output { format, path: p });
+    }
+    if outs.iter().filter(|o| o.path.is_none()).count() > 1 {
+        bail!("more than one -o writes to stdout; give all but one a path: -o FORMAT=PATH");
+    }
+    Ok(outs)
+}
+
+/// Serializes every requested output first, then writes each atomically (temp file + rename),
+/// so a failure never leaves a half-written SBOM.
+fn write_outputs(doc: &Document, outs: &[Output], ctx: &Context) -> anyhow::Result<()> {
+    let rendered: Vec<(&Output, Vec<u8>, Vec<String>)> = outs
+        .iter()
+        .map(|o| {
+            let (bytes, lost) = relkit_sbom::write(doc, o.format);
+            (o, bytes, lost)
+        })
+        .collect();
+    for (o, bytes, lost) in rendered {
+        for l in &lost {
+            ctx.info(format!("note: {} cannot carry {l}", o.format.name()));
+        }
+        match &o.path {
+            Some(p) => {
+                json::write_atomic(p, &bytes)
+                    .with_context(|| format!("writing {}", p.display()))?;
+                ctx.info(format!("wrote {} ({})", p.display(), o.format.name()));
+            }
+            None => {
+                use std::io::Write;
+                std::io::stdout().write_all(&bytes)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn created(flag: &Option<String>) -> anyhow::Result<String> {
+    match flag {
+        Some(c) => {
+            let ok = c.len() == 20 && c.ends_with('Z') && c.as_bytes()[10] == b'T';
+            if !ok {
+                bail!("--created {c:?}: use RFC 3339 UTC like 2025-06-11T00:00:00Z");
+            }
+            Ok(c.clone())
+        }
+        None => relkit_sbom::created_now_or_epoch().map_err(anyhow::Error::msg),
+    }
+}
+
+fn generate(a: GenerateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let outs = parse_outputs(&a.outputs)?;
+    let created = created(&a.created)?;
+    let binary = match a.kind {
+        InputKind::Binary => true,
+        InputKind::Source => false,
+        InputKind::Auto => binary::looks_binary(&a.path)?,
+    };
+    if a.declared.is_some() && !binary {
+        bail!(
+            "--declared compares binaries with a declared SBOM; {} is not binary input (use --kind binary)",
+            a.path.display()
+        );
+    }
+    let mut outcome = Outcome::Ok;
+    let mut doc = if binary {
+        let opts = binary::BinaryOptions {
+            name: a.name.clone(),
+            version: a.pkg_version.clone(),
+            created,
+        };
+        let pb = ctx.spinner(format!("scanning binaries in {}", a.path.display()));
+        let doc = binary::generate(&a.path, &opts)
+            .with_context(|| format!("generating the SBOM of {}", a.path.display()))?;
+        pb.finish_and_clear();
+        if let Some(declared) = &a.declared {
+            let (decl, _, _) = relkit_sbom::read_file(declared)
+                .with_context(|| format!("reading the declared SBOM {}", declared.display()))?;
+            let report = binary::compare_declared(&doc, &decl);
+            if report.has_findings() {
+                outcome = Outcome::Findings;
+            }
+            print_declared(&report, a.report.format, ctx)?;
+        }
+        doc
+    } else {
+        let opts = source::SourceOptions {
+            name: a.name.clone(),
+            version: a.pkg_version.clone(),
+            supplier: a.supplier.clone(),
+            download_location: a.download_location.clone(),
+            license: a.license.clone(),
+            cpes: a.cpe.clone(),
+            purls: a.purl.clone(),
+            in_tree_sbom: a.in_tree_sbom.clone(),
+            no_in_tree_sbom: a.no_in_tree_sbom,
+            wheel_dirs: a.wheel_dir.clone(),
+            created,
+            namespace: None,
+        };
+        let pb = ctx.spinner(format!("hashing {}", a.path.display()));
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} {bytes} ({bytes_per_sec}) [{elapsed}]",
+            )
+            .expect("static template is valid"),
+        );
+        let progress = |n: u64| pb.inc(n);
+        let doc = source::generate(&a.path, &opts, &progress)
+            .with_context(|| format!("generating the SBOM of {}", a.path.display()))?;
+        pb.finish_and_clear();
+        ctx.info(format!(
+            "{}: {} packages, {} files",
+            a.path.display(),
+            doc.packages.len(),
+            doc.files.len()
+        ));
+        doc
+    };
+    for a in &a.author {
+        let creator = if a.starts_with("Organization: ") || a.starts_with("Person: ") {
+            a.clone()
+        } else {
+            format!("Organization: {a}")
+        };
+        doc.creators.push(creator);
+    }
+    doc.normalize();
+    write_outputs(&doc, &outs, ctx)?;
+    Ok(outcome)
+}
+
+fn print_declared(
+    r: &binary::DeclaredReport,
+    format: OutputFormat,
+    ctx: &Context,
+) -> anyhow::Result<()> {
+    if format == OutputFormat::Json {
+        // The SBOM may be on stdout too; the report goes to stderr so the two never mix.
+        eprintln!("{}", serde_json::to_string_pretty(r)?);
+        return Ok(());
+    }
+    let line = |kind: &str, row: &binary::DeclaredRow| {
+        format!(
+            "{kind:13} {:12} declared {:12} found {}{}",
+            row.name,
+            row.declared_version.as_deref().unwrap_or("-"),
+            if row.found_versions.is_empty() {
+                "-".to_string()
+            } else {
+                row.found_versions.join(", ")
+            },
+            row.evidence
+                .first()
+                .map(|e| format!("  [{e}]"))
+                .unwrap_or_default()
+        )
+    };
+    for row in &r.contradicted {
+        eprintln!("{}", line("CONTRADICTED", row));
+    }
+    for row in &r.not_found {
+        eprintln!("{}", line("NOT FOUND", row));
+    }
+    for row in &r.undeclared {
+        eprintln!("{}", line("UNDECLARED", row));
+    }
+    for row in &r.confirmed {
+        ctx.info(line("confirmed", row));
+    }
+    Ok(())
+}
+
+fn run_check(a: CheckArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let mut reports = Vec::new();
+    for f in &a.files {
+        let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+        reports.push(check::check_bytes(&bytes, &f.display().to_string())?);
+    }
+    let failed = reports
+        .iter()
+        .any(|r| !r.valid || (a.strict && r.warnings > 0));
+    if a.report.format == OutputFormat::Json {
+        print_json(&reports)?;
+    } else {
+        for r in &reports {
+            for p in &r.problems {
+                let sev = match p.severity {
+                    check::Severity::Error => "error",
+                    check::Severity::Warning => "warning",
+                };
+                if p.severity == check::Severity::Error || !ctx.quiet() {
+                    println!(
+                        "{}: {sev}[{}] {}: {}\n    hint: {}",
+                        r.file, p.rule, p.path, p.message, p.hint
+                    );
+                }
+            }
+            let verdict = if r.valid { "valid" } else { "INVALID" };
+            if !ctx.quiet() || !r.valid {
+                println!(
+                    "{}: {} {verdict} ({} errors, {} warnings)",
+                    r.file, r.spec_version, r.errors, r.warnings
+                );
+            }
+        }
+    }
+    Ok(if failed {
+        Outcome::Findings
+    } else {
+        Outcome::Ok
+    })
+}
+
+fn convert(a: ConvertArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let target = Format::parse(&a.to)
+        .with_context(|| format!("--to {}: use spdx-json or cyclonedx-json", a.to))?;
+    let (doc, dropped, _) = relkit_sbom::read_file(&a.input)
+        .with_context(|| format!("reading {}", a.input.display()))?;
+    let (bytes, lost) = relkit_sbom::write(&doc, target);
+    let all: Vec<String> = dropped
+        .iter()
+        .map(|d| format!("input field {d}"))
+        .chain(lost)
+        .collect();
+    if a.report.format == OutputFormat::Json {
+        eprintln!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"not_carried": all}))?
+        );
+    } else {
+        for l in &all {
+            ctx.info(format!("not carried: {l}"));
+        }
+    }
+    match &a.output {
+        Some(p) => {
+            json::write_atomic(p, &bytes).with_context(|| format!("writing {}", p.display()))?
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn run_merge(a: MergeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let outs = parse_outputs(&a.outputs)?;
+    let created = created(&a.created)?;
+    let mut docs = Vec::new();
+    for p in &a.inputs {
+        let (doc, dropped, _) =
+            relkit_sbom::read_file(p).with_context(|| format!("reading {}", p.display()))?;
+        for d in dropped {
+            ctx.info(format!(
+                "note: {}: {d} is not carried into the merged SBOM",
+                p.display()
+            ));
+        }
+        docs.push(doc);
+    }
+    let merged = merge::merge(&docs, &a.name, a.release_version.as_deref(), &created);
+    write_outputs(&merged, &outs, ctx)?;
+    Ok(Outcome::Ok)
+}
+
+fn run_diff(a: DiffArgs, _ctx: &Context) -> anyhow::Result<Outcome> {
+    let (old, _, _) =
+        relkit_sbom::read_file(&a.old).with_context(|| format!("reading {}", a.old.display()))?;
+    let (new, _, _) =
+        relkit_sbom::read_file(&a.new).with_context(|| format!("reading {}", a.new.display()))?;
+    let d = diff::diff(&old, &new);
+    if a.report.format == OutputFormat::Json {
+        print_json(&d)?;
+    } else {
+        let fmt =
+            |c: &diff::Component| format!("{} {}", c.name, c.version.as_deref().unwrap_or("?"));
+        for c in &d.added {
+            println!("+ {}", fmt(c));
+        }
+        for c in &d.removed {
+            println!("- {}", fmt(c));
+        }
+        for c in &d.changed {
+            println!(
+                "~ {}: {} -> {} ({})",
+                c.name,
+                c.old.version.as_deref().unwrap_or("?"),
+                c.new.version.as_deref().unwrap_or("?"),
+                c.changes.join(", ")
+            );
+            if c.changes.contains(&"cpe") {
+                println!("    cpe: {:?} -> {:?}", c.old.cpes, c.new.cpes);
+            }
+            if c.changes.contains(&"purl") {
+                println!("    purl: {:?} -> {:?}", c.old.purls, c.new.purls);
+            }
+        }
+    }
+    Ok(if d.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Findings
+    })
+}
