@@ -8,7 +8,6 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use pelite::Wrap;
 use rayon::prelude::*;
 use regex::Regex;
 use regex::bytes::Regex as BytesRegex;
@@ -143,33 +142,32 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
     if !bytes.starts_with(b"MZ") {
         return Ok(scan);
     }
-    let pe = pelite::PeFile::from_bytes(bytes).map_err(|e| Error::Binary {
+    let pe = crate::pe::Pe::parse(bytes).map_err(|e| Error::Binary {
         file: path.into(),
         message: format!(
             "starts with MZ but is not a valid PE image ({e}); truncated or corrupt download?"
         ),
     })?;
     scan.is_pe = true;
-    scan.version_info = read_version_info(&pe);
-    scan.imports = match pe.imports() {
-        Ok(Wrap::T32(i)) => i
-            .iter()
-            .filter_map(|d| {
-                d.dll_name()
-                    .ok()
-                    .and_then(|n| n.to_str().ok().map(str::to_string))
-            })
-            .collect(),
-        Ok(Wrap::T64(i)) => i
-            .iter()
-            .filter_map(|d| {
-                d.dll_name()
-                    .ok()
-                    .and_then(|n| n.to_str().ok().map(str::to_string))
-            })
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+    scan.version_info = pe
+        .version_resource()
+        .and_then(crate::pe::parse_version_info)
+        .map(|v| {
+            let get = |k: &str| {
+                v.strings
+                    .iter()
+                    .find(|(key, val)| key == k && !val.is_empty())
+                    .map(|(_, val)| val.clone())
+            };
+            VersionInfo {
+                file_version: get("FileVersion").or(v.fixed_file_version.clone()),
+                product_version: get("ProductVersion"),
+                product_name: get("ProductName"),
+                company_name: get("CompanyName"),
+                original_filename: get("OriginalFilename"),
+            }
+        });
+    scan.imports = pe.imports();
     let strings16 = utf16_strings(bytes);
     let mut matched_rule = false;
     for rule in rules() {
@@ -276,27 +274,6 @@ fn trim_parts(v: &str, parts: Option<usize>) -> String {
         Some(n) => v.split('.').take(n).collect::<Vec<_>>().join("."),
         None => v.to_string(),
     }
-}
-
-fn read_version_info(pe: &pelite::PeFile<'_>) -> Option<VersionInfo> {
-    let vi = pe.resources().ok()?.version_info().ok()?;
-    let lang = *vi.translation().first()?;
-    let get = |k: &str| {
-        vi.value(lang, k)
-            .map(|s| s.trim_end_matches('\0').trim().to_string())
-            .filter(|s| !s.is_empty())
-    };
-    let fixed = vi.fixed().map(|f| {
-        let v = f.dwFileVersion;
-        format!("{}.{}.{}.{}", v.Major, v.Minor, v.Patch, v.Build)
-    });
-    Some(VersionInfo {
-        file_version: get("FileVersion").or(fixed),
-        product_version: get("ProductVersion"),
-        product_name: get("ProductName"),
-        company_name: get("CompanyName"),
-        original_filename: get("OriginalFilename"),
-    })
 }
 
 /// Extracts printable UTF-16LE strings (at least 6 characters) with their byte offsets, at

@@ -65,7 +65,15 @@ pub struct Report {
 }
 
 /// Checks SBOM bytes. Malformed JSON, unknown formats and unsupported spec versions are `Err`.
+/// JSON SBOMs must be UTF-8 (RFC 8259 §8.1); a UTF-16 document is refused, as `pyspdxtools -i`
+/// refuses it, though `convert` and `merge` still read it.
 pub fn check_bytes(bytes: &[u8], origin: &str) -> Result<Report> {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(Error::UnsupportedFormat {
+            origin: origin.into(),
+            message: "the file is UTF-16 (byte order mark); JSON SBOMs must be UTF-8 (RFC 8259): re-encode it, e.g. iconv -f UTF-16 -t UTF-8".into(),
+        });
+    }
     let value = crate::json::parse(bytes, origin)?;
     check_value(&value, origin)
 }

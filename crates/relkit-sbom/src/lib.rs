@@ -22,6 +22,7 @@ pub mod error;
 pub mod json;
 pub mod merge;
 pub mod model;
+pub mod pe;
 pub mod source;
 pub mod spdx;
 mod tree;
