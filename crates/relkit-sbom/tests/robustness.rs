@@ -62,13 +62,13 @@ fn mutated_sboms_never_panic_and_surviving_documents_round_trip() {
         let seed = std::fs::read(fixtures().join(s)).unwrap();
         for m in mutants(&seed, &mut rng, 150) {
             let _ = check::check_bytes(&m, "mutant");
-            if let Ok(v) = json::parse(&m, "mutant") {
-                if let Ok((doc, _, _)) = relkit_sbom::read(&v, "mutant") {
-                    parsed += 1;
-                    for f in [Format::SpdxJson, Format::CycloneDxJson] {
-                        let (bytes, _) = relkit_sbom::write(&doc, f);
-                        json::parse(&bytes, "written").expect("relkit writes valid JSON");
-                    }
+            if let Ok(v) = json::parse(&m, "mutant")
+                && let Ok((doc, _, _)) = relkit_sbom::read(&v, "mutant")
+            {
+                parsed += 1;
+                for f in [Format::SpdxJson, Format::CycloneDxJson] {
+                    let (bytes, _) = relkit_sbom::write(&doc, f);
+                    json::parse(&bytes, "written").expect("relkit writes valid JSON");
                 }
             }
         }
