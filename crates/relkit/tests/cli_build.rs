@@ -17,18 +17,30 @@ fn oracles_required() -> bool {
 
 /// The path of an oracle tool; a missing one fails in CI and skips locally.
 fn oracle(tool: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(tool)).find(|p| p.is_file()));
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(tool))
+            .find(|p| p.is_file())
+    });
     if found.is_none() {
-        assert!(!oracles_required(), "oracle `{tool}` is missing (see .ci/deps.d)");
+        assert!(
+            !oracles_required(),
+            "oracle `{tool}` is missing (see .ci/deps.d)"
+        );
         eprintln!("skipping: `{tool}` is not installed");
     }
     found
 }
 
 fn run_ok(cmd: &mut Command) -> Vec<u8> {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -41,24 +53,41 @@ fn relkit(args: &[&str]) -> Command {
 fn clone_zlib(dest: &Path, extra: &[&str]) -> Option<()> {
     let git = oracle("git")?;
     let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/git/zlib.bundle");
-    run_ok(Command::new(git).arg("clone").arg("-q").args(extra).arg(&bundle).arg(dest));
+    run_ok(
+        Command::new(git)
+            .arg("clone")
+            .arg("-q")
+            .args(extra)
+            .arg(&bundle)
+            .arg(dest),
+    );
     Some(())
 }
 
-fn build(repo: &Path, out: &Path, env: &[(&str, &str)], umask: Option<&str>, extra: &[&str]) -> Output {
+fn build(
+    repo: &Path,
+    out: &Path,
+    env: &[(&str, &str)],
+    umask: Option<&str>,
+    extra: &[&str],
+) -> Output {
     let mut cmd = match umask {
         Some(mask) => {
             let mut c = Command::new("sh");
-            c.arg("-c").arg(format!("umask {mask} && exec \"$0\" \"$@\"")).arg(RELKIT);
+            c.arg("-c")
+                .arg(format!("umask {mask} && exec \"$0\" \"$@\""))
+                .arg(RELKIT);
             c
         }
         None => Command::new(RELKIT),
     };
-    cmd.args(["build", "source", "--rev", ZLIB_TAG, "--name", "zlib", "--repo"])
-        .arg(repo)
-        .arg("-o")
-        .arg(out)
-        .args(extra);
+    cmd.args([
+        "build", "source", "--rev", ZLIB_TAG, "--name", "zlib", "--repo",
+    ])
+    .arg(repo)
+    .arg("-o")
+    .arg(out)
+    .args(extra);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -86,27 +115,59 @@ fn same_commit_gives_same_bytes_whatever_the_environment() {
         return;
     }
     // Repack the second clone so its objects live in a different pack layout.
-    run_ok(Command::new("git").args(["-C"]).arg(&b_repo).args(["gc", "-q", "--aggressive"]));
+    run_ok(
+        Command::new("git")
+            .args(["-C"])
+            .arg(&b_repo)
+            .args(["gc", "-q", "--aggressive"]),
+    );
 
     let a_out = work.path().join("out-a");
     let b_out = work.path().join("out-b");
     let c_out = work.path().join("out-c");
-    let a = build(&a_repo, &a_out, &[("TZ", "UTC"), ("LC_ALL", "C")], Some("022"), &[]);
+    let a = build(
+        &a_repo,
+        &a_out,
+        &[("TZ", "UTC"), ("LC_ALL", "C")],
+        Some("022"),
+        &[],
+    );
     let b = build(
         &b_repo,
         &b_out,
-        &[("TZ", "Asia/Kathmandu"), ("LC_ALL", "de_DE.UTF-8"), ("LANG", "ja_JP.UTF-8"), ("RAYON_NUM_THREADS", "1")],
+        &[
+            ("TZ", "Asia/Kathmandu"),
+            ("LC_ALL", "de_DE.UTF-8"),
+            ("LANG", "ja_JP.UTF-8"),
+            ("RAYON_NUM_THREADS", "1"),
+        ],
         Some("077"),
         &[],
     );
-    let c = build(&a_repo, &c_out, &[("TZ", "America/St_Johns"), ("RAYON_NUM_THREADS", "7")], Some("000"), &[]);
+    let c = build(
+        &a_repo,
+        &c_out,
+        &[("TZ", "America/St_Johns"), ("RAYON_NUM_THREADS", "7")],
+        Some("000"),
+        &[],
+    );
     for out in [&a, &b, &c] {
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     for name in OUTPUTS {
         let first = read(&a_out.join(name));
-        assert!(first == read(&b_out.join(name)), "{name} differs between checkouts/environments");
-        assert!(first == read(&c_out.join(name)), "{name} differs with another thread count");
+        assert!(
+            first == read(&b_out.join(name)),
+            "{name} differs between checkouts/environments"
+        );
+        assert!(
+            first == read(&c_out.join(name)),
+            "{name} differs with another thread count"
+        );
     }
 }
 
@@ -128,17 +189,27 @@ fn file_creation_order_does_not_matter_for_directory_input() {
     reversed.reverse();
     make(&two, &reversed);
     for (dir, out) in [(&one, "out1"), (&two, "out2")] {
-        let o = relkit(&["build", "source", "--mtime", "1700000000", "--no-clamp", "--from-dir"])
-            .arg(dir)
-            .arg("-o")
-            .arg(work.path().join(out))
-            .output()
-            .unwrap();
+        let o = relkit(&[
+            "build",
+            "source",
+            "--mtime",
+            "1700000000",
+            "--no-clamp",
+            "--from-dir",
+        ])
+        .arg(dir)
+        .arg("-o")
+        .arg(work.path().join(out))
+        .output()
+        .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     for ext in ["tar.gz", "tar.xz", "zip"] {
         let name = format!("pkg.{ext}");
-        assert!(read(&work.path().join("out1").join(&name)) == read(&work.path().join("out2").join(&name)));
+        assert!(
+            read(&work.path().join("out1").join(&name))
+                == read(&work.path().join("out2").join(&name))
+        );
     }
 }
 
@@ -152,16 +223,24 @@ fn normalize_gnu_tar_1_34(mut tar: Vec<u8>) -> Vec<u8> {
         if h.iter().all(|&b| b == 0) {
             break;
         }
-        let size_text = String::from_utf8_lossy(&h[124..136]).trim_matches(|c| c == '\0' || c == ' ').to_string();
+        let size_text = String::from_utf8_lossy(&h[124..136])
+            .trim_matches(|c| c == '\0' || c == ' ')
+            .to_string();
         let size = u64::from_str_radix(&size_text, 8).unwrap_or(0) as usize;
         let typeflag = h[156];
-        if matches!(typeflag, b'0' | b'1' | b'2' | b'5') && &h[329..345] == b"0000000\x000000000\x00" {
+        if matches!(typeflag, b'0' | b'1' | b'2' | b'5')
+            && &h[329..345] == b"0000000\x000000000\x00"
+        {
             tar[off + 329..off + 345].fill(0);
             tar[off + 148..off + 156].copy_from_slice(b"        ");
             let sum: u32 = tar[off..off + 512].iter().map(|&b| u32::from(b)).sum();
             tar[off + 148..off + 156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
         }
-        let data = if matches!(typeflag, b'0' | b'x') { size.div_ceil(512) * 512 } else { 0 };
+        let data = if matches!(typeflag, b'0' | b'x') {
+            size.div_ceil(512) * 512
+        } else {
+            0
+        };
         off += 512 + data;
     }
     tar
@@ -191,7 +270,10 @@ fn gnu_tar_release_py(tar: &Path, parent: &Path, top: &str, mtime: i64, out: &Pa
 
 fn listing(tar: &Path, archive: &Path) -> String {
     String::from_utf8(run_ok(
-        Command::new(tar).args(["-tvv", "--full-time", "--numeric-owner", "-f"]).arg(archive).env("TZ", "UTC"),
+        Command::new(tar)
+            .args(["-tvv", "--full-time", "--numeric-owner", "-f"])
+            .arg(archive)
+            .env("TZ", "UTC"),
     ))
     .unwrap()
 }
@@ -215,47 +297,106 @@ fn tar_equals_gnu_tar_with_release_py_flags_on_a_real_repository() {
     // The oracle: `git archive` export, then GNU tar with CPython's release.py flags.
     let export = work.path().join("export");
     std::fs::create_dir(&export).unwrap();
-    let archive = run_ok(Command::new(&git).arg("-C").arg(&repo).args(["archive", "--prefix=zlib-1.3.1/", ZLIB_TAG]));
+    let archive = run_ok(Command::new(&git).arg("-C").arg(&repo).args([
+        "archive",
+        "--prefix=zlib-1.3.1/",
+        ZLIB_TAG,
+    ]));
     let exported_tar = work.path().join("git-archive.tar");
     std::fs::write(&exported_tar, archive).unwrap();
-    run_ok(Command::new(&tar).arg("-xf").arg(&exported_tar).arg("-C").arg(&export));
+    run_ok(
+        Command::new(&tar)
+            .arg("-xf")
+            .arg(&exported_tar)
+            .arg("-C")
+            .arg(&export),
+    );
     let gnu = work.path().join("gnu.tar");
     gnu_tar_release_py(&tar, &export, "zlib-1.3.1", ZLIB_TAG_TIME, &gnu);
 
     let out = work.path().join("dist");
-    let o = build(&repo, &out, &[], None, &["--formats", "tar,tar.gz,tar.xz,zip"]);
+    let o = build(
+        &repo,
+        &out,
+        &[],
+        None,
+        &["--formats", "tar,tar.gz,tar.xz,zip"],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ours = out.join("zlib-1.3.1.tar");
 
-    assert_eq!(listing(&tar, &ours), listing(&tar, &gnu), "member listings differ from GNU tar's");
+    assert_eq!(
+        listing(&tar, &ours),
+        listing(&tar, &gnu),
+        "member listings differ from GNU tar's"
+    );
     assert!(
         read(&ours) == normalize_gnu_tar_1_34(read(&gnu)),
         "tar bytes differ from GNU tar's (beyond tar 1.34's devmajor/devminor fill)"
     );
 
-    run_ok(Command::new(&gzip).arg("-t").arg(out.join("zlib-1.3.1.tar.gz")));
-    run_ok(Command::new(&xz).arg("-t").arg(out.join("zlib-1.3.1.tar.xz")));
-    run_ok(Command::new(&unzip).arg("-tq").arg(out.join("zlib-1.3.1.zip")));
-    run_ok(Command::new(&sha256sum).arg("-c").arg("SHA256SUMS").current_dir(&out));
+    run_ok(
+        Command::new(&gzip)
+            .arg("-t")
+            .arg(out.join("zlib-1.3.1.tar.gz")),
+    );
+    run_ok(
+        Command::new(&xz)
+            .arg("-t")
+            .arg(out.join("zlib-1.3.1.tar.xz")),
+    );
+    run_ok(
+        Command::new(&unzip)
+            .arg("-tq")
+            .arg(out.join("zlib-1.3.1.zip")),
+    );
+    run_ok(
+        Command::new(&sha256sum)
+            .arg("-c")
+            .arg("SHA256SUMS")
+            .current_dir(&out),
+    );
     // The compressed tars hold exactly the plain tar.
-    let gunzipped = run_ok(Command::new(&gzip).arg("-dc").arg(out.join("zlib-1.3.1.tar.gz")));
+    let gunzipped = run_ok(
+        Command::new(&gzip)
+            .arg("-dc")
+            .arg(out.join("zlib-1.3.1.tar.gz")),
+    );
     assert!(gunzipped == read(&ours));
-    let unxz = run_ok(Command::new(&xz).arg("-dc").arg(out.join("zlib-1.3.1.tar.xz")));
+    let unxz = run_ok(
+        Command::new(&xz)
+            .arg("-dc")
+            .arg(out.join("zlib-1.3.1.tar.xz")),
+    );
     assert!(unxz == read(&ours));
     // The zip holds the same files with the same contents and modes.
     let unzipped = work.path().join("unzipped");
-    run_ok(Command::new(&unzip).arg("-q").arg(out.join("zlib-1.3.1.zip")).arg("-d").arg(&unzipped));
+    run_ok(
+        Command::new(&unzip)
+            .arg("-q")
+            .arg(out.join("zlib-1.3.1.zip"))
+            .arg("-d")
+            .arg(&unzipped),
+    );
     let d = relkit(&["diff", "--format", "json"])
         .arg(export.join("zlib-1.3.1"))
         .arg(unzipped.join("zlib-1.3.1"))
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&d.stdout).unwrap();
-    assert!(report["only_in_a"].as_array().unwrap().is_empty(), "{report}");
-    assert!(report["only_in_b"].as_array().unwrap().is_empty(), "{report}");
+    assert!(
+        report["only_in_a"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    assert!(
+        report["only_in_b"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
     // The gzip body is close to GNU gzip -9's size (parallel blocks cost a little).
     let gnu_gz = run_ok(Command::new(&gzip).args(["-n", "-9", "-c"]).arg(&gnu));
-    let ours_gz = std::fs::metadata(out.join("zlib-1.3.1.tar.gz")).unwrap().len() as f64;
+    let ours_gz = std::fs::metadata(out.join("zlib-1.3.1.tar.gz"))
+        .unwrap()
+        .len() as f64;
     let ratio = ours_gz / gnu_gz.len() as f64;
     assert!((0.97..1.01).contains(&ratio), "gzip size ratio {ratio}");
 }
@@ -273,7 +414,11 @@ fn hard_names_and_links_match_gnu_tar_bytes() {
     let deep = root.join("d".repeat(60)).join("e".repeat(60));
     std::fs::create_dir_all(&deep).unwrap();
     std::fs::write(deep.join("f".repeat(120)), "a long path").unwrap();
-    std::fs::write(root.join(std::ffi::OsStr::from_bytes(b"latin1-\xe9t\xe9.txt")), "not UTF-8").unwrap();
+    std::fs::write(
+        root.join(std::ffi::OsStr::from_bytes(b"latin1-\xe9t\xe9.txt")),
+        "not UTF-8",
+    )
+    .unwrap();
     std::fs::write(root.join("ünïcödé.txt"), "UTF-8").unwrap();
     std::os::unix::fs::symlink("x".repeat(150), root.join("long-target")).unwrap();
     std::os::unix::fs::symlink("loop-b", root.join("loop-a")).unwrap();
@@ -282,21 +427,37 @@ fn hard_names_and_links_match_gnu_tar_bytes() {
     std::fs::hard_link(root.join("original"), root.join("zz-hardlink")).unwrap();
     let old = root.join("old-fraction");
     std::fs::write(&old, "older than the clamp").unwrap();
-    run_ok(Command::new("touch").arg("-d").arg("@1500000000.25").arg(&old));
+    run_ok(
+        Command::new("touch")
+            .arg("-d")
+            .arg("@1500000000.25")
+            .arg(&old),
+    );
     let mtime = 1_600_000_000;
 
     let gnu = work.path().join("gnu.tar");
     gnu_tar_release_py(&tar, &root.parent().unwrap(), "pkg-1", mtime, &gnu);
     let out = work.path().join("dist");
-    let o = relkit(&["build", "source", "--formats", "tar,zip", "--mtime", &mtime.to_string(), "--from-dir"])
-        .arg(&root)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = relkit(&[
+        "build",
+        "source",
+        "--formats",
+        "tar,zip",
+        "--mtime",
+        &mtime.to_string(),
+        "--from-dir",
+    ])
+    .arg(&root)
+    .arg("-o")
+    .arg(&out)
+    .output()
+    .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(listing(&tar, &out.join("pkg-1.tar")), listing(&tar, &gnu));
-    assert!(read(&out.join("pkg-1.tar")) == normalize_gnu_tar_1_34(read(&gnu)), "tar bytes differ from GNU tar's");
+    assert!(
+        read(&out.join("pkg-1.tar")) == normalize_gnu_tar_1_34(read(&gnu)),
+        "tar bytes differ from GNU tar's"
+    );
     if let Some(unzip) = oracle("unzip") {
         run_ok(Command::new(unzip).arg("-tq").arg(out.join("pkg-1.zip")));
     }
@@ -310,23 +471,44 @@ fn rebuild_says_identical_and_names_a_tampered_member() {
         return;
     }
     let out = work.path().join("dist");
-    assert!(build(&repo, &out, &[], None, &["--formats", "tar.gz,zip"]).status.success());
+    assert!(
+        build(&repo, &out, &[], None, &["--formats", "tar.gz,zip"])
+            .status
+            .success()
+    );
     let ok = relkit(&["rebuild", "--repo"])
         .arg(&repo)
         .arg(out.join("zlib-1.3.1.tar.gz"))
         .output()
         .unwrap();
-    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(String::from_utf8_lossy(&ok.stdout).starts_with("identical:"));
 
     // Swap the zip for one built from the previous release, keeping the name.
     let older = work.path().join("older");
-    let o = relkit(&["build", "source", "--rev", "v1.3", "--name", "zlib", "--project-version", "1.3.1", "--formats", "zip", "--repo"])
-        .arg(&repo)
-        .arg("-o")
-        .arg(&older)
-        .output()
-        .unwrap();
+    let o = relkit(&[
+        "build",
+        "source",
+        "--rev",
+        "v1.3",
+        "--name",
+        "zlib",
+        "--project-version",
+        "1.3.1",
+        "--formats",
+        "zip",
+        "--repo",
+    ])
+    .arg(&repo)
+    .arg("-o")
+    .arg(&older)
+    .output()
+    .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     std::fs::copy(older.join("zlib-1.3.1.zip"), out.join("zlib-1.3.1.zip")).unwrap();
     let bad = relkit(&["rebuild", "--format", "json", "--repo"])
@@ -340,19 +522,34 @@ fn rebuild_says_identical_and_names_a_tampered_member() {
     let reasons = report["reasons"].to_string();
     assert!(reasons.contains("changed after the build"), "{reasons}");
     let members = report["diff"]["members"].to_string();
-    assert!(members.contains("zlib.h"), "zlib.h changed between v1.3 and v1.3.1: {members}");
+    assert!(
+        members.contains("zlib.h"),
+        "zlib.h changed between v1.3 and v1.3.1: {members}"
+    );
 }
 
 fn assert_input_error(o: &Output, needle: &str) {
-    assert_eq!(o.status.code(), Some(2), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(needle), "expected {needle:?} in: {err}");
 }
 
 fn no_files_in(dir: &Path) {
     if dir.exists() {
-        let left: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert!(left.is_empty(), "files left behind in {}: {left:?}", dir.display());
+        let left: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(
+            left.is_empty(),
+            "files left behind in {}: {left:?}",
+            dir.display()
+        );
     }
 }
 
@@ -362,7 +559,12 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     let out = work.path().join("dist");
     let not_repo = work.path().join("plain");
     std::fs::create_dir(&not_repo).unwrap();
-    let o = relkit(&["build", "source", "--repo"]).arg(&not_repo).arg("-o").arg(&out).output().unwrap();
+    let o = relkit(&["build", "source", "--repo"])
+        .arg(&not_repo)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_input_error(&o, "is not a git repository");
     no_files_in(&out);
 
@@ -370,7 +572,12 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     if clone_zlib(&repo, &[]).is_none() {
         return;
     }
-    let o = relkit(&["build", "source", "--rev", "v9.9.9", "--repo"]).arg(&repo).arg("-o").arg(&out).output().unwrap();
+    let o = relkit(&["build", "source", "--rev", "v9.9.9", "--repo"])
+        .arg(&repo)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_input_error(&o, "revision \"v9.9.9\" not found");
     no_files_in(&out);
 
@@ -381,7 +588,11 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     assert_input_error(&o, "cannot write to output directory");
 
     // Existing outputs are kept without --force.
-    assert!(build(&repo, &out, &[], None, &["--formats", "zip"]).status.success());
+    assert!(
+        build(&repo, &out, &[], None, &["--formats", "zip"])
+            .status
+            .success()
+    );
     let before = read(&out.join("zlib-1.3.1.zip"));
     let o = build(&repo, &out, &[], None, &["--formats", "zip"]);
     assert_input_error(&o, "already exists; pass --force");
@@ -390,10 +601,15 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     // A corrupt object: unpack the objects, then damage the blob of zlib.h at v1.3.1.
     let corrupt = work.path().join("corrupt");
     clone_zlib(&corrupt, &[]).unwrap();
-    let blob = String::from_utf8(run_ok(Command::new("git").arg("-C").arg(&corrupt).args(["rev-parse", "v1.3.1:zlib.h"])))
-        .unwrap()
-        .trim()
-        .to_string();
+    let blob = String::from_utf8(run_ok(
+        Command::new("git")
+            .arg("-C")
+            .arg(&corrupt)
+            .args(["rev-parse", "v1.3.1:zlib.h"]),
+    ))
+    .unwrap()
+    .trim()
+    .to_string();
     let packs: Vec<_> = std::fs::read_dir(corrupt.join(".git/objects/pack"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -414,7 +630,10 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
         child.stdin.take().unwrap().write_all(&data).unwrap();
         assert!(child.wait().unwrap().success());
     }
-    let loose = corrupt.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    let loose = corrupt
+        .join(".git/objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
     let mut bytes = read(&loose);
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xff;
@@ -424,4 +643,87 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     let o = build(&corrupt, &out2, &[], None, &[]);
     assert_input_error(&o, "cannot read git objects");
     no_files_in(&out2);
+}
+
+#[test]
+fn prepare_steps_run_in_the_export_and_their_outputs_are_archived_deterministically() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("zlib");
+    if clone_zlib(&repo, &[]).is_none() {
+        return;
+    }
+    let config = work.path().join("relkit.toml");
+    std::fs::write(
+        &config,
+        r#"[source]
+exclude = ["contrib", "*.cmake*"]
+prepare = ["mkdir -p Misc && echo \"built at $SOURCE_DATE_EPOCH in $TZ\" > Misc/NEWS", "chmod 700 configure"]
+"#,
+    )
+    .unwrap();
+    let mut outs = Vec::new();
+    for (i, umask) in ["022", "077"].iter().enumerate() {
+        let out = work.path().join(format!("dist{i}"));
+        let o = build(
+            &repo,
+            &out,
+            &[],
+            Some(umask),
+            &["--config", config.to_str().unwrap(), "--formats", "tar"],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        outs.push(read(&out.join("zlib-1.3.1.tar")));
+    }
+    assert!(outs[0] == outs[1], "prepare outputs made the builds differ");
+    let Some(tar) = oracle("tar") else { return };
+    let list = listing(&tar, &work.path().join("dist0/zlib-1.3.1.tar"));
+    let news = list
+        .lines()
+        .find(|l| l.ends_with("zlib-1.3.1/Misc/NEWS"))
+        .expect("Misc/NEWS archived");
+    assert!(news.starts_with("-rw-r--r-- 0/0"), "{news}");
+    assert!(
+        news.contains("2024-01-22 18:32:37"),
+        "mtime clamped to the commit time: {news}"
+    );
+    let configure = list
+        .lines()
+        .find(|l| l.ends_with("zlib-1.3.1/configure"))
+        .unwrap();
+    assert!(configure.starts_with("-rwxr-xr-x"), "{configure}");
+    assert!(
+        !list.contains("zlib-1.3.1/contrib/"),
+        "excluded directory archived"
+    );
+    assert!(
+        !list.contains("zlib-1.3.1/zconf.h.cmakein"),
+        "top-level glob not applied"
+    );
+    assert!(
+        list.contains("zlib-1.3.1/CMakeLists.txt"),
+        "glob matched too much"
+    );
+    let content = run_ok(
+        Command::new(&tar)
+            .arg("-xOf")
+            .arg(work.path().join("dist0/zlib-1.3.1.tar"))
+            .arg("zlib-1.3.1/Misc/NEWS"),
+    );
+    assert_eq!(
+        String::from_utf8(content).unwrap(),
+        format!("built at {ZLIB_TAG_TIME} in UTC\n")
+    );
+
+    // A failing prepare step stops the build before anything is written.
+    std::fs::write(&config, "[source]\nprepare = [\"exit 3\"]\n").unwrap();
+    let out = work.path().join("dist-failed");
+    let o = build(
+        &repo,
+        &out,
+        &[],
+        None,
+        &["--config", config.to_str().unwrap()],
+    );
+    assert_input_error(&o, "prepare step `exit 3` failed");
+    no_files_in(&out);
 }

@@ -55,6 +55,12 @@ pub struct SourceArgs {
     /// Comma-separated formats: tar.gz, tar.xz, zip, tar (default: from relkit.toml, else tar.gz,tar.xz,zip).
     #[arg(long, value_delimiter = ',')]
     pub formats: Option<Vec<String>>,
+    /// gzip level 1-9 (default: from relkit.toml, else 9).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=9))]
+    pub gzip_level: Option<u32>,
+    /// xz preset 0-9 (default: from relkit.toml, else 6, as `tar cJf` and CPython's releases).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=9))]
+    pub xz_preset: Option<u32>,
     /// Overwrite existing outputs.
     #[arg(long)]
     pub force: bool,
@@ -74,11 +80,17 @@ fn source(args: SourceArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         let base = args.from_dir.as_ref().unwrap_or(&args.repo);
         base.join("relkit.toml")
     });
-    let config = if args.from_dir.is_some() && args.config.is_none() {
+    let mut config = if args.from_dir.is_some() && args.config.is_none() {
         Config::default()
     } else {
         Config::load_or_default(&config_path)?
     };
+    if let Some(level) = args.gzip_level {
+        config.source.gzip_level = level;
+    }
+    if let Some(preset) = args.xz_preset {
+        config.source.xz_preset = preset;
+    }
     let formats = args
         .formats
         .as_ref()
