@@ -487,3 +487,39 @@ fn long_and_non_utf8_names() {
     assert_eq!(r.only_in_b.len(), 1);
     assert_eq!(r.only_in_b[0].path, "proj-1.0/x");
 }
+
+#[test]
+fn zip_content_difference_and_zip_against_tar() {
+    if !have_all(&["tar", "zip"]) {
+        return;
+    }
+    let (a, b) = two_trees();
+    flip_byte(&b.path().join("proj-1.0/data/sbom.spdx.json"), 66_000);
+    retouch(b.path());
+    sh(a.path(), "zip -q -r -y x.zip proj-1.0");
+    sh(b.path(), "zip -q -r -y x.zip proj-1.0");
+    let r = diff(&a.path().join("x.zip"), &b.path().join("x.zip"));
+    assert_eq!(r.members.len(), 1, "{}", render_text(&r));
+    let c = r.members[0].content.as_ref().unwrap();
+    assert_eq!(c.first_difference, Some(66_000));
+    // The local header CRC and sizes are not member fields; only the content differs.
+    assert!(r.members[0].fields.is_empty(), "{:?}", r.members[0].fields);
+    // A zip against a tar of the same tree: same members, the format differs, and the
+    // format-specific details of different families are not compared.
+    tar_release(a.path(), &a.path().join("x.tar"));
+    let r = diff(&a.path().join("x.zip"), &a.path().join("x.tar"));
+    assert!(
+        r.only_in_a.is_empty() && r.only_in_b.is_empty(),
+        "{}",
+        render_text(&r)
+    );
+    assert_eq!(container_fields(&r), vec!["format"]);
+    assert!(
+        r.members.iter().all(|m| m.content.is_none()
+            && m.fields
+                .iter()
+                .all(|f| ["uid", "gid"].contains(&f.field.as_str()))),
+        "{}",
+        render_text(&r)
+    );
+}
