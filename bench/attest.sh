@@ -10,8 +10,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mb=${1:-512}
 nfiles=${2:-4}
-cargo build --release -q -p relkit
-relkit=$PWD/target/release/relkit
+# RELKIT_BIN=path/to/relkit skips the build (e.g. to time an already built binary).
+if [ -z "${RELKIT_BIN:-}" ]; then
+  cargo build --release -q -p relkit
+  relkit=$PWD/target/release/relkit
+else
+  relkit=$(realpath "$RELKIT_BIN")
+fi
 fix=$PWD/crates/relkit-attest/tests/fixtures/sigstore
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
