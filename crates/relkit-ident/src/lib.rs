@@ -5,6 +5,8 @@
 //!
 //! The crate never prints; every failure is a typed error saying where and why.
 
+pub mod check;
 pub mod consistency;
 pub mod cpe;
+pub mod dict;
 pub mod purl;
