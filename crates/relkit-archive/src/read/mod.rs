@@ -30,7 +30,7 @@ use serde::Serialize;
 
 pub use error::Error;
 pub use gzip::{GzipInfo, GzipReader};
-pub use xz::XzInfo;
+pub use xz::{XZ_MEMORY_LIMIT, XzInfo};
 pub use zip::ZipInfo;
 
 /// Size of the chunks whose CRC-32 is recorded per member ([`Member::chunk_crcs`]).
@@ -354,7 +354,7 @@ fn walk_reader<R: Read + Seek>(
         Format::TarXz => {
             container.xz = Some(xz::info(&mut reader, &head).map_err(io_err)?);
             reader.seek(SeekFrom::Start(0)).map_err(io_err)?;
-            let dec = liblzma::read::XzDecoder::new_multi_decoder(BufReader::new(reader));
+            let dec = xz::decoder(BufReader::new(reader)).map_err(io_err)?;
             let (info, _) = tar::walk(dec, label, "tar.xz", visitor)?;
             info.apply(&mut container);
         }

@@ -45,6 +45,8 @@ pub(crate) fn walk<T: Read>(
         detail: e.to_string(),
     };
     let mut last: Option<(String, u64)> = None;
+    // Where the data of the last entry ends; the end-of-archive zero blocks follow it.
+    let mut data_end = 0u64;
     let mut stopped = false;
     {
         let entries = archive.entries().map_err(|e| corrupt(None, Some(0), e))?;
@@ -60,6 +62,14 @@ pub(crate) fn walk<T: Read>(
                 corrupt(None, None, e)
             })?;
             let offset = entry.raw_header_position();
+            let stored = if entry.header().entry_type().is_gnu_sparse() {
+                entry.header().entry_size().unwrap_or(0)
+            } else {
+                entry.size()
+            };
+            data_end = entry
+                .raw_file_position()
+                .saturating_add(stored.div_ceil(512).saturating_mul(512));
             let raw_path = entry.path_bytes().into_owned();
             let shown = escape_bytes(&raw_path);
             let mut pax = Vec::new();
@@ -194,6 +204,16 @@ pub(crate) fn walk<T: Read>(
     if !stopped {
         io::copy(&mut hashing, &mut io::sink())
             .map_err(|e| corrupt(Some("(end of archive)".into()), Some(hashing.count()), e))?;
+        if last.is_some() && hashing.count() <= data_end {
+            // The tar crate takes a clean end of input after a member as the end of the
+            // archive; GNU tar requires the zero blocks, and so do we: without them the
+            // archive was cut at a member boundary.
+            let e = io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the end-of-archive zero blocks are missing: the archive was cut after a member",
+            );
+            return Err(corrupt(None, Some(hashing.count()), e));
+        }
     }
     let (size, sha256, inner) = hashing.finish();
     Ok((

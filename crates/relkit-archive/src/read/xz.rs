@@ -3,9 +3,23 @@
 //! dictionary size of the first block (a hint at the preset). Parsed from the raw bytes
 //! per the .xz file format specification 1.2.1; every read is bounds-checked.
 
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, Read, Seek, SeekFrom};
 
 use serde::Serialize;
+
+/// Memory limit of the xz decoder. xz's presets use at most a 64 MiB dictionary (`-9`,
+/// `-9e`), so 512 MiB accepts every ordinary archive while refusing forged headers that
+/// claim a dictionary of up to 4 GiB (found by fuzzing: the allocation alone aborts).
+pub const XZ_MEMORY_LIMIT: u64 = 512 << 20;
+
+/// A decoder for `.xz` only (no legacy `.lzma`, which `new_multi_decoder` would also
+/// accept), concatenated streams allowed, memory bounded by [`XZ_MEMORY_LIMIT`].
+pub(crate) fn decoder<R: BufRead>(r: R) -> io::Result<liblzma::bufread::XzDecoder<R>> {
+    let stream =
+        liblzma::stream::Stream::new_stream_decoder(XZ_MEMORY_LIMIT, liblzma::stream::CONCATENATED)
+            .map_err(io::Error::other)?;
+    Ok(liblzma::bufread::XzDecoder::new_stream(r, stream))
+}
 
 /// Container facts of an xz stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
