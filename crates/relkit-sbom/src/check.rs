@@ -7,8 +7,9 @@
 //! package's version, its CPE and its PURL. Errors decide validity; warnings only fail with
 //! `strict`. The error rules mirror what `pyspdxtools -i` rejects, so the verdicts agree.
 //!
-//! CPE 2.3 and PURL are checked syntactically here (regex from the SPDX spec / tools-python for
-//! CPE; the PURL grammar for PURL) because no shared identifier crate exists yet.
+//! CPE 2.3 and PURL: errors use the regexes of the SPDX spec / tools-python (so verdicts match
+//! pyspdxtools); the full CPE (NISTIR 7695) and purl-spec parsers and the version comparison
+//! come from relkit-ident and report warnings.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -307,87 +308,28 @@ pub fn is_cpe22(s: &str) -> bool {
     re(&R, r"^c[pP][eE]:/[AHOaho]?(:[A-Za-z0-9._\-~%]*){0,6}$").is_match(s)
 }
 
-/// Package URL syntax: `pkg:type/[namespace/]name[@version][?qualifiers][#subpath]`.
-pub fn purl_problem(s: &str) -> Option<String> {
-    let Some(rest) = s.strip_prefix("pkg:") else {
-        return Some("must start with \"pkg:\"".into());
-    };
-    let rest = rest.trim_start_matches('/');
-    let rest = rest.split('#').next().unwrap_or(rest);
-    let rest = rest.split('?').next().unwrap_or(rest);
-    let Some((ty, path)) = rest.split_once('/') else {
-        return Some("needs a type and a name (pkg:type/name)".into());
-    };
-    if ty.is_empty()
-        || !ty.starts_with(|c: char| c.is_ascii_alphabetic())
-        || !ty
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".+-".contains(c))
-    {
-        return Some(format!(
-            "type {ty:?} must start with a letter and contain only letters, digits, '.', '+', '-'"
-        ));
-    }
-    let name_part = match path.rsplit_once('@') {
-        Some((n, v)) if !v.is_empty() => n,
-        Some(_) => return Some("empty version after '@'".into()),
-        None => path,
-    };
-    if name_part
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .is_none_or(str::is_empty)
-    {
-        return Some("empty name".into());
-    }
-    None
+/// The PURL regex `pyspdxtools` applies to SPDX `purl` external references: errors at exactly
+/// this level keep relkit's verdicts equal to the reference validator's; the full purl-spec
+/// parse (relkit-ident) adds warnings on top.
+fn is_spdx_purl(s: &str) -> bool {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"^pkg:.+(/.+)?/.+(@.+)?(\?.+)?(#.+)?$").is_match(s)
 }
 
-/// The version field of a CPE 2.3 formatted string, unescaped (`None` for `*`/`-`).
-pub fn cpe_version(cpe: &str) -> Option<String> {
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut esc = false;
-    for c in cpe.chars() {
-        if esc {
-            cur.push(c);
-            esc = false;
-        } else if c == '\\' {
-            esc = true;
-        } else if c == ':' {
-            fields.push(std::mem::take(&mut cur));
-        } else {
-            cur.push(c);
+/// Full purl-spec parse (relkit-ident), as a warning when it fails.
+fn purl_spec_warning(c: &mut Checker, path: &str, purl: &str) -> Option<relkit_ident::purl::Purl> {
+    match relkit_ident::purl::Purl::parse(purl) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            c.warn(
+                path,
+                "purl",
+                format!("{purl:?} does not follow the purl spec: {e}"),
+                "write pkg:type/namespace/name@version with percent-encoding",
+            );
+            None
         }
     }
-    fields.push(cur);
-    fields.get(5).filter(|v| *v != "*" && *v != "-").cloned()
-}
-
-/// The version of a PURL, percent-decoded.
-pub fn purl_version(purl: &str) -> Option<String> {
-    let main = purl.split(['?', '#']).next()?;
-    let (_, v) = main.rsplit_once('@')?;
-    if v.contains('/') {
-        return None;
-    }
-    let mut out = Vec::new();
-    let b = v.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(x) = u8::from_str_radix(&v[i + 1..i + 3], 16)
-        {
-            out.push(x);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn hex_len(alg: &str) -> Option<usize> {
@@ -883,7 +825,7 @@ fn check_spdx(c: &mut Checker, doc: &Value, version: &str) {
             match ty {
                 "cpe23Type" => {
                     if is_cpe23(loc) {
-                        cpes.push(loc.to_string());
+                        cpes.push((format!("{rpath}.referenceLocator"), loc.to_string()));
                     } else {
                         c.error(format!("{rpath}.referenceLocator"), "cpe", format!("{loc:?} is not a CPE 2.3 formatted string"), "write cpe:2.3:part:vendor:product:version:update:edition:language:sw_edition:target_sw:target_hw:other (13 fields)");
                     }
@@ -894,15 +836,13 @@ fn check_spdx(c: &mut Checker, doc: &Value, version: &str) {
                     format!("{loc:?} is not a CPE 2.2 URI"),
                     "write cpe:/a:vendor:product:version",
                 ),
-                "purl" => match purl_problem(loc) {
-                    Some(m) => c.error(
-                        format!("{rpath}.referenceLocator"),
-                        "purl",
-                        format!("{loc:?} is not a valid PURL: {m}"),
-                        "write pkg:type/namespace/name@version",
-                    ),
-                    None => purls.push(loc.to_string()),
-                },
+                "purl" if !is_spdx_purl(loc) => c.error(
+                    format!("{rpath}.referenceLocator"),
+                    "purl",
+                    format!("{loc:?} is not a PURL"),
+                    "write pkg:type/namespace/name@version",
+                ),
+                "purl" => purls.push((format!("{rpath}.referenceLocator"), loc.to_string())),
                 _ => {}
             }
             if loc.contains(char::is_whitespace) {
@@ -1053,38 +993,53 @@ fn check_spdx(c: &mut Checker, doc: &Value, version: &str) {
     }
 }
 
+/// Version consistency (relkit-ident): the package version, the CPE version and the PURL
+/// version must agree. `cpes` / `purls` are (JSON path, identifier) pairs.
 fn consistency(
     c: &mut Checker,
     path: &str,
     version_key: &str,
     version: Option<&str>,
-    cpes: &[String],
-    purls: &[String],
+    cpes: &[(String, String)],
+    purls: &[(String, String)],
 ) {
-    let Some(v) = version else { return };
-    for cpe in cpes {
-        if let Some(cv) = cpe_version(cpe)
-            && cv != v
-        {
-            c.warn(
-                format!("{path}.{version_key}"),
-                "version-consistency",
-                format!("version {v:?} disagrees with the CPE version {cv:?} in {cpe}"),
-                "update the stale one: scanners match vulnerabilities on the CPE version",
-            );
-        }
-    }
-    for purl in purls {
-        if let Some(pv) = purl_version(purl)
-            && pv != v
-        {
-            c.warn(
-                format!("{path}.{version_key}"),
-                "version-consistency",
-                format!("version {v:?} disagrees with the PURL version {pv:?} in {purl}"),
-                "update the stale one: scanners match vulnerabilities on the PURL version",
-            );
-        }
+    let parsed_cpes: Vec<relkit_ident::cpe::Wfn> = cpes
+        .iter()
+        .filter_map(|(p, cpe)| match relkit_ident::cpe::Wfn::parse(cpe) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                c.warn(
+                    p,
+                    "cpe",
+                    format!("{cpe:?} is not a CPE name: {e}"),
+                    "write cpe:2.3:part:vendor:product:version:… with 13 fields",
+                );
+                None
+            }
+        })
+        .collect();
+    let parsed_purls: Vec<relkit_ident::purl::Purl> = purls
+        .iter()
+        .filter_map(|(p, purl)| purl_spec_warning(c, p, purl))
+        .collect();
+    let Some(v) = version.filter(|v| !v.is_empty() && *v != "NOASSERTION") else {
+        return;
+    };
+    let problems = parsed_cpes
+        .iter()
+        .flat_map(|w| relkit_ident::consistency::check_versions(v, Some(w), None))
+        .chain(
+            parsed_purls
+                .iter()
+                .flat_map(|p| relkit_ident::consistency::check_versions(v, None, Some(p))),
+        );
+    for problem in problems {
+        c.warn(
+            format!("{path}.{version_key}"),
+            "version-consistency",
+            format!("version {v:?}: {}", problem.message()),
+            "scanners match vulnerabilities on the CPE/PURL version: make all three agree",
+        );
     }
 }
 
@@ -1247,27 +1202,10 @@ fn check_cdx_component(c: &mut Checker, path: &str, comp: &Map<String, Value>) {
     let mut cpes = Vec::new();
     let mut purls = Vec::new();
     if let Some(cpe) = s(&v, "cpe") {
-        if cpe.starts_with("cpe:2.3:") && !is_cpe23(cpe) {
-            c.warn(
-                format!("{path}.cpe"),
-                "cpe",
-                format!("{cpe:?} is not a valid CPE 2.3 formatted string"),
-                "write cpe:2.3:part:vendor:product:version:… with 13 fields",
-            );
-        } else {
-            cpes.push(cpe.to_string());
-        }
+        cpes.push((format!("{path}.cpe"), cpe.to_string()));
     }
     if let Some(purl) = s(&v, "purl") {
-        match purl_problem(purl) {
-            Some(m) => c.warn(
-                format!("{path}.purl"),
-                "purl",
-                format!("{purl:?} is not a valid PURL: {m}"),
-                "write pkg:type/namespace/name@version",
-            ),
-            None => purls.push(purl.to_string()),
-        }
+        purls.push((format!("{path}.purl"), purl.to_string()));
     }
     consistency(c, path, "version", s(&v, "version"), &cpes, &purls);
     if s(&v, "type") != Some("file") {
@@ -1297,21 +1235,8 @@ mod tests {
             "cpe:2.3:a:libexpat_project:libexpat:2.6.3:*:*:*:*:*:*:*"
         ));
         assert!(!is_cpe23("cpe:2.3:a:libexpat_project:libexpat:2.6.3"));
-        assert_eq!(
-            cpe_version("cpe:2.3:a:sqlite:sqlite:3.49.1.0:*:*:*:*:*:*:*").as_deref(),
-            Some("3.49.1.0")
-        );
-        assert_eq!(
-            purl_version("pkg:pypi/macholib@1.0").as_deref(),
-            Some("1.0")
-        );
-        assert_eq!(
-            purl_version("pkg:npm/%40angular/core@1.0%2B1?x=y").as_deref(),
-            Some("1.0+1")
-        );
-        assert!(purl_problem("pkg:pypi/macholib@1.0").is_none());
-        assert!(purl_problem("pypi/macholib@1.0").is_some());
-        assert!(purl_problem("pkg:/macholib").is_some());
+        assert!(is_spdx_purl("pkg:pypi/macholib@1.0"));
+        assert!(!is_spdx_purl("pypi/macholib@1.0"));
     }
 
     #[test]

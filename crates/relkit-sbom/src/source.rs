@@ -343,6 +343,144 @@ fn build(
     Ok(doc)
 }
 
+/// SBOM of a wheel given directly: the top package comes from its dist-info METADATA (name,
+/// version, license, PURL, the wheel's SHA-256), every member is a file, each member's hash is
+/// verified against the wheel's RECORD, and pip-style `_vendor/vendor.txt` projects become
+/// dependencies.
+pub fn generate_wheel(
+    path: &Path,
+    opts: &SourceOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Document> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let origin = path.display().to_string();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut ids = IdAllocator::default();
+    let (pkg, deps) = wheel_package(&file_name, &bytes, &mut ids)?;
+    let tree = tree::scan(path, &|p| p.ends_with(".dist-info/RECORD"), progress)?;
+    verify_record(&tree, &origin)?;
+    let mut o = opts.clone();
+    o.name = o.name.or_else(|| Some(pkg.name.clone()));
+    o.version = o.version.or_else(|| pkg.version.clone());
+    let mut doc = build(&tree, &o, &pkg.name, None, &[])?;
+    let top_id = doc.describes[0].clone();
+    let taken: BTreeSet<String> = doc.packages.iter().map(|p| p.id.clone()).collect();
+    if let Some(top) = doc.packages.iter_mut().find(|p| p.id == top_id) {
+        top.checksums = pkg.checksums.clone();
+        if top.purls.is_empty() {
+            top.purls = pkg.purls.clone();
+        }
+        if top.cpes.is_empty() {
+            top.cpes = pkg.cpes.clone();
+        }
+        if opts.license.is_none() {
+            top.license_declared = pkg.license_declared.clone();
+        }
+        if opts.supplier.is_none() {
+            top.supplier = pkg.supplier.clone();
+        }
+        if opts.download_location.is_none() {
+            top.download_location = pkg.download_location.clone();
+        }
+        top.evidence = pkg.evidence.clone();
+        top.purpose = Some("LIBRARY".into());
+    }
+    for mut d in deps {
+        if taken.contains(&d.id) {
+            d.id = format!("{}-vendored", d.id);
+        }
+        doc.relationships.push(Relationship {
+            from: top_id.clone(),
+            kind: "DEPENDS_ON".into(),
+            to: d.id.clone(),
+        });
+        doc.packages.push(d);
+    }
+    doc.normalize();
+    Ok(doc)
+}
+
+/// Checks every member of a wheel against its RECORD (`path,sha256=<base64url>,size`).
+fn verify_record(tree: &tree::Tree, origin: &str) -> Result<()> {
+    let Some((record_path, record)) = tree.kept.iter().next() else {
+        return Err(Error::Archive {
+            origin: origin.into(),
+            message: "wheel has no *.dist-info/RECORD".into(),
+        });
+    };
+    let record = String::from_utf8_lossy(record);
+    let mut listed: BTreeMap<&str, &str> = BTreeMap::new();
+    for line in record.lines().filter(|l| !l.trim().is_empty()) {
+        // Paths with commas are quoted; relkit does not need them, so they stay unmatched.
+        let mut parts = line.rsplitn(3, ',');
+        let (_size, hash, name) = (
+            parts.next(),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
+        listed.insert(name, hash);
+    }
+    let mut problems = Vec::new();
+    for f in &tree.files {
+        if &f.path == record_path
+            || f.path.ends_with(".dist-info/RECORD.jws")
+            || f.path.ends_with(".dist-info/RECORD.p7s")
+        {
+            continue;
+        }
+        match listed.get(f.path.as_str()) {
+            None => problems.push(format!("  {}: not listed in {record_path}", f.path)),
+            Some(h) => match h.strip_prefix("sha256=").and_then(base64url_decode) {
+                Some(want) if hex::encode(&want) == f.sha256 => {}
+                Some(want) => problems.push(format!(
+                    "  {}: SHA256 expected {}, wheel has {}",
+                    f.path,
+                    hex::encode(want),
+                    f.sha256
+                )),
+                None => problems.push(format!(
+                    "  {}: RECORD hash {h:?} is not sha256=<base64url>",
+                    f.path
+                )),
+            },
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::VendoredMismatch {
+            sbom: format!("{origin}!{record_path}"),
+            problems,
+        })
+    }
+}
+
+/// Decodes unpadded base64url (RFC 4648 §5), as wheel RECORD files use.
+fn base64url_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
 /// Gives vendored packages from a partial in-tree SBOM the fields a complete document needs.
 fn vendored_defaults(p: &mut Package) {
     if p.download_location.is_none() {
@@ -521,5 +659,12 @@ mod tests {
         assert_eq!(h.len(), 4);
         assert_eq!(normalize_pypi("Typing_Extensions"), "typing-extensions");
         assert_eq!(normalize_pypi("zope.interface"), "zope-interface");
+    }
+
+    #[test]
+    fn base64url() {
+        assert_eq!(base64url_decode("aGVsbG8").unwrap(), b"hello");
+        assert_eq!(base64url_decode("-_8").unwrap(), [0xfb, 0xff]);
+        assert!(base64url_decode("a+b").is_none());
     }
 }

@@ -368,7 +368,7 @@ fn version_inconsistency_is_reported_with_path_and_hint() {
         .expect("reported");
     assert_eq!(p.path, "$.packages[0].versionInfo");
     assert!(
-        p.message.contains("\"2.6.3\"") && p.message.contains("\"2.7.1\""),
+        p.message.contains("\"2.6.3\"") && p.message.contains("CPE version 2.7.1"),
         "{}",
         p.message
     );
@@ -553,4 +553,99 @@ fn merge_and_diff() {
     assert!(d.removed.iter().any(|c| c.name == "xz"));
     assert!(d.added.iter().any(|c| c.name == "expat"));
     assert!(diff::diff(&win, &win).is_empty());
+}
+
+/// Builds a wheel from the real pip METADATA and vendor.txt, with a RECORD listing `record_for`
+/// (so a test can make it lie).
+fn build_wheel(dir: &Path, tamper: bool) -> PathBuf {
+    use base64_free::encode_url;
+    let src = fixtures().join("cpython-subset/Lib/ensurepip/_bundled/pip-25.1.1-py3-none-any.whl");
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
+    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..zin.len() {
+        let mut e = zin.by_index(i).unwrap();
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut b).unwrap();
+        members.push((e.name().unwrap().into_owned(), b));
+    }
+    let mut record = String::new();
+    for (n, b) in &members {
+        let mut digest = sha2::Sha256::digest(b).to_vec();
+        if tamper && n.ends_with("vendor.txt") {
+            digest[0] ^= 1;
+        }
+        record.push_str(&format!("{n},sha256={},{}\n", encode_url(&digest), b.len()));
+    }
+    record.push_str("pip-25.1.1.dist-info/RECORD,,\n");
+    members.push(("pip-25.1.1.dist-info/RECORD".into(), record.into_bytes()));
+    let out = dir.join("pip-25.1.1-py3-none-any.whl");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&out).unwrap());
+    for (n, b) in &members {
+        z.start_file(n.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut z, b).unwrap();
+    }
+    z.finish().unwrap();
+    out
+}
+
+mod base64_free {
+    /// Unpadded base64url, the RECORD encoding (test-side, independent of the crate's decoder).
+    pub fn encode_url(b: &[u8]) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut s = String::new();
+        for chunk in b.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |acc, (i, &x)| acc | (u32::from(x) << (16 - 8 * i)));
+            for i in 0..=chunk.len() {
+                s.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        s
+    }
+}
+
+#[test]
+fn a_wheel_becomes_its_own_package_with_record_verified() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whl = build_wheel(tmp.path(), false);
+    let doc = source::generate_wheel(
+        &whl,
+        &source::SourceOptions {
+            created: "2025-06-11T00:00:00Z".into(),
+            ..Default::default()
+        },
+        &|_| {},
+    )
+    .unwrap();
+    let top = doc.package(&doc.describes[0]).unwrap();
+    assert_eq!(
+        (top.name.as_str(), top.version.as_deref()),
+        ("pip", Some("25.1.1"))
+    );
+    assert_eq!(top.purls, vec!["pkg:pypi/pip@25.1.1"]);
+    assert_eq!(
+        top.checksum("SHA256").unwrap(),
+        hex::encode(sha2::Sha256::digest(std::fs::read(&whl).unwrap()))
+    );
+    assert_eq!(doc.files.len(), 4);
+    assert!(
+        doc.relationships.iter().any(|r| r.from == top.id
+            && r.kind == "DEPENDS_ON"
+            && r.to == "SPDXRef-PACKAGE-urllib3")
+    );
+    let r = check::check_bytes(&relkit_sbom::write(&doc, Format::SpdxJson).0, "w").unwrap();
+    assert!(r.valid, "{:#?}", r.problems);
+
+    let bad = tempfile::tempdir().unwrap();
+    let whl = build_wheel(bad.path(), true);
+    let err = source::generate_wheel(&whl, &source::SourceOptions::default(), &|_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("pip/_vendor/vendor.txt: SHA256 expected"),
+        "{err}"
+    );
 }

@@ -27,6 +27,8 @@ Output is deterministic: set SOURCE_DATE_EPOCH or --created for a fixed creation
     Merge(MergeArgs),
     /// Compare two SBOMs: components added, removed, upgraded, CPE/PURL changed.
     Diff(DiffArgs),
+    /// Prove every declared version against the source tree, archive or binaries it describes.
+    Verify(crate::cmd::truth::VerifyArgs),
 }
 
 /// What kind of input `generate` reads.
@@ -164,6 +166,7 @@ pub fn run(cmd: SbomCommand, ctx: &Context) -> anyhow::Result<Outcome> {
         SbomCommand::Convert(a) => convert(a, ctx),
         SbomCommand::Merge(a) => run_merge(a, ctx),
         SbomCommand::Diff(a) => run_diff(a, ctx),
+        SbomCommand::Verify(a) => crate::cmd::truth::run(a, ctx),
     }
 }
 
@@ -293,8 +296,16 @@ fn generate(a: GenerateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             .expect("static template is valid"),
         );
         let progress = |n: u64| pb.inc(n);
-        let doc = source::generate(&a.path, &opts, &progress)
-            .with_context(|| format!("generating the SBOM of {}", a.path.display()))?;
+        let is_wheel = a
+            .path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("whl"));
+        let doc = if is_wheel {
+            source::generate_wheel(&a.path, &opts, &progress)
+        } else {
+            source::generate(&a.path, &opts, &progress)
+        }
+        .with_context(|| format!("generating the SBOM of {}", a.path.display()))?;
         pb.finish_and_clear();
         ctx.info(format!(
             "{}: {} packages, {} files",
