@@ -217,6 +217,7 @@ pub fn build_source(req: &BuildRequest) -> Result<BuildResult, BuildError> {
                 commit: exported.commit.clone(),
                 commit_time: exported.commit_time,
                 omitted_submodules: exported.omitted_submodules.clone(),
+                included_submodules: exported.included_submodules.clone(),
             };
             (export_dir, record, name, version, prefix, Some(mtime))
         }
@@ -404,6 +405,7 @@ pub fn build_source(req: &BuildRequest) -> Result<BuildResult, BuildError> {
             gzip_level: req.source.gzip_level,
             xz_preset: req.source.xz_preset,
             formats: formats.iter().map(|f| f.extension().to_string()).collect(),
+            submodules: req.source.submodules,
         },
         tar: tar_record,
         artifacts: records,

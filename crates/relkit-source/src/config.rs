@@ -44,7 +44,7 @@ pub struct SourceConfig {
     pub gzip_level: u32,
     /// xz preset (0-9).
     pub xz_preset: u32,
-    /// What to do with submodules: `error` or `omit`.
+    /// What to do with submodules: `error`, `omit` or `include`.
     pub submodules: SubmodulePolicy,
 }
 

@@ -24,6 +24,9 @@ pub enum SubmodulePolicy {
     Error,
     /// Leave submodules out and list them in the result.
     Omit,
+    /// Export each submodule's recorded commit in its place, from its repository under
+    /// `.git/modules/<path>` or the checked-out `<path>` (run `git submodule update --init`).
+    Include,
 }
 
 /// Settings for [`export_rev`].
@@ -46,6 +49,8 @@ pub struct Exported {
     pub entries: usize,
     /// Submodule paths left out (only with [`SubmodulePolicy::Omit`]).
     pub omitted_submodules: Vec<String>,
+    /// Submodules exported in place: path and commit (only with [`SubmodulePolicy::Include`]).
+    pub included_submodules: Vec<(String, String)>,
 }
 
 /// Errors from exporting.
@@ -90,6 +95,16 @@ pub enum ExportError {
     Submodule {
         /// The submodule's path.
         path: String,
+    },
+    /// A submodule to include has no repository here.
+    #[error(
+        "submodule {path:?} (commit {commit}) cannot be included: no repository at .git/modules/{path} or {path}; run `git submodule update --init` first"
+    )]
+    SubmoduleMissing {
+        /// The submodule's path.
+        path: String,
+        /// The commit the tree records for it.
+        commit: String,
     },
     /// A tree entry name that would escape the export directory.
     #[error("the tree contains an unsafe path {path:?}; refusing to export it")]
@@ -142,6 +157,12 @@ pub fn export_rev(
         })?;
     let commit_time = commit.time().map_err(|e| objects_err(&e))?.seconds;
     let tree_id = commit.tree_id().map_err(|e| objects_err(&e))?.detach();
+    let mut submodules = Vec::new();
+    find_submodules(&handle, tree_id, &mut Vec::new(), &mut submodules)
+        .map_err(|e| objects_err(&e))?;
+    if let (SubmodulePolicy::Error, Some((path, _))) = (opts.submodules, submodules.first()) {
+        return Err(ExportError::Submodule { path: path.clone() });
+    }
     let (mut stream, _index) = handle
         .worktree_stream(tree_id)
         .map_err(|e| objects_err(&e))?;
@@ -157,6 +178,7 @@ pub fn export_rev(
         tree: tree_id.to_string(),
         entries: 0,
         omitted_submodules: Vec::new(),
+        included_submodules: Vec::new(),
     };
     let mut buf = Vec::new();
     while let Some(mut entry) = stream.next_entry().map_err(|e| objects_err(&e))? {
@@ -173,13 +195,7 @@ pub fn export_rev(
                 fs::create_dir_all(&target).map_err(io(&target))?;
                 continue;
             }
-            EntryKind::Commit => {
-                match opts.submodules {
-                    SubmodulePolicy::Error => return Err(ExportError::Submodule { path: rel_str }),
-                    SubmodulePolicy::Omit => result.omitted_submodules.push(rel_str),
-                }
-                continue;
-            }
+            EntryKind::Commit => continue,
             _ => {}
         }
         if let Some(parent) = target.parent() {
@@ -204,8 +220,76 @@ pub fn export_rev(
         }
         result.entries += 1;
     }
+    for (rel_str, commit) in submodules {
+        match opts.submodules {
+            SubmodulePolicy::Error => unreachable!("refused above"),
+            SubmodulePolicy::Omit => result.omitted_submodules.push(rel_str),
+            SubmodulePolicy::Include => {
+                let target =
+                    safe_join(dest, rel_str.as_bytes()).ok_or_else(|| ExportError::UnsafePath {
+                        path: rel_str.clone(),
+                    })?;
+                let candidates = [
+                    Some(handle.git_dir().join("modules").join(&rel_str)),
+                    handle.workdir().map(|w| w.join(&rel_str)),
+                ];
+                let sub_repo = candidates
+                    .into_iter()
+                    .flatten()
+                    .find(|p| gix::open_opts(p, gix::open::Options::isolated()).is_ok())
+                    .ok_or_else(|| ExportError::SubmoduleMissing {
+                        path: rel_str.clone(),
+                        commit: commit.clone(),
+                    })?;
+                let sub = export_rev(&sub_repo, &commit, &target, opts)?;
+                result.entries += sub.entries;
+                for (p, c) in sub.included_submodules {
+                    result
+                        .included_submodules
+                        .push((format!("{rel_str}/{p}"), c));
+                }
+                result.omitted_submodules.extend(
+                    sub.omitted_submodules
+                        .iter()
+                        .map(|p| format!("{rel_str}/{p}")),
+                );
+                result.included_submodules.push((rel_str, commit));
+            }
+        }
+    }
     normalize_dirs(dest)?;
     Ok(result)
+}
+
+/// Collects `(path, commit)` of every gitlink (submodule) below `tree`, in tree order.
+fn find_submodules(
+    repo: &gix::Repository,
+    tree: gix::ObjectId,
+    prefix: &mut Vec<u8>,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let tree = repo.find_tree(tree)?;
+    let mut subtrees = Vec::new();
+    for entry in tree.iter() {
+        let entry = entry?;
+        let mut path = prefix.clone();
+        if !path.is_empty() {
+            path.push(b'/');
+        }
+        path.extend_from_slice(entry.filename());
+        match entry.mode().kind() {
+            EntryKind::Commit => out.push((
+                path.to_str_lossy().into_owned(),
+                entry.object_id().to_string(),
+            )),
+            EntryKind::Tree => subtrees.push((entry.object_id(), path)),
+            _ => {}
+        }
+    }
+    for (id, mut path) in subtrees {
+        find_submodules(repo, id, &mut path, out)?;
+    }
+    Ok(())
 }
 
 /// Gives every directory mode 0755 whatever the umask was.

@@ -43,6 +43,9 @@ pub enum ManifestSource {
         commit_time: i64,
         /// Submodules left out.
         omitted_submodules: Vec<String>,
+        /// Submodules exported in place: path and commit.
+        #[serde(default)]
+        included_submodules: Vec<(String, String)>,
     },
     /// A plain directory.
     Dir {
@@ -76,6 +79,9 @@ pub struct ManifestSettings {
     pub xz_preset: u32,
     /// Formats written (`tar.gz`, `tar.xz`, `zip`, `tar`).
     pub formats: Vec<String>,
+    /// Submodule policy used.
+    #[serde(default)]
+    pub submodules: crate::export::SubmodulePolicy,
 }
 
 /// One output file.

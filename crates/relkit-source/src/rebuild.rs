@@ -143,7 +143,7 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
             formats: vec![format.extension().into()],
             gzip_level: s.gzip_level,
             xz_preset: s.xz_preset,
-            submodules: Default::default(),
+            submodules: s.submodules,
         },
         force: true,
     })?;

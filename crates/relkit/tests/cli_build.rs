@@ -727,3 +727,81 @@ prepare = ["mkdir -p Misc && echo \"built at $SOURCE_DATE_EPOCH in $TZ\" > Misc/
     assert_input_error(&o, "prepare step `exit 3` failed");
     no_files_in(&out);
 }
+
+#[test]
+fn submodules_are_an_error_or_omitted_or_included_as_configured() {
+    let Some(git) = oracle("git") else { return };
+    let work = tempfile::tempdir().unwrap();
+    let lib = work.path().join("zlib");
+    clone_zlib(&lib, &[]).unwrap();
+    let top = work.path().join("app");
+    std::fs::create_dir(&top).unwrap();
+    let g = |args: &[&str]| {
+        run_ok(
+            Command::new(&git)
+                .arg("-C")
+                .arg(&top)
+                .args([
+                    "-c",
+                    "user.name=t",
+                    "-c",
+                    "user.email=t@example.org",
+                    "-c",
+                    "protocol.file.allow=always",
+                ])
+                .args(args)
+                .env("GIT_COMMITTER_DATE", "2024-05-01T00:00:00Z")
+                .env("GIT_AUTHOR_DATE", "2024-05-01T00:00:00Z"),
+        )
+    };
+    g(&["init", "-q"]);
+    std::fs::write(top.join("app.c"), "int main(void) { return 0; }\n").unwrap();
+    g(&[
+        "submodule",
+        "add",
+        "-q",
+        lib.to_str().unwrap(),
+        "vendor/zlib",
+    ]);
+    g(&["-C", "vendor/zlib", "checkout", "-q", "v1.3.1"]);
+    g(&["add", "-A"]);
+    g(&["commit", "-q", "-m", "app with zlib"]);
+    g(&["tag", "v2.0"]);
+
+    let build_with = |policy: Option<&str>, out: &str| {
+        let mut cmd = relkit(&[
+            "build",
+            "source",
+            "--rev",
+            "v2.0",
+            "--formats",
+            "tar",
+            "--repo",
+        ]);
+        cmd.arg(&top).arg("-o").arg(work.path().join(out));
+        if let Some(policy) = policy {
+            let config = work.path().join(format!("{out}.toml"));
+            std::fs::write(&config, format!("[source]\nsubmodules = \"{policy}\"\n")).unwrap();
+            cmd.arg("--config").arg(config);
+        }
+        cmd.output().unwrap()
+    };
+    let o = build_with(None, "default");
+    assert_input_error(&o, "the tree contains submodule \"vendor/zlib\"");
+
+    let o = build_with(Some("omit"), "omit");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&read(&work.path().join("omit/relkit-manifest.json"))).unwrap();
+    assert_eq!(
+        manifest["source"]["omitted_submodules"],
+        serde_json::json!(["vendor/zlib"])
+    );
+
+    let o = build_with(Some("include"), "include");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let Some(tar) = oracle("tar") else { return };
+    let list = listing(&tar, &work.path().join("include/app-2.0.tar"));
+    assert!(list.contains("app-2.0/vendor/zlib/zlib.h"), "{list}");
+    assert!(list.contains("app-2.0/app.c"), "{list}");
+}
