@@ -36,7 +36,7 @@ if [ ! -d "$repo/.git" ]; then
     *) echo "usage: $0 [linux|cpython] [tgz|txz] [XZ_PRESET]" >&2; exit 2 ;;
   esac
   git -C "$repo" init -q
-  git -C "$repo" add -A
+  git -C "$repo" add -A -f
   GIT_COMMITTER_DATE="2024-01-01T00:00:00Z" GIT_AUTHOR_DATE="2024-01-01T00:00:00Z" \
     git -C "$repo" -c user.name=bench -c user.email=bench@example.org commit -q -m "$which tree"
   git -C "$repo" tag bench

@@ -158,7 +158,7 @@ pub fn export_rev(
     let commit_time = commit.time().map_err(|e| objects_err(&e))?.seconds;
     let tree_id = commit.tree_id().map_err(|e| objects_err(&e))?.detach();
     let mut submodules = Vec::new();
-    find_submodules(&handle, tree_id, &mut Vec::new(), &mut submodules)
+    find_submodules(&handle, tree_id, &[], &mut submodules)
         .map_err(|e| objects_err(&e))?;
     if let (SubmodulePolicy::Error, Some((path, _))) = (opts.submodules, submodules.first()) {
         return Err(ExportError::Submodule { path: path.clone() });
@@ -265,14 +265,14 @@ pub fn export_rev(
 fn find_submodules(
     repo: &gix::Repository,
     tree: gix::ObjectId,
-    prefix: &mut Vec<u8>,
+    prefix: &[u8],
     out: &mut Vec<(String, String)>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let tree = repo.find_tree(tree)?;
     let mut subtrees = Vec::new();
     for entry in tree.iter() {
         let entry = entry?;
-        let mut path = prefix.clone();
+        let mut path = prefix.to_vec();
         if !path.is_empty() {
             path.push(b'/');
         }
@@ -286,8 +286,8 @@ fn find_submodules(
             _ => {}
         }
     }
-    for (id, mut path) in subtrees {
-        find_submodules(repo, id, &mut path, out)?;
+    for (id, path) in subtrees {
+        find_submodules(repo, id, &path, out)?;
     }
     Ok(())
 }
