@@ -2,6 +2,19 @@
 //! readers/writers, generation from source trees, archives and Windows binaries, validation,
 //! conversion, merging and diffing.
 //!
+//! * [`source::generate`]: directory / .tar(.gz|.xz) / .zip → every file SHA-1 + SHA-256,
+//!   in-tree SBOM packages with their files' checksums verified, bundled wheels;
+//!   [`source::generate_wheel`]: a wheel, RECORD verified.
+//! * [`binary::generate`]: DLL/PYD/EXE directory or zip → components from PE VERSIONINFO and
+//!   version strings (rules in `binary_rules.toml`), each with its evidence;
+//!   [`binary::compare_declared`] against a declared SBOM.
+//! * [`check`]: schema + spec + NTIA + consistency validation; [`spdx`] / [`cyclonedx`]:
+//!   formats; [`merge`], [`diff`].
+//!
+//! Output is deterministic: ids derive from names and paths, arrays are sorted, JSON keys are
+//! sorted, the CycloneDX serial number derives from the document namespace, and the creation
+//! time comes from the caller (`SOURCE_DATE_EPOCH`).
+//!
 //! The library never prints; every operation returns typed results ([`error::Error`]) and
 //! reports (`check::Report`, `diff::Diff`) that the CLI renders. Reports serialize to stable JSON:
 //!

@@ -649,3 +649,22 @@ fn a_wheel_becomes_its_own_package_with_record_verified() {
         "{err}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_file_names_are_refused_with_the_name() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9.txt")),
+        b"x",
+    )
+    .unwrap();
+    let err = source::generate(tmp.path(), &opts(), &|_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not valid UTF-8") && err.contains("caf\u{fffd}.txt"),
+        "{err}"
+    );
+}
