@@ -40,6 +40,9 @@
 //! are not reported missing; a tar hard link is compared by the content of its target. The
 //! report's `notes` say so.
 //!
+//! Times: zip entries with an extended-timestamp (`UT`) field give exact Unix times; without
+//! one (`zip -X`) only the DOS date/time is stored, with no zone, and it is read as UTC.
+//!
 //! ## JSON (stable)
 //!
 //! `{ "identical": bool, "a": Side, "b": Side, "notes": [string], "container": [Field],
@@ -812,7 +815,7 @@ fn fill_content_details(
     Ok(())
 }
 
-/// A human-readable summary of a report (no trailing newline handling needed by callers).
+/// A human-readable summary of a report, one finding per line, ending with a newline.
 pub fn render_text(r: &DiffReport) -> String {
     let mut s = String::new();
     for (name, side) in [("A", &r.a), ("B", &r.b)] {
