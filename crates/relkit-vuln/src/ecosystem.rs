@@ -1,0 +1,96 @@
+//! Package identity across ecosystems: the OSV ecosystem of a Package URL type and the
+//! normalized package name used as index key (PEP 503 for PyPI, `@scope/name` for npm,
+//! `group:artifact` for Maven, full module paths for Go, …).
+
+use relkit_ident::purl::Purl;
+
+/// The OSV ecosystem and package name a purl stands for; `None` for a purl type no
+/// vulnerability source here knows.
+pub fn from_purl(p: &Purl) -> Option<(&'static str, String)> {
+    let ns = p.namespace.as_deref();
+    let joined = |sep: &str| match ns {
+        Some(n) => format!("{n}{sep}{}", p.name),
+        None => p.name.clone(),
+    };
+    Some(match p.ty.as_str() {
+        "pypi" => ("PyPI", p.name.clone()),
+        "golang" => ("Go", joined("/")),
+        "npm" => ("npm", joined("/")),
+        "cargo" => ("crates.io", p.name.clone()),
+        "maven" => ("Maven", joined(":")),
+        "deb" => (
+            if ns == Some("ubuntu") {
+                "Ubuntu"
+            } else {
+                "Debian"
+            },
+            p.name.clone(),
+        ),
+        "gem" => ("RubyGems", p.name.clone()),
+        "nuget" => ("NuGet", p.name.clone()),
+        "composer" => ("Packagist", joined("/")),
+        "hex" => ("Hex", p.name.clone()),
+        "pub" => ("Pub", p.name.clone()),
+        "apk" if ns == Some("alpine") => ("Alpine", p.name.clone()),
+        _ => return None,
+    })
+}
+
+/// The index key of an ecosystem: the part before any `:` release suffix (`Debian:12` → `Debian`).
+pub fn base(ecosystem: &str) -> &str {
+    ecosystem.split(':').next().unwrap_or(ecosystem)
+}
+
+/// The normalized package name used for lookups in `ecosystem`.
+pub fn normalize_name(ecosystem: &str, name: &str) -> String {
+    match base(ecosystem) {
+        // PEP 503: lowercase, runs of `-`, `_`, `.` become one `-`.
+        "PyPI" => {
+            let mut out = String::with_capacity(name.len());
+            let mut sep = false;
+            for c in name.chars() {
+                if matches!(c, '-' | '_' | '.') {
+                    sep = true;
+                } else {
+                    if sep && !out.is_empty() {
+                        out.push('-');
+                    }
+                    sep = false;
+                    out.push(c.to_ascii_lowercase());
+                }
+            }
+            out
+        }
+        // crates.io treats `-` and `_` as the same name, case-insensitively.
+        "crates.io" => name.to_ascii_lowercase().replace('_', "-"),
+        "npm" | "NuGet" | "Packagist" | "Debian" | "Ubuntu" | "Alpine" => name.to_ascii_lowercase(),
+        // Go module paths, Maven coordinates and gems are case-sensitive.
+        _ => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(normalize_name("PyPI", "Jinja2"), "jinja2");
+        assert_eq!(
+            normalize_name("PyPI", "zope.interface__x"),
+            "zope-interface-x"
+        );
+        assert_eq!(normalize_name("crates.io", "Serde_JSON"), "serde-json");
+        assert_eq!(base("Debian:12"), "Debian");
+        let p = Purl::parse("pkg:npm/%40angular/core@1.0.0").unwrap();
+        assert_eq!(from_purl(&p), Some(("npm", "@angular/core".to_string())));
+        let p = Purl::parse("pkg:golang/golang.org/x/net@v0.22.0").unwrap();
+        assert_eq!(from_purl(&p), Some(("Go", "golang.org/x/net".to_string())));
+        let p = Purl::parse("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1").unwrap();
+        assert_eq!(
+            from_purl(&p),
+            Some(("Maven", "org.apache.logging.log4j:log4j-core".to_string()))
+        );
+        assert_eq!(from_purl(&Purl::parse("pkg:generic/foo@1").unwrap()), None);
+    }
+}
