@@ -1,0 +1,220 @@
+//! Binary evidence: every file of a directory, zip or single PE file is scanned with
+//! relkit-sbom's binary rules (PE VERSIONINFO, embedded version strings of bundled C
+//! libraries); the declared packages are then compared with what was found using
+//! relkit-sbom's declared-vs-found matching. A file that cannot be read or is a corrupt PE is
+//! a note, not a failure; files that are not PE images simply yield no evidence.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use relkit_sbom::Document;
+use relkit_sbom::binary::{FileScan, compare_declared, scan_bytes};
+use relkit_sbom::model::Package;
+
+use crate::error::{Error, Result};
+use crate::{Evidence, FilesInfo, PackageReport, Undeclared, judge};
+
+/// Files larger than this are not scanned (noted): no DLL is that large.
+const MAX_BINARY: u64 = 1 << 30;
+
+fn scan_all(against: &Path, notes: &mut Vec<String>) -> Result<Vec<FileScan>> {
+    let io = |source| Error::Io {
+        path: against.display().to_string(),
+        source,
+    };
+    let mut scans = Vec::new();
+    let mut scan = |name: String, read: &mut dyn Read, size: u64, notes: &mut Vec<String>| {
+        if size > MAX_BINARY {
+            notes.push(format!(
+                "{name}: {size} bytes, larger than 1 GiB: not scanned"
+            ));
+            return;
+        }
+        let mut bytes = Vec::new();
+        if let Err(e) = read.take(MAX_BINARY).read_to_end(&mut bytes) {
+            notes.push(format!("{name}: cannot read: {e}"));
+            return;
+        }
+        match scan_bytes(&name, &bytes) {
+            Ok(s) => scans.push(s),
+            Err(e) => notes.push(e.to_string()),
+        }
+    };
+    if against.is_dir() {
+        for entry in walkdir::WalkDir::new(against).sort_by_file_name() {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    notes.push(format!("walking {}: {e}", against.display()));
+                    continue;
+                }
+            };
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let rel = entry
+                .path()
+                .strip_prefix(against)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .replace('\\', "/");
+            match std::fs::File::open(entry.path()) {
+                Ok(mut f) => {
+                    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+                    scan(rel, &mut f, size, notes);
+                }
+                Err(e) => notes.push(format!("{rel}: cannot read: {e}")),
+            }
+        }
+        return Ok(scans);
+    }
+    let mut f = std::fs::File::open(against).map_err(io)?;
+    let mut head = [0u8; 4];
+    let n = f.read(&mut head).map_err(io)?;
+    drop(f);
+    if head[..n].starts_with(b"PK\x03\x04") {
+        let f = std::fs::File::open(against).map_err(io)?;
+        let mut zip =
+            zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(|e| Error::Input {
+                path: against.display().to_string(),
+                message: format!("corrupt zip: {e}"),
+            })?;
+        for i in 0..zip.len() {
+            let mut entry = match zip.by_index(i) {
+                Ok(e) => e,
+                Err(e) => {
+                    notes.push(format!("member #{i}: {e}"));
+                    continue;
+                }
+            };
+            if entry.is_dir() {
+                continue;
+            }
+            let name = String::from_utf8_lossy(entry.name_raw()).replace('\\', "/");
+            let size = entry.size();
+            scan(name, &mut entry, size, notes);
+        }
+        return Ok(scans);
+    }
+    let mut f = std::fs::File::open(against).map_err(io)?;
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let name = against
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    scan(name, &mut f, size, notes);
+    Ok(scans)
+}
+
+fn evidence_of(e: &relkit_sbom::model::Evidence, version: &str) -> Evidence {
+    Evidence {
+        file: e.file.clone(),
+        line: None,
+        offset: e.offset,
+        method: e.method.clone(),
+        text: e.text.clone(),
+        version: version.to_string(),
+    }
+}
+
+/// Verifies the declared packages against binaries.
+pub(crate) fn verify(
+    doc: &Document,
+    against: &Path,
+) -> Result<(Vec<PackageReport>, Vec<Undeclared>, Vec<String>)> {
+    let mut notes = Vec::new();
+    let scans = scan_all(against, &mut notes)?;
+    // One found component per (name, version), its evidence merged.
+    let mut comps: BTreeMap<(String, String), Package> = BTreeMap::new();
+    for s in &scans {
+        for h in &s.hits {
+            let key = (h.component.clone(), h.version.clone());
+            let p = comps.entry(key).or_insert_with(|| Package {
+                id: format!("found-{}-{}", h.component, h.version),
+                name: h.component.clone(),
+                version: Some(h.version.clone()),
+                ..Package::default()
+            });
+            p.evidence.push(h.evidence.clone());
+        }
+    }
+    let found = Document {
+        packages: comps.into_values().collect(),
+        ..Document::default()
+    };
+    let cmp = compare_declared(&found, doc);
+    let rows: Vec<&relkit_sbom::binary::DeclaredRow> = cmp
+        .confirmed
+        .iter()
+        .chain(&cmp.contradicted)
+        .chain(&cmp.not_found)
+        .collect();
+    let looked_for = vec![format!(
+        "PE VERSIONINFO and embedded version strings (relkit-sbom binary rules) in the {} file(s) of {}",
+        scans.len(),
+        against.display()
+    )];
+    let mut reports = Vec::new();
+    for pkg in &doc.packages {
+        let row = rows
+            .iter()
+            .find(|r| r.name == pkg.name && r.declared_version == pkg.version);
+        let mut evidence = Vec::new();
+        if let Some(row) = row {
+            for f in found.packages.iter().filter(|f| {
+                f.version
+                    .as_ref()
+                    .is_some_and(|v| row.found_versions.contains(v))
+            }) {
+                let v = f.version.as_deref().unwrap_or_default();
+                for e in &f.evidence {
+                    if row
+                        .evidence
+                        .iter()
+                        .any(|line| line.starts_with(&e.file) && line.ends_with(&e.text))
+                    {
+                        evidence.push(evidence_of(e, v));
+                    }
+                }
+            }
+        }
+        let mut looked = looked_for.clone();
+        if row.is_none() {
+            looked.insert(
+                0,
+                "the SBOM describes this package as the top-level artifact: not a bundled component"
+                    .into(),
+            );
+        } else {
+            looked.insert(
+                0,
+                "the SBOM assigns no files to binary components: every file was scanned".into(),
+            );
+        }
+        reports.push(judge(pkg, evidence, FilesInfo::default(), looked));
+    }
+    let undeclared = cmp
+        .undeclared
+        .iter()
+        .map(|r| {
+            let version = r.found_versions.first().cloned();
+            let evidence = found
+                .packages
+                .iter()
+                .filter(|f| f.name == r.name && f.version == version)
+                .flat_map(|f| {
+                    f.evidence
+                        .iter()
+                        .map(|e| evidence_of(e, f.version.as_deref().unwrap_or_default()))
+                })
+                .collect();
+            Undeclared {
+                name: r.name.clone(),
+                version,
+                evidence,
+            }
+        })
+        .collect();
+    Ok((reports, undeclared, notes))
+}

@@ -1,0 +1,373 @@
+//! Source evidence: for each package, the files the SBOM assigns to it decide where to look;
+//! the rules table decides which files to read and how. Planning comes first (which files,
+//! for all packages), then one batch read, then the verdicts — so an archive is read twice
+//! at most and a directory only where the rules point.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::Path;
+
+use relkit_sbom::Document;
+use relkit_sbom::model::Package;
+
+use crate::error::Result;
+use crate::rules::{FileRule, normalize_name, rules};
+use crate::tree::Tree;
+use crate::{Evidence, FilesInfo, PackageReport, judge};
+
+/// At most this many name matches below a package directory are read per rule.
+const MAX_SEARCH_HITS: usize = 4;
+
+/// Where a package's evidence is looked for.
+struct Plan<'a> {
+    pkg: &'a Package,
+    files: FilesInfo,
+    /// (rule, candidate paths) of the library rows, then of the generic rows.
+    library: Vec<(&'static FileRule, Vec<String>)>,
+    generic: Vec<(&'static FileRule, Vec<String>)>,
+    looked_for: Vec<String>,
+}
+
+fn parent(p: &str) -> &str {
+    p.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+fn common_dir<'a>(paths: &[&'a str]) -> Option<&'a str> {
+    let first = parent(paths.first()?);
+    let mut common = first;
+    for p in &paths[1..] {
+        while !(common.is_empty()
+            || parent(p) == common
+            || parent(p).starts_with(&format!("{common}/")))
+        {
+            common = parent(common);
+        }
+    }
+    Some(common)
+}
+
+fn join(dir: &str, file: &str) -> String {
+    if dir.is_empty() {
+        file.to_string()
+    } else {
+        format!("{dir}/{file}")
+    }
+}
+
+fn under<'a>(listing: &'a [&'a str], dir: Option<&str>) -> impl Iterator<Item = &'a str> + 'a {
+    let prefix = dir.filter(|d| !d.is_empty()).map(|d| format!("{d}/"));
+    listing.iter().copied().filter(move |p| {
+        prefix
+            .as_ref()
+            .is_none_or(|pre| p.starts_with(pre.as_str()))
+    })
+}
+
+fn ends_with_path(p: &str, suffix: &str) -> bool {
+    p == suffix || p.ends_with(&format!("/{suffix}"))
+}
+
+/// Verifies every package of `doc` against a source tree or archive.
+pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageReport>, Vec<String>)> {
+    let name_of: BTreeMap<&str, &str> = doc
+        .files
+        .iter()
+        .map(|f| (f.id.as_str(), f.name.trim_start_matches("./")))
+        .collect();
+    let assigned: Vec<(&Package, Vec<&str>)> = doc
+        .packages
+        .iter()
+        .map(|p| {
+            let files = doc
+                .contained_files(&p.id)
+                .into_iter()
+                .filter_map(|id| name_of.get(id).copied())
+                .collect();
+            (p, files)
+        })
+        .collect();
+    let probe: Vec<&str> = name_of.values().copied().take(50).collect();
+    let tree = Tree::open(against, &probe)?;
+    let mut notes = Vec::new();
+    let listing_cell: std::cell::OnceCell<(Vec<&str>, Option<String>)> = std::cell::OnceCell::new();
+    let listing = || {
+        &listing_cell
+            .get_or_init(|| match tree.listing() {
+                Ok(l) => (l, None),
+                Err(e) => (Vec::new(), Some(e)),
+            })
+            .0
+    };
+    // Packages the document describes are the tree itself: their directory is the root.
+    let top: BTreeSet<&str> = doc.describes.iter().map(String::as_str).collect();
+    let mut plans = Vec::new();
+    for (pkg, files) in &assigned {
+        let present: Vec<&str> = files.iter().copied().filter(|f| tree.exists(f)).collect();
+        let missing: Vec<String> = files
+            .iter()
+            .filter(|f| !present.contains(f))
+            .take(20)
+            .map(|f| f.to_string())
+            .collect();
+        let info = FilesInfo {
+            assigned: files.len(),
+            present: present.len(),
+            missing,
+        };
+        let root: Option<&str> = if top.contains(pkg.id.as_str()) {
+            Some("")
+        } else {
+            common_dir(files)
+        };
+        let mut looked_for = Vec::new();
+        match (files.len(), present.len()) {
+            (0, _) if root.is_none() => looked_for.push(
+                "the SBOM assigns no files to this package: searched the whole tree by file name"
+                    .to_string(),
+            ),
+            (n, 0) if n > 0 => looked_for.push(format!(
+                "none of the {n} files the SBOM assigns to this package is in the tree"
+            )),
+            _ => {}
+        }
+        let cpe_vp: Vec<String> = pkg
+            .cpes
+            .iter()
+            .filter_map(|c| {
+                let w = relkit_ident::cpe::Wfn::parse(c).ok()?;
+                Some(format!("{}:{}", w.vendor()?, w.product()?))
+            })
+            .collect();
+        let lib = rules().library_for(&pkg.name, &cpe_vp);
+        let mut library = Vec::new();
+        if let Some(lib) = lib {
+            for rule in &lib.evidence {
+                let file = rule.file.as_deref().expect("library rows name a file");
+                let mut cands: Vec<String> = present
+                    .iter()
+                    .filter(|p| ends_with_path(p, file))
+                    .map(|p| p.to_string())
+                    .collect();
+                if cands.is_empty()
+                    && let Some(r) = root
+                    && tree.exists(&join(r, file))
+                {
+                    cands.push(join(r, file));
+                }
+                if cands.is_empty() && (root.is_some_and(|r| !r.is_empty()) || files.is_empty()) {
+                    let mut hits: Vec<&str> = under(listing(), root)
+                        .filter(|p| ends_with_path(p, file))
+                        .collect();
+                    hits.sort_by_key(|p| (p.matches('/').count(), *p));
+                    cands.extend(hits.into_iter().take(MAX_SEARCH_HITS).map(String::from));
+                }
+                looked_for.push(format!(
+                    "{} in {}",
+                    rule.describe(),
+                    match root {
+                        Some("") => "the tree root".to_string(),
+                        Some(r) => r.to_string(),
+                        None => "the whole tree".to_string(),
+                    }
+                ));
+                library.push((rule, cands));
+            }
+        }
+        let mut generic = Vec::new();
+        if let Some(r) = root {
+            for rule in &rules().generic {
+                let cands: Vec<String> = if rule.wheel {
+                    let pname = normalize_name(&pkg.name);
+                    let mut w: Vec<String> = present
+                        .iter()
+                        .filter(|p| p.ends_with(".whl"))
+                        .map(|p| p.to_string())
+                        .collect();
+                    if w.is_empty() {
+                        w = under(listing(), Some(r))
+                            .filter(|p| {
+                                p.ends_with(".whl")
+                                    && wheel_name_version(p)
+                                        .is_some_and(|(n, _)| normalize_name(n) == pname)
+                            })
+                            .map(String::from)
+                            .collect();
+                    }
+                    w
+                } else {
+                    let f = join(r, rule.file.as_deref().expect("non-wheel rows name a file"));
+                    if tree.exists(&f) { vec![f] } else { Vec::new() }
+                };
+                generic.push((rule, cands));
+            }
+            looked_for.push(format!(
+                "generic fallback: {} in {}",
+                rules()
+                    .generic
+                    .iter()
+                    .map(FileRule::describe)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if r.is_empty() { "the tree root" } else { r }
+            ));
+        } else {
+            // Bundled wheels need no assigned files: the name decides.
+            let pname = normalize_name(&pkg.name);
+            let wheel = rules().generic.iter().find(|g| g.wheel).expect("wheel row");
+            let w: Vec<String> = listing()
+                .iter()
+                .filter(|p| {
+                    p.ends_with(".whl")
+                        && wheel_name_version(p).is_some_and(|(n, _)| normalize_name(n) == pname)
+                })
+                .map(|p| p.to_string())
+                .collect();
+            looked_for.push(format!("{} in the whole tree", wheel.describe()));
+            generic.push((wheel, w));
+        }
+        plans.push(Plan {
+            pkg,
+            files: info,
+            library,
+            generic,
+            looked_for,
+        });
+    }
+    if let Some((_, Some(e))) = listing_cell.get() {
+        notes.push(e.clone());
+    }
+    let wanted: BTreeSet<String> = plans
+        .iter()
+        .flat_map(|p| p.library.iter().chain(&p.generic))
+        .flat_map(|(_, c)| c.iter().cloned())
+        .collect();
+    let content = tree.read_many(&wanted);
+    for (path, r) in &content {
+        if let Err(e) = r {
+            notes.push(format!("{path}: {e}"));
+        }
+    }
+    let mut reports = Vec::new();
+    for plan in plans {
+        let mut evidence = collect(&plan.library, &content);
+        if evidence.is_empty() {
+            evidence = collect(&plan.generic, &content);
+        }
+        reports.push(judge(plan.pkg, evidence, plan.files, plan.looked_for));
+    }
+    Ok((reports, notes))
+}
+
+fn collect(
+    rules: &[(&FileRule, Vec<String>)],
+    content: &BTreeMap<String, std::result::Result<Vec<u8>, String>>,
+) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    for (rule, cands) in rules {
+        for path in cands {
+            let Some(Ok(bytes)) = content.get(path) else {
+                continue;
+            };
+            if rule.wheel {
+                out.extend(wheel_evidence(path, bytes));
+                continue;
+            }
+            let text = String::from_utf8_lossy(bytes);
+            if let Some(e) = rule.extract(&text) {
+                out.push(Evidence {
+                    file: path.clone(),
+                    line: Some(e.line),
+                    offset: Some(e.offset),
+                    method: format!("source-rule: {}", rule.describe()),
+                    text: e.text,
+                    version: e.version,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `(distribution, version)` from a wheel file name (`pip-25.1.1-py3-none-any.whl`).
+fn wheel_name_version(path: &str) -> Option<(&str, &str)> {
+    let name = path.rsplit('/').next()?.strip_suffix(".whl")?;
+    let mut parts = name.split('-');
+    let dist = parts.next()?;
+    let version = parts.next()?;
+    (parts.count() >= 3).then_some((dist, version))
+}
+
+/// Evidence from a bundled wheel: its file name and its `*.dist-info/METADATA` `Version:`.
+fn wheel_evidence(path: &str, bytes: &[u8]) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    if let Some((_, v)) = wheel_name_version(path) {
+        out.push(Evidence {
+            file: path.to_string(),
+            line: None,
+            offset: None,
+            method: "wheel-filename".into(),
+            text: path.rsplit('/').next().unwrap_or(path).to_string(),
+            version: v.to_string(),
+        });
+    }
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return out;
+    };
+    let meta = zip
+        .file_names()
+        .filter_map(|n| n.ok())
+        .find(|n| n.matches('/').count() == 1 && n.ends_with(".dist-info/METADATA"))
+        .map(|n| n.into_owned());
+    if let Some(meta) = meta
+        && let Ok(entry) = zip.by_name(&meta)
+    {
+        let mut text = String::new();
+        if entry.take(1 << 20).read_to_string(&mut text).is_ok() {
+            for (i, line) in text.lines().enumerate() {
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("Version:") {
+                    out.push(Evidence {
+                        file: format!("{path}!{meta}"),
+                        line: Some(i as u64 + 1),
+                        offset: None,
+                        method: "wheel-metadata".into(),
+                        text: line.to_string(),
+                        version: v.trim().to_string(),
+                    });
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_directory_of_package_files() {
+        assert_eq!(
+            common_dir(&[
+                "Modules/_hacl/Hacl_Hash_MD5.c",
+                "Modules/_hacl/include/krml/x.h"
+            ]),
+            Some("Modules/_hacl")
+        );
+        assert_eq!(common_dir(&["a/b/c.h", "a/d/e.h"]), Some("a"));
+        assert_eq!(common_dir(&["x.h", "a/d/e.h"]), Some(""));
+        assert_eq!(common_dir(&[]), None);
+    }
+
+    #[test]
+    fn wheel_names() {
+        assert_eq!(
+            wheel_name_version("Lib/ensurepip/_bundled/pip-25.1.1-py3-none-any.whl"),
+            Some(("pip", "25.1.1"))
+        );
+        assert_eq!(wheel_name_version("x/notawheel.whl"), None);
+    }
+}
