@@ -15,7 +15,34 @@ pub mod input;
 pub mod matching;
 pub mod parse;
 pub mod record;
+pub mod report;
+pub mod sample;
+pub mod scan;
 pub mod version;
 
 pub use db::{Db, DbError, ImportOptions, ImportReport};
 pub use record::{Level, Record};
+pub use scan::{Finding, Report, ScanOptions};
+
+use std::path::Path;
+
+/// Scans an SBOM document against the DB at `db_path` (entry point for `relkit demo`).
+pub fn scan_with_db(
+    doc: &relkit_sbom::Document,
+    target: &str,
+    db_path: &Path,
+    opts: &ScanOptions,
+) -> Result<Report, DbError> {
+    let db = Db::open(db_path)?;
+    scan::scan_document(doc, target, &db, opts)
+}
+
+/// Scans an SBOM document against the bundled sample DB (built in the cache on first use).
+pub fn scan_with_sample(
+    doc: &relkit_sbom::Document,
+    target: &str,
+    opts: &ScanOptions,
+) -> Result<Report, DbError> {
+    let path = sample::sample_db()?;
+    scan_with_db(doc, target, &path, opts)
+}

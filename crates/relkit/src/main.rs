@@ -52,6 +52,11 @@ enum Command {
     /// SBOMs: generate, check, convert, merge and diff SPDX 2.3 / CycloneDX 1.6 documents.
     #[command(subcommand)]
     Sbom(cmd::sbom::SbomCommand),
+    /// Offline vulnerability DB: import NVD / OSV / RustSec data, update, stats.
+    #[command(subcommand)]
+    Db(cmd::db::DbCommand),
+    /// Scan an SBOM (or a tree / binary) for known vulnerabilities.
+    Scan(cmd::scan::ScanArgs),
 }
 
 /// Options shared by every command that prints a report.
@@ -83,6 +88,8 @@ fn main() -> ExitCode {
         Command::Attest(a) => cmd::attest::run(a, &ctx),
         Command::Verify(a) => cmd::verify::run(a, &ctx),
         Command::Sbom(c) => cmd::sbom::run(c, &ctx),
+        Command::Db(c) => cmd::db::run(c, &ctx),
+        Command::Scan(a) => cmd::scan::run(a, &ctx),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

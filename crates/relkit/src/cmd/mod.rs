@@ -10,3 +10,5 @@ pub mod sign;
 pub mod verify;
 pub mod sbom;
 pub mod rebuild;
+pub mod db;
+pub mod scan;

@@ -1,0 +1,306 @@
+//! Scan report formats and VEX: OpenVEX `not_affected` suppression, SARIF 2.1.0 and
+//! CycloneDX 1.6 VEX output.
+
+use serde_json::{Value, json};
+
+use crate::record::Level;
+use crate::scan::{Finding, Report, Suppressed};
+
+/// An OpenVEX document that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("OpenVEX at {path}: {message}")]
+pub struct VexError {
+    /// JSON path.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn product_matches(product: &str, f: &Finding) -> bool {
+    if product == f.component || product == f.component_ref {
+        return true;
+    }
+    let Ok(p) = relkit_ident::purl::Purl::parse(product) else {
+        return false;
+    };
+    let Some(fp) = f
+        .purl
+        .as_deref()
+        .and_then(|t| relkit_ident::purl::Purl::parse(t).ok())
+    else {
+        return false;
+    };
+    p.ty == fp.ty
+        && p.namespace == fp.namespace
+        && p.name == fp.name
+        && (p.version.is_none() || p.version == fp.version || p.version == f.installed)
+}
+
+/// Moves findings that an OpenVEX document marks `not_affected` into `report.suppressed`.
+pub fn apply_openvex(report: &mut Report, vex: &Value) -> Result<usize, VexError> {
+    let err = |path: String, message: &str| VexError {
+        path,
+        message: message.to_string(),
+    };
+    let statements = vex
+        .get("statements")
+        .and_then(Value::as_array)
+        .ok_or_else(|| err("$.statements".into(), "missing statements array"))?;
+    let mut rules = Vec::new();
+    for (i, st) in statements.iter().enumerate() {
+        let base = format!("$.statements[{i}]");
+        let status = st
+            .get("status")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err(format!("{base}.status"), "missing status"))?;
+        let vuln = st
+            .get("vulnerability")
+            .ok_or_else(|| err(format!("{base}.vulnerability"), "missing vulnerability"))?;
+        let mut names: Vec<String> = Vec::new();
+        match vuln {
+            Value::String(s) => names.push(s.clone()),
+            Value::Object(o) => {
+                for k in ["name", "@id"] {
+                    if let Some(s) = o.get(k).and_then(Value::as_str) {
+                        names.push(s.to_string());
+                    }
+                }
+                if let Some(a) = o.get("aliases").and_then(Value::as_array) {
+                    names.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
+                }
+            }
+            _ => {
+                return Err(err(
+                    format!("{base}.vulnerability"),
+                    "expected a string or an object with name",
+                ));
+            }
+        }
+        if names.is_empty() {
+            return Err(err(format!("{base}.vulnerability"), "no name"));
+        }
+        let products: Vec<String> = st
+            .get("products")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| match p {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Object(o) => {
+                            o.get("@id").and_then(Value::as_str).map(str::to_string)
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let text = |k: &str| st.get(k).and_then(Value::as_str).map(str::to_string);
+        if status == "not_affected"
+            && text("justification").is_none()
+            && text("impact_statement").is_none()
+        {
+            return Err(err(
+                base,
+                "a not_affected statement needs a justification or impact_statement",
+            ));
+        }
+        rules.push((
+            status.to_string(),
+            names,
+            products,
+            text("justification"),
+            text("impact_statement"),
+        ));
+    }
+    let mut kept = Vec::new();
+    let mut n = 0;
+    for f in std::mem::take(&mut report.findings) {
+        let rule = rules.iter().find(|(status, names, products, _, _)| {
+            status == "not_affected"
+                && f.all_ids().any(|id| names.iter().any(|n| n == id))
+                && (products.is_empty() || products.iter().any(|p| product_matches(p, &f)))
+        });
+        match rule {
+            Some((status, _, _, justification, statement)) => {
+                n += 1;
+                report.suppressed.push(Suppressed {
+                    finding: f,
+                    status: status.clone(),
+                    justification: justification.clone(),
+                    statement: statement.clone(),
+                });
+            }
+            None => kept.push(f),
+        }
+    }
+    report.findings = kept;
+    Ok(n)
+}
+
+fn sarif_level(l: Level) -> &'static str {
+    match l {
+        Level::Critical | Level::High => "error",
+        Level::Medium => "warning",
+        _ => "note",
+    }
+}
+
+fn help_uri(id: &str) -> String {
+    if id.starts_with("CVE-") {
+        format!("https://nvd.nist.gov/vuln/detail/{id}")
+    } else {
+        format!("https://osv.dev/vulnerability/{id}")
+    }
+}
+
+/// SARIF 2.1.0: one rule per vulnerability id, one result per finding.
+pub fn to_sarif(report: &Report) -> Value {
+    let mut rule_ids: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
+    rule_ids.sort();
+    rule_ids.dedup();
+    let rules: Vec<Value> = rule_ids
+        .iter()
+        .map(|id| {
+            let f = report
+                .findings
+                .iter()
+                .find(|f| f.id == *id)
+                .expect("id from findings");
+            let mut props = json!({"tags": ["security", "vulnerability"], "aliases": f.aliases});
+            if let Some(s) = f.score {
+                props["security-severity"] = json!(format!("{s:.1}"));
+            }
+            json!({
+                "id": id,
+                "shortDescription": {"text": f.summary.clone().unwrap_or_else(|| id.to_string())},
+                "helpUri": help_uri(id),
+                "properties": props,
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut msg = format!(
+                "{} {} is affected by {} ({}{})",
+                f.component,
+                f.installed.as_deref().unwrap_or("?"),
+                f.id,
+                f.severity.as_str(),
+                f.score.map(|s| format!(" {s:.1}")).unwrap_or_default()
+            );
+            if let Some(x) = &f.fixed {
+                msg.push_str(&format!("; fixed in {x}"));
+            }
+            if let Some(c) = &f.condition {
+                msg.push_str(&format!("; only when {c}"));
+            }
+            json!({
+                "ruleId": f.id,
+                "level": sarif_level(f.severity),
+                "message": {"text": msg},
+                "locations": [{
+                    "physicalLocation": {"artifactLocation": {"uri": report.target}},
+                    "logicalLocations": [{"name": f.component, "fullyQualifiedName": f.purl.clone().unwrap_or_else(|| f.component_ref.clone()), "kind": "package"}],
+                }],
+                "properties": {"installed": f.installed, "fixed": f.fixed, "reasons": f.reasons, "condition": f.condition},
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "relkit",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/relkit/relkit",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
+
+fn cdx_justification(openvex: Option<&str>) -> Option<&'static str> {
+    Some(match openvex? {
+        "component_not_present" | "vulnerable_code_not_present" => "code_not_present",
+        "vulnerable_code_not_in_execute_path" => "code_not_reachable",
+        "vulnerable_code_cannot_be_controlled_by_adversary" => "requires_environment",
+        "inline_mitigations_already_exist" => "protected_by_mitigating_control",
+        _ => return None,
+    })
+}
+
+fn cdx_vuln(f: &Finding, state: &str, justification: Option<&str>, detail: Option<&str>) -> Value {
+    let mut ratings = Vec::new();
+    if f.severity != Level::Unknown {
+        let method = match f.vector.as_deref() {
+            Some(v) if v.starts_with("CVSS:4") => Some("CVSSv4"),
+            Some(v) if v.starts_with("CVSS:3.1") => Some("CVSSv31"),
+            Some(v) if v.starts_with("CVSS:3") => Some("CVSSv3"),
+            Some(_) => Some("CVSSv2"),
+            None => None,
+        };
+        let mut r = json!({"severity": f.severity.as_str()});
+        if let Some(s) = f.score {
+            r["score"] = json!(s);
+        }
+        if let Some(m) = method {
+            r["method"] = json!(m);
+        }
+        if let Some(v) = &f.vector {
+            r["vector"] = json!(v);
+        }
+        ratings.push(r);
+    }
+    let source_name = if f.id.starts_with("CVE-") {
+        "NVD"
+    } else {
+        "OSV"
+    };
+    let mut analysis = json!({"state": state});
+    if let Some(j) = justification {
+        analysis["justification"] = json!(j);
+    }
+    if let Some(d) = detail {
+        analysis["detail"] = json!(d);
+    }
+    let affects_ref = f.purl.clone().unwrap_or_else(|| f.component_ref.clone());
+    json!({
+        "id": f.id,
+        "source": {"name": source_name, "url": help_uri(&f.id)},
+        "references": f.aliases.iter().map(|a| json!({"id": a, "source": {"name": if a.starts_with("CVE-") {"NVD"} else {"OSV"}, "url": help_uri(a)}})).collect::<Vec<_>>(),
+        "ratings": ratings,
+        "description": f.summary,
+        "recommendation": f.fixed.as_ref().map(|x| format!("Upgrade {} to {x} or later", f.component)),
+        "analysis": analysis,
+        "affects": [{"ref": affects_ref, "versions": [{"version": f.installed, "status": if state == "not_affected" {"unaffected"} else {"affected"}}]}],
+    })
+}
+
+/// CycloneDX 1.6 VEX: findings as `in_triage` (or `exploitable` when unconditional) and
+/// VEX-suppressed ones as `not_affected` with the mapped justification.
+pub fn to_cyclonedx_vex(report: &Report) -> Value {
+    let mut vulns: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| cdx_vuln(f, "in_triage", None, f.condition.as_deref()))
+        .collect();
+    for s in &report.suppressed {
+        vulns.push(cdx_vuln(
+            &s.finding,
+            "not_affected",
+            cdx_justification(s.justification.as_deref()),
+            s.statement.as_deref().or(s.justification.as_deref()),
+        ));
+    }
+    json!({
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "version": 1,
+        "metadata": {"tools": {"components": [{"type": "application", "name": "relkit", "version": env!("CARGO_PKG_VERSION")}]}},
+        "vulnerabilities": vulns,
+    })
+}
