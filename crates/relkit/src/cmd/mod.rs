@@ -12,3 +12,4 @@ pub mod sbom;
 pub mod rebuild;
 pub mod db;
 pub mod scan;
+pub mod truth;
