@@ -52,11 +52,12 @@ enum Command {
     /// SBOMs: generate, check, convert, merge and diff SPDX 2.3 / CycloneDX 1.6 documents.
     #[command(subcommand)]
     Sbom(cmd::sbom::SbomCommand),
-    /// Offline vulnerability DB: import NVD / OSV / RustSec data, update, stats.
+    /// CPE 2.3 names and the offline CPE dictionary: parse, match, import, search, suggest, check.
     #[command(subcommand)]
-    Db(cmd::db::DbCommand),
-    /// Scan an SBOM (or a tree / binary) for known vulnerabilities.
-    Scan(cmd::scan::ScanArgs),
+    Cpe(cmd::cpe::CpeCommand),
+    /// Package URLs: parse and normalize.
+    #[command(subcommand)]
+    Purl(cmd::purl::PurlCommand),
 }
 
 /// Options shared by every command that prints a report.
@@ -88,8 +89,8 @@ fn main() -> ExitCode {
         Command::Attest(a) => cmd::attest::run(a, &ctx),
         Command::Verify(a) => cmd::verify::run(a, &ctx),
         Command::Sbom(c) => cmd::sbom::run(c, &ctx),
-        Command::Db(c) => cmd::db::run(c, &ctx),
-        Command::Scan(a) => cmd::scan::run(a, &ctx),
+        Command::Cpe(c) => cmd::cpe::run(c, &ctx),
+        Command::Purl(c) => cmd::purl::run(c, &ctx),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

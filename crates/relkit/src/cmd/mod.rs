@@ -10,6 +10,6 @@ pub mod sign;
 pub mod verify;
 pub mod sbom;
 pub mod rebuild;
-pub mod db;
-pub mod scan;
+pub mod cpe;
+pub mod purl;
 pub mod truth;
