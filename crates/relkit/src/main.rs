@@ -58,6 +58,11 @@ enum Command {
     /// Package URLs: parse and normalize.
     #[command(subcommand)]
     Purl(cmd::purl::PurlCommand),
+    /// Offline vulnerability DB: import NVD / OSV / RustSec data, update, stats.
+    #[command(subcommand)]
+    Db(cmd::db::DbCommand),
+    /// Scan an SBOM (or a tree / binary) for known vulnerabilities.
+    Scan(cmd::scan::ScanArgs),
 }
 
 /// Options shared by every command that prints a report.
@@ -91,6 +96,8 @@ fn main() -> ExitCode {
         Command::Sbom(c) => cmd::sbom::run(c, &ctx),
         Command::Cpe(c) => cmd::cpe::run(c, &ctx),
         Command::Purl(c) => cmd::purl::run(c, &ctx),
+        Command::Db(c) => cmd::db::run(c, &ctx),
+        Command::Scan(a) => cmd::scan::run(a, &ctx),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
