@@ -233,13 +233,29 @@ fn review(obj: &Value, base: &str, keys: &[&str], t: &Target, out: &mut FixResul
     };
     for k in keys {
         if let Some(v) = obj.get(*k).and_then(Value::as_str)
-            && v.contains(old)
+            && mentions(v, old)
         {
             out.review.push(format!(
                 "{base}.{k} still mentions {old} ({v}); the file checksums and this field may need a refresh too"
             ));
         }
     }
+}
+
+/// Whether `text` holds `version` as a whole version (`0.98` is not in `0.98.1`).
+fn mentions(text: &str, version: &str) -> bool {
+    text.match_indices(version).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let mut after = text[at + version.len()..].chars();
+        let next = after.next();
+        let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+        !digit(before)
+            && before != Some('.')
+            && match next {
+                Some('.') => !digit(after.next()),
+                n => !digit(n),
+            }
+    })
 }
 
 /// Writes `bytes` to `dest` through a temporary file in the same directory and a rename, so
@@ -263,6 +279,16 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_version_mentions() {
+        let url =
+            "https://github.com/libexpat/libexpat/releases/download/R_2_6_3/expat-2.6.3.tar.gz";
+        assert!(mentions(url, "2.6.3"));
+        assert!(!mentions(url, "2.6"));
+        assert!(mentions("see v1.0.", "1.0"));
+        assert!(!mentions("libb2-0.98.1.tar.gz", "0.98"));
+    }
 
     #[test]
     fn cpe_and_purl_versions_are_replaced() {

@@ -5,8 +5,16 @@ use serde_json::{Value, json};
 
 use crate::{Report, Verdict};
 
-/// The SARIF log of a report.
-pub fn to_sarif(report: &Report) -> Value {
+/// 1-based line of the first `"id"` in the SBOM text (where the package is declared).
+fn declared_line(sbom_text: &str, id: &str) -> Option<usize> {
+    let needle = format!("\"{id}\"");
+    let at = sbom_text.find(&needle)?;
+    Some(sbom_text[..at].matches('\n').count() + 1)
+}
+
+/// The SARIF log of a report. `sbom_text` (the SBOM as read) lets results without evidence
+/// point at the line declaring the package.
+pub fn to_sarif(report: &Report, sbom_text: Option<&str>) -> Value {
     let mut results = Vec::new();
     for p in &report.packages {
         let (rule, level, message) = match p.verdict {
@@ -28,18 +36,23 @@ pub fn to_sarif(report: &Report) -> Value {
         };
         let location = match p.evidence.first() {
             Some(e) => {
-                let mut region = serde_json::Map::new();
-                if let Some(l) = e.line {
-                    region.insert("startLine".into(), json!(l));
-                } else if let Some(o) = e.offset {
-                    region.insert("byteOffset".into(), json!(o));
-                }
+                let region = match (e.line, e.offset) {
+                    (Some(l), _) => json!({"startLine": l, "endLine": l}),
+                    (None, Some(o)) => json!({"byteOffset": o, "byteLength": e.text.len()}),
+                    (None, None) => json!({"byteOffset": 0}),
+                };
                 json!({"physicalLocation": {
                     "artifactLocation": {"uri": e.file},
                     "region": region
                 }})
             }
-            None => json!({"physicalLocation": {"artifactLocation": {"uri": report.sbom}}}),
+            None => {
+                let line = sbom_text.and_then(|t| declared_line(t, &p.id)).unwrap_or(1);
+                json!({"physicalLocation": {
+                    "artifactLocation": {"uri": report.sbom},
+                    "region": {"startLine": line, "endLine": line}
+                }})
+            }
         };
         results.push(json!({
             "ruleId": rule,

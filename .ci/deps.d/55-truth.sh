@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Oracles of `relkit sbom verify` (crates/relkit/tests/cli_sbom_verify.rs): the SARIF
+# Multitool (npm @microsoft/sarif-multitool, `sarif-multitool validate`) checks the SARIF
+# report against the SARIF 2.1.0 schema and rules; pyspdxtools (PyPI spdx-tools, installed by
+# 50-sbom.sh) checks the SBOM written by --fix. The tests also need CPython's official
+# tarball from 15-upstream-data.sh. Missing oracle = failure.
+set -euo pipefail
+command -v npm >/dev/null || apt-get install -y -qq nodejs npm >/dev/null
+npm install -g --silent @microsoft/sarif-multitool@5.7.0 >/dev/null
+# npm may skip the package's postinstall (chmod of the self-contained binary): do it here.
+bin=$(npm root -g)/@microsoft/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+[ -f "$bin" ] && chmod u+x "$bin"
+command -v sarif-multitool >/dev/null || { echo "missing oracle: sarif-multitool" >&2; exit 1; }
+command -v pyspdxtools >/dev/null || { echo "missing oracle: pyspdxtools (50-sbom.sh)" >&2; exit 1; }
