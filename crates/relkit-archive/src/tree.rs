@@ -282,7 +282,7 @@ mod tests {
         assert_eq!(p.apply(0o700), 0o755);
         assert_eq!(p.apply(0o777), 0o755);
         assert_eq!(p.apply(0o100755), 0o755);
-        assert_eq!(p.apply(0o470), 0o474);
+        assert_eq!(p.apply(0o470), 0o454);
     }
 
     #[test]
