@@ -14,8 +14,11 @@ preset=${3:-6}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${RELKIT_BENCH_WORK:-$root/target/bench}
 mkdir -p "$work"
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p relkit
-relkit=$root/target/release/relkit
+# RELKIT_BIN: a relkit binary to measure instead of building this checkout's.
+if [ -z "${RELKIT_BIN:-}" ]; then
+  cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p relkit
+fi
+relkit=${RELKIT_BIN:-$root/target/release/relkit}
 
 repo=$work/$which-repo
 if [ ! -d "$repo/.git" ]; then
