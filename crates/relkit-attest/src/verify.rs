@@ -128,7 +128,12 @@ fn describe_signer(p: &SigstoreProof) -> String {
     if p.signed_entry_timestamp {
         how.push("signed entry timestamp");
     }
-    let how = format!("{} verified", how.join(", "));
+    let mut how = format!("{} verified", how.join(", "));
+    if let crate::sigstore::TimeSource::Timestamp(tsa) = &p.time_source {
+        how.push_str(&format!(
+            "; signing time from an RFC 3161 timestamp by {tsa}"
+        ));
+    }
     format!(
         "signed by {} (OIDC issuer {}) with a Fulcio certificate that chains to the trusted root and was valid at {when}; recorded in the transparency log {} at index {} ({how})",
         p.identity, p.issuer, p.log_url, p.log_index

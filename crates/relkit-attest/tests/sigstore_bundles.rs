@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use relkit_attest::sigstore::{Artifact, Bundle, TrustedRoot, verify_keyless};
+use relkit_attest::sigstore::{Artifact, Bundle, TimeSource, TrustedRoot, verify_keyless};
 use sha2::{Digest, Sha256};
 
 const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sigstore/");
@@ -94,13 +94,66 @@ fn negative_assets_fail_with_reasons() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("exactly one transparency log entry"), "{e}");
+}
 
+#[test]
+fn rekor_v2_dsse_bundle_verifies_with_an_rfc3161_time() {
+    // The statement's subject is sigstore-python's a.txt (sha256 below); the fixture file
+    // next to the bundle is a different input and must not verify.
+    let subject = digest_only("a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf");
+    let json: serde_json::Value =
+        serde_json::from_str(&read("a.dsse.staging-rekor-v2.txt.sigstore.json")).unwrap();
+    let b: Bundle = serde_json::from_value(json.clone()).unwrap();
+    let root = staging();
+    let p = verify_keyless(&b, subject, &root).unwrap();
+    assert_eq!(
+        p.identity,
+        "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+    );
+    assert_eq!(p.issuer, "https://token.actions.githubusercontent.com");
+    assert_eq!(
+        p.time_source,
+        TimeSource::Timestamp("https://timestamp.sigstage.dev/api/v1/timestamp".into())
+    );
+    assert!(p.inclusion_proof && p.checkpoint && !p.signed_entry_timestamp);
+    let st: serde_json::Value = serde_json::from_slice(p.dsse_payload.as_deref().unwrap()).unwrap();
+    assert_eq!(st["predicateType"], "https://slsa.dev/provenance/v1");
     let data = std::fs::read(format!("{FIX}a.dsse.staging-rekor-v2.txt")).unwrap();
-    let b = Bundle::parse(&read("a.dsse.staging-rekor-v2.txt.sigstore.json")).unwrap();
-    let e = verify_keyless(&b, art(&data), &staging())
+    let e = verify_keyless(&b, art(&data), &root)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("RFC 3161"), "{e}");
+    assert!(e.contains("no subject of the statement"), "{e}");
+    // Without the timestamp there is no trusted time: fail closed.
+    let mut no_ts = json.clone();
+    no_ts["verificationMaterial"]
+        .as_object_mut()
+        .unwrap()
+        .remove("timestampVerificationData");
+    let nb: Bundle = serde_json::from_value(no_ts).unwrap();
+    let e = verify_keyless(&nb, subject, &root).unwrap_err().to_string();
+    assert!(e.contains("no RFC 3161 timestamp"), "{e}");
+    // Single-byte tampering of the timestamp token, the DSSE signature and payload, the
+    // certificate and the log entry.
+    for pointer in [
+        "/verificationMaterial/timestampVerificationData/rfc3161Timestamps/0/signedTimestamp",
+        "/dsseEnvelope/signatures/0/sig",
+        "/dsseEnvelope/payload",
+        "/verificationMaterial/certificate/rawBytes",
+        "/verificationMaterial/tlogEntries/0/canonicalizedBody",
+        "/verificationMaterial/tlogEntries/0/inclusionProof/rootHash",
+    ] {
+        let len = B64
+            .decode(json.pointer(pointer).unwrap().as_str().unwrap())
+            .unwrap()
+            .len();
+        for pos in positions(len) {
+            let b = tampered(&json, pointer, pos);
+            assert!(
+                verify_keyless(&b, subject, &root).is_err(),
+                "{pointer} byte {pos} of {len}"
+            );
+        }
+    }
 }
 
 /// Flips one bit of the base64-decoded field at `pointer`, re-encodes, and verifies.
@@ -115,6 +168,10 @@ fn tampered(bundle: &serde_json::Value, pointer: &str, pos: usize) -> Bundle {
 }
 
 fn positions(len: usize) -> Vec<usize> {
+    // RELKIT_TAMPER_ALL=1 flips every byte (minutes in a debug build); default: a spread.
+    if std::env::var_os("RELKIT_TAMPER_ALL").is_some() {
+        return (0..len).collect();
+    }
     // Every byte of short fields; a spread of 64 positions (always first and last) otherwise.
     if len <= 80 {
         (0..len).collect()
