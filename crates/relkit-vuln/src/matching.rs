@@ -279,6 +279,12 @@ fn attr_eq(criteria: &AttrValue, target: &AttrValue) -> bool {
 
 /// Whether one cpeMatch covers the target; returns the range text when it does.
 pub fn cpe_match(m: &CpeMatch, target: &CpeTarget) -> Option<String> {
+    cpe_match_as(m, target, false)
+}
+
+/// Like [`cpe_match`]; as a `platform` ("running on") criterion a `-` (NA) version such as
+/// `cpe:2.3:o:microsoft:windows:-` stands for the platform in any version.
+fn cpe_match_as(m: &CpeMatch, target: &CpeTarget, platform: bool) -> Option<String> {
     let c = Wfn::parse(&m.criteria).ok()?;
     for attr in [Attribute::Part, Attribute::Vendor, Attribute::Product] {
         if !attr_eq(c.get(attr), target.wfn.get(attr)) {
@@ -302,6 +308,9 @@ pub fn cpe_match(m: &CpeMatch, target: &CpeTarget) -> Option<String> {
         {
             return None;
         }
+    }
+    if platform && *c.get(Attribute::Version) == AttrValue::Na {
+        return Some("any version".into());
     }
     let installed = target.version.as_deref()?;
     let iv = Version::parse(Scheme::Generic, installed).ok()?;
@@ -390,7 +399,7 @@ pub fn nvd_affected(conf: &Configuration, target: &CpeTarget, platforms: &[CpeTa
         if ni == hit_node {
             continue;
         }
-        let holds = |m: &CpeMatch| platforms.iter().any(|p| cpe_match(m, p).is_some());
+        let holds = |m: &CpeMatch| platforms.iter().any(|p| cpe_match_as(m, p, true).is_some());
         let present = if node.and {
             node.matches.iter().all(holds)
         } else {
