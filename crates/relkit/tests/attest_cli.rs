@@ -977,6 +977,44 @@ fn sigstore_cli_oracle_and_relkit_agree_on_real_bundles() {
         text(&o)
     );
 
+    // A keyless DSSE attestation (Rekor v2 entry, RFC 3161 time) as provenance, with a policy
+    // on both the provenance and the signer.
+    write(
+        dir,
+        "both.toml",
+        b"[provenance]\nbuilder_id = \"https://github.com/sigstore-conformance/rekor2-dsse-hashedrekord-regen\"\n\
+[signer]\nidentity = \"https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/*\"\n\
+issuer = \"https://token.actions.githubusercontent.com\"\n",
+    );
+    let o = ok(relkit(
+        dir,
+        &[
+            "verify",
+            "sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf",
+            "--provenance",
+            &fix("a.dsse.staging-rekor-v2.txt.sigstore.json"),
+            "--trusted-root",
+            &fix("trusted_root.staging.json"),
+            "--policy",
+            "both.toml",
+        ],
+    ));
+    let t = text(&o);
+    assert!(
+        t.contains(
+            "builder https://github.com/sigstore-conformance/rekor2-dsse-hashedrekord-regen"
+        ),
+        "{t}"
+    );
+    assert!(
+        t.contains("RFC 3161 timestamp by https://timestamp.sigstage.dev/api/v1/timestamp"),
+        "{t}"
+    );
+    assert!(
+        t.contains("satisfied: the provenance requirements and the signer requirements"),
+        "{t}"
+    );
+
     // The sigstore Python CLI verifies the same staging bundle offline, and rejects the CVE one.
     if !oracle("python3", &["-m", "sigstore", "--version"]) {
         return;
