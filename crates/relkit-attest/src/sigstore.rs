@@ -18,7 +18,7 @@
 //! proof required), an RFC 3161 timestamp over the signature from a timestamp authority of the
 //! trusted root (CMS SignedData: signed attributes, messageDigest, TSA chain).
 //!
-//! Not performed: SCT (certificate transparency) verification of the Fulcio certificate.
+//! The Fulcio certificate's embedded SCT must verify against a CT log of the trusted root.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -272,6 +272,9 @@ pub struct TrustedRoot {
     /// RFC 3161 timestamp authorities (leaf first, root last).
     #[serde(default)]
     pub timestamp_authorities: Vec<TrustedCa>,
+    /// Certificate transparency logs (for the SCTs embedded in Fulcio certificates).
+    #[serde(default)]
+    pub ctlogs: Vec<TrustedLog>,
 }
 
 impl TrustedRoot {
@@ -359,6 +362,8 @@ pub struct SigstoreProof {
     pub integrated_time: i64,
     /// Where the signing time comes from.
     pub time_source: TimeSource,
+    /// The certificate transparency log whose embedded SCT was verified.
+    pub ct_log: String,
     /// Global log index.
     pub log_index: u64,
     /// Log URL.
@@ -511,7 +516,13 @@ fn fmt_time(t: i64) -> String {
 }
 
 /// Verifies the leaf against the trusted CAs at time `t`; returns the CA URI.
-fn verify_chain(leaf: &Certificate, root: &TrustedRoot, t: i64) -> Result<String, Error> {
+/// Verifies the leaf against the trusted CAs at time `t`; returns the CA URI and the
+/// issuing certificate (for the SCT's issuer key hash).
+fn verify_chain(
+    leaf: &Certificate,
+    root: &TrustedRoot,
+    t: i64,
+) -> Result<(String, Certificate), Error> {
     let (nb, na) = cert_validity(leaf);
     if t < nb || t > na {
         return Err(fail(format!(
@@ -557,7 +568,7 @@ fn verify_chain(leaf: &Certificate, root: &TrustedRoot, t: i64) -> Result<String
         if ok && let Some(last) = chain.last() {
             // The anchor must be self-signed.
             if verify_cert_signature(last, last).is_ok() {
-                return Ok(ca.uri.clone());
+                return Ok((ca.uri.clone(), chain[0].clone()));
             }
             reasons.push(format!("{}: root is not self-signed", ca.uri));
         }
@@ -1040,7 +1051,8 @@ pub fn verify_keyless(
             fmt_time(t)
         )));
     }
-    verify_chain(&leaf, root, t)?;
+    let (_, issuer_cert) = verify_chain(&leaf, root, t)?;
+    let ct_log = verify_sct(&leaf, &issuer_cert, root)?;
     let (identity, issuer) = leaf_identity(&leaf)?;
     let key = cert_key(&leaf)?;
     let digest_hex = hex::encode(artifact.sha256);
@@ -1094,6 +1106,7 @@ pub fn verify_keyless(
         issuer,
         integrated_time: t,
         time_source,
+        ct_log,
         log_index: parse_u64(&entry.log_index, "logIndex")?,
         log_url: tlog.log_url,
         inclusion_proof: tlog.proof,
@@ -1101,6 +1114,111 @@ pub fn verify_keyless(
         signed_entry_timestamp: tlog.set,
         dsse_payload,
     })
+}
+
+const OID_SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
+
+/// Verifies an embedded SCT (RFC 6962 §3.2, precertificate entry) of the leaf against the
+/// trusted CT logs; returns the CT log URL. The signed data is the leaf's TBSCertificate
+/// without the SCT list extension, prefixed by the SHA-256 of the issuer's public key.
+fn verify_sct(
+    leaf: &Certificate,
+    issuer: &Certificate,
+    root: &TrustedRoot,
+) -> Result<String, Error> {
+    let exts = leaf
+        .tbs_certificate
+        .extensions
+        .as_deref()
+        .unwrap_or_default();
+    let sct_ext = exts
+        .iter()
+        .find(|e| e.extn_id.to_string() == OID_SCT_LIST)
+        .ok_or_else(|| {
+            fail("the signing certificate has no embedded SCT (certificate transparency)")
+        })?;
+    let list = der::asn1::OctetString::from_der(sct_ext.extn_value.as_bytes())
+        .map_err(|e| fail(format!("SCT list: {e}")))?;
+    let list = list.as_bytes();
+    let bad = || fail("SCT list: malformed TLS encoding");
+    let u16_at = |b: &[u8], i: usize| -> Result<usize, Error> {
+        Ok(
+            u16::from_be_bytes([*b.get(i).ok_or_else(bad)?, *b.get(i + 1).ok_or_else(bad)?])
+                as usize,
+        )
+    };
+    if u16_at(list, 0)? + 2 != list.len() {
+        return Err(bad());
+    }
+    let mut tbs = leaf.tbs_certificate.clone();
+    tbs.extensions = Some(
+        exts.iter()
+            .filter(|e| e.extn_id.to_string() != OID_SCT_LIST)
+            .cloned()
+            .collect(),
+    );
+    let tbs_der = tbs
+        .to_der()
+        .map_err(|e| fail(format!("SCT: re-encoding the certificate: {e}")))?;
+    let issuer_spki = issuer
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| fail(format!("SCT: issuer key: {e}")))?;
+    let issuer_key_hash = Sha256::digest(&issuer_spki);
+    let mut pos = 2;
+    let mut reasons = Vec::new();
+    while pos < list.len() {
+        let len = u16_at(list, pos)?;
+        let sct = list.get(pos + 2..pos + 2 + len).ok_or_else(bad)?;
+        pos += 2 + len;
+        // version(1) log_id(32) timestamp(8) extensions(2+n) hash(1) sig(1) sig_len(2) sig
+        if sct.len() < 47 || sct[0] != 0 {
+            reasons.push("unsupported SCT version".to_string());
+            continue;
+        }
+        let log_id = &sct[1..33];
+        let timestamp = &sct[33..41];
+        let ext_len = u16_at(sct, 41)?;
+        let ext = sct.get(43..43 + ext_len).ok_or_else(bad)?;
+        let rest = &sct[43 + ext_len..];
+        if rest.len() < 4 || u16_at(rest, 2)? + 4 != rest.len() {
+            return Err(bad());
+        }
+        let sig = &rest[4..];
+        let Some(log) = root
+            .ctlogs
+            .iter()
+            .find(|l| B64.decode(&l.log_id.key_id).is_ok_and(|k| k == log_id))
+        else {
+            reasons.push(format!(
+                "SCT from a CT log not in the trusted root ({})",
+                B64.encode(log_id)
+            ));
+            continue;
+        };
+        let mut signed = vec![0u8, 0u8];
+        signed.extend_from_slice(timestamp);
+        signed.extend_from_slice(&[0, 1]);
+        signed.extend_from_slice(&issuer_key_hash);
+        let n = tbs_der.len();
+        signed.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        signed.extend_from_slice(&tbs_der);
+        signed.extend_from_slice(&(ext_len as u16).to_be_bytes());
+        signed.extend_from_slice(ext);
+        let key = AnyKey::from_spki_der(&b64(&log.public_key.raw_bytes, "trusted CT log key")?)?;
+        if key.verify_message_sha256(&signed, sig) {
+            return Ok(log.base_url.clone());
+        }
+        reasons.push(format!(
+            "the SCT signature of {} does not verify",
+            log.base_url
+        ));
+    }
+    Err(fail(format!(
+        "no embedded SCT of the signing certificate verifies against a trusted CT log ({})",
+        reasons.join("; ")
+    )))
 }
 
 /// Where a proven signing time comes from.

@@ -135,8 +135,8 @@ fn describe_signer(p: &SigstoreProof) -> String {
         ));
     }
     format!(
-        "signed by {} (OIDC issuer {}) with a Fulcio certificate that chains to the trusted root and was valid at {when}; recorded in the transparency log {} at index {} ({how})",
-        p.identity, p.issuer, p.log_url, p.log_index
+        "signed by {} (OIDC issuer {}) with a Fulcio certificate that chains to the trusted root, was valid at {when} and carries a verified SCT from {}; recorded in the transparency log {} at index {} ({how})",
+        p.identity, p.issuer, p.ct_log, p.log_url, p.log_index
     )
 }
 

@@ -45,6 +45,14 @@ fn v03_bundle_verifies_with_identity_and_issuer() {
     assert_eq!(p.log_index, 25915956);
     assert_eq!(p.log_url, "https://rekor.sigstage.dev");
     assert!(p.inclusion_proof && p.signed_entry_timestamp);
+    assert_eq!(p.ct_log, "https://ctfe.sigstage.dev/2022-2");
+    // Without the CT log in the trusted root, the certificate's SCT cannot be verified.
+    let mut no_ct = staging();
+    no_ct.ctlogs.clear();
+    let e = verify_keyless(&b, art(&data), &no_ct)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no embedded SCT"), "{e}");
     // The staging bundle does not verify against the production root.
     let e = verify_keyless(&b, art(&data), &production())
         .unwrap_err()
