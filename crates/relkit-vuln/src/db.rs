@@ -175,7 +175,10 @@ impl Db {
         if !path.exists() {
             return Err(DbError::Missing { path: p });
         }
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        // Read-write when allowed, so that SQLite can roll back the hot journal an
+        // interrupted import leaves behind; read-only otherwise.
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .or_else(|_| Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY))
             .map_err(|e| classify(&p, e))?;
         let db = Db { conn, path: p };
         db.check_schema(false)?;

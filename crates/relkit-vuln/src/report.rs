@@ -153,8 +153,30 @@ fn help_uri(id: &str) -> String {
     }
 }
 
+/// A SARIF `artifactLocation.uri`: relative paths as they are (with `/`), absolute paths
+/// as `file://` URIs (SARIF §3.10: a relative reference must not begin with `/`).
+fn artifact_uri(target: &str) -> String {
+    let path = target.replace('\\', "/");
+    let mut out = String::new();
+    for c in path.chars() {
+        match c {
+            ' ' => out.push_str("%20"),
+            '%' => out.push_str("%25"),
+            '#' => out.push_str("%23"),
+            '?' => out.push_str("%3F"),
+            c => out.push(c),
+        }
+    }
+    if out.starts_with('/') {
+        format!("file://{out}")
+    } else {
+        out
+    }
+}
+
 /// SARIF 2.1.0: one rule per vulnerability id, one result per finding.
 pub fn to_sarif(report: &Report) -> Value {
+    let uri = artifact_uri(&report.target);
     let mut rule_ids: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
     rule_ids.sort();
     rule_ids.dedup();
@@ -201,7 +223,7 @@ pub fn to_sarif(report: &Report) -> Value {
                 "level": sarif_level(f.severity),
                 "message": {"text": msg},
                 "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": report.target}},
+                    "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}},
                     "logicalLocations": [{"name": f.component, "fullyQualifiedName": f.purl.clone().unwrap_or_else(|| f.component_ref.clone()), "kind": "package"}],
                 }],
                 "properties": {"installed": f.installed, "fixed": f.fixed, "reasons": f.reasons, "condition": f.condition},
@@ -268,16 +290,26 @@ fn cdx_vuln(f: &Finding, state: &str, justification: Option<&str>, detail: Optio
         analysis["detail"] = json!(d);
     }
     let affects_ref = f.purl.clone().unwrap_or_else(|| f.component_ref.clone());
-    json!({
+    let mut version =
+        json!({"status": if state == "not_affected" {"unaffected"} else {"affected"}});
+    if let Some(v) = &f.installed {
+        version["version"] = json!(v);
+    }
+    let mut v = json!({
         "id": f.id,
         "source": {"name": source_name, "url": help_uri(&f.id)},
         "references": f.aliases.iter().map(|a| json!({"id": a, "source": {"name": if a.starts_with("CVE-") {"NVD"} else {"OSV"}, "url": help_uri(a)}})).collect::<Vec<_>>(),
         "ratings": ratings,
-        "description": f.summary,
-        "recommendation": f.fixed.as_ref().map(|x| format!("Upgrade {} to {x} or later", f.component)),
         "analysis": analysis,
-        "affects": [{"ref": affects_ref, "versions": [{"version": f.installed, "status": if state == "not_affected" {"unaffected"} else {"affected"}}]}],
-    })
+        "affects": [{"ref": affects_ref, "versions": [version]}],
+    });
+    if let Some(d) = &f.summary {
+        v["description"] = json!(d);
+    }
+    if let Some(x) = &f.fixed {
+        v["recommendation"] = json!(format!("Upgrade {} to {x} or later", f.component));
+    }
+    v
 }
 
 /// CycloneDX 1.6 VEX: findings as `in_triage` (or `exploitable` when unconditional) and

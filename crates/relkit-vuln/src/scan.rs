@@ -54,7 +54,7 @@ pub struct Finding {
     pub component_ref: String,
     /// First PURL of the component.
     pub purl: Option<String>,
-    /// Installed version.
+    /// Installed version: the one the matching PURL (else CPE) carried.
     pub installed: Option<String>,
     /// Version that fixes it, when known.
     pub fixed: Option<String>,
@@ -133,10 +133,14 @@ impl Report {
 
 struct Hit<'r> {
     record: &'r Record,
+    version: String,
     reason: Reason,
     fixed: Option<String>,
     condition: Option<String>,
 }
+
+/// A hit before its record is borrowed: record index, version, reason, fixed, condition.
+type RawHit = (usize, String, Reason, Option<String>, Option<String>);
 
 /// Scans every package of `doc` against `db`.
 pub fn scan_document(
@@ -164,7 +168,7 @@ pub fn scan_document(
             message,
         };
         let mut records: Vec<Record> = Vec::new();
-        let mut raw_hits: Vec<(usize, Reason, Option<String>, Option<String>)> = Vec::new();
+        let mut raw_hits: Vec<RawHit> = Vec::new();
         for text in &pkg.purls {
             let purl = match Purl::parse(text) {
                 Ok(p) => p,
@@ -222,6 +226,7 @@ pub fn scan_document(
                         } => {
                             raw_hits.push((
                                 idx,
+                                version.clone(),
                                 Reason {
                                     record: rec.id.clone(),
                                     via: "purl",
@@ -277,6 +282,7 @@ pub fn scan_document(
                     {
                         raw_hits.push((
                             idx,
+                            t.version.clone().unwrap_or_default(),
                             Reason {
                                 record: rec.id.clone(),
                                 via: "cpe",
@@ -297,8 +303,9 @@ pub fn scan_document(
         }
         let hits: Vec<Hit> = raw_hits
             .into_iter()
-            .map(|(i, reason, fixed, condition)| Hit {
+            .map(|(i, version, reason, fixed, condition)| Hit {
                 record: &records[i],
+                version,
                 reason,
                 fixed,
                 condition,
@@ -412,7 +419,12 @@ fn merge(pkg: &relkit_sbom::model::Package, group: &[&Hit]) -> Finding {
         component: pkg.name.clone(),
         component_ref: pkg.id.clone(),
         purl: pkg.purls.first().cloned(),
-        installed: pkg.version.clone(),
+        installed: group
+            .iter()
+            .find(|h| h.reason.via == "purl")
+            .or_else(|| group.first())
+            .map(|h| h.version.clone())
+            .or_else(|| pkg.version.clone()),
         fixed,
         severity: sev.map(|s| s.level).unwrap_or_default(),
         score: sev.and_then(|s| s.score),
