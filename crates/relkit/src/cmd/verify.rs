@@ -4,7 +4,8 @@
 //! JSON output (`--format json`) is the [`relkit_attest::verify::Report`] structure:
 //! `{"artifact", "sha256", "checks": [{"check", "passed", "detail"}], "signer":
 //! {"identity", "issuer", "integrated_time", "time_source": "log" | {"timestamp": TSA_URI},
-//! "log_index", "log_url", "inclusion_proof", "checkpoint", "signed_entry_timestamp"} | null, "provenance": {"build_type", "repository", "git_ref",
+//! "ct_log", "log_index", "log_url", "inclusion_proof", "checkpoint", "signed_entry_timestamp"}
+//! | null, "provenance": {"build_type", "repository", "git_ref",
 //! "workflow_path", "commit", "builder_id", "invocation_id"} | null, "passed"}`.
 //! Exit code 0 when every check passed, 1 when any failed, 2 on usage/input errors.
 
