@@ -87,7 +87,17 @@ pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageRepor
         })
         .collect();
     let probe: Vec<&str> = name_of.values().copied().take(50).collect();
-    let tree = Tree::open(against, &probe)?;
+    // The file names any rule may ask for: archives keep only these members' content.
+    let wanted_names: BTreeSet<&str> = rules()
+        .libraries
+        .iter()
+        .flat_map(|l| &l.evidence)
+        .chain(&rules().generic)
+        .filter_map(|r| r.file.as_deref())
+        .map(|f| f.rsplit('/').next().unwrap_or(f))
+        .collect();
+    let keep = |name: &str| wanted_names.contains(name) || name.ends_with(".whl");
+    let tree = Tree::open(against, &probe, &keep)?;
     let mut notes = Vec::new();
     let listing_cell: std::cell::OnceCell<(Vec<&str>, Option<String>)> = std::cell::OnceCell::new();
     let listing = || {

@@ -1,14 +1,17 @@
 //! Read access to what `--against` names for source verification: a directory (files are
-//! opened directly, nothing else is read) or an archive (members are listed once, then only
-//! the wanted ones are fetched in a single second pass through relkit-archive's readers).
+//! opened directly, nothing else is read) or an archive (tar, tar.gz, tar.xz, zip).
+//!
+//! Archives are read in one streaming pass that lists every member and keeps the content of
+//! only those whose file name a rule can ask for. relkit-archive's readers are not used here
+//! because their one-pass visitor is crate-private and their public readers hash every member
+//! and need a second decompression pass to fetch content: that made verifying a .tar.xz
+//! slower than generating a whole SBOM from it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
-use std::ops::Range;
+use std::fs::File;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-
-use relkit_archive::read as archive;
 
 use crate::error::{Error, Result};
 
@@ -25,12 +28,14 @@ pub enum Tree {
         /// All regular files, relative, `/`-separated (walked on first use).
         listing: OnceLock<std::result::Result<Vec<String>, String>>,
     },
-    /// An archive file.
+    /// An archive, read once.
     Archive {
         /// The archive.
         path: PathBuf,
-        /// Member path (top directory stripped) → (position, size), regular files only.
-        members: BTreeMap<String, (usize, u64)>,
+        /// Regular-file member paths (top directory stripped).
+        members: BTreeSet<String>,
+        /// Content of the members the rules may ask for.
+        content: BTreeMap<String, std::result::Result<Vec<u8>, String>>,
     },
 }
 
@@ -38,21 +43,39 @@ fn strip_first(p: &str) -> Option<&str> {
     p.split_once('/').map(|(_, rest)| rest)
 }
 
+fn file_name(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+/// Reads at most [`MAX_READ`] bytes.
+fn read_capped(r: &mut dyn Read) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    r.take(MAX_READ).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Normalizes a member name: `/`-separated, no `./` prefix, no trailing `/`.
+fn clean(name: &str) -> String {
+    name.replace('\\', "/")
+        .trim_start_matches("./")
+        .trim_end_matches('/')
+        .to_string()
+}
+
 impl Tree {
-    /// Opens `path`; `probe` are SBOM file paths used to decide whether a single top
-    /// directory is the root.
-    pub fn open(path: &Path, probe: &[&str]) -> Result<Tree> {
-        let meta = std::fs::metadata(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
+    /// Opens `path`. `probe` are SBOM file paths used to decide whether a single top
+    /// directory is the root; `keep(file_name)` says which archive members to keep.
+    pub fn open(path: &Path, probe: &[&str], keep: &dyn Fn(&str) -> bool) -> Result<Tree> {
+        let label = path.display().to_string();
+        let io = |source| Error::Io {
+            path: label.clone(),
             source,
-        })?;
+        };
+        let meta = std::fs::metadata(path).map_err(io)?;
         if meta.is_dir() {
             let mut root = path.to_path_buf();
             let entries: Vec<_> = std::fs::read_dir(path)
-                .map_err(|source| Error::Io {
-                    path: path.display().to_string(),
-                    source,
-                })?
+                .map_err(io)?
                 .filter_map(|e| e.ok())
                 .collect();
             if let [only] = entries.as_slice()
@@ -70,45 +93,96 @@ impl Tree {
                 listing: OnceLock::new(),
             });
         }
-        let ar = archive::read_path(path).map_err(|e| Error::Input {
-            path: path.display().to_string(),
-            message: format!("not a readable directory or archive (tar, tar.gz, tar.xz, zip): {e}"),
-        })?;
-        let files: Vec<(String, usize, u64)> = ar
-            .members
+        let mut head = [0u8; 6];
+        let n = File::open(path)
+            .and_then(|mut f| f.read(&mut head))
+            .map_err(io)?;
+        let head = &head[..n];
+        let input = |message: String| Error::Input {
+            path: label.clone(),
+            message,
+        };
+        let mut names: Vec<String> = Vec::new();
+        let mut content: BTreeMap<String, std::result::Result<Vec<u8>, String>> = BTreeMap::new();
+        if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+            let f = File::open(path).map_err(io)?;
+            let mut zip = zip::ZipArchive::new(BufReader::new(f))
+                .map_err(|e| input(format!("corrupt zip: {e}")))?;
+            for i in 0..zip.len() {
+                let mut entry = zip
+                    .by_index(i)
+                    .map_err(|e| input(format!("corrupt zip member #{i}: {e}")))?;
+                if entry.is_dir() {
+                    continue;
+                }
+                let name = clean(&String::from_utf8_lossy(entry.name_raw()));
+                if keep(file_name(&name)) {
+                    let r = read_capped(&mut entry).map_err(|e| format!("{name}: {e}"));
+                    content.insert(name.clone(), r);
+                }
+                names.push(name);
+            }
+        } else {
+            let f = BufReader::new(File::open(path).map_err(io)?);
+            let reader: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
+                Box::new(flate2::read::MultiGzDecoder::new(f))
+            } else if head.starts_with(b"\xfd7zXZ\x00") {
+                Box::new(liblzma::read::XzDecoder::new_multi_decoder(f))
+            } else {
+                Box::new(f)
+            };
+            let mut ar = tar::Archive::new(reader);
+            let entries = ar.entries().map_err(|e| {
+                input(format!(
+                    "not a readable directory or archive (tar, tar.gz, tar.xz, zip): {e}"
+                ))
+            })?;
+            for entry in entries {
+                let mut entry = entry.map_err(|e| {
+                    input(format!(
+                        "not a readable archive (tar, tar.gz, tar.xz, zip) after {} members: {e}",
+                        names.len()
+                    ))
+                })?;
+                if !entry.header().entry_type().is_file() {
+                    continue;
+                }
+                let name = clean(&String::from_utf8_lossy(&entry.path_bytes()));
+                if keep(file_name(&name)) {
+                    let r = read_capped(&mut entry).map_err(|e| format!("{name}: {e}"));
+                    content.insert(name.clone(), r);
+                }
+                names.push(name);
+            }
+        }
+        if names.is_empty() && !head.is_empty() && !head.starts_with(b"PK") {
+            return Err(input(
+                "not a readable directory or archive (tar, tar.gz, tar.xz, zip): no members".into(),
+            ));
+        }
+        let first: BTreeSet<&str> = names
             .iter()
-            .filter(|m| m.kind == archive::MemberKind::File)
-            .map(|m| (m.display_path(), m.position, m.size))
+            .map(|p| p.split('/').next().unwrap_or(""))
             .collect();
-        let first: BTreeSet<&str> = files
-            .iter()
-            .map(|(p, _, _)| p.split('/').next().unwrap_or(""))
-            .collect();
-        let all_nested = files.iter().all(|(p, _, _)| p.contains('/'));
-        let names: BTreeSet<&str> = files.iter().map(|(p, _, _)| p.as_str()).collect();
-        let stripped: BTreeSet<&str> = files
-            .iter()
-            .filter_map(|(p, _, _)| strip_first(p))
-            .collect();
+        let all_nested = names.iter().all(|p| p.contains('/'));
+        let set: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+        let stripped: BTreeSet<&str> = names.iter().filter_map(|p| strip_first(p)).collect();
         let strip = first.len() == 1
             && all_nested
             && (probe.is_empty()
                 || probe.iter().filter(|p| stripped.contains(*p)).count()
-                    > probe.iter().filter(|p| names.contains(*p)).count());
-        let members = files
-            .into_iter()
-            .map(|(p, pos, size)| {
-                let key = if strip {
-                    strip_first(&p).unwrap_or(&p).to_string()
-                } else {
-                    p
-                };
-                (key, (pos, size))
-            })
-            .collect();
+                    > probe.iter().filter(|p| set.contains(*p)).count());
+        let key = |p: String| {
+            if strip {
+                strip_first(&p).unwrap_or(&p).to_string()
+            } else {
+                p
+            }
+        };
         Ok(Tree::Archive {
             path: path.to_path_buf(),
-            members,
+            members: names.into_iter().map(key).collect(),
+            content: content.into_iter().map(|(k, v)| (key(k), v)).collect(),
         })
     }
 
@@ -116,7 +190,7 @@ impl Tree {
     pub fn exists(&self, rel: &str) -> bool {
         match self {
             Tree::Dir { root, .. } => root.join(rel).is_file(),
-            Tree::Archive { members, .. } => members.contains_key(rel),
+            Tree::Archive { members, .. } => members.contains(rel),
         }
     }
 
@@ -140,7 +214,7 @@ impl Tree {
                     .map(|v| v.iter().map(String::as_str).collect())
                     .map_err(Clone::clone)
             }
-            Tree::Archive { members, .. } => Ok(members.keys().map(String::as_str).collect()),
+            Tree::Archive { members, .. } => Ok(members.iter().map(String::as_str).collect()),
         }
     }
 
@@ -155,48 +229,22 @@ impl Tree {
                 .iter()
                 .map(|rel| {
                     let full = root.join(rel);
-                    let r = std::fs::File::open(&full)
-                        .and_then(|f| {
-                            let mut buf = Vec::new();
-                            f.take(MAX_READ).read_to_end(&mut buf)?;
-                            Ok(buf)
-                        })
+                    let r = File::open(&full)
+                        .and_then(|mut f| read_capped(&mut f))
                         .map_err(|e| format!("cannot read {}: {e}", full.display()));
                     (rel.clone(), r)
                 })
                 .collect(),
-            Tree::Archive { path, members } => {
-                let mut by_pos: BTreeMap<usize, Range<u64>> = BTreeMap::new();
-                let mut name_of: BTreeMap<usize, &String> = BTreeMap::new();
-                for rel in wanted {
-                    if let Some((pos, size)) = members.get(rel) {
-                        by_pos.insert(*pos, 0..(*size).min(MAX_READ));
-                        name_of.insert(*pos, rel);
-                    }
-                }
-                let mut out: BTreeMap<String, std::result::Result<Vec<u8>, String>> = wanted
-                    .iter()
-                    .map(|w| (w.clone(), Err(format!("{w}: not in {}", path.display()))))
-                    .collect();
-                match archive::fetch_ranges(path, &by_pos) {
-                    Ok(got) => {
-                        for (pos, bytes) in got {
-                            if let Some(name) = name_of.get(&pos) {
-                                out.insert((*name).clone(), Ok(bytes));
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        for name in name_of.values() {
-                            out.insert(
-                                (*name).clone(),
-                                Err(format!("cannot read {name} from {}: {e}", path.display())),
-                            );
-                        }
-                    }
-                }
-                out
-            }
+            Tree::Archive { path, content, .. } => wanted
+                .iter()
+                .map(|w| {
+                    let r = content
+                        .get(w)
+                        .cloned()
+                        .unwrap_or_else(|| Err(format!("{w}: not read from {}", path.display())));
+                    (w.clone(), r)
+                })
+                .collect(),
         }
     }
 }

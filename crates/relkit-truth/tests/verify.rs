@@ -441,3 +441,30 @@ fn source_archive_zip_with_top_directory() {
     let r = verify(&doc, &zpath).unwrap();
     check_cpython_expectations(&r);
 }
+
+#[test]
+fn source_archive_tar_gz_with_long_names() {
+    // A tar.gz of the evidence subset under a top directory whose name is too long for a
+    // plain ustar header (GNU long-name records), like some release tarballs.
+    let src = fixtures().join("cpython-3.13.5-evidence");
+    let dir = tempfile::tempdir().unwrap();
+    let tpath = dir.path().join("src.tar.gz");
+    let gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&tpath).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let mut tar = tar::Builder::new(gz);
+    let top = format!("Python-3.13.5-{}", "x".repeat(120));
+    for entry in walkdir::WalkDir::new(&src).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(&src).unwrap().to_string_lossy();
+            tar.append_path_with_name(entry.path(), format!("{top}/{rel}"))
+                .unwrap();
+        }
+    }
+    tar.into_inner().unwrap().finish().unwrap();
+    let doc = read_doc(&src.join("Misc/sbom.spdx.json"));
+    let r = verify(&doc, &tpath).unwrap();
+    check_cpython_expectations(&r);
+}
