@@ -468,3 +468,49 @@ fn source_archive_tar_gz_with_long_names() {
     let r = verify(&doc, &tpath).unwrap();
     check_cpython_expectations(&r);
 }
+
+#[test]
+fn cyclonedx_sbom_is_verified_and_fixed() {
+    let tree = fixtures().join("cpython-3.13.5-evidence");
+    let spdx_doc = read_doc(&tree.join("Misc/sbom.spdx.json"));
+    let (bytes, _) = relkit_sbom::write(&spdx_doc, relkit_sbom::Format::CycloneDxJson);
+    let mut value: Value = serde_json::from_slice(&bytes).unwrap();
+    let doc = doc_from(&value);
+    let r = verify(&doc, &tree).unwrap();
+    let expat = pkg(&r, "expat");
+    assert_eq!(expat.verdict, Verdict::Contradicted);
+    assert_eq!(expat.found_version.as_deref(), Some("2.7.1"));
+    assert_eq!(pkg(&r, "mpdecimal").verdict, Verdict::Confirmed);
+    let f = fix::fix(&mut value, &r, "cdx").unwrap();
+    let paths: Vec<&str> = f.changes.iter().map(|c| c.path.as_str()).collect();
+    assert!(
+        paths.iter().any(|p| p.ends_with(".version")) && paths.iter().any(|p| p.ends_with(".cpe")),
+        "{paths:?}"
+    );
+    let again = verify(&doc_from(&value), &tree).unwrap();
+    assert_eq!(pkg(&again, "expat").verdict, Verdict::Confirmed);
+    assert!(!again.has_findings());
+}
+
+#[test]
+fn huge_evidence_file_is_read_only_up_to_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = dir.path().join("expat.h");
+    std::fs::write(
+        &h,
+        "#define XML_MAJOR_VERSION 2\n#define XML_MINOR_VERSION 7\n#define XML_MICRO_VERSION 1\n",
+    )
+    .unwrap();
+    // 3 GiB, sparse: only the first 64 MiB are read.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&h)
+        .unwrap()
+        .set_len(3 << 30)
+        .unwrap();
+    let doc = doc_from(&spdx(&[("expat", "2.7.1", None, None, &["expat.h"])]));
+    let started = std::time::Instant::now();
+    let r = verify(&doc, dir.path()).unwrap();
+    assert_eq!(pkg(&r, "expat").verdict, Verdict::Confirmed);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
