@@ -81,30 +81,6 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Formats a JSON path segment list as `$.a[0].b`.
-pub fn path(segments: &[PathSeg<'_>]) -> String {
-    let mut s = String::from("$");
-    for seg in segments {
-        match seg {
-            PathSeg::Key(k) => {
-                s.push('.');
-                s.push_str(k);
-            }
-            PathSeg::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s
-}
-
-/// One step of a JSON path.
-#[derive(Debug, Clone, Copy)]
-pub enum PathSeg<'a> {
-    /// An object key.
-    Key(&'a str),
-    /// An array index.
-    Index(usize),
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,14 +78,6 @@ impl Format {
             Format::CycloneDxJson => "cyclonedx-json",
         }
     }
-
-    /// Conventional file name suffix.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::SpdxJson => "spdx.json",
-            Format::CycloneDxJson => "cdx.json",
-        }
-    }
 }
 
 /// Which family a parsed JSON document belongs to, judged from its marker fields.
