@@ -58,6 +58,9 @@ enum Command {
     /// Package URLs: parse and normalize.
     #[command(subcommand)]
     Purl(cmd::purl::PurlCommand),
+    /// Audit a release: tarball vs tag (the xz lesson), reference corpus of upstream macros.
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCommand),
     /// Offline vulnerability DB: import NVD / OSV / RustSec data, update, stats.
     #[command(subcommand)]
     Db(cmd::db::DbCommand),
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Command::Sbom(c) => cmd::sbom::run(c, &ctx),
         Command::Cpe(c) => cmd::cpe::run(c, &ctx),
         Command::Purl(c) => cmd::purl::run(c, &ctx),
+        Command::Audit(c) => cmd::audit::run(c, &ctx),
         Command::Db(c) => cmd::db::run(c, &ctx),
         Command::Scan(a) => cmd::scan::run(a, &ctx),
     };

@@ -15,3 +15,4 @@ pub mod scan;
 pub mod truth;
 pub mod cpe;
 pub mod purl;
+pub mod audit;

@@ -1,0 +1,22 @@
+//! Release audits, the lesson of the xz-utils backdoor (CVE-2024-3094): the payload's
+//! trigger was a modified gnulib macro that existed only in the release tarball.
+//!
+//! - [`tarball`]: every member of a release tarball compared with its tag; files only in
+//!   the tarball explained as a known tool's output ([`generated`]) or as an exact copy of
+//!   a known upstream macro/script ([`corpus`], filled by [`import`]), or flagged.
+
+//!   who made the changes.
+//! - [`render`]: text and SARIF 2.1.0 renderings of the reports (JSON is the serde form of
+//!   the report types: [`tarball::TarballReport`], [`history::HistoryReport`]).
+
+pub mod corpus;
+pub mod error;
+pub mod generated;
+
+pub mod import;
+pub mod render;
+pub mod tarball;
+
+pub use corpus::{Blobs, Corpus, KnownCopy, Version};
+pub use error::{Error, Result};
+pub use tarball::{Class, CorpusSpec, Reference, Severity, TarballReport, audit_tarball};
