@@ -49,6 +49,30 @@ pub struct SourceOptions {
     pub namespace: Option<String>,
 }
 
+/// `[project] name` / `version` from `relkit.toml` at the root of a directory, used as defaults
+/// for the top package (flags win). Unreadable or absent files give `(None, None)`; a file that
+/// exists but is not TOML is an error naming it.
+pub fn project_defaults(dir: &Path) -> Result<(Option<String>, Option<String>)> {
+    let path = dir.join("relkit.toml");
+    if !dir.is_dir() || !path.is_file() {
+        return Ok((None, None));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let value: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::Invalid {
+        origin: path.display().to_string(),
+        path: "[project]".into(),
+        message: e.to_string(),
+    })?;
+    let get = |k: &str| {
+        value
+            .get("project")
+            .and_then(|p| p.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    Ok((get("name"), get("version")))
+}
+
 /// Hashes the tree or archive at `path` and builds its SBOM.
 pub fn generate(
     path: &Path,

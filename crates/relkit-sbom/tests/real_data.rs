@@ -668,3 +668,23 @@ fn non_utf8_file_names_are_refused_with_the_name() {
         "{err}"
     );
 }
+
+#[test]
+fn relkit_toml_project_gives_name_and_version_defaults() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(source::project_defaults(tmp.path()).unwrap(), (None, None));
+    std::fs::write(
+        tmp.path().join("relkit.toml"),
+        "[project]\nname = \"CPython\"\nversion = \"3.13.5\"\n[source]\nformats = [\"tar.xz\"]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        source::project_defaults(tmp.path()).unwrap(),
+        (Some("CPython".into()), Some("3.13.5".into()))
+    );
+    std::fs::write(tmp.path().join("relkit.toml"), "[project\n").unwrap();
+    let err = source::project_defaults(tmp.path())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("relkit.toml"), "{err}");
+}

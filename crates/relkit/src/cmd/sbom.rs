@@ -55,10 +55,10 @@ pub struct GenerateArgs {
     /// Input kind.
     #[arg(long, value_enum, default_value_t = InputKind::Auto)]
     pub kind: InputKind,
-    /// Top package name (default: the directory/archive name).
+    /// Top package name (default: `[project] name` of PATH/relkit.toml, else the directory/archive name).
     #[arg(long)]
     pub name: Option<String>,
-    /// Top package version.
+    /// Top package version (default: `[project] version` of PATH/relkit.toml).
     #[arg(long = "version", id = "pkg_version")]
     pub pkg_version: Option<String>,
     /// Supplier (`Organization: X`, `Person: Y`, or a bare organization name).
@@ -274,9 +274,10 @@ fn generate(a: GenerateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         }
         doc
     } else {
+        let (toml_name, toml_version) = source::project_defaults(&a.path)?;
         let opts = source::SourceOptions {
-            name: a.name.clone(),
-            version: a.pkg_version.clone(),
+            name: a.name.clone().or(toml_name),
+            version: a.pkg_version.clone().or(toml_version),
             supplier: a.supplier.clone(),
             download_location: a.download_location.clone(),
             license: a.license.clone(),
