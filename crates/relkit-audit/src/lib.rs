@@ -4,7 +4,7 @@
 //! - [`tarball`]: every member of a release tarball compared with its tag; files only in
 //!   the tarball explained as a known tool's output ([`generated`]) or as an exact copy of
 //!   a known upstream macro/script ([`corpus`], filled by [`import`]), or flagged.
-
+//! - [`history`]: what changed between two releases in opaque files, build machinery and
 //!   who made the changes.
 //! - [`render`]: text and SARIF 2.1.0 renderings of the reports (JSON is the serde form of
 //!   the report types: [`tarball::TarballReport`], [`history::HistoryReport`]).
@@ -12,11 +12,12 @@
 pub mod corpus;
 pub mod error;
 pub mod generated;
-
+pub mod history;
 pub mod import;
 pub mod render;
 pub mod tarball;
 
 pub use corpus::{Blobs, Corpus, KnownCopy, Version};
 pub use error::{Error, Result};
+pub use history::{HistoryReport, audit_history};
 pub use tarball::{Class, CorpusSpec, Reference, Severity, TarballReport, audit_tarball};

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use crate::history::HistoryReport;
 use crate::tarball::{Class, MemberReport, Severity, TarballReport};
 
 /// Lines of a diff shown in text reports per side (the JSON report has up to 200).
@@ -183,4 +184,113 @@ pub fn tarball_sarif(r: &TarballReport) -> Value {
             "results": results
         }]
     })
+}
+
+/// The text report of the history audit.
+pub fn history_text(r: &HistoryReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "history {}..{} of {}: {} commits",
+        r.from, r.to, r.repo, r.commits
+    );
+    let _ = writeln!(
+        out,
+        "\nopaque (binary or high-entropy) files added or changed: {}",
+        r.opaque_files.len()
+    );
+    for f in &r.opaque_files {
+        let _ = writeln!(
+            out,
+            "  {} [{}] {} bytes, entropy {:.2}, {}, referenced by {}",
+            f.path,
+            f.status,
+            f.size,
+            f.entropy,
+            f.magic,
+            if f.referenced_by.is_empty() {
+                "nothing".to_string()
+            } else {
+                f.referenced_by.join(", ")
+            }
+        );
+        for c in &f.commits {
+            let _ = writeln!(
+                out,
+                "      {} {} {} (committer {}): {}",
+                &c.id[..12],
+                c.date,
+                c.author,
+                c.committer,
+                c.subject
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nbuild machinery changed: {} files",
+        r.build_changes.len()
+    );
+    for b in &r.build_changes {
+        let mut who: Vec<&str> = b.commits.iter().map(|c| c.author.as_str()).collect();
+        who.sort_unstable();
+        who.dedup();
+        let _ = writeln!(
+            out,
+            "  {:12} {:8} {} ({} commits by {})",
+            b.category,
+            b.status,
+            b.path,
+            b.commit_count,
+            who.join(", ")
+        );
+    }
+    let p = &r.people;
+    let _ = writeln!(out, "\nauthors in the range:");
+    for s in &p.authors {
+        let _ = writeln!(out, "  {:5.1}% {:4} {}", s.percent, s.commits, s.name);
+    }
+    let _ = writeln!(out, "committers in the range:");
+    for s in &p.committers {
+        let _ = writeln!(out, "  {:5.1}% {:4} {}", s.percent, s.commits, s.name);
+    }
+    let _ = writeln!(out, "new authors: {}", p.new_authors.join(", "));
+    let _ = writeln!(out, "new committers: {}", p.new_committers.join(", "));
+    let _ = writeln!(
+        out,
+        "new to build files: {}",
+        p.new_to_build_files.join(", ")
+    );
+    let _ = writeln!(out, "\nrelease tags:");
+    for t in &p.release_tags {
+        let _ = writeln!(out, "  {} {} by {}", t.date, t.tag, t.tagger);
+    }
+    for c in &p.tagger_changes {
+        let _ = writeln!(
+            out,
+            "  tagger changed at {}: {} -> {}",
+            c.tag, c.previous, c.tagger
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\ncommits per year (bus factor = fewest people making half of them):"
+    );
+    for y in &p.timeline {
+        let top: Vec<String> = y
+            .top
+            .iter()
+            .take(3)
+            .map(|s| format!("{} {:.0}%", s.name, s.percent))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {} {:5} commits, bus factor {}: {}",
+            y.year,
+            y.commits,
+            y.bus_factor,
+            top.join(", ")
+        );
+    }
+    out
 }

@@ -291,3 +291,41 @@ fn corpus_import_from_a_macro_directory_extends_the_audit() {
         "vendored"
     );
 }
+
+#[test]
+fn history_of_the_backdoor_period() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = xz_repo(tmp.path());
+    let mut args = os(&[
+        "audit", "history", "--from", "v5.4.0", "--to", "v5.6.1", "--repo",
+    ]);
+    args.push(repo.as_os_str());
+    let out = relkit(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("v5.4.0..v5.6.1 of"), "{text}");
+    assert!(text.contains("  tests/files/good-large_compressed.lzma [added] 35421 bytes, entropy 7.99, lzma, referenced by tests/files/README\n"), "{text}");
+    assert!(text.contains("   58.1%  422 Jia Tan\n"), "{text}");
+    assert!(
+        text.contains("  tagger changed at v5.2.11: Lasse Collin -> Jia Tan\n"),
+        "{text}"
+    );
+    args.extend(os(&["--format", "json"]));
+    let out = relkit(&args);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["commits"], 726);
+    assert_eq!(json["people"]["release_tags"][0]["tag"], "v5.4.0");
+    // A missing tag is an input error.
+    let mut args = os(&[
+        "audit", "history", "--from", "v5.4.0", "--to", "nope", "--repo",
+    ]);
+    args.push(repo.as_os_str());
+    let out = relkit(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("revision \"nope\" not found"));
+}

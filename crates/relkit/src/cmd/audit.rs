@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use relkit_audit::corpus::Blobs;
-use relkit_audit::{Corpus, CorpusSpec, Reference, audit_tarball, import, render};
+use relkit_audit::{Corpus, CorpusSpec, Reference, audit_history, audit_tarball, import, render};
 
 use crate::output::{Context, Outcome, print_json};
 
@@ -30,6 +30,29 @@ pub enum AuditCommand {
     /// The reference corpus of upstream macros and helper scripts.
     #[command(subcommand)]
     Corpus(CorpusCommand),
+    /// Between two releases: new opaque files, build-machinery changes, and who made them.
+    History(HistoryArgs),
+}
+
+/// Arguments of `relkit audit history`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Example:
+  relkit audit history --repo xz --from v5.4.0 --to v5.6.1
+
+Exit codes: 0 report written (the history audit informs, it does not judge), 2 bad input.")]
+pub struct HistoryArgs {
+    /// The git repository.
+    #[arg(long)]
+    pub repo: PathBuf,
+    /// The older release tag.
+    #[arg(long)]
+    pub from: String,
+    /// The newer release tag.
+    #[arg(long)]
+    pub to: String,
+    /// Report format (sarif is not available for the history report).
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
 }
 
 /// Corpus subcommands.
@@ -137,6 +160,7 @@ pub fn run(cmd: AuditCommand, ctx: &Context) -> anyhow::Result<Outcome> {
         AuditCommand::Tarball(a) => tarball(a, ctx),
         AuditCommand::Corpus(CorpusCommand::Import(a)) => corpus_import(a, ctx),
         AuditCommand::Corpus(CorpusCommand::Stats(a)) => corpus_stats(a, ctx),
+        AuditCommand::History(a) => history(a, ctx),
     }
 }
 
@@ -241,6 +265,31 @@ fn print_stats(
                 for (source, n) in &stats.by_source {
                     println!("  {source}: {n} copies");
                 }
+            }
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn history(a: HistoryArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let spinner = ctx.spinner("reading the history");
+    let report = audit_history(&a.repo, &a.from, &a.to).with_context(|| {
+        format!(
+            "cannot audit the history {}..{} of {}",
+            a.from,
+            a.to,
+            a.repo.display()
+        )
+    })?;
+    spinner.finish_and_clear();
+    match a.format {
+        AuditFormat::Json => print_json(&report)?,
+        AuditFormat::Sarif => {
+            anyhow::bail!("--format sarif is for `audit tarball`; use text or json")
+        }
+        AuditFormat::Text => {
+            if !ctx.quiet() {
+                print!("{}", render::history_text(&report));
             }
         }
     }
