@@ -9,6 +9,8 @@
 //! - [`render`]: text and SARIF 2.1.0 renderings of the reports (JSON is the serde form of
 //!   the report types: [`tarball::TarballReport`], [`history::HistoryReport`]).
 
+#![warn(missing_docs)]
+
 pub mod corpus;
 pub mod error;
 pub mod generated;

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use relkit_archive::read::{Member, MemberKind, fetch_ranges, read_path};
 use serde::Serialize;
 
-use crate::corpus::{Blobs, Corpus, KnownCopy, Version, is_copied_name, parse_version, sha256_hex};
+use crate::corpus::{Blobs, Corpus, KnownCopy, Version, is_copied_name, parse_version};
 use crate::error::{Error, Result, io};
 use crate::generated::recognize;
 
@@ -27,6 +27,9 @@ use crate::generated::recognize;
 const MAX_CONTENT: u64 = 4 << 20;
 /// Head read from members larger than [`MAX_CONTENT`] (banners only).
 const HEAD: u64 = 64 << 10;
+/// Total bytes of member content held at once; past it only heads are read, so memory
+/// stays bounded whatever the tarball's size (a 1 GB tarball is streamed twice).
+const BUDGET: u64 = 256 << 20;
 /// Added or removed lines listed per diff (the counts are always complete).
 const MAX_LISTED: usize = 200;
 
@@ -324,6 +327,7 @@ fn is_vendored_path(path: &str) -> bool {
 fn classify_extra(
     path: &str,
     content: &[u8],
+    sha256: &str,
     complete: bool,
     corpus: &Corpus,
     tag: &BTreeSet<String>,
@@ -336,7 +340,7 @@ fn classify_extra(
 ) {
     let name = path.rsplit('/').next().unwrap_or(path);
     let version = parse_version(content);
-    if complete && let Some(copy) = corpus.find_sha(name, &sha256_hex(content)) {
+    if let Some(copy) = corpus.find_sha(name, sha256) {
         let detail = format!("exact copy of upstream {} {}", copy.file, copy.describe());
         return (Class::Vendored, detail, version, Some(copy.clone()), None);
     }
@@ -485,6 +489,8 @@ pub fn audit_tarball(
 
     // Which tarball members need their content, and how much of it.
     let mut wanted = BTreeMap::new();
+    let mut complete: BTreeSet<usize> = BTreeSet::new();
+    let mut budget = BUDGET;
     let mut files = Vec::new();
     for m in &archive.members {
         if m.kind == MemberKind::Dir {
@@ -495,10 +501,13 @@ pub fn audit_tarball(
             t.kind == m.kind && t.sha256 == m.sha256 && t.link_target == m.link_target
         });
         if m.kind == MemberKind::File && !same {
-            wanted.insert(
-                m.position,
-                0..if m.size > MAX_CONTENT { HEAD } else { m.size },
-            );
+            if m.size <= MAX_CONTENT && m.size <= budget {
+                budget -= m.size;
+                complete.insert(m.position);
+                wanted.insert(m.position, 0..m.size);
+            } else {
+                wanted.insert(m.position, 0..m.size.min(HEAD));
+            }
         }
         files.push((path, m, same));
     }
@@ -515,7 +524,7 @@ pub fn audit_tarball(
     for (path, m, same) in files {
         seen.insert(path.clone());
         let content = contents.get(&m.position).map_or(&[][..], |v| v.as_slice());
-        let complete = m.size <= MAX_CONTENT;
+        let complete = complete.contains(&m.position);
         let (class, detail, version, known, diff) = if same {
             (
                 Class::Same,
@@ -539,17 +548,23 @@ pub fn audit_tarball(
                 )
             } else {
                 let tag_file = ref_dir.join(&path);
-                let old = std::fs::read(&tag_file).map_err(io(&tag_file))?;
-                if complete && is_text(&old) && is_text(content) {
-                    let d = line_diff(format!("{path} in the tag"), &old, content);
-                    let text = format!("differs from the tag: +{} -{} lines", d.added, d.removed);
-                    diff = Some(d);
-                    text
+                let old = if complete && t.size <= MAX_CONTENT {
+                    Some(std::fs::read(&tag_file).map_err(io(&tag_file))?)
                 } else {
-                    format!(
-                        "binary content differs from the tag ({} bytes there, {} here)",
+                    None
+                };
+                match old {
+                    Some(old) if is_text(&old) && is_text(content) => {
+                        let d = line_diff(format!("{path} in the tag"), &old, content);
+                        let text =
+                            format!("differs from the tag: +{} -{} lines", d.added, d.removed);
+                        diff = Some(d);
+                        text
+                    }
+                    _ => format!(
+                        "content differs from the tag ({} bytes there, {} here; binary or too large for a line diff)",
                         t.size, m.size
-                    )
+                    ),
                 }
             };
             (Class::Differs, detail, None, None, diff)
@@ -563,7 +578,8 @@ pub fn audit_tarball(
                 None,
             )
         } else {
-            classify_extra(&path, content, complete, &corpus, &tag_paths)
+            let sha = m.sha256.map(hex::encode).unwrap_or_default();
+            classify_extra(&path, content, &sha, complete, &corpus, &tag_paths)
         };
         members.push(MemberReport {
             path,
