@@ -21,6 +21,8 @@ const MAX_SEARCH_HITS: usize = 4;
 /// Where a package's evidence is looked for.
 struct Plan<'a> {
     pkg: &'a Package,
+    /// Ids of the packages the SBOM places this file-less package inside.
+    inside: Vec<&'a str>,
     files: FilesInfo,
     /// (rule, candidate paths) of the library rows, then of the generic rows.
     library: Vec<(&'static FileRule, Vec<String>)>,
@@ -110,6 +112,22 @@ pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageRepor
     };
     // Packages the document describes are the tree itself: their directory is the root.
     let top: BTreeSet<&str> = doc.describes.iter().map(String::as_str).collect();
+    // Packages the SBOM places inside another package (pip DEPENDS_ON its vendored idna):
+    // their evidence is inside the parent, not anywhere in the tree.
+    let package_ids: BTreeSet<&str> = doc.packages.iter().map(|p| p.id.as_str()).collect();
+    let mut parents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in &doc.relationships {
+        if matches!(r.kind.as_str(), "DEPENDS_ON" | "CONTAINS")
+            && package_ids.contains(r.from.as_str())
+            && package_ids.contains(r.to.as_str())
+            && !top.contains(r.from.as_str())
+        {
+            parents
+                .entry(r.to.as_str())
+                .or_default()
+                .push(r.from.as_str());
+        }
+    }
     let mut plans = Vec::new();
     for (pkg, files) in &assigned {
         let present: Vec<&str> = files.iter().copied().filter(|f| tree.exists(f)).collect();
@@ -124,6 +142,11 @@ pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageRepor
             present: present.len(),
             missing,
         };
+        let inside: Vec<&str> = if files.is_empty() {
+            parents.get(pkg.id.as_str()).cloned().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let root: Option<&str> = if top.contains(pkg.id.as_str()) {
             Some("")
         } else {
@@ -131,6 +154,10 @@ pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageRepor
         };
         let mut looked_for = Vec::new();
         match (files.len(), present.len()) {
+            (0, _) if !inside.is_empty() => looked_for.push(format!(
+                "the SBOM assigns no files to this package and places it inside {}: looked in their wheels' */_vendor/vendor.txt",
+                inside.join(", ")
+            )),
             (0, _) if root.is_none() => looked_for.push(
                 "the SBOM assigns no files to this package: searched the whole tree by file name"
                     .to_string(),
@@ -164,12 +191,18 @@ pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageRepor
                 {
                     cands.push(join(r, file));
                 }
-                if cands.is_empty() && (root.is_some_and(|r| !r.is_empty()) || files.is_empty()) {
+                if cands.is_empty()
+                    && inside.is_empty()
+                    && (root.is_some_and(|r| !r.is_empty()) || files.is_empty())
+                {
                     let mut hits: Vec<&str> = under(listing(), root)
                         .filter(|p| ends_with_path(p, file))
                         .collect();
                     hits.sort_by_key(|p| (p.matches('/').count(), *p));
                     cands.extend(hits.into_iter().take(MAX_SEARCH_HITS).map(String::from));
+                }
+                if !inside.is_empty() {
+                    continue;
                 }
                 looked_for.push(format!(
                     "{} in {}",
@@ -190,7 +223,9 @@ pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageRepor
                     let pname = normalize_name(&pkg.name);
                     let mut w: Vec<String> = present
                         .iter()
-                        .filter(|p| p.ends_with(".whl"))
+                        .filter(|p| {
+                            wheel_name_version(p).is_some_and(|(n, _)| normalize_name(n) == pname)
+                        })
                         .map(|p| p.to_string())
                         .collect();
                     if w.is_empty() {
@@ -220,7 +255,7 @@ pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageRepor
                     .join(", "),
                 if r.is_empty() { "the tree root" } else { r }
             ));
-        } else {
+        } else if inside.is_empty() {
             // Bundled wheels need no assigned files: the name decides.
             let pname = normalize_name(&pkg.name);
             let wheel = rules().generic.iter().find(|g| g.wheel).expect("wheel row");
@@ -237,6 +272,7 @@ pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageRepor
         }
         plans.push(Plan {
             pkg,
+            inside,
             files: info,
             library,
             generic,
@@ -257,12 +293,42 @@ pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageRepor
             notes.push(format!("{path}: {e}"));
         }
     }
-    let mut reports = Vec::new();
-    for plan in plans {
+    let mut evidence_of: Vec<Vec<Evidence>> = Vec::new();
+    for plan in &plans {
         let mut evidence = collect(&plan.library, &content);
         if evidence.is_empty() {
             evidence = collect(&plan.generic, &content);
         }
+        evidence_of.push(evidence);
+    }
+    // The wheels that evidence each package (for the packages vendored inside them).
+    let wheels_of: BTreeMap<&str, BTreeSet<&str>> = plans
+        .iter()
+        .zip(&evidence_of)
+        .map(|(p, ev)| {
+            let wheels = ev
+                .iter()
+                .filter(|e| e.method == "wheel-filename")
+                .map(|e| e.file.as_str())
+                .collect();
+            (p.pkg.id.as_str(), wheels)
+        })
+        .collect();
+    let mut vendored: Vec<Vec<Evidence>> = Vec::new();
+    for plan in &plans {
+        let mut ev = Vec::new();
+        for parent in &plan.inside {
+            for wheel in wheels_of.get(parent).into_iter().flatten() {
+                if let Some(Ok(bytes)) = content.get(*wheel) {
+                    ev.extend(vendor_txt_evidence(wheel, bytes, &plan.pkg.name));
+                }
+            }
+        }
+        vendored.push(ev);
+    }
+    let mut reports = Vec::new();
+    for ((plan, mut evidence), v) in plans.into_iter().zip(evidence_of).zip(vendored) {
+        evidence.extend(v);
         reports.push(judge(plan.pkg, evidence, plan.files, plan.looked_for));
     }
     Ok((reports, notes))
@@ -291,6 +357,47 @@ fn collect(
                     method: format!("source-rule: {}", rule.describe()),
                     text: e.text,
                     version: e.version,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Evidence from a wheel's `*/_vendor/vendor.txt` (pip's list of the projects it vendors):
+/// the `name==version` line of the package.
+fn vendor_txt_evidence(wheel: &str, bytes: &[u8], package: &str) -> Vec<Evidence> {
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return Vec::new();
+    };
+    let lists: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok())
+        .filter(|n| n.ends_with("/_vendor/vendor.txt"))
+        .map(|n| n.into_owned())
+        .collect();
+    let want = normalize_name(package);
+    let mut out = Vec::new();
+    for list in lists {
+        let Ok(entry) = zip.by_name(&list) else {
+            continue;
+        };
+        let mut text = String::new();
+        if entry.take(1 << 20).read_to_string(&mut text).is_err() {
+            continue;
+        }
+        for (i, line) in text.lines().enumerate() {
+            let spec = line.split('#').next().unwrap_or("").trim();
+            if let Some((name, version)) = spec.split_once("==")
+                && normalize_name(name.trim()) == want
+            {
+                out.push(Evidence {
+                    file: format!("{wheel}!{list}"),
+                    line: Some(i as u64 + 1),
+                    offset: None,
+                    method: "wheel-vendor.txt".into(),
+                    text: line.trim().to_string(),
+                    version: version.trim().to_string(),
                 });
             }
         }

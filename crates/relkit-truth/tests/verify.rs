@@ -514,3 +514,35 @@ fn huge_evidence_file_is_read_only_up_to_the_cap() {
     assert_eq!(pkg(&r, "expat").verdict, Verdict::Confirmed);
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
 }
+
+#[test]
+fn projects_vendored_inside_a_wheel_are_checked_in_its_vendor_txt() {
+    // pip 25.1.1's real pip/_vendor/vendor.txt (in relkit-sbom's reduced wheel fixture).
+    let tree = sbom_fixtures().join("cpython-subset");
+    let mut v = spdx(&[
+        ("pip", "25.1.1", None, None, &[]),
+        ("idna", "3.10", None, Some("pkg:pypi/idna@3.10"), &[]),
+        ("urllib3", "2.0.0", None, None, &[]),
+    ]);
+    for child in ["SPDXRef-PACKAGE-1", "SPDXRef-PACKAGE-2"] {
+        v["relationships"].as_array_mut().unwrap().push(json!({
+            "spdxElementId": "SPDXRef-PACKAGE-0",
+            "relationshipType": "DEPENDS_ON",
+            "relatedSpdxElement": child
+        }));
+    }
+    let r = verify(&doc_from(&v), &tree).unwrap();
+    let idna = pkg(&r, "idna");
+    assert_eq!(idna.verdict, Verdict::Confirmed, "{idna:?}");
+    assert_eq!(idna.evidence[0].method, "wheel-vendor.txt");
+    assert_eq!(idna.evidence[0].text, "idna==3.10");
+    assert!(
+        idna.evidence[0]
+            .file
+            .ends_with(".whl!pip/_vendor/vendor.txt")
+    );
+    let urllib3 = pkg(&r, "urllib3");
+    assert_eq!(urllib3.verdict, Verdict::Contradicted);
+    assert_eq!(urllib3.found_version.as_deref(), Some("1.26.20"));
+    assert!(urllib3.looked_for[0].contains("places it inside SPDXRef-PACKAGE-0"));
+}

@@ -200,6 +200,49 @@ fn cpython_3_13_5_official_tarball() {
 }
 
 #[test]
+fn sbom_generated_by_relkit_from_the_tarball() {
+    // `relkit sbom generate` copies the in-tree SBOM's vendored packages (expat 2.6.3
+    // included) and adds the bundled pip wheel and the projects pip vendors: all but expat
+    // (contradicted) and libb2 (no version in its files) are confirmed, CPython itself by
+    // Include/patchlevel.h, pip by its wheel, the pip-vendored projects by pip's vendor.txt.
+    let Some(tarball) = upstream_data("python3.13_3.13.5.orig.tar.xz") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let sbom = tmp.path().join("cpython.spdx.json");
+    let o = relkit()
+        .env("SOURCE_DATE_EPOCH", "1749600000")
+        .args(["sbom", "generate"])
+        .arg(&tarball)
+        .args(["--name", "CPython", "--version", "3.13.5", "-q", "-o"])
+        .arg(format!("spdx-json={}", sbom.display()))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = verify(&sbom, &tarball, &["--format", "json"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let r = json(&o);
+    let all = verdicts(&r);
+    let not_confirmed: Vec<_> = all.iter().filter(|(_, v, _)| v != "confirmed").collect();
+    assert_eq!(
+        not_confirmed,
+        vec![
+            &v("expat", "contradicted", Some("2.7.1")),
+            &v("libb2", "unverifiable", None)
+        ]
+    );
+    assert!(all.len() >= 25, "{all:?}");
+    for must in [
+        v("CPython", "confirmed", Some("3.13.5")),
+        v("pip", "confirmed", Some("25.1.1")),
+        v("setuptools", "confirmed", Some("70.3.0")),
+        v("urllib3", "confirmed", Some("1.26.20")),
+    ] {
+        assert!(all.contains(&must), "{must:?} not in {all:?}");
+    }
+}
+
+#[test]
 fn cpython_subset_text_report_and_exit_code() {
     let o = verify(&cpython_sbom(), &evidence_tree(), &[]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
