@@ -5,8 +5,14 @@
 //! Source evidence comes from the data-driven rules table `rules.toml` (compiled in: version
 //! macros and files of well-known vendored libraries, a pinned-commit rule for HACL*, bundled
 //! wheels, and generic `VERSION`/`configure.ac`/`CMakeLists.txt`/… fallbacks). Which files
-//! belong to a package comes from the SBOM (SPDX `CONTAINS` relationships). Binary evidence
-//! (PE VERSIONINFO and embedded version strings) is relkit-sbom's binary rules table.
+//! belong to a package comes from the SBOM (SPDX `CONTAINS` relationships); a package without
+//! files is searched for by file name in the whole tree, or, when the SBOM places it inside
+//! another package (`DEPENDS_ON`/`CONTAINS`, e.g. the projects pip vendors), in that
+//! package's wheel (`*/_vendor/vendor.txt`). Binary evidence (PE VERSIONINFO and embedded
+//! version strings) is relkit-sbom's binary rules table.
+//!
+//! [`verify`] is the entry point for other commands (e.g. `relkit sbom generate` checking
+//! the vendored packages of an in-tree SBOM).
 //!
 //! The JSON form of [`Report`] is stable: `sbom`, `against`, `mode` (`source`/`binary`),
 //! `packages[]` (`id`, `name`, `declared_version`, `verdict`
