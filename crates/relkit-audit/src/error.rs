@@ -45,6 +45,18 @@ pub enum Error {
         /// What was wrong.
         detail: String,
     },
+    /// The regeneration command failed.
+    #[error(
+        "--regenerate {cmd:?} failed in the scratch copy of the tag ({status}): {stderr}; check that the command works in a fresh export of the tag"
+    )]
+    Regenerate {
+        /// The command.
+        cmd: String,
+        /// Its exit status.
+        status: String,
+        /// The last lines of its standard error.
+        stderr: String,
+    },
     /// A git operation of the history audit failed.
     #[error("{repo}: {detail}")]
     Git {

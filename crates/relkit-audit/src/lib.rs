@@ -4,6 +4,8 @@
 //! - [`tarball`]: every member of a release tarball compared with its tag; files only in
 //!   the tarball explained as a known tool's output ([`generated`]) or as an exact copy of
 //!   a known upstream macro/script ([`corpus`], filled by [`import`]), or flagged.
+//! - [`regenerate`]: `--regenerate CMD` compares the tarball's extra files with what the
+//!   project's own regeneration makes from the tag.
 //! - [`history`]: what changed between two releases in opaque files, build machinery and
 //!   who made the changes.
 //! - [`render`]: text and SARIF 2.1.0 renderings of the reports (JSON is the serde form of
@@ -16,10 +18,14 @@ pub mod error;
 pub mod generated;
 pub mod history;
 pub mod import;
+pub mod regenerate;
 pub mod render;
 pub mod tarball;
 
 pub use corpus::{Blobs, Corpus, KnownCopy, Version};
 pub use error::{Error, Result};
 pub use history::{HistoryReport, audit_history};
-pub use tarball::{Class, CorpusSpec, Reference, Severity, TarballReport, audit_tarball};
+pub use tarball::{
+    AuditOptions, Class, CorpusSpec, Reference, Severity, TarballReport, audit_tarball,
+    audit_tarball_with,
+};

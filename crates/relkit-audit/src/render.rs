@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::history::HistoryReport;
+use crate::regenerate::RegenStatus;
 use crate::tarball::{Class, MemberReport, Severity, TarballReport};
 
 /// Lines of a diff shown in text reports per side (the JSON report has up to 200).
@@ -60,6 +61,22 @@ pub fn tarball_text(r: &TarballReport, verbose: bool) -> String {
             m.path,
             m.detail
         );
+        if let Some(g) = &m.regenerated
+            && g.status != RegenStatus::Identical
+        {
+            let _ = writeln!(out, "         regenerated: {:?}", g.status);
+            for l in g.ignored.iter().take(TEXT_LINES) {
+                let _ = writeln!(out, "           ignored {l}");
+            }
+            if let Some(d) = &g.diff {
+                for l in d.removed_lines.iter().take(TEXT_LINES) {
+                    let _ = writeln!(out, "           - {l}");
+                }
+                for l in d.added_lines.iter().take(TEXT_LINES) {
+                    let _ = writeln!(out, "           + {l}");
+                }
+            }
+        }
         if let Some(d) = &m.diff
             && m.severity >= Severity::Warning
         {

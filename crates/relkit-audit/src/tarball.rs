@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::corpus::{Blobs, Corpus, KnownCopy, Version, is_copied_name, parse_version};
 use crate::error::{Error, Result, io};
 use crate::generated::recognize;
+use crate::regenerate::{RegenStatus, Regenerated};
 
 /// Bytes of a member read for classification and diffs (larger files: only the head).
 const MAX_CONTENT: u64 = 4 << 20;
@@ -69,6 +70,14 @@ impl CorpusSpec {
         }
         Ok(corpus)
     }
+}
+
+/// Options of [`audit_tarball_with`].
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    /// A shell command run in a scratch copy of the tag export (e.g. `autoreconf -fi`);
+    /// each file only in the tarball is then compared with what it produced.
+    pub regenerate: Option<String>,
 }
 
 /// How one member was classified.
@@ -161,6 +170,10 @@ pub struct MemberReport {
     pub known: Option<KnownCopy>,
     /// The line diff (`differs`, `vendored_modified`, `vendored_newer`, `vendored_unknown`).
     pub diff: Option<LineDiff>,
+    /// With `--regenerate`: the comparison with the regenerated file (files only in the
+    /// tarball). A regenerated file that differs beyond volatile lines raises the severity
+    /// to at least `warning`.
+    pub regenerated: Option<Regenerated>,
 }
 
 /// The result of [`audit_tarball`].
@@ -449,6 +462,16 @@ pub fn audit_tarball(
     reference: &Reference,
     corpus: &CorpusSpec,
 ) -> Result<TarballReport> {
+    audit_tarball_with(tarball, reference, corpus, &AuditOptions::default())
+}
+
+/// [`audit_tarball`] with options (regeneration).
+pub fn audit_tarball_with(
+    tarball: &Path,
+    reference: &Reference,
+    corpus: &CorpusSpec,
+    opts: &AuditOptions,
+) -> Result<TarballReport> {
     let archive = read_path(tarball)?;
     check_links(&archive.label, &archive.members)?;
     let top = top_dir(&archive.members);
@@ -479,6 +502,15 @@ pub fn audit_tarball(
         Reference::Tree(dir) => (dir.clone(), format!("tree {}", dir.display()), None),
     };
     let tree = read_path(&ref_dir)?;
+    let regen_dir = match &opts.regenerate {
+        Some(cmd) => {
+            let dir = scratch.path().join("regenerated");
+            crate::regenerate::copy_tree(&ref_dir, &dir)?;
+            crate::regenerate::run(cmd, &dir)?;
+            Some(dir)
+        }
+        None => None,
+    };
     let tag: BTreeMap<String, &Member> = tree
         .members
         .iter()
@@ -581,17 +613,31 @@ pub fn audit_tarball(
             let sha = m.sha256.map(hex::encode).unwrap_or_default();
             classify_extra(&path, content, &sha, complete, &corpus, &tag_paths)
         };
+        let mut severity = class.severity();
+        let mut regenerated = None;
+        if let Some(dir) = &regen_dir
+            && m.kind == MemberKind::File
+            && !tag.contains_key(&path)
+            && complete
+        {
+            let r = crate::regenerate::compare(&dir.join(&path), content)?;
+            if r.status == RegenStatus::Differs {
+                severity = severity.max(Severity::Warning);
+            }
+            regenerated = Some(r);
+        }
         members.push(MemberReport {
             path,
             kind: m.kind.name(),
             size: m.size,
             sha256: m.sha256.map(hex::encode),
             class,
-            severity: class.severity(),
+            severity,
             detail,
             version,
             known,
             diff,
+            regenerated,
         });
     }
     for (path, t) in &tag {
@@ -607,6 +653,7 @@ pub fn audit_tarball(
                 version: None,
                 known: None,
                 diff: None,
+                regenerated: None,
             });
         }
     }

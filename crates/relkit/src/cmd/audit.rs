@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use relkit_audit::corpus::Blobs;
-use relkit_audit::{Corpus, CorpusSpec, Reference, audit_history, audit_tarball, import, render};
+use relkit_audit::{
+    AuditOptions, Corpus, CorpusSpec, Reference, audit_history, audit_tarball_with, import, render,
+};
 
 use crate::output::{Context, Outcome, print_json};
 
@@ -106,6 +108,10 @@ pub struct TarballArgs {
     pub tree: Option<PathBuf>,
     #[command(flatten)]
     pub corpus: CorpusArgs,
+    /// Run this shell command (e.g. `autoreconf -fi`) in a scratch copy of the tag and
+    /// compare every file only in the tarball with what it produced.
+    #[arg(long, value_name = "CMD")]
+    pub regenerate: Option<String>,
     /// List every member in the text report, including those identical to the tag.
     #[arg(long)]
     pub verbose: bool,
@@ -174,7 +180,10 @@ fn tarball(a: TarballArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         _ => anyhow::bail!("give --repo PATH --rev TAG, or --tree DIR"),
     };
     let spinner = ctx.spinner("auditing");
-    let report = audit_tarball(&a.tarball, &reference, &a.corpus.spec())
+    let opts = AuditOptions {
+        regenerate: a.regenerate.clone(),
+    };
+    let report = audit_tarball_with(&a.tarball, &reference, &a.corpus.spec(), &opts)
         .with_context(|| format!("cannot audit {}", a.tarball.display()))?;
     spinner.finish_and_clear();
     match a.format {
