@@ -329,3 +329,49 @@ fn history_of_the_backdoor_period() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("revision \"nope\" not found"));
 }
+
+#[test]
+fn one_gigabyte_tarball_is_streamed_in_bounded_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = tmp.path().join("tag");
+    std::fs::create_dir_all(&tag).unwrap();
+    std::fs::write(tag.join("README"), "hi\n").unwrap();
+    // p-1/README (same as the tag) and a 1 GiB member only in the tarball: GNU tar stores
+    // the (sparse on disk) file's 1 GiB of zeros in full.
+    let src = tmp.path().join("src/p-1");
+    std::fs::create_dir_all(src.join("data")).unwrap();
+    std::fs::write(src.join("README"), "hi\n").unwrap();
+    let f = std::fs::File::create(src.join("data/blob.bin")).unwrap();
+    f.set_len(1 << 30).unwrap();
+    let big = tmp.path().join("big.tar");
+    run(Command::new("tar")
+        .arg("-cf")
+        .arg(&big)
+        .arg("-C")
+        .arg(tmp.path().join("src"))
+        .arg("p-1"));
+    assert!(std::fs::metadata(&big).unwrap().len() > 1 << 30);
+    // 512 MiB of address space: holding the member would not fit.
+    let out = Command::new("prlimit")
+        .arg("--as=536870912")
+        .arg(env!("CARGO_BIN_EXE_relkit"))
+        .args(["audit", "tarball", "--format", "json", "--tree"])
+        .arg(&tag)
+        .arg(&big)
+        .output()
+        .expect("run prlimit (util-linux)");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        r["counts"],
+        serde_json::json!({"same": 1, "unexplained": 1})
+    );
+    let blob = &r["members"][1];
+    assert_eq!(blob["path"], "data/blob.bin");
+    assert_eq!(blob["size"], 1u64 << 30);
+}
