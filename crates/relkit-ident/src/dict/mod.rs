@@ -501,7 +501,9 @@ impl Dictionary {
             }
         }
         // Fuzzy when the query is long enough to have typos and hits are few.
-        if found.len() < limit && q.len() >= 3 {
+        // Fuzzy only when nothing matched as a word or better: a typo is the likely reason.
+        let good = found.values().any(|(k, _)| *k <= MatchKind::Word);
+        if !good && found.len() < limit && q.len() >= 3 {
             for (id, p) in self.fuzzy(&q, limit)? {
                 add(&mut found, id, p, Some(MatchKind::Fuzzy));
             }
@@ -521,14 +523,17 @@ impl Dictionary {
         let mut set = BTreeSet::new();
         grams(q.as_bytes(), 2, &mut set);
         let mut counts: HashMap<u32, u32> = HashMap::new();
+        let mut used = 0u32;
         for g in &set {
-            if let Some(list) = self.posting(g)? {
-                for id in list.into_iter().take(200_000) {
+            // Very common bigrams say little about a name and cost the most: skip them.
+            if let Some(list) = self.posting(g)?.filter(|l| l.len() <= 50_000) {
+                used += 1;
+                for id in list {
                     *counts.entry(id).or_default() += 1;
                 }
             }
         }
-        let need = (set.len() as u32 / 2).max(1);
+        let need = (used / 2).max(1);
         let mut candidates: Vec<(u32, u32)> =
             counts.into_iter().filter(|(_, c)| *c >= need).collect();
         candidates.sort_by_key(|(id, c)| (std::cmp::Reverse(*c), *id));
