@@ -1,4 +1,4 @@
-//! SARIF 2.1.0 rendering of a [`Report`](crate::Report): one result per contradicted,
+//! SARIF 2.1.0 rendering of a [`Report`]: one result per contradicted,
 //! inconsistent or unverifiable package, located at the evidence file and line.
 
 use serde_json::{Value, json};
