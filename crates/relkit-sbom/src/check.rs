@@ -372,17 +372,34 @@ fn license_problem(expr: &str) -> Option<String> {
     if expr == "NOASSERTION" || expr == "NONE" {
         return None;
     }
+    // Case-insensitive ids and `+` after GPL ids are accepted by license-expression too.
     let mode = spdx::ParseMode {
         allow_deprecated: true,
+        allow_imprecise_license_names: true,
+        allow_postfix_plus_on_gpl: true,
         ..spdx::ParseMode::STRICT
     };
-    spdx::Expression::parse_mode(expr, mode).err().map(|e| {
-        e.to_string()
-            .lines()
-            .last()
-            .unwrap_or("")
-            .trim()
-            .to_string()
+    let parsed = match spdx::Expression::parse_mode(expr, mode) {
+        Ok(p) => p,
+        Err(e) => {
+            return Some(
+                e.to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string(),
+            );
+        }
+    };
+    // Deprecated ids that fold an exception into the license name (GPL-2.0-with-classpath-
+    // exception, eCos-2.0) are exceptions, not licenses, for the SPDX license-expression grammar.
+    parsed.requirements().find_map(|r| match r.req.license {
+        spdx::LicenseItem::Spdx { id, .. } if id.is_deprecated() && (id.name.contains("-with-") || id.name == "eCos-2.0") => Some(format!(
+            "deprecated id {} folds an exception into the license: write it as <license> WITH <exception>",
+            id.name
+        )),
+        _ => None,
     })
 }
 

@@ -263,8 +263,78 @@ pub fn rfc3339_from_epoch(secs: i64) -> String {
     )
 }
 
+/// Normalizes an RFC 3339 timestamp with any offset or fraction to SPDX's UTC form
+/// `YYYY-MM-DDThh:mm:ssZ`; `None` when it is not RFC 3339.
+pub fn normalize_timestamp(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b'T' || b[10] == b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (y, mo, d, h, mi, se) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        rest = frac.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ if rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && &rest[3..4] == ":" =>
+        {
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            sign * (rest[1..3].parse::<i64>().ok()? * 3600 + rest[4..6].parse::<i64>().ok()? * 60)
+        }
+        _ => return None,
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let yy = if mo <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(rfc3339_from_epoch(
+        days * 86_400 + h * 3600 + mi * 60 + se - offset,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn timestamps_are_normalized_to_utc() {
+        assert_eq!(
+            normalize_timestamp("2020-04-13T20:20:39+00:00").as_deref(),
+            Some("2020-04-13T20:20:39Z")
+        );
+        assert_eq!(
+            normalize_timestamp("2020-04-13T20:20:39.123-02:30").as_deref(),
+            Some("2020-04-13T22:50:39Z")
+        );
+        assert_eq!(
+            normalize_timestamp("2025-06-11T00:00:00Z").as_deref(),
+            Some("2025-06-11T00:00:00Z")
+        );
+        assert_eq!(normalize_timestamp("2020-04-13"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -208,6 +208,169 @@ pub fn read(value: &Value, origin: &str) -> Result<(Document, Dropped)> {
     Ok((doc, dropped))
 }
 
+/// Fills what SPDX requires but a converted document may lack, and returns what was changed:
+/// relkit as a `Tool:` creator, `created` in UTC `Z` form (or `fallback_created`), a
+/// namespace and name, and SPDX-safe element ids (bom-refs such as `pkg:npm/x@1` are not).
+pub fn complete(doc: &mut Document, fallback_created: &str) -> Vec<String> {
+    use std::collections::BTreeMap;
+    let mut notes = Vec::new();
+    let tool = crate::tool_creator();
+    if !doc.creators.contains(&tool) {
+        doc.creators.push(tool);
+    }
+    match crate::model::normalize_timestamp(&doc.created) {
+        Some(t) if t == doc.created => {}
+        Some(t) => {
+            notes.push(format!(
+                "created {:?} written as {t:?} (SPDX wants UTC with Z)",
+                doc.created
+            ));
+            doc.created = t;
+        }
+        None => {
+            notes.push(format!(
+                "created {:?} is not RFC 3339; using {fallback_created}",
+                doc.created
+            ));
+            doc.created = fallback_created.to_string();
+        }
+    }
+    if doc.name.is_empty() {
+        doc.name = "sbom".into();
+    }
+    let valid = |id: &str| {
+        id.strip_prefix("SPDXRef-").is_some_and(|r| {
+            !r.is_empty()
+                && r.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        })
+    };
+    let mut ids = crate::model::IdAllocator::default();
+    ids.reserve(DOCUMENT_ID);
+    for id in doc
+        .packages
+        .iter()
+        .map(|p| &p.id)
+        .chain(doc.files.iter().map(|f| &f.id))
+    {
+        if valid(id) {
+            ids.reserve(id);
+        }
+    }
+    let mut map: BTreeMap<String, String> = BTreeMap::new();
+    for id in doc
+        .packages
+        .iter_mut()
+        .map(|p| &mut p.id)
+        .chain(doc.files.iter_mut().map(|f| &mut f.id))
+    {
+        if !valid(id) {
+            let new = ids.allocate("SPDXRef-", id);
+            map.insert(id.clone(), new.clone());
+            *id = new;
+        }
+    }
+    if !map.is_empty() {
+        notes.push(format!(
+            "{} element id(s) rewritten as SPDX ids (e.g. {:?} -> {:?})",
+            map.len(),
+            map.keys().next().unwrap_or(&String::new()),
+            map.values().next().unwrap_or(&String::new())
+        ));
+        let fix = |s: &mut String| {
+            if let Some(n) = map.get(s.as_str()) {
+                *s = n.clone();
+            }
+        };
+        for r in &mut doc.relationships {
+            fix(&mut r.from);
+            fix(&mut r.to);
+        }
+        for d in &mut doc.describes {
+            fix(d);
+        }
+    }
+    let elements: std::collections::BTreeSet<String> = doc
+        .packages
+        .iter()
+        .map(|p| p.id.clone())
+        .chain(doc.files.iter().map(|f| f.id.clone()))
+        .collect();
+    let before = doc.relationships.len();
+    doc.relationships.retain(|r| {
+        elements.contains(&r.from)
+            && (elements.contains(&r.to) || r.to == "NONE" || r.to == "NOASSERTION")
+    });
+    if doc.relationships.len() < before {
+        notes.push(format!(
+            "{} relationship(s) to elements SPDX cannot hold (e.g. CycloneDX services) dropped",
+            before - doc.relationships.len()
+        ));
+    }
+    doc.describes.retain(|d| elements.contains(d));
+    if doc.packages.is_empty() {
+        // SPDX needs something to describe; the BOM's subject is unknown, so say exactly that.
+        let id = format!("SPDXRef-PACKAGE-{}", crate::model::sanitize_id(&doc.name));
+        doc.packages.push(crate::model::Package {
+            id: id.clone(),
+            name: doc.name.clone(),
+            download_location: Some("NOASSERTION".into()),
+            files_analyzed: false,
+            comment: Some("placeholder: the source document described no component".into()),
+            ..crate::model::Package::default()
+        });
+        notes.push(format!(
+            "the document has no component; placeholder package {id} added as the described element"
+        ));
+    }
+    if doc.describes.is_empty() && !doc.packages.is_empty() {
+        let targets: std::collections::BTreeSet<&str> =
+            doc.relationships.iter().map(|r| r.to.as_str()).collect();
+        let mut roots: Vec<String> = doc
+            .packages
+            .iter()
+            .filter(|p| !targets.contains(p.id.as_str()))
+            .map(|p| p.id.clone())
+            .collect();
+        if roots.is_empty() {
+            roots = doc.packages.iter().map(|p| p.id.clone()).collect();
+        }
+        notes.push(format!(
+            "no described component: the document DESCRIBES its {} root package(s)",
+            roots.len()
+        ));
+        doc.describes = roots;
+    }
+    if doc.namespace.is_empty() || doc.namespace.contains('#') || !doc.namespace.contains(':') {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for p in &doc.packages {
+            h.update(p.id.as_bytes());
+            h.update(p.version.as_deref().unwrap_or("").as_bytes());
+        }
+        let ns = format!(
+            "https://spdx.org/spdxdocs/relkit/{}-{}",
+            crate::model::sanitize_id(&doc.name),
+            &hex::encode(h.finalize())[..16]
+        );
+        notes.push(format!(
+            "documentNamespace {:?} replaced by {ns}",
+            doc.namespace
+        ));
+        doc.namespace = ns;
+    }
+    for f in &doc.files {
+        if f.checksum("SHA1").is_none() {
+            notes.push(format!(
+                "file {} has no SHA-1, which SPDX requires: the document will not validate",
+                f.name
+            ));
+        }
+    }
+    doc.normalize();
+    notes
+}
+
 /// Writes the model as SPDX 2.3 JSON. Keys come out sorted; arrays in canonical order.
 pub fn write(doc: &Document) -> Value {
     let mut doc = doc.clone();

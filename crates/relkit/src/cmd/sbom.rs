@@ -414,8 +414,16 @@ fn run_check(a: CheckArgs, ctx: &Context) -> anyhow::Result<Outcome> {
 fn convert(a: ConvertArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let target = Format::parse(&a.to)
         .with_context(|| format!("--to {}: use spdx-json or cyclonedx-json", a.to))?;
-    let (doc, dropped, _) = relkit_sbom::read_file(&a.input)
+    let (mut doc, dropped, _) = relkit_sbom::read_file(&a.input)
         .with_context(|| format!("reading {}", a.input.display()))?;
+    let filled = if target == Format::SpdxJson {
+        relkit_sbom::spdx::complete(&mut doc, &created(&None)?)
+    } else {
+        Vec::new()
+    };
+    for f in &filled {
+        ctx.info(format!("note: {f}"));
+    }
     let (bytes, lost) = relkit_sbom::write(&doc, target);
     let all: Vec<String> = dropped
         .iter()
@@ -459,7 +467,12 @@ fn run_merge(a: MergeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         }
         docs.push(doc);
     }
-    let merged = merge::merge(&docs, &a.name, a.release_version.as_deref(), &created);
+    let mut merged = merge::merge(&docs, &a.name, a.release_version.as_deref(), &created);
+    if outs.iter().any(|o| o.format == Format::SpdxJson) {
+        for n in relkit_sbom::spdx::complete(&mut merged, &created) {
+            ctx.info(format!("note: {n}"));
+        }
+    }
     write_outputs(&merged, &outs, ctx)?;
     Ok(Outcome::Ok)
 }
