@@ -336,3 +336,72 @@ pub fn to_cyclonedx_vex(report: &Report) -> Value {
         "vulnerabilities": vulns,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::Finding;
+
+    fn finding(id: &str, aliases: &[&str], purl: &str) -> Finding {
+        Finding {
+            id: id.into(),
+            aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            component: "urllib3".into(),
+            component_ref: "SPDXRef-u".into(),
+            purl: Some(purl.into()),
+            installed: Some("1.26.16".into()),
+            fixed: Some("1.26.17".into()),
+            severity: Level::Medium,
+            score: Some(5.9),
+            vector: None,
+            summary: None,
+            condition: None,
+            reasons: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn sarif_uris() {
+        assert_eq!(artifact_uri("/tmp/a b/x.json"), "file:///tmp/a%20b/x.json");
+        assert_eq!(artifact_uri("dist/x#1.json"), "dist/x%231.json");
+    }
+
+    #[test]
+    fn openvex_matches_aliases_and_product_versions() {
+        let mut r = Report {
+            schema: "relkit-scan/1",
+            target: "t".into(),
+            database: "d".into(),
+            components: 1,
+            findings: vec![
+                finding(
+                    "CVE-2023-43804",
+                    &["GHSA-v845-jxx5-vc9f", "PYSEC-2023-192"],
+                    "pkg:pypi/urllib3@1.26.16",
+                ),
+                finding(
+                    "CVE-2024-37891",
+                    &["GHSA-34jh-p97f-mpxf"],
+                    "pkg:pypi/urllib3@1.26.16",
+                ),
+            ],
+            suppressed: Vec::new(),
+            notes: Vec::new(),
+        };
+        // By alias (GHSA id), string-form vulnerability, product purl with another version: no match.
+        let vex = serde_json::json!({"statements": [
+            {"vulnerability": "GHSA-v845-jxx5-vc9f", "products": ["pkg:pypi/urllib3@2.0.0"],
+             "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"},
+            {"vulnerability": {"name": "PYSEC-2023-192"}, "products": [{"@id": "pkg:pypi/urllib3"}],
+             "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"},
+            {"vulnerability": {"name": "CVE-2024-37891"}, "status": "under_investigation"}
+        ]});
+        assert_eq!(apply_openvex(&mut r, &vex).unwrap(), 1);
+        assert_eq!(r.suppressed[0].finding.id, "CVE-2023-43804");
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].id, "CVE-2024-37891");
+        let bad = serde_json::json!({"statements": [{"status": "not_affected"}]});
+        let e = apply_openvex(&mut r, &bad).unwrap_err();
+        assert_eq!(e.path, "$.statements[0].vulnerability");
+    }
+}

@@ -63,6 +63,7 @@ pub struct ScanArgs {
     #[arg(long)]
     pub vex: Option<PathBuf>,
     /// Exit 1 only when a finding is at or above this severity (default: any finding).
+    /// Findings without any rating (many Go and PyPA records) never reach a threshold.
     #[arg(long, value_enum)]
     pub fail_on: Option<Threshold>,
     /// Report only findings that have a fixed version.
