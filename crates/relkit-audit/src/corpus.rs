@@ -31,7 +31,9 @@ use crate::error::{Error, Result, io};
 static SHIPPED: &[u8] = include_bytes!("../data/corpus.rkc.xz");
 
 /// The first line of every corpus file.
-const MAGIC: &str = "relkit-audit-corpus v1";
+const MAGIC: &str = "relkit-audit-corpus v2";
+/// The line between the index and the blobs.
+const BLOBS_LINE: &str = "blobs\n";
 
 /// The version a macro or script announces about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -255,6 +257,32 @@ impl Corpus {
         }
         let mut corpus = Corpus::new();
         let mut record = 0usize;
+        // The index: one record per known copy, up to the `blobs` line.
+        loop {
+            record += 1;
+            let at = format!("record {record}");
+            if read_line(&mut r, &mut line, &at)? == 0 {
+                return Err(corrupt(
+                    at,
+                    "the file ends before its `blobs` section".into(),
+                ));
+            }
+            if line == BLOBS_LINE.as_bytes() {
+                break;
+            }
+            let copy: KnownCopy = serde_json::from_slice(&line)
+                .map_err(|e| corrupt(at.clone(), format!("bad JSON record: {e}")))?;
+            corpus.insert(copy);
+        }
+        let wanted_any = match blobs {
+            Blobs::All => true,
+            Blobs::Only(set) => set.iter().any(|f| corpus.by_file.contains_key(f)),
+        };
+        if !wanted_any {
+            // Nothing wanted: the rest of the stream is never decompressed.
+            return Ok(corpus);
+        }
+        // The blobs: `{"file":…,"sha256":…,"size":N}`, N bytes and a newline each.
         loop {
             record += 1;
             let at = format!("record {record}");
@@ -262,42 +290,39 @@ impl Corpus {
                 break;
             }
             #[derive(Deserialize)]
-            struct Rec {
-                #[serde(flatten)]
-                copy: KnownCopy,
-                size: Option<usize>,
+            struct BlobRec {
+                file: String,
+                sha256: String,
+                size: usize,
             }
-            let rec: Rec = serde_json::from_slice(&line)
-                .map_err(|e| corrupt(at.clone(), format!("bad JSON record: {e}")))?;
-            if let Some(size) = rec.size {
-                let mut blob = vec![0u8; size + 1];
-                r.read_exact(&mut blob).map_err(|e| {
-                    corrupt(
-                        at.clone(),
+            let rec: BlobRec = serde_json::from_slice(&line)
+                .map_err(|e| corrupt(at.clone(), format!("bad JSON blob record: {e}")))?;
+            let mut blob = vec![0u8; rec.size + 1];
+            r.read_exact(&mut blob).map_err(|e| {
+                corrupt(
+                    at.clone(),
+                    format!(
+                        "the {}-byte blob of {} is cut short: {e}",
+                        rec.size, rec.file
+                    ),
+                )
+            })?;
+            if blob.pop() != Some(b'\n') {
+                return Err(corrupt(at, "blob not followed by a newline".into()));
+            }
+            if blobs.wants(&rec.file) {
+                let got = sha256_hex(&blob);
+                if got != rec.sha256 {
+                    return Err(corrupt(
+                        at,
                         format!(
-                            "the {size}-byte blob of {} is cut short: {e}",
-                            rec.copy.file
+                            "blob of {} has SHA-256 {got}, the record says {}",
+                            rec.file, rec.sha256
                         ),
-                    )
-                })?;
-                if blob.pop() != Some(b'\n') {
-                    return Err(corrupt(at, "blob not followed by a newline".into()));
+                    ));
                 }
-                if blobs.wants(&rec.copy.file) {
-                    let got = sha256_hex(&blob);
-                    if got != rec.copy.sha256 {
-                        return Err(corrupt(
-                            at,
-                            format!(
-                                "blob of {} has SHA-256 {got}, the record says {}",
-                                rec.copy.file, rec.copy.sha256
-                            ),
-                        ));
-                    }
-                    corpus.blobs.insert(got, blob);
-                }
+                corpus.blobs.insert(got, blob);
             }
-            corpus.insert(rec.copy);
         }
         Ok(corpus)
     }
@@ -409,28 +434,30 @@ impl Corpus {
     }
 
     fn write_to(&self, w: &mut impl Write) -> std::io::Result<()> {
+        fn sorted(list: &[KnownCopy]) -> Vec<&KnownCopy> {
+            let mut v: Vec<&KnownCopy> = list.iter().collect();
+            v.sort_by(|a, b| a.version.cmp(&b.version).then(a.sha256.cmp(&b.sha256)));
+            v
+        }
         writeln!(w, "{MAGIC}")?;
         for list in self.by_file.values() {
-            let mut sorted: Vec<&KnownCopy> = list.iter().collect();
-            sorted.sort_by(|a, b| a.version.cmp(&b.version).then(a.sha256.cmp(&b.sha256)));
-            for copy in sorted {
-                let blob = self.blobs.get(&copy.sha256);
-                #[derive(Serialize)]
-                struct Rec<'a> {
-                    #[serde(flatten)]
-                    copy: &'a KnownCopy,
-                    size: Option<usize>,
-                }
-                let rec = Rec {
-                    copy,
-                    size: blob.map(|b| b.len()),
+            for copy in sorted(list) {
+                serde_json::to_writer(&mut *w, copy)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        w.write_all(BLOBS_LINE.as_bytes())?;
+        for (file, list) in &self.by_file {
+            for copy in sorted(list) {
+                let Some(blob) = self.blobs.get(&copy.sha256) else {
+                    continue;
                 };
+                let rec =
+                    serde_json::json!({"file": file, "sha256": copy.sha256, "size": blob.len()});
                 serde_json::to_writer(&mut *w, &rec)?;
                 w.write_all(b"\n")?;
-                if let Some(b) = blob {
-                    w.write_all(b)?;
-                    w.write_all(b"\n")?;
-                }
+                w.write_all(blob)?;
+                w.write_all(b"\n")?;
             }
         }
         Ok(())

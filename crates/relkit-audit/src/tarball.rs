@@ -12,6 +12,15 @@
 //! - `vendored_unknown` (warning): a macro/script that matches no known copy otherwise;
 //! - `unexplained` (warning): only in the tarball and none of the above;
 //! - `only_in_reference` (info): in the tag but not in the tarball (export-ignore, …).
+//!
+//! The JSON report (`relkit audit tarball --format json`) is the serde form of
+//! [`TarballReport`]: `tarball`, `tarball_sha256`, `reference`, `commit`,
+//! `stripped_prefix`, `counts` (class → n), `severities` (severity → n) and `members`, each
+//! with `path`, `kind`, `size`, `sha256`, `class`, `severity`, `detail`, `version`
+//! (`{"serial": N}` or `{"stamp": "…"}`), `known` (the matching or closest upstream copy:
+//! `file`, `version`, `sha256`, `sources`), `diff` (`against`, `added`, `removed`,
+//! `added_lines`, `removed_lines`) and `regenerated` (`status`, `ignored`, `diff`). Field
+//! names and class names are stable; new fields may be added.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -544,12 +553,23 @@ pub fn audit_tarball_with(
         files.push((path, m, same));
     }
     let contents = fetch_ranges(tarball, &wanted)?;
+    // The index first; the blobs (for diffs) only for files that match no known copy.
+    let index = corpus.load(&Blobs::Only(BTreeSet::new()))?;
     let names: BTreeSet<String> = files
         .iter()
-        .filter(|(p, _, same)| !same && !tag.contains_key(p))
-        .map(|(p, _, _)| p.rsplit('/').next().unwrap_or(p).to_string())
+        .filter(|(p, m, same)| !same && !tag.contains_key(p) && m.kind == MemberKind::File)
+        .filter_map(|(p, m, _)| {
+            let name = p.rsplit('/').next().unwrap_or(p);
+            let sha = hex::encode(m.sha256?);
+            (!index.copies(name).is_empty() && index.find_sha(name, &sha).is_none())
+                .then(|| name.to_string())
+        })
         .collect();
-    let corpus = corpus.load(&Blobs::Only(names))?;
+    let corpus = if names.is_empty() {
+        index
+    } else {
+        corpus.load(&Blobs::Only(names))?
+    };
 
     let mut members = Vec::new();
     let mut seen = BTreeSet::new();

@@ -190,11 +190,15 @@ fn corrupt_corpus_files_are_reported_with_the_record() {
     let err = Corpus::load(&bad, &Blobs::All).unwrap_err().to_string();
     assert!(
         err.starts_with(&format!(
-            "{}: corrupt reference corpus at record 2: blob of b.m4 has SHA-256",
+            "{}: corrupt reference corpus at record 5: blob of b.m4 has SHA-256",
             bad.display()
         )),
         "{err}"
     );
+    // Records: a.m4 and b.m4 in the index, the `blobs` line, then a.m4's and b.m4's bytes.
+    // Only the blobs wanted are checked: a.m4's are intact.
+    let only_a = Corpus::load(&bad, &Blobs::Only(["a.m4".to_string()].into())).unwrap();
+    assert!(only_a.blob(&only_a.copies("a.m4")[0].sha256).is_some());
 
     // Not xz at all, and cut short.
     let junk = tmp.path().join("junk.rkc.xz");
