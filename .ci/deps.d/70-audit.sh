@@ -2,10 +2,21 @@
 # relkit audit: the official xz-utils 5.8.1 release tarball (upstream's own, as Debian ships
 # it: xz-utils_5.8.1.orig.tar.xz) for the tarball-vs-tag tests, into target/relkit-data/
 # (not committed: 1.4 MB, and the point is that it is upstream's file). diffoscope and
-# hyperfine are the comparison tools of bench/audit.sh; tar/git come from 10-base.sh.
+# hyperfine are the comparison tools of bench/audit.sh; prlimit (util-linux) bounds memory in the
+# 1 GiB tarball test; tar/git come from 10-base.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-apt-get install -y -qq hyperfine diffoscope-minimal >/dev/null
+apt-get install -y -qq hyperfine diffoscope-minimal util-linux >/dev/null
+# The SARIF report is validated by Microsoft's SARIF Multitool (also installed by 55-truth.sh).
+if ! command -v sarif-multitool >/dev/null; then
+  command -v npm >/dev/null || apt-get install -y -qq nodejs npm >/dev/null
+  npm install -g --silent @microsoft/sarif-multitool@5.7.0 >/dev/null
+  bin=$(npm root -g)/@microsoft/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+  [ -f "$bin" ] && chmod u+x "$bin"
+fi
+for tool in sarif-multitool prlimit diffoscope hyperfine; do
+  command -v "$tool" >/dev/null || { echo "missing oracle: $tool" >&2; exit 1; }
+done
 data=target/relkit-data
 mkdir -p "$data"
 want=0b54f79df85912504de0b14aec7971e3f964491af1812d83447005807513cd9e

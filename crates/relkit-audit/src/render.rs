@@ -183,7 +183,10 @@ pub fn tarball_sarif(r: &TarballReport) -> Value {
                 "ruleIndex": rule_index,
                 "level": sarif_level(m.severity),
                 "message": {"text": sarif_message(m)},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": m.path}}}]
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": m.path},
+                    "region": {"byteOffset": 0, "byteLength": m.size}
+                }}]
             })
         })
         .collect();

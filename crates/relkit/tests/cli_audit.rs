@@ -122,6 +122,34 @@ fn official_tarball_json_and_sarif() {
             r["ruleId"]
         );
     }
+    // Oracle: Microsoft's SARIF Multitool validates the log (schema and rules).
+    let file = tmp.path().join("audit.sarif");
+    std::fs::write(&file, &out.stdout).unwrap();
+    match Command::new("sarif-multitool")
+        .arg("validate")
+        .arg(&file)
+        .output()
+    {
+        Ok(o) => {
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(
+                o.status.success(),
+                "SARIF Multitool rejects the SARIF: {all}"
+            );
+            assert!(!all.contains("error") && !all.contains("warning"), "{all}");
+        }
+        Err(e) => {
+            assert!(
+                std::env::var_os("RELKIT_REQUIRE_ORACLES").is_none_or(|v| v.is_empty()),
+                "oracle sarif-multitool is missing ({e}); see .ci/deps.d/70-audit.sh"
+            );
+            eprintln!("skipping SARIF validation: sarif-multitool is not installed");
+        }
+    }
 }
 
 #[test]
