@@ -3,7 +3,8 @@
 //!
 //! It has what a source release must get right: an executable file, a symbolic link, a
 //! nested directory, a name longer than 100 bytes, a non-ASCII name, an
-//! `export-ignore`d directory and a `relkit.toml`.
+//! `export-ignore`d directory, a `relkit.toml`, and a vendored library (xz 5.6.1's version
+//! header) declared in an in-tree SBOM, `Misc/sbom.spdx.json`, as CPython declares its own.
 
 use std::path::Path;
 
@@ -36,6 +37,16 @@ const FILES: &[SampleFile] = &[
     (
         "relkit.toml",
         include_bytes!("../sample/relkit.toml"),
+        false,
+    ),
+    (
+        "vendor/xz/lzma/version.h",
+        include_bytes!("../sample/xz-version.h"),
+        false,
+    ),
+    (
+        "Misc/sbom.spdx.json",
+        include_bytes!("../sample/sbom.spdx.json"),
         false,
     ),
     ("ci/build.yml", b"steps: [make]\n", false),
