@@ -12,8 +12,9 @@
 //! (`"size": null` when the bytes are not stored). Every stored blob is checked against its
 //! SHA-256 on load, so a damaged file is reported with its record number.
 //!
-//! A prebuilt corpus (gnulib's whole m4 history, gettext 0.23.1, libtool 2.5.4 and
-//! automake 1.17) is compiled into the library: [`Corpus::shipped`].
+//! A prebuilt corpus (gnulib's whole m4 history; gettext 0.21, 0.23.1 and 1.0; libtool
+//! 2.4.7 and 2.5.4; automake 1.16.5 and 1.17) is compiled into the library:
+//! [`Corpus::shipped`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;

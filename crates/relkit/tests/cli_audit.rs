@@ -81,7 +81,7 @@ fn official_tarball_json_and_sarif() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         report["counts"],
-        serde_json::json!({"same": 498, "differs": 1, "generated": 99, "vendored": 32, "vendored_newer": 2, "only_in_reference": 1})
+        serde_json::json!({"same": 498, "differs": 1, "generated": 99, "vendored": 32, "vendored_unknown": 2, "only_in_reference": 1})
     );
     assert_eq!(
         report["severities"],
@@ -111,8 +111,8 @@ fn official_tarball_json_and_sarif() {
         [
             "differs",
             "only_in_reference",
-            "vendored_newer",
-            "vendored_newer"
+            "vendored_unknown",
+            "vendored_unknown"
         ]
     );
     for r in results {
