@@ -36,6 +36,7 @@ pub mod json;
 pub mod merge;
 pub mod model;
 pub mod pe;
+pub mod sarif;
 pub mod source;
 pub mod spdx;
 mod tree;

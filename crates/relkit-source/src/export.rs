@@ -158,8 +158,7 @@ pub fn export_rev(
     let commit_time = commit.time().map_err(|e| objects_err(&e))?.seconds;
     let tree_id = commit.tree_id().map_err(|e| objects_err(&e))?.detach();
     let mut submodules = Vec::new();
-    find_submodules(&handle, tree_id, &[], &mut submodules)
-        .map_err(|e| objects_err(&e))?;
+    find_submodules(&handle, tree_id, &[], &mut submodules).map_err(|e| objects_err(&e))?;
     if let (SubmodulePolicy::Error, Some((path, _))) = (opts.submodules, submodules.first()) {
         return Err(ExportError::Submodule { path: path.clone() });
     }

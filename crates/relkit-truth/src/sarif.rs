@@ -1,6 +1,7 @@
 //! SARIF 2.1.0 rendering of a [`Report`]: one result per contradicted,
 //! inconsistent or unverifiable package, located at the evidence file and line.
 
+use relkit_sbom::sarif::artifact_uri;
 use serde_json::{Value, json};
 
 use crate::{Report, Verdict};
@@ -42,14 +43,14 @@ pub fn to_sarif(report: &Report, sbom_text: Option<&str>) -> Value {
                     (None, None) => json!({"byteOffset": 0}),
                 };
                 json!({"physicalLocation": {
-                    "artifactLocation": {"uri": e.file},
+                    "artifactLocation": {"uri": artifact_uri(&e.file)},
                     "region": region
                 }})
             }
             None => {
                 let line = sbom_text.and_then(|t| declared_line(t, &p.id)).unwrap_or(1);
                 json!({"physicalLocation": {
-                    "artifactLocation": {"uri": report.sbom},
+                    "artifactLocation": {"uri": artifact_uri(&report.sbom)},
                     "region": {"startLine": line, "endLine": line}
                 }})
             }

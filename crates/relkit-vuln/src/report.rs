@@ -1,6 +1,7 @@
 //! Scan report formats and VEX: OpenVEX `not_affected` suppression, SARIF 2.1.0 and
 //! CycloneDX 1.6 VEX output.
 
+use relkit_sbom::sarif::artifact_uri;
 use serde_json::{Value, json};
 
 use crate::record::Level;
@@ -150,27 +151,6 @@ fn help_uri(id: &str) -> String {
         format!("https://nvd.nist.gov/vuln/detail/{id}")
     } else {
         format!("https://osv.dev/vulnerability/{id}")
-    }
-}
-
-/// A SARIF `artifactLocation.uri`: relative paths as they are (with `/`), absolute paths
-/// as `file://` URIs (SARIF §3.10: a relative reference must not begin with `/`).
-fn artifact_uri(target: &str) -> String {
-    let path = target.replace('\\', "/");
-    let mut out = String::new();
-    for c in path.chars() {
-        match c {
-            ' ' => out.push_str("%20"),
-            '%' => out.push_str("%25"),
-            '#' => out.push_str("%23"),
-            '?' => out.push_str("%3F"),
-            c => out.push(c),
-        }
-    }
-    if out.starts_with('/') {
-        format!("file://{out}")
-    } else {
-        out
     }
 }
 

@@ -52,6 +52,11 @@ enum Command {
     /// SBOMs: generate, check, convert, merge and diff SPDX 2.3 / CycloneDX 1.6 documents.
     #[command(subcommand)]
     Sbom(cmd::sbom::SbomCommand),
+    /// Offline vulnerability DB: import NVD / OSV / RustSec data, update, stats.
+    #[command(subcommand)]
+    Db(cmd::db::DbCommand),
+    /// Scan an SBOM (or a tree / binary) for known vulnerabilities.
+    Scan(cmd::scan::ScanArgs),
     /// CPE 2.3 names and the offline CPE dictionary: parse, match, import, search, suggest, check.
     #[command(subcommand)]
     Cpe(cmd::cpe::CpeCommand),
@@ -61,11 +66,6 @@ enum Command {
     /// Audit a release: tarball vs tag (the xz lesson), reference corpus of upstream macros.
     #[command(subcommand)]
     Audit(cmd::audit::AuditCommand),
-    /// Offline vulnerability DB: import NVD / OSV / RustSec data, update, stats.
-    #[command(subcommand)]
-    Db(cmd::db::DbCommand),
-    /// Scan an SBOM (or a tree / binary) for known vulnerabilities.
-    Scan(cmd::scan::ScanArgs),
 }
 
 /// Options shared by every command that prints a report.
@@ -97,11 +97,11 @@ fn main() -> ExitCode {
         Command::Attest(a) => cmd::attest::run(a, &ctx),
         Command::Verify(a) => cmd::verify::run(a, &ctx),
         Command::Sbom(c) => cmd::sbom::run(c, &ctx),
+        Command::Db(c) => cmd::db::run(c, &ctx),
+        Command::Scan(a) => cmd::scan::run(a, &ctx),
         Command::Cpe(c) => cmd::cpe::run(c, &ctx),
         Command::Purl(c) => cmd::purl::run(c, &ctx),
         Command::Audit(c) => cmd::audit::run(c, &ctx),
-        Command::Db(c) => cmd::db::run(c, &ctx),
-        Command::Scan(a) => cmd::scan::run(a, &ctx),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -436,7 +436,7 @@ fn hard_names_and_links_match_gnu_tar_bytes() {
     let mtime = 1_600_000_000;
 
     let gnu = work.path().join("gnu.tar");
-    gnu_tar_release_py(&tar, &root.parent().unwrap(), "pkg-1", mtime, &gnu);
+    gnu_tar_release_py(&tar, root.parent().unwrap(), "pkg-1", mtime, &gnu);
     let out = work.path().join("dist");
     let o = relkit(&[
         "build",

@@ -305,7 +305,7 @@ fn sarif_output_is_valid_and_points_at_the_line() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("verify.sarif");
     std::fs::write(&file, &o.stdout).unwrap();
-    if let Some(o) = oracle("sarif", &["validate", file.to_str().unwrap()]) {
+    if let Some(o) = oracle("sarif-multitool", &["validate", file.to_str().unwrap()]) {
         let all = format!("{}{}", stdout(&o), stderr(&o));
         assert!(
             o.status.success(),

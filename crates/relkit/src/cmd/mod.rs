@@ -1,18 +1,18 @@
 //! One module per top-level command; each exposes its clap arguments and a `run` function.
 
+pub mod attest;
+pub mod audit;
 pub mod build;
+pub mod checksum;
+pub mod cpe;
+pub mod db;
 pub mod demo;
 pub mod diff;
-pub mod attest;
-pub mod checksum;
 pub mod key;
-pub mod sign;
-pub mod verify;
-pub mod sbom;
-pub mod rebuild;
-pub mod db;
-pub mod scan;
-pub mod truth;
-pub mod cpe;
 pub mod purl;
-pub mod audit;
+pub mod rebuild;
+pub mod sbom;
+pub mod scan;
+pub mod sign;
+pub mod truth;
+pub mod verify;

@@ -94,6 +94,10 @@ pub struct GenerateArgs {
     /// SBOM author (`Organization: X`, `Person: Y`, or a bare organization name); repeatable.
     #[arg(long)]
     pub author: Vec<String>,
+    /// Source input: exit 1 when the files contradict a vendored package's declared version
+    /// (by default that is a warning; see `relkit sbom verify`).
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -314,6 +318,9 @@ fn generate(a: GenerateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             doc.packages.len(),
             doc.files.len()
         ));
+        if !is_wheel && check_declared_versions(&doc, &a.path, a.strict)? {
+            outcome = Outcome::Findings;
+        }
         doc
     };
     for a in &a.author {
@@ -327,6 +334,33 @@ fn generate(a: GenerateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     doc.normalize();
     write_outputs(&doc, &outs, ctx)?;
     Ok(outcome)
+}
+
+/// Runs the SBOM truth check on a freshly generated source SBOM: every package whose files
+/// show another version than the one declared (e.g. by an in-tree SBOM that was not
+/// updated) is a warning on stderr, or a finding with `strict`. Returns whether any was.
+fn check_declared_versions(
+    doc: &relkit_sbom::Document,
+    path: &std::path::Path,
+    strict: bool,
+) -> anyhow::Result<bool> {
+    let report = relkit_truth::verify(doc, path)
+        .with_context(|| format!("checking declared versions against {}", path.display()))?;
+    let level = if strict { "error" } else { "warning" };
+    let mut contradicted = false;
+    for p in &report.packages {
+        if p.verdict != relkit_truth::Verdict::Contradicted {
+            continue;
+        }
+        contradicted = true;
+        eprintln!(
+            "{level}: package {} declares version {} but its files show {}; run `relkit sbom verify` for the evidence (`--fix` corrects the SBOM)",
+            p.name,
+            p.declared_version.as_deref().unwrap_or("(none)"),
+            p.found_version.as_deref().unwrap_or("another version"),
+        );
+    }
+    Ok(contradicted && strict)
 }
 
 fn print_declared(
