@@ -4,7 +4,9 @@
 # linux binary) validates the SARIF 2.1.0 output. sqlite3 is the query baseline of bench/scan.sh.
 # Missing = failure.
 set -euo pipefail
-apt-get install -y -qq python3 python3-pip nodejs npm sqlite3 >/dev/null
+apt-get install -y -qq python3 python3-pip sqlite3 >/dev/null
+# The machine may bring its own Node.js, which Debian's npm package conflicts with.
+command -v npm >/dev/null || apt-get install -y -qq nodejs npm >/dev/null
 python3 -m pip install -q 'cyclonedx-python-lib[json-validation]==11.12.0' 2>/dev/null \
   || python3 -m pip install -q --break-system-packages 'cyclonedx-python-lib[json-validation]==11.12.0'
 npm install -g --silent @microsoft/sarif-multitool@5.7.0
