@@ -454,11 +454,24 @@ fn an_import_killed_mid_way_leaves_the_old_db_usable() {
         .arg(&big)
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "the 100,000-record import finished too fast to be killed mid-way"
-    );
+    // Kill it while its write transaction is open: SQLite's rollback journal exists exactly
+    // then (a fixed sleep was flaky: on an idle machine the import finished first).
+    let journal = db.with_file_name(format!(
+        "{}-journal",
+        db.file_name().unwrap().to_string_lossy()
+    ));
+    let started = std::time::Instant::now();
+    while !journal.exists() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import finished before its transaction could be seen"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the import never opened a write transaction"
+        );
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
     child.kill().unwrap();
     child.wait().unwrap();
     let o = run(relkit()
