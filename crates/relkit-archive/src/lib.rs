@@ -1,6 +1,6 @@
 //! Archives for relkit: the reproducible writers used to build source releases
 //! (tar in GNU tar's POSIX/PAX layout, gzip, xz, zip), the tree walker that turns a
-//! directory into sorted, normalized entries, and SHA256SUMS files.
+//! directory into sorted, normalized entries, and the archive readers and diff engine.
 //!
 //! Every writer is deterministic: the same entries give the same bytes on any machine,
 //! whatever the umask, time zone, locale, file-creation order or thread count.
@@ -8,7 +8,6 @@
 pub mod diff;
 pub mod entry;
 pub mod read;
-pub mod sums;
 pub mod tree;
 pub mod write;
 

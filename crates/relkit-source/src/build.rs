@@ -7,11 +7,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use relkit_archive::sums::format_sha256sums;
 use relkit_archive::write::pipeline::{Compression, compress_tar};
 use relkit_archive::write::tar::TarOptions;
 use relkit_archive::write::zip::write_zip;
 use relkit_archive::{ModePolicy, Timestamp, TreeOptions, collect_tree};
+use relkit_attest::checksum::write_sums;
 use serde::Serialize;
 use tempfile::NamedTempFile;
 
@@ -418,7 +418,7 @@ pub fn build_source(req: &BuildRequest) -> Result<BuildResult, BuildError> {
         source,
     };
     sums_tmp
-        .write_all(format_sha256sums(&sums).as_bytes())
+        .write_all(write_sums(&sums).as_bytes())
         .map_err(write_err)?;
     let json = serde_json::to_string_pretty(&manifest).expect("manifest serializes") + "\n";
     manifest_tmp.write_all(json.as_bytes()).map_err(write_err)?;
