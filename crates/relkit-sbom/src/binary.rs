@@ -1,12 +1,12 @@
-//! `sbom generate` for binary artifacts: a directory or zip of Windows DLL/PYD/EXE files (or a
-//! single PE file). Components come only from evidence in the bytes: PE VERSIONINFO and the
+//! `sbom generate` for binary artifacts: a directory, zip or plain tarball of Windows
+//! DLL/PYD/EXE files or other binaries (or a single PE file). Components come only from evidence in the bytes: PE VERSIONINFO and the
 //! version strings of well-known bundled libraries, described by the data-driven rules in
 //! `binary_rules.toml` (compiled in). `--declared` comparison lives here too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, mpsc};
 
 use rayon::prelude::*;
 use regex::Regex;
@@ -19,8 +19,10 @@ use crate::error::{Error, Result};
 use crate::model::{self, Checksum, Document, Evidence, File, IdAllocator, Package, Relationship};
 
 const RULES_TOML: &str = include_str!("binary_rules.toml");
-/// Zip members larger than this are not scanned (they are still listed and hashed).
+/// Archive members larger than this are refused (a binary member is scanned in memory).
 const MAX_MEMBER: u64 = 1 << 30;
+/// How many tarball members [`looks_binary`] inspects.
+const TAR_PEEK: usize = 256;
 
 #[derive(Debug, Deserialize)]
 struct RulesFile {
@@ -140,6 +142,13 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
         ..FileScan::default()
     };
     if !bytes.starts_with(b"MZ") {
+        // ELF and Mach-O files (a plain tarball of Linux/macOS binaries) get the string rules;
+        // other files (text, data) none, so a README quoting a version is no component.
+        if !is_native_binary(bytes) {
+            return Ok(scan);
+        }
+        scan_strings(&mut scan, path, bytes);
+        dedup_hits(&mut scan.hits);
         return Ok(scan);
     }
     let pe = crate::pe::Pe::parse(bytes).map_err(|e| Error::Binary {
@@ -168,7 +177,6 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
             }
         });
     scan.imports = pe.imports();
-    let strings16 = utf16_strings(bytes);
     let mut matched_rule = false;
     for rule in rules() {
         if let (Some(vi), Some(product)) = (&scan.version_info, &rule.product) {
@@ -194,6 +202,72 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
                 });
             }
         }
+    }
+    scan_strings(&mut scan, path, bytes);
+    dedup_hits(&mut scan.hits);
+    if !matched_rule
+        && let Some(vi) = &scan.version_info
+        && let Some(ver) = vi
+            .file_version
+            .clone()
+            .or_else(|| vi.product_version.clone())
+    {
+        let file_name = vi
+            .original_filename
+            .clone()
+            .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).to_string());
+        let stem = file_name
+            .rsplit_once('.')
+            .map_or(file_name.as_str(), |(s, _)| s)
+            .to_ascii_lowercase();
+        scan.hits.push(Hit {
+            component: stem,
+            version: ver.clone(),
+            evidence: Evidence {
+                file: path.into(),
+                offset: None,
+                method: "pe-versioninfo".into(),
+                text: format!(
+                    "ProductName={}; CompanyName={}; FileVersion={ver}",
+                    vi.product_name.as_deref().unwrap_or(""),
+                    vi.company_name.as_deref().unwrap_or("")
+                ),
+            },
+        });
+    }
+    Ok(scan)
+}
+
+/// The same component/version seen twice in one file by one method is one hit.
+fn dedup_hits(hits: &mut Vec<Hit>) {
+    let mut seen = BTreeSet::new();
+    hits.retain(|h| {
+        seen.insert((
+            h.component.clone(),
+            h.version.clone(),
+            h.evidence.method.clone(),
+        ))
+    });
+}
+
+/// ELF or Mach-O (thin or fat) magic.
+fn is_native_binary(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\x7fELF")
+        || [
+            [0xfe, 0xed, 0xfa, 0xce],
+            [0xfe, 0xed, 0xfa, 0xcf],
+            [0xce, 0xfa, 0xed, 0xfe],
+            [0xcf, 0xfa, 0xed, 0xfe],
+            [0xca, 0xfe, 0xba, 0xbe],
+        ]
+        .iter()
+        .any(|m| bytes.starts_with(m))
+}
+
+/// Applies every rule's ASCII and UTF-16 version-string patterns to `bytes`.
+fn scan_strings(scan: &mut FileScan, path: &str, bytes: &[u8]) {
+    let strings16 = utf16_strings(bytes);
+    for rule in rules() {
         for re in &rule.ascii {
             if let Some(c) = re.captures(bytes) {
                 let whole = c.get(0).expect("group 0");
@@ -227,46 +301,6 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
             }
         }
     }
-    // The same component/version seen twice in one file (e.g. ASCII and UTF-16) is one hit.
-    let mut seen = BTreeSet::new();
-    scan.hits.retain(|h| {
-        seen.insert((
-            h.component.clone(),
-            h.version.clone(),
-            h.evidence.method.clone(),
-        ))
-    });
-    if !matched_rule
-        && let Some(vi) = &scan.version_info
-        && let Some(ver) = vi
-            .file_version
-            .clone()
-            .or_else(|| vi.product_version.clone())
-    {
-        let file_name = vi
-            .original_filename
-            .clone()
-            .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).to_string());
-        let stem = file_name
-            .rsplit_once('.')
-            .map_or(file_name.as_str(), |(s, _)| s)
-            .to_ascii_lowercase();
-        scan.hits.push(Hit {
-            component: stem,
-            version: ver.clone(),
-            evidence: Evidence {
-                file: path.into(),
-                offset: None,
-                method: "pe-versioninfo".into(),
-                text: format!(
-                    "ProductName={}; CompanyName={}; FileVersion={ver}",
-                    vi.product_name.as_deref().unwrap_or(""),
-                    vi.company_name.as_deref().unwrap_or("")
-                ),
-            },
-        });
-    }
-    Ok(scan)
 }
 
 fn trim_parts(v: &str, parts: Option<usize>) -> String {
@@ -312,16 +346,22 @@ pub struct BinaryOptions {
     pub name: Option<String>,
     /// Version of the top package.
     pub version: Option<String>,
-    /// Creation time (RFC 3339).
+    /// Creation time (RFC 3339); empty = [`crate::input_time`].
     pub created: String,
 }
 
-/// Reads every file of a directory, zip or single file into scans (parallel).
+/// Reads every file of a directory, zip, tarball (.tar, .tar.gz/.tgz, .tar.xz/.txz) or single
+/// file into scans (parallel), sorted by path.
 pub fn scan_path(path: &Path) -> Result<Vec<FileScan>> {
+    scan_path_with_time(path).map(|(scans, _)| scans)
+}
+
+/// [`scan_path`] plus the newest member modification time (RFC 3339) of a directory or archive.
+fn scan_path_with_time(path: &Path) -> Result<(Vec<FileScan>, Option<String>)> {
     let origin = path.display().to_string();
-    let mut items: Vec<(String, Vec<u8>)> = Vec::new();
     if path.is_dir() {
         let mut files = Vec::new();
+        let mut newest = None;
         for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
             let entry = entry.map_err(|e| Error::io(path, e.into()))?;
             if entry.file_type().is_file() {
@@ -330,73 +370,160 @@ pub fn scan_path(path: &Path) -> Result<Vec<FileScan>> {
                     origin: origin.clone(),
                     message: format!("file name is not valid UTF-8: {:?}", rel.to_string_lossy()),
                 })?;
+                if let Some(t) = entry.metadata().ok().and_then(|m| m.modified().ok()) {
+                    crate::tree::keep_newest(&mut newest, crate::tree::rfc3339_of(t));
+                }
                 files.push((rel.replace('\\', "/"), entry.into_path()));
             }
         }
-        return files
+        let scans = files
             .par_iter()
             .map(|(rel, full)| {
                 let bytes = std::fs::read(full).map_err(|e| Error::io(full, e))?;
                 scan_bytes(rel, &bytes)
             })
-            .collect();
+            .collect::<Result<_>>()?;
+        return Ok((scans, newest));
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    if name.ends_with(".zip") {
-        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let zerr = |e: zip::result::ZipError| Error::Archive {
-            origin: origin.clone(),
-            message: format!("corrupt zip: {e}"),
-        };
-        let mut zip = zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(zerr)?;
-        for i in 0..zip.len() {
-            let mut entry = zip.by_index(i).map_err(zerr)?;
-            if entry.is_dir() {
-                continue;
-            }
-            let name = entry
-                .enclosed_name()
-                .and_then(|p| p.to_str().map(str::to_string))
-                .ok_or_else(|| Error::Archive {
-                    origin: origin.clone(),
-                    message: format!(
-                        "refusing member {:?}: unsafe or non-UTF-8 path",
-                        String::from_utf8_lossy(entry.name_raw())
-                    ),
-                })?;
-            if entry.size() > MAX_MEMBER {
-                return Err(Error::Archive {
-                    origin: origin.clone(),
-                    message: format!("member {name} is larger than 1 GiB (zip bomb?)"),
-                });
-            }
-            let mut buf = Vec::new();
-            (&mut entry)
-                .take(MAX_MEMBER + 1)
-                .read_to_end(&mut buf)
-                .map_err(|e| Error::Archive {
-                    origin: origin.clone(),
-                    message: format!("{name}: {e}"),
-                })?;
-            items.push((name.replace('\\', "/"), buf));
+    match crate::tree::kind_of(path) {
+        Ok(crate::tree::Kind::Zip) => scan_stream(|tx| zip_members(path, &origin, tx)),
+        Ok(
+            kind @ (crate::tree::Kind::Tar | crate::tree::Kind::TarGz | crate::tree::Kind::TarXz),
+        ) => {
+            let reader = crate::tree::tar_reader(path, kind)?;
+            scan_stream(|tx| tar_members(reader, &origin, tx))
         }
-    } else {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        items.push((
-            path.file_name()
+        _ => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let name = path
+                .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            bytes,
-        ));
+                .unwrap_or_default();
+            Ok((vec![scan_bytes(&name, &bytes)?], None))
+        }
     }
-    items.par_iter().map(|(n, b)| scan_bytes(n, b)).collect()
 }
 
-/// Whether `path` looks like binary input: a PE file name, or a directory / zip with
-/// `.dll`/`.pyd`/`.exe` files at its top level (or one directory down in a zip).
+/// A member read from an archive: its path and bytes.
+type Member = (String, Vec<u8>);
+
+/// Runs `produce` (which sends archive members and returns their newest modification time) on
+/// its own thread and scans the members on the rayon pool as they arrive. The channel is
+/// small, so at most a few members are in memory at once, whatever the archive's size.
+fn scan_stream(
+    produce: impl FnOnce(&mpsc::SyncSender<Member>) -> Result<Option<String>> + Send,
+) -> Result<(Vec<FileScan>, Option<String>)> {
+    let (tx, rx) = mpsc::sync_channel::<Member>(2);
+    std::thread::scope(|s| {
+        let producer = s.spawn(move || produce(&tx));
+        let scans: Result<Vec<FileScan>> = rx
+            .into_iter()
+            .par_bridge()
+            .map(|(name, bytes)| scan_bytes(&name, &bytes))
+            .collect();
+        let newest = producer.join().expect("archive reader does not panic")?;
+        let mut scans = scans?;
+        scans.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok((scans, newest))
+    })
+}
+
+/// Reads a member whose declared size was checked, at most one byte past `MAX_MEMBER`.
+fn read_member_bytes(mut r: impl Read, origin: &str, name: &str) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    (&mut r)
+        .take(MAX_MEMBER + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::Archive {
+            origin: origin.into(),
+            message: format!("{name}: {e}"),
+        })?;
+    if buf.len() as u64 > MAX_MEMBER {
+        return Err(too_large(origin, name));
+    }
+    Ok(buf)
+}
+
+fn too_large(origin: &str, name: &str) -> Error {
+    Error::Archive {
+        origin: origin.into(),
+        message: format!("member {name} is larger than 1 GiB (zip bomb?); scan it on its own"),
+    }
+}
+
+fn zip_members(path: &Path, origin: &str, tx: &mpsc::SyncSender<Member>) -> Result<Option<String>> {
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let zerr = |e: zip::result::ZipError| Error::Archive {
+        origin: origin.into(),
+        message: format!("corrupt zip: {e}"),
+    };
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(zerr)?;
+    let mut newest = None;
+    for i in 0..zip.len() {
+        let entry = zip.by_index(i).map_err(zerr)?;
+        if entry.is_dir() {
+            continue;
+        }
+        let name = entry
+            .enclosed_name()
+            .and_then(|p| p.to_str().map(str::to_string))
+            .ok_or_else(|| Error::Archive {
+                origin: origin.into(),
+                message: format!(
+                    "refusing member {:?}: unsafe or non-UTF-8 path",
+                    String::from_utf8_lossy(entry.name_raw())
+                ),
+            })?
+            .replace('\\', "/");
+        if entry.size() > MAX_MEMBER {
+            return Err(too_large(origin, &name));
+        }
+        if let Some(t) = entry.last_modified() {
+            crate::tree::keep_newest(&mut newest, crate::tree::zip_time(t));
+        }
+        let bytes = read_member_bytes(entry, origin, &name)?;
+        if tx.send((name, bytes)).is_err() {
+            break; // the scanner stopped on an error; it reports it
+        }
+    }
+    Ok(newest)
+}
+
+fn tar_members(
+    reader: Box<dyn Read + Send>,
+    origin: &str,
+    tx: &mpsc::SyncSender<Member>,
+) -> Result<Option<String>> {
+    let io = |e: std::io::Error| Error::Archive {
+        origin: origin.into(),
+        message: format!("corrupt or truncated tar: {e}"),
+    };
+    let mut archive = tar::Archive::new(reader);
+    let mut newest = None;
+    for entry in archive.entries().map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let kind = entry.header().entry_type();
+        if !(kind.is_file() || kind.is_gnu_sparse() || kind == tar::EntryType::Continuous) {
+            continue;
+        }
+        let name = crate::tree::safe_name(&entry.path_bytes(), origin)?;
+        if entry.size() > MAX_MEMBER {
+            return Err(too_large(origin, &name));
+        }
+        if let Ok(t) = entry.header().mtime() {
+            crate::tree::keep_newest(&mut newest, model::rfc3339_from_epoch(t as i64));
+        }
+        let bytes = read_member_bytes(entry, origin, &name)?;
+        if tx.send((name, bytes)).is_err() {
+            break; // the scanner stopped on an error; it reports it
+        }
+    }
+    Ok(newest)
+}
+
+/// Whether `path` looks like binary input: a PE file name, or a directory / zip / tarball with
+/// `.dll`/`.pyd`/`.exe` files at its top level (or one directory down in an archive; in a
+/// tarball among its first members).
 pub fn looks_binary(path: &Path) -> Result<bool> {
     let is_pe_name = |n: &str| {
         let n = n.to_ascii_lowercase();
@@ -432,19 +559,51 @@ pub fn looks_binary(path: &Path) -> Result<bool> {
             .filter_map(|n| n.ok())
             .any(|n| n.matches('/').count() <= 1 && is_pe_name(&n)));
     }
+    if let Ok(
+        kind @ (crate::tree::Kind::Tar | crate::tree::Kind::TarGz | crate::tree::Kind::TarXz),
+    ) = crate::tree::kind_of(path)
+    {
+        // Only the first members are looked at, so a large source tarball is not decompressed
+        // twice: binary tarballs put their executables near the top.
+        let mut archive = tar::Archive::new(crate::tree::tar_reader(path, kind)?);
+        let entries = archive.entries().map_err(|e| Error::Archive {
+            origin: path.display().to_string(),
+            message: format!("corrupt tar: {e}"),
+        })?;
+        for entry in entries.take(TAR_PEEK) {
+            let Ok(entry) = entry else { break };
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let name = name.trim_start_matches("./");
+            if name.trim_end_matches('/').matches('/').count() <= 1 && is_pe_name(name) {
+                return Ok(true);
+            }
+        }
+    }
     Ok(false)
 }
 
-/// Builds the binary SBOM of a directory, zip or file.
+/// Builds the binary SBOM of a directory, zip, tarball or file. An empty `opts.created` is
+/// filled by [`crate::input_time`].
 pub fn generate(path: &Path, opts: &BinaryOptions) -> Result<Document> {
-    let scans = scan_path(path)?;
-    Ok(build(&scans, path, opts))
+    let (scans, newest) = scan_path_with_time(path)?;
+    let mut opts = opts.clone();
+    if opts.created.is_empty() {
+        opts.created = crate::input_time(path, newest.as_deref());
+    }
+    Ok(build(&scans, path, &opts))
 }
 
 fn build(scans: &[FileScan], path: &Path, opts: &BinaryOptions) -> Document {
     let default_name = path
         .file_name()
-        .map(|n| n.to_string_lossy().trim_end_matches(".zip").to_string())
+        .map(|n| {
+            let n = n.to_string_lossy();
+            [".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar", ".zip"]
+                .iter()
+                .find_map(|s| n.strip_suffix(s))
+                .unwrap_or(&n)
+                .to_string()
+        })
         .unwrap_or_else(|| "artifact".into());
     let name = opts.name.clone().unwrap_or(default_name);
     let mut ids = IdAllocator::default();

@@ -13,7 +13,9 @@
 //!
 //! Output is deterministic: ids derive from names and paths, arrays are sorted, JSON keys are
 //! sorted, the CycloneDX serial number derives from the document namespace, and the creation
-//! time comes from the caller (`SOURCE_DATE_EPOCH`).
+//! time comes from the caller (`SOURCE_DATE_EPOCH`, `--created`) or, when the caller leaves it
+//! empty, from the input ([`input_time`]): the commit time of a git work tree, else the newest
+//! member modification time of the directory or archive.
 //!
 //! The library never prints; every operation returns typed results ([`error::Error`]) and
 //! reports (`check::Report`, `diff::Diff`) that the CLI renders. Reports serialize to stable JSON:
@@ -117,6 +119,45 @@ pub fn write(doc: &Document, format: Format) -> (Vec<u8>, Vec<String>) {
         Format::CycloneDxJson => {
             let (v, lost) = cyclonedx::write(doc);
             (json::to_bytes(&v), lost)
+        }
+    }
+}
+
+/// The committer time (seconds since the epoch) of the newest commit touching `dir`, i.e.
+/// `git log -1 --format=%ct -- .` run in it; `None` when `dir` is not tracked in a git work
+/// tree or git is not installed.
+pub fn git_commit_time(dir: &std::path::Path) -> Option<i64> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["log", "-1", "--format=%ct", "--", "."])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    std::str::from_utf8(&out.stdout).ok()?.trim().parse().ok()
+}
+
+/// The creation time of a document generated from `path` when the caller gave none: the git
+/// commit time of a directory in a git work tree, else `newest_mtime` (the newest member
+/// modification time of the directory or archive), else the current time.
+pub fn input_time(path: &std::path::Path, newest_mtime: Option<&str>) -> String {
+    if path.is_dir()
+        && let Some(t) = git_commit_time(path)
+    {
+        return model::rfc3339_from_epoch(t);
+    }
+    match newest_mtime {
+        Some(t) => t.to_string(),
+        None => {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            model::rfc3339_from_epoch(secs)
         }
     }
 }

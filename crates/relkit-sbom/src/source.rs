@@ -43,7 +43,8 @@ pub struct SourceOptions {
     pub no_in_tree_sbom: bool,
     /// Directories (relative) whose `*.whl` files become packages.
     pub wheel_dirs: Vec<String>,
-    /// Creation time (RFC 3339).
+    /// Creation time (RFC 3339); empty = [`crate::input_time`] (commit time, else the newest
+    /// member modification time).
     pub created: String,
     /// Document namespace; derived from the content when `None`.
     pub namespace: Option<String>,
@@ -126,7 +127,11 @@ pub fn generate(
             ),
         ));
     }
-    build(&tree, opts, &default_name, in_tree_present, &wheel_dirs)
+    let mut opts = opts.clone();
+    if opts.created.is_empty() {
+        opts.created = crate::input_time(path, tree.newest_mtime.as_deref());
+    }
+    build(&tree, &opts, &default_name, in_tree_present, &wheel_dirs)
 }
 
 fn build(
@@ -387,6 +392,9 @@ pub fn generate_wheel(
     let tree = tree::scan(path, &|p| p.ends_with(".dist-info/RECORD"), progress)?;
     verify_record(&tree, &origin)?;
     let mut o = opts.clone();
+    if o.created.is_empty() {
+        o.created = crate::input_time(path, tree.newest_mtime.as_deref());
+    }
     o.name = o.name.or_else(|| Some(pkg.name.clone()));
     o.version = o.version.or_else(|| pkg.version.clone());
     let mut doc = build(&tree, &o, &pkg.name, None, &[])?;

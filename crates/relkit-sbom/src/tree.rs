@@ -44,6 +44,39 @@ pub struct Tree {
     pub files: Vec<HashedFile>,
     /// Kept file contents by relative path.
     pub kept: BTreeMap<String, Vec<u8>>,
+    /// The newest member modification time (RFC 3339 UTC), the fallback creation time of a
+    /// document about this tree when neither `SOURCE_DATE_EPOCH` nor a commit time is known.
+    pub newest_mtime: Option<String>,
+}
+
+/// Keeps the later of two RFC 3339 UTC timestamps (same fixed-width form, so the string order
+/// is the time order).
+pub(crate) fn keep_newest(slot: &mut Option<String>, t: String) {
+    if slot.as_ref().is_none_or(|s| *s < t) {
+        *slot = Some(t);
+    }
+}
+
+/// A file time as RFC 3339 UTC (whole seconds).
+pub(crate) fn rfc3339_of(t: std::time::SystemTime) -> String {
+    let secs = match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    };
+    crate::model::rfc3339_from_epoch(secs)
+}
+
+/// A zip member's DOS time as RFC 3339 (zip times carry no zone; read as UTC).
+pub(crate) fn zip_time(t: zip::DateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// Archive kinds recognized from the file name.
@@ -103,22 +136,29 @@ pub fn scan(
     let mut tree = match kind_of(path)? {
         Kind::Dir => scan_dir(path, keep, progress)?,
         Kind::Zip => scan_zip(path, keep, progress)?,
-        kind => {
-            let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-            let reader: Box<dyn Read + Send> = match kind {
-                Kind::TarGz => Box::new(flate2::read::MultiGzDecoder::new(
-                    std::io::BufReader::new(file),
-                )),
-                Kind::TarXz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(
-                    std::io::BufReader::new(file),
-                )),
-                _ => Box::new(std::io::BufReader::new(file)),
-            };
-            scan_tar(reader, &path.display().to_string(), keep, progress)?
-        }
+        kind => scan_tar(
+            tar_reader(path, kind)?,
+            &path.display().to_string(),
+            keep,
+            progress,
+        )?,
     };
     tree.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(tree)
+}
+
+/// The decompressed byte stream of a tarball of `kind` (tar, tar.gz or tar.xz).
+pub(crate) fn tar_reader(path: &Path, kind: Kind) -> Result<Box<dyn Read + Send>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    Ok(match kind {
+        Kind::TarGz => Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            file,
+        ))),
+        Kind::TarXz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(
+            std::io::BufReader::new(file),
+        )),
+        _ => Box::new(std::io::BufReader::new(file)),
+    })
 }
 
 fn hash_reader(
@@ -156,6 +196,7 @@ fn scan_dir(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Tree> {
     let mut paths = Vec::new();
+    let mut newest = None;
     let walker = walkdir::WalkDir::new(root)
         .sort_by_file_name()
         .into_iter()
@@ -182,6 +223,9 @@ fn scan_dir(
                 rel.to_string_lossy()
             ),
         })?;
+        if let Some(m) = entry.metadata().ok().and_then(|m| m.modified().ok()) {
+            keep_newest(&mut newest, rfc3339_of(m));
+        }
         paths.push((rel_str.replace('\\', "/"), entry.into_path()));
     }
     let files: Vec<HashedFile> = paths
@@ -215,11 +259,15 @@ fn scan_dir(
             );
         }
     }
-    Ok(Tree { files, kept })
+    Ok(Tree {
+        files,
+        kept,
+        newest_mtime: newest,
+    })
 }
 
 /// Validates an archive member name: relative, no `..`, UTF-8.
-fn safe_name(raw: &[u8], origin: &str) -> Result<String> {
+pub(crate) fn safe_name(raw: &[u8], origin: &str) -> Result<String> {
     let name = std::str::from_utf8(raw).map_err(|_| Error::Archive {
         origin: origin.into(),
         message: format!(
@@ -247,11 +295,12 @@ enum Job {
     Done(HashedFile),
 }
 
-/// Runs `produce` (which sends members) on this thread and hashes queued members on another.
+/// Runs `produce` (which sends members and returns their newest modification time) on this
+/// thread and hashes queued members on another.
 fn pipelined(
     keep: &(dyn Fn(&str) -> bool + Sync),
     progress: &(dyn Fn(u64) + Sync),
-    produce: impl FnOnce(&mpsc::SyncSender<Job>) -> Result<()>,
+    produce: impl FnOnce(&mpsc::SyncSender<Job>) -> Result<Option<String>>,
 ) -> Result<Tree> {
     let (tx, rx) = mpsc::sync_channel::<Job>(64);
     std::thread::scope(|s| {
@@ -280,8 +329,9 @@ fn pipelined(
         });
         let produced = produce(&tx);
         drop(tx);
-        let tree = worker.join().expect("hashing thread does not panic");
-        produced.map(|()| tree)
+        let mut tree = worker.join().expect("hashing thread does not panic");
+        tree.newest_mtime = produced?;
+        Ok(tree)
     })
 }
 
@@ -292,6 +342,7 @@ fn scan_tar(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Tree> {
     let mut tree = pipelined(keep, progress, |tx| {
+        let mut newest = None;
         let mut archive = tar::Archive::new(reader);
         let io = |e: std::io::Error| Error::Archive {
             origin: origin.into(),
@@ -300,10 +351,13 @@ fn scan_tar(
         for entry in archive.entries().map_err(io)? {
             let mut entry = entry.map_err(io)?;
             let kind = entry.header().entry_type();
-            if !(kind.is_file() || kind == tar::EntryType::Continuous) {
+            if !(kind.is_file() || kind.is_gnu_sparse() || kind == tar::EntryType::Continuous) {
                 continue;
             }
             let name = safe_name(&entry.path_bytes(), origin)?;
+            if let Ok(t) = entry.header().mtime() {
+                keep_newest(&mut newest, crate::model::rfc3339_from_epoch(t as i64));
+            }
             let size = entry.size();
             if size as usize <= QUEUE_LIMIT {
                 let mut buf = Vec::with_capacity(size as usize);
@@ -319,7 +373,7 @@ fn scan_tar(
                 }));
             }
         }
-        Ok(())
+        Ok(newest)
     })?;
     strip_common_root(&mut tree);
     Ok(tree)
@@ -338,12 +392,16 @@ fn scan_zip(
     };
     let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(zerr)?;
     let mut tree = pipelined(keep, progress, |tx| {
+        let mut newest = None;
         for i in 0..archive.len() {
             let mut entry = archive.by_index(i).map_err(zerr)?;
             if entry.is_dir() {
                 continue;
             }
             let name = safe_name(entry.name_raw(), &origin)?;
+            if let Some(t) = entry.last_modified() {
+                keep_newest(&mut newest, zip_time(t));
+            }
             let (size, packed) = (entry.size(), entry.compressed_size().max(1));
             if size > 64 << 20 && size / packed > ZIP_BOMB_RATIO {
                 return Err(Error::Archive {
@@ -375,7 +433,7 @@ fn scan_zip(
                 }));
             }
         }
-        Ok(())
+        Ok(newest)
     })?;
     strip_common_root(&mut tree);
     Ok(tree)

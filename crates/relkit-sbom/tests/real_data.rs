@@ -688,3 +688,172 @@ fn relkit_toml_project_gives_name_and_version_defaults() {
         .to_string();
     assert!(err.contains("relkit.toml"), "{err}");
 }
+
+/// Runs git in `dir` with a fixed identity and commit time; panics when git is missing
+/// (CI installs it: `.ci/deps.d/50-sbom.sh`).
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.org")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org")
+        .env("GIT_AUTHOR_DATE", "@1690000000 +0200")
+        .env("GIT_COMMITTER_DATE", "@1700000000 +0200")
+        .output()
+        .expect("git is installed (apt-get install git)");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+#[test]
+fn created_comes_from_the_commit_time_else_the_newest_member() {
+    let no_time = source::SourceOptions {
+        created: String::new(),
+        ..opts()
+    };
+    let gen_bytes = |p: &Path| {
+        let doc = source::generate(p, &no_time, &|_| {}).unwrap();
+        (
+            doc.created.clone(),
+            relkit_sbom::write(&doc, Format::SpdxJson).0,
+        )
+    };
+    let at = |secs: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+
+    // A git work tree: the committer time, whatever the files' times say.
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    copy_tree(&fixtures().join("cpython-subset"), &repo);
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "import"]);
+    std::fs::File::options()
+        .append(true)
+        .open(repo.join("README.rst"))
+        .unwrap()
+        .set_modified(at(1_800_000_000))
+        .unwrap();
+    let (created, first) = gen_bytes(&repo);
+    assert_eq!(created, "2023-11-14T22:13:20Z");
+    assert_eq!(gen_bytes(&repo).1, first, "same tree, same bytes");
+
+    // Outside git: the newest file time, so the same tree still gives the same bytes.
+    let plain = tmp.path().join("plain");
+    copy_tree(&fixtures().join("cpython-subset"), &plain);
+    for e in walkdir::WalkDir::new(&plain) {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            let t = if e.file_name() == "LICENSE" {
+                1_650_000_000
+            } else {
+                1_600_000_000
+            };
+            std::fs::File::options()
+                .append(true)
+                .open(e.path())
+                .unwrap()
+                .set_modified(at(t))
+                .unwrap();
+        }
+    }
+    let (created, first) = gen_bytes(&plain);
+    assert_eq!(created, "2022-04-15T05:20:00Z");
+    assert_eq!(gen_bytes(&plain).1, first);
+
+    // An archive: the newest member time in its headers (tar_of copies the file times).
+    let tgz = tmp.path().join("Python-3.13.5.tar.gz");
+    tar_of(&plain, &tgz, "gz", false);
+    let (created, first) = gen_bytes(&tgz);
+    assert_eq!(created, "2022-04-15T05:20:00Z");
+    assert_eq!(gen_bytes(&tgz).1, first);
+
+    // An explicit time wins.
+    let doc = source::generate(&repo, &opts(), &|_| {}).unwrap();
+    assert_eq!(doc.created, "2025-06-11T00:00:00Z");
+}
+
+#[test]
+fn a_plain_tarball_of_binaries_gives_the_components_of_the_directory() {
+    let dir = fixtures().join("windows-embed-3.13");
+    let from_dir = windows();
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = binary::BinaryOptions {
+        name: Some("python-embed-amd64".into()),
+        version: Some("3.13.2".into()),
+        created: "2025-02-04T00:00:00Z".into(),
+    };
+    for (name, c) in [
+        ("embed.tar", ""),
+        ("embed.tgz", "gz"),
+        ("embed.tar.xz", "xz"),
+    ] {
+        let p = tmp.path().join(name);
+        let file = std::fs::File::create(&p).unwrap();
+        let writer: Box<dyn std::io::Write> = match c {
+            "gz" => Box::new(flate2::write::GzEncoder::new(
+                file,
+                flate2::Compression::fast(),
+            )),
+            "xz" => Box::new(liblzma::write::XzEncoder::new(file, 1)),
+            _ => Box::new(file),
+        };
+        let mut b = tar::Builder::new(writer);
+        // Members in reverse order: the SBOM must not depend on the archive's order.
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names.reverse();
+        for n in names {
+            b.append_path_with_name(dir.join(&n), &n).unwrap();
+        }
+        b.into_inner().unwrap().flush().unwrap();
+        assert!(binary::looks_binary(&p).unwrap(), "{name}");
+        let doc = binary::generate(&p, &opts).unwrap();
+        assert_eq!(doc.files, from_dir.files, "{name}");
+        assert_eq!(doc.packages, from_dir.packages, "{name}");
+        assert_eq!(doc.relationships, from_dir.relationships, "{name}");
+        let openssl = pkg(&doc, "openssl");
+        assert_eq!(openssl.version.as_deref(), Some("3.0.15"));
+        assert!(
+            openssl
+                .evidence
+                .iter()
+                .any(|e| e.file == "libcrypto-3.dll" && e.text == "OpenSSL 3.0.15 3 Sep 2024"),
+            "{:?}",
+            openssl.evidence
+        );
+    }
+    // An ELF file with holes becomes a GNU sparse member ('S' headers, as `tar --sparse` and
+    // the tar crate write when the file system reports holes); it is a regular file for the
+    // SBOM, and ELF files get the version-string rules too.
+    let holes = tmp.path().join("holes.bin");
+    {
+        use std::io::{Seek, Write};
+        let mut f = std::fs::File::create(&holes).unwrap();
+        f.write_all(b"\x7fELF\x02\x01\x01").unwrap();
+        f.seek(std::io::SeekFrom::Start(4 << 20)).unwrap();
+        f.write_all(b"\0OpenSSL 3.0.15 3 Sep 2024\0").unwrap();
+        f.set_len(8 << 20).unwrap();
+    }
+    let sparse = tmp.path().join("sparse.tar");
+    let mut b = tar::Builder::new(std::fs::File::create(&sparse).unwrap());
+    b.append_path_with_name(&holes, "holes.bin").unwrap();
+    b.into_inner().unwrap();
+    let doc = binary::generate(&sparse, &opts).unwrap();
+    let want = hex::encode(sha2::Sha256::digest(std::fs::read(&holes).unwrap()));
+    assert_eq!(doc.files[0].checksum("SHA256"), Some(want.as_str()));
+    assert_eq!(pkg(&doc, "openssl").evidence[0].offset, Some((4 << 20) + 1));
+
+    // A source tarball is not mistaken for binaries.
+    let src = tmp.path().join("Python-3.13.5.tar.xz");
+    tar_of(&fixtures().join("cpython-subset"), &src, "xz", false);
+    assert!(!binary::looks_binary(&src).unwrap());
+    // Path traversal is refused in binary mode too.
+    let evil = tmp.path().join("evil.tar.gz");
+    tar_of(&dir, &evil, "gz", true);
+    let err = binary::generate(&evil, &opts).unwrap_err().to_string();
+    assert!(err.contains("path traversal"), "{err}");
+}

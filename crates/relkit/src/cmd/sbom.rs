@@ -17,7 +17,8 @@ pub enum SbomCommand {
     #[command(after_help = "Examples:
   relkit sbom generate Python-3.13.5.tar.xz --name CPython --version 3.13.5 -o spdx-json=cpython.spdx.json -o cyclonedx-json=cpython.cdx.json
   relkit sbom generate python-3.13.2-embed-amd64/ --declared Misc/externals.spdx.json -o spdx-json=win.spdx.json
-Output is deterministic: set SOURCE_DATE_EPOCH or --created for a fixed creation time.")]
+Output is deterministic: the creation time is --created, else SOURCE_DATE_EPOCH, else the commit
+time of a directory in a git work tree, else the newest file/member modification time.")]
     Generate(GenerateArgs),
     /// Validate an SBOM: schema, spec rules, references, checksums, licenses, CPE/PURL, NTIA, version consistency.
     Check(CheckArgs),
@@ -88,7 +89,8 @@ pub struct GenerateArgs {
     /// Binary input: compare the components found with this declared SBOM (e.g. Misc/externals.spdx.json).
     #[arg(long)]
     pub declared: Option<PathBuf>,
-    /// Creation time, RFC 3339 UTC (default: SOURCE_DATE_EPOCH, else now).
+    /// Creation time, RFC 3339 UTC (default: SOURCE_DATE_EPOCH, else the git commit time of a
+    /// directory in a work tree, else the newest file or archive member modification time).
     #[arg(long)]
     pub created: Option<String>,
     /// SBOM author (`Organization: X`, `Person: Y`, or a bare organization name); repeatable.
@@ -230,21 +232,36 @@ fn write_outputs(doc: &Document, outs: &[Output], ctx: &Context) -> anyhow::Resu
 }
 
 fn created(flag: &Option<String>) -> anyhow::Result<String> {
+    match explicit_created(flag)? {
+        Some(c) => Ok(c),
+        None => relkit_sbom::created_now_or_epoch().map_err(anyhow::Error::msg),
+    }
+}
+
+/// `--created`, else `SOURCE_DATE_EPOCH`, else `None` (generate then takes the time from its
+/// input: commit time or newest modification time).
+fn explicit_created(flag: &Option<String>) -> anyhow::Result<Option<String>> {
     match flag {
         Some(c) => {
             let ok = c.len() == 20 && c.ends_with('Z') && c.as_bytes()[10] == b'T';
             if !ok {
                 bail!("--created {c:?}: use RFC 3339 UTC like 2025-06-11T00:00:00Z");
             }
-            Ok(c.clone())
+            Ok(Some(c.clone()))
         }
-        None => relkit_sbom::created_now_or_epoch().map_err(anyhow::Error::msg),
+        None if std::env::var_os("SOURCE_DATE_EPOCH").is_some() => {
+            relkit_sbom::created_now_or_epoch()
+                .map(Some)
+                .map_err(anyhow::Error::msg)
+        }
+        None => Ok(None),
     }
 }
 
 fn generate(a: GenerateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let outs = parse_outputs(&a.outputs)?;
-    let created = created(&a.created)?;
+    // Empty = derived from the input by the library.
+    let created = explicit_created(&a.created)?.unwrap_or_default();
     let binary = match a.kind {
         InputKind::Binary => true,
         InputKind::Source => false,
