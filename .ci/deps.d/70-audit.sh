@@ -3,10 +3,13 @@
 # it: xz-utils_5.8.1.orig.tar.xz) for the tarball-vs-tag tests, into target/relkit-data/
 # (not committed: 1.4 MB, and the point is that it is upstream's file). diffoscope and
 # hyperfine are the comparison tools of bench/audit.sh; prlimit (util-linux) bounds memory in the
-# 1 GiB tarball test; tar/git come from 10-base.sh.
+# 1 GiB tarball test; tar/git come from 10-base.sh. The GNU autotools run xz's own autogen.sh
+# in the `--regenerate` test (crates/relkit-audit/tests/regenerate.rs; its exact figures are
+# those of Debian 12's autoconf 2.71, automake 1.16.5, libtool 2.4.7, gettext 0.21).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 apt-get install -y -qq hyperfine diffoscope-minimal util-linux >/dev/null
+apt-get install -y -qq autoconf automake libtool gettext autopoint >/dev/null
 # The SARIF report is validated by Microsoft's SARIF Multitool (also installed by 55-truth.sh).
 if ! command -v sarif-multitool >/dev/null; then
   command -v npm >/dev/null || apt-get install -y -qq nodejs npm >/dev/null
@@ -14,7 +17,7 @@ if ! command -v sarif-multitool >/dev/null; then
   bin=$(npm root -g)/@microsoft/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
   [ -f "$bin" ] && chmod u+x "$bin"
 fi
-for tool in sarif-multitool prlimit diffoscope hyperfine; do
+for tool in sarif-multitool prlimit diffoscope hyperfine autoconf automake libtoolize autopoint; do
   command -v "$tool" >/dev/null || { echo "missing oracle: $tool" >&2; exit 1; }
 done
 data=target/relkit-data

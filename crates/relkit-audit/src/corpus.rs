@@ -84,11 +84,12 @@ fn stamp_re() -> &'static Regex {
 
 fn libtool_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"(?m)^VERSION=([0-9][^\s]*)").expect("static regex"))
+    RE.get_or_init(|| Regex::new(r#"(?m)^VERSION="?([0-9][^\s"]*)"#).expect("static regex"))
 }
 
 /// Reads the version a file announces in its first 8 KiB, if any. libtool's `ltmain.sh`
-/// embeds helper libraries with their own `scriptversion=`, so its `VERSION=` is used.
+/// embeds helper libraries with their own `scriptversion=`, so its `VERSION=` is used (quoted
+/// by distributions: Debian's reads `VERSION="2.4.7 Debian-2.4.7-7~deb12u1"`, giving `2.4.7`).
 pub fn parse_version(content: &[u8]) -> Option<Version> {
     let head = &content[..content.len().min(8192)];
     if crate::generated::contains(head, b"\n# libtool (GNU libtool) ")

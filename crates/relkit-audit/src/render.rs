@@ -64,7 +64,15 @@ pub fn tarball_text(r: &TarballReport, verbose: bool) -> String {
         if let Some(g) = &m.regenerated
             && g.status != RegenStatus::Identical
         {
-            let _ = writeln!(out, "         regenerated: {:?}", g.status);
+            let _ = writeln!(
+                out,
+                "         regenerated: {}{}",
+                regen_word(g.status),
+                g.explanation
+                    .as_ref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            );
             for l in g.ignored.iter().take(TEXT_LINES) {
                 let _ = writeln!(out, "           ignored {l}");
             }
@@ -108,7 +116,43 @@ pub fn tarball_text(r: &TarballReport, verbose: bool) -> String {
         .map(|(s, n)| format!("{} {n}", sev_word(*s).to_lowercase()))
         .collect();
     let _ = writeln!(out, "severity: {}", sev.join(", "));
+    if let Some(g) = &r.regeneration {
+        let tools = |t: &crate::regenerate::Toolchain| {
+            let v: Vec<String> =
+                t.0.iter()
+                    .map(|(tool, v)| format!("{} {v}", tool.name()))
+                    .collect();
+            if v.is_empty() {
+                "none seen".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        let counts: Vec<String> = g
+            .counts
+            .iter()
+            .map(|(s, n)| format!("{} {n}", regen_word(*s)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "regenerated with `{}`: {}",
+            g.command,
+            counts.join(", ")
+        );
+        let _ = writeln!(out, "  tarball made with: {}", tools(&g.tarball_tools));
+        let _ = writeln!(out, "  regenerated with:  {}", tools(&g.regenerated_tools));
+    }
     out
+}
+
+fn regen_word(s: RegenStatus) -> &'static str {
+    match s {
+        RegenStatus::Identical => "identical",
+        RegenStatus::VolatileOnly => "volatile_only",
+        RegenStatus::OtherToolVersion => "other_tool_version",
+        RegenStatus::Differs => "differs",
+        RegenStatus::NotProduced => "not_produced",
+    }
 }
 
 fn sarif_level(s: Severity) -> &'static str {

@@ -1,6 +1,9 @@
 //! `--regenerate CMD`: the tarball's extra files compared with what the project's own
 //! regeneration makes from the tag, volatile lines (generator versions, timestamps) ignored
-//! and listed, anything else flagged.
+//! and listed, anything else flagged; on the real xz 5.8.1 tarball (its own `autogen.sh` run
+//! with the autotools installed here), every difference is explained by tool versions.
+
+mod common;
 
 use std::path::Path;
 
@@ -104,4 +107,170 @@ fn regenerated_files_are_compared_ignoring_only_volatile_lines() {
     )
     .unwrap_err();
     assert!(err.to_string().starts_with("--regenerate \"echo no autoreconf here >&2; exit 3\" failed in the scratch copy of the tag (exit status: 3): no autoreconf here;"), "{err}");
+}
+
+/// Whether the GNU autotools that xz's `autogen.sh` runs are installed (CI: 70-audit.sh).
+fn autotools() -> bool {
+    let missing: Vec<&str> = ["autopoint", "libtoolize", "aclocal", "autoconf", "automake"]
+        .into_iter()
+        .filter(|t| {
+            std::process::Command::new(t)
+                .arg("--version")
+                .output()
+                .is_err()
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        !common::required(),
+        "oracle missing: {missing:?} (CI installs them in .ci/deps.d/70-audit.sh)"
+    );
+    eprintln!("skipping: {missing:?} not installed");
+    false
+}
+
+#[test]
+fn xz_581_regenerated_with_its_own_autogen_differs_only_by_tool_versions() {
+    let Some(tarball) = common::xz_tarball() else {
+        return;
+    };
+    if !autotools() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = common::xz_repo(tmp.path());
+    let reference = Reference::Git {
+        repo,
+        rev: "v5.8.1".into(),
+    };
+    // xz's own regeneration, without the po4a man page translations (po4a is optional).
+    let opts = AuditOptions {
+        regenerate: Some("sh autogen.sh --no-po4a".into()),
+    };
+    let r = audit_tarball_with(&tarball, &reference, &CorpusSpec::default(), &opts).unwrap();
+    // The tarball says which tools made it (libtool: an unreleased snapshot).
+    assert_eq!(
+        tools(&regen_summary(&r).tarball_tools),
+        [
+            "autoconf 2.72",
+            "automake 1.17",
+            "libtool 2.5.4.1-baa1-dirty",
+            "gettext 0.23"
+        ]
+    );
+    let get = |p: &str| r.members.iter().find(|m| m.path == p).unwrap();
+    let regen = |p: &str| get(p).regenerated.clone().unwrap();
+    // Never critical, never raised to a warning: every difference is explained.
+    assert!(!r.has_critical());
+    assert_eq!(
+        regen_count(&r, RegenStatus::Differs),
+        0,
+        "{:?}",
+        r.regeneration
+    );
+    assert!(r.members.iter().all(|m| m.severity <= Severity::Warning));
+    // All 133 files only in the tarball are compared.
+    let compared = r.members.iter().filter(|m| m.regenerated.is_some()).count();
+    assert_eq!(compared, 133);
+    // Build products (catalogs, rendered and translated man pages, templates) are made by
+    // `make`/`make dist`, never by autogen.sh: said so.
+    for p in [
+        "po/de.gmo",
+        "doc/man/txt/xz.txt",
+        "po4a/man/de/xz.1",
+        "po/xz.pot",
+    ] {
+        let g = regen(p);
+        assert_eq!(g.status, RegenStatus::NotProduced, "{p}");
+        assert!(
+            g.explanation
+                .unwrap()
+                .ends_with("when building or by `make dist`, not by the regeneration command"),
+            "{p}"
+        );
+    }
+    // A file gettext did not change between 0.21 and 0.23 regenerates byte for byte.
+    assert_eq!(regen("ABOUT-NLS").status, RegenStatus::Identical);
+
+    let here = tools(&regen_summary(&r).regenerated_tools);
+    if here
+        != [
+            "autoconf 2.71",
+            "automake 1.16.5",
+            "libtool 2.4.7",
+            "gettext 0.21",
+        ]
+    {
+        // Another distribution's autotools: the explanations above must hold, the exact
+        // figures below are Debian 12's (what CI installs).
+        assert!(
+            !common::required(),
+            "expected Debian 12's autotools, found {here:?}"
+        );
+        eprintln!("exact figures skipped: autotools here are {here:?}");
+        return;
+    }
+    let counts: Vec<(RegenStatus, usize)> = regen_summary(&r)
+        .counts
+        .iter()
+        .map(|(s, n)| (*s, *n))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            (RegenStatus::Identical, 1),
+            (RegenStatus::OtherToolVersion, 44),
+            (RegenStatus::NotProduced, 88)
+        ]
+    );
+    let configure = regen("configure");
+    assert_eq!(configure.status, RegenStatus::OtherToolVersion);
+    assert_eq!(get("configure").severity, Severity::Ok);
+    let e = configure.explanation.unwrap();
+    assert!(
+        e.starts_with(
+            "the tarball was made with autoconf 2.72, the regeneration here ran autoconf 2.71: +"
+        ),
+        "{e}"
+    );
+    assert!(configure.diff.unwrap().added > 1000);
+    assert_eq!(
+        regen("src/liblzma/Makefile.in").explanation.unwrap(),
+        "the tarball was made with automake 1.17, the regeneration here ran automake 1.16.5: +37 -26 lines expected, not compared (regenerate with automake 1.17 to compare)"
+    );
+    assert_eq!(
+        regen("m4/iconv.m4").explanation.unwrap(),
+        "the tarball has iconv.m4 serial 28, the regeneration here installed serial 21 (gettext 0.23 made the tarball, gettext 0.21 here)"
+    );
+    assert_eq!(
+        regen("build-aux/install-sh").explanation.unwrap(),
+        "the tarball has install-sh version 2024-06-19.01, the regeneration here installed version 2020-11-14.01 (automake 1.17 made the tarball, automake 1.16.5 here)"
+    );
+    assert_eq!(
+        regen("build-aux/ltmain.sh").explanation.unwrap(),
+        "the tarball has ltmain.sh version 2.5.4.1-baa1-dirty, the regeneration here installed version 2.4.7 (libtool 2.5.4.1-baa1-dirty made the tarball, libtool 2.4.7 here)"
+    );
+    // build-to-host.m4 (the xz backdoor's trigger) came with gettext 0.22+.
+    let b2h = regen("m4/build-to-host.m4");
+    assert_eq!(b2h.status, RegenStatus::NotProduced);
+    assert_eq!(
+        b2h.explanation.unwrap(),
+        "gettext 0.21 here does not install build-to-host.m4; the tarball was made with gettext 0.23"
+    );
+}
+
+fn regen_summary(r: &relkit_audit::TarballReport) -> &relkit_audit::regenerate::RegenSummary {
+    r.regeneration.as_ref().unwrap()
+}
+
+fn regen_count(r: &relkit_audit::TarballReport, s: RegenStatus) -> usize {
+    regen_summary(r).counts.get(&s).copied().unwrap_or(0)
+}
+
+fn tools(t: &relkit_audit::regenerate::Toolchain) -> Vec<String> {
+    t.0.iter()
+        .map(|(k, v)| format!("{} {v}", k.name()))
+        .collect()
 }
