@@ -66,6 +66,18 @@ enum Command {
     /// Audit a release: tarball vs tag (the xz lesson), reference corpus of upstream macros.
     #[command(subcommand)]
     Audit(cmd::audit::AuditCommand),
+    /// Run the release server (authenticated upload, verification on arrival, downloads).
+    Serve(cmd::serve::ServeArgs),
+    /// The release pipeline declared in relkit.toml: plan, run (resumable), status.
+    #[command(subcommand)]
+    Release(cmd::release::ReleaseCommand),
+    /// Write a commented starter relkit.toml for this repository.
+    Init(cmd::release::InitArgs),
+    /// Generate CI workflows that run the release plan.
+    #[command(subcommand)]
+    Ci(cmd::release::CiCommand),
+    /// Upload a release directory to a relkit server (resumable, idempotent), optionally publish.
+    Publish(cmd::publish::PublishArgs),
 }
 
 /// Options shared by every command that prints a report.
@@ -102,6 +114,11 @@ fn main() -> ExitCode {
         Command::Cpe(c) => cmd::cpe::run(c, &ctx),
         Command::Purl(c) => cmd::purl::run(c, &ctx),
         Command::Audit(c) => cmd::audit::run(c, &ctx),
+        Command::Serve(a) => cmd::serve::run(a, &ctx),
+        Command::Release(c) => cmd::release::run(c, &ctx),
+        Command::Init(a) => cmd::release::init(a, &ctx),
+        Command::Ci(c) => cmd::release::ci(c, &ctx),
+        Command::Publish(a) => cmd::publish::run(a, &ctx),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -1,0 +1,217 @@
+//! Upload tokens: `rk_<id>_<secret>`, random, shown once, stored only as
+//! HMAC-SHA256(server key, token) (the key is `DATA/server.key`, 32 random bytes, mode 0600),
+//! scoped to one project or admin, revocable. Tokens are never logged or stored in clear;
+//! the audit log names the token id only.
+
+use std::path::Path;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::blobs::random_hex;
+use crate::db::{Db, DbResult, Value};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The server secret used to hash tokens.
+#[derive(Clone)]
+pub struct ServerKey([u8; 32]);
+
+impl std::fmt::Debug for ServerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerKey(…)")
+    }
+}
+
+impl ServerKey {
+    /// Reads `DATA/server.key`, creating it (mode 0600) on first use.
+    pub fn load_or_create(data_dir: &Path) -> std::io::Result<Self> {
+        let path = data_dir.join("server.key");
+        match std::fs::read(&path) {
+            Ok(b) if b.len() == 32 => {
+                let mut k = [0u8; 32];
+                k.copy_from_slice(&b);
+                Ok(ServerKey(k))
+            }
+            Ok(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "{} is not 32 bytes: restore it from a backup (tokens hashed with it stop working otherwise)",
+                    path.display()
+                ),
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut k = [0u8; 32];
+                getrandom::fill(&mut k).expect("the OS random source works");
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+                use std::io::Write;
+                opts.open(&path)?.write_all(&k)?;
+                Ok(ServerKey(k))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn mac(&self, token: &str) -> HmacSha256 {
+        let mut m = HmacSha256::new_from_slice(&self.0).expect("HMAC takes any key length");
+        m.update(token.as_bytes());
+        m
+    }
+
+    /// The stored form of a token.
+    pub fn hash(&self, token: &str) -> String {
+        hex::encode(self.mac(token).finalize().into_bytes())
+    }
+
+    /// Constant-time comparison of a presented token against a stored hash.
+    pub fn matches(&self, token: &str, stored_hex: &str) -> bool {
+        match hex::decode(stored_hex) {
+            Ok(b) => self.mac(token).verify_slice(&b).is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+/// Who made a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token id (public part, used in the audit log).
+    pub token_id: String,
+    /// The project the token may write to (None for admin tokens).
+    pub project: Option<String>,
+    /// Whether the token is an admin token.
+    pub admin: bool,
+}
+
+impl Principal {
+    /// Whether this principal may write to the project.
+    pub fn may_write(&self, project: &str) -> bool {
+        self.admin || self.project.as_deref() == Some(project)
+    }
+}
+
+/// A freshly created token (the secret is shown once).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NewToken {
+    /// Public id (for revocation and the audit log).
+    pub id: String,
+    /// The full token: give it to the uploader, it cannot be shown again.
+    pub token: String,
+    /// Its project, or null for an admin token.
+    pub project: Option<String>,
+    /// Whether it is an admin token.
+    pub admin: bool,
+}
+
+/// A stored token's public facts.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenInfo {
+    /// Public id.
+    pub id: String,
+    /// Project, or null for admin.
+    pub project: Option<String>,
+    /// Admin token.
+    pub admin: bool,
+    /// Free-text label.
+    pub label: String,
+    /// Creation time (Unix seconds).
+    pub created: i64,
+    /// Revocation time (Unix seconds), if revoked.
+    pub revoked: Option<i64>,
+}
+
+/// Splits `rk_<id>_<secret>` into its id.
+fn token_id(token: &str) -> Option<&str> {
+    let rest = token.strip_prefix("rk_")?;
+    let (id, secret) = rest.split_once('_')?;
+    (id.len() == 16 && secret.len() == 64).then_some(id)
+}
+
+/// Creates a token; the caller has already created the project when `project` is given.
+pub async fn create(
+    db: &Db,
+    key: &ServerKey,
+    project: Option<&str>,
+    label: &str,
+    now: i64,
+) -> DbResult<NewToken> {
+    let id = random_hex(8);
+    let token = format!("rk_{id}_{}", random_hex(32));
+    db.execute(
+        "INSERT INTO tokens (id, hash, project, admin, label, created) VALUES ($1, $2, $3, $4, $5, $6)",
+        vec![
+            id.clone().into(),
+            key.hash(&token).into(),
+            project.map(str::to_string).into(),
+            Value::Int(i64::from(project.is_none())),
+            label.into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    Ok(NewToken {
+        id,
+        token,
+        project: project.map(str::to_string),
+        admin: project.is_none(),
+    })
+}
+
+/// Revokes a token by id; false when no such (unrevoked) token exists.
+pub async fn revoke(db: &Db, id: &str, now: i64) -> DbResult<bool> {
+    let n = db
+        .execute(
+            "UPDATE tokens SET revoked = $1 WHERE id = $2 AND revoked IS NULL",
+            vec![now.into(), id.into()],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// Lists every token (never their secrets).
+pub async fn list(db: &Db) -> DbResult<Vec<TokenInfo>> {
+    let rows = db
+        .query(
+            "SELECT id, project, admin, label, created, revoked FROM tokens ORDER BY created, id",
+            vec![],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TokenInfo {
+            id: r[0].text(),
+            project: r[1].opt_text(),
+            admin: r[2].int() != 0,
+            label: r[3].text(),
+            created: r[4].int(),
+            revoked: r[5].opt_int(),
+        })
+        .collect())
+}
+
+/// Checks a presented token: Some(principal) when valid and not revoked.
+pub async fn authenticate(db: &Db, key: &ServerKey, token: &str) -> DbResult<Option<Principal>> {
+    let Some(id) = token_id(token) else {
+        return Ok(None);
+    };
+    let rows = db
+        .query(
+            "SELECT hash, project, admin, revoked FROM tokens WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?;
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    if r[3].opt_int().is_some() || !key.matches(token, &r[0].text()) {
+        return Ok(None);
+    }
+    Ok(Some(Principal {
+        token_id: id.to_string(),
+        project: r[1].opt_text(),
+        admin: r[2].int() != 0,
+    }))
+}

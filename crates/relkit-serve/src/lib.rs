@@ -1,0 +1,377 @@
+//! relkit-serve: the release server behind `relkit serve`.
+//!
+//! A project's pipeline uploads a release's files, SBOMs, signatures, Sigstore bundles and
+//! provenance over an authenticated JSON API; each piece is verified on arrival with relkit's
+//! own checkers (`relkit_sbom::check`, `relkit_attest::verify`), a release is published only
+//! when every file has the material the project requires and satisfies its policy, and is
+//! immutable afterwards. Files are served with their SHA256SUMS and material, on plain HTML
+//! pages too.
+//!
+//! Storage: metadata in SQLite (`DATA/relkit-serve.sqlite3`, the default) or PostgreSQL
+//! (`postgres://…`), see [`db`]; blobs content-addressed by SHA-256 under `DATA/blobs/`, see
+//! [`blobs`]; upload tokens HMAC-hashed with `DATA/server.key`, see [`auth`].
+//!
+//! The API is documented in `docs/openapi.yaml`. Entry points: [`Server::start`] (async, in a
+//! tokio runtime) and [`run_blocking`]; offline administration with [`Admin`].
+
+pub mod api;
+pub mod auth;
+pub mod blobs;
+pub mod db;
+pub mod html;
+pub mod verify;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+
+pub use api::ProjectConfig;
+pub use auth::{NewToken, TokenInfo};
+
+/// Errors of starting or administering the server.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The data directory or a blob could not be used.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The database could not be opened or queried.
+    #[error("database: {0}")]
+    Db(#[from] db::DbError),
+    /// A request made offline was refused (bad project name, bad policy, …).
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Unix time in seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Size limits of uploads.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest release file, bytes.
+    pub max_file: u64,
+    /// Largest SBOM / signature / bundle / provenance, bytes.
+    pub max_attachment: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file: 4 << 30,
+            max_attachment: 64 << 20,
+        }
+    }
+}
+
+/// What the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Data directory (blobs, server key, SQLite file).
+    pub data_dir: PathBuf,
+    /// `postgres://…` URL, or None for SQLite under the data directory.
+    pub database: Option<String>,
+    /// Upload limits.
+    pub limits: Limits,
+}
+
+/// The data directory, database and key, without HTTP (shared by the server and [`Admin`]).
+#[derive(Clone)]
+pub struct Store {
+    /// Metadata database.
+    pub db: db::Db,
+    /// Blob store.
+    pub blobs: blobs::BlobStore,
+    /// Token hashing key.
+    pub key: auth::ServerKey,
+}
+
+impl Store {
+    /// Opens the data directory (creating it) and the database (migrating it).
+    pub async fn open(data_dir: &Path, database: Option<&str>) -> Result<Store, Error> {
+        let io = |source| Error::Io {
+            path: data_dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(data_dir).map_err(io)?;
+        let blobs = blobs::BlobStore::open(data_dir).map_err(io)?;
+        let key = auth::ServerKey::load_or_create(data_dir).map_err(io)?;
+        let db = db::Db::open(database, data_dir).await?;
+        Ok(Store { db, blobs, key })
+    }
+}
+
+/// Shared state of the request handlers.
+pub struct AppState {
+    /// Metadata database.
+    pub db: db::Db,
+    /// Blob store.
+    pub blobs: blobs::BlobStore,
+    /// Token hashing key.
+    pub key: auth::ServerKey,
+    /// Upload limits.
+    pub limits: Limits,
+    /// Serializes the check-then-write sequences of one server process (uploads stream
+    /// outside it; only the final metadata step holds it).
+    pub write_lock: tokio::sync::Mutex<()>,
+}
+
+impl AppState {
+    fn store(&self) -> Store {
+        Store {
+            db: self.db.clone(),
+            blobs: self.blobs.clone(),
+            key: self.key.clone(),
+        }
+    }
+}
+
+/// The HTTP routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    use api::*;
+    let rel = "/api/v1/projects/{project}/releases/{version}";
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/", get(html::index))
+        .route("/p/{project}", get(html::project))
+        .route("/p/{project}/{version}", get(html::release))
+        .route("/api/v1/projects", get(list_projects))
+        .route(
+            "/api/v1/projects/{project}",
+            get(get_project).put(put_project),
+        )
+        .route(
+            "/api/v1/projects/{project}/releases",
+            get(list_releases).post(create_release),
+        )
+        .route(rel, get(get_release).delete(delete_release))
+        .route(&format!("{rel}/publish"), post(publish))
+        .route(&format!("{rel}/SHA256SUMS"), get(sha256sums))
+        .route(
+            &format!("{rel}/files/{{file}}"),
+            put(put_file).get(get_file),
+        )
+        .route(
+            &format!("{rel}/files/{{file}}/{{kind}}/{{name}}"),
+            put(put_attachment).get(get_attachment),
+        )
+        .route("/api/v1/audit", get(get_audit))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// A running server.
+pub struct Server {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Opens the store and starts serving on `listen` (port 0 picks a free port).
+    pub async fn start(cfg: &Config, listen: SocketAddr) -> Result<Server, Error> {
+        let store = Store::open(&cfg.data_dir, cfg.database.as_deref()).await?;
+        let state = Arc::new(AppState {
+            db: store.db,
+            blobs: store.blobs,
+            key: store.key,
+            limits: cfg.limits,
+            write_lock: tokio::sync::Mutex::new(()),
+        });
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|source| Error::Io {
+                path: PathBuf::from(listen.to_string()),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Io {
+            path: PathBuf::from(listen.to_string()),
+            source,
+        })?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = router(state);
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await
+        });
+        Ok(Server {
+            addr,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    /// Stops accepting connections and waits for requests in flight.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.map_err(std::io::Error::other)?
+    }
+}
+
+/// Runs the server until Ctrl-C / SIGTERM, on its own multi-threaded runtime; `ready` is
+/// called with the bound address once it listens.
+pub fn run_blocking(
+    cfg: &Config,
+    listen: SocketAddr,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), Error> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let server = Server::start(cfg, listen).await?;
+        ready(server.addr);
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|source| Error::Io {
+                path: "signal".into(),
+                source,
+            })?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        server.stop().await.map_err(|source| Error::Io {
+            path: listen.to_string().into(),
+            source,
+        })
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Io {
+            path: "tokio runtime".into(),
+            source,
+        })
+}
+
+/// Offline administration of a data directory (tokens, project settings), blocking.
+pub struct Admin {
+    rt: tokio::runtime::Runtime,
+    store: Store,
+}
+
+/// The actor recorded in the audit log for offline administration.
+pub const CLI_ACTOR: &str = "cli";
+
+impl Admin {
+    /// Opens the data directory and database.
+    pub fn open(data_dir: &Path, database: Option<&str>) -> Result<Admin, Error> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|source| Error::Io {
+                path: "tokio runtime".into(),
+                source,
+            })?;
+        let store = rt.block_on(Store::open(data_dir, database))?;
+        Ok(Admin { rt, store })
+    }
+
+    /// Creates a token for a project (creating the project if needed), or an admin token
+    /// when `project` is None. The returned secret is not stored anywhere.
+    pub fn create_token(&self, project: Option<&str>, label: &str) -> Result<NewToken, Error> {
+        self.rt.block_on(async {
+            if let Some(p) = project {
+                if !api::valid_name(p) {
+                    return Err(Error::Refused(format!(
+                        "project name {p:?}: use letters, digits and . _ + - ~, starting with a letter or digit"
+                    )));
+                }
+                self.store
+                    .db
+                    .execute(
+                        "INSERT INTO projects (name, created) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                        vec![p.into(), now().into()],
+                    )
+                    .await?;
+            }
+            let t = auth::create(&self.store.db, &self.store.key, project, label, now()).await?;
+            self.store
+                .db
+                .transaction(vec![api::audit(
+                    CLI_ACTOR,
+                    "token.create",
+                    project,
+                    None,
+                    Some(&t.id),
+                    None,
+                    if t.admin { "admin token" } else { "project token" },
+                )])
+                .await?;
+            Ok(t)
+        })
+    }
+
+    /// Revokes a token by id; false when there is no such unrevoked token.
+    pub fn revoke_token(&self, id: &str) -> Result<bool, Error> {
+        self.rt.block_on(async {
+            let ok = auth::revoke(&self.store.db, id, now()).await?;
+            if ok {
+                self.store
+                    .db
+                    .transaction(vec![api::audit(
+                        CLI_ACTOR,
+                        "token.revoke",
+                        None,
+                        None,
+                        Some(id),
+                        None,
+                        "revoked",
+                    )])
+                    .await?;
+            }
+            Ok(ok)
+        })
+    }
+
+    /// Lists tokens (ids and scopes, never secrets).
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>, Error> {
+        Ok(self.rt.block_on(auth::list(&self.store.db))?)
+    }
+
+    /// Sets a project's verification settings (creating the project).
+    pub fn set_project(&self, name: &str, cfg: &ProjectConfig) -> Result<(), Error> {
+        self.rt
+            .block_on(api::set_project(&self.store, CLI_ACTOR, name, cfg))
+            .map_err(|e| Error::Refused(e.message))
+    }
+
+    /// Re-hashes every stored blob; returns the digests whose content does not match.
+    pub fn fsck(&self) -> Result<(usize, Vec<String>), Error> {
+        let list = self.store.blobs.list().map_err(|source| Error::Io {
+            path: "blobs".into(),
+            source,
+        })?;
+        let mut bad = Vec::new();
+        for (name, path) in &list {
+            let d = relkit_attest::checksum::sha256_file(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            if hex::encode(d) != *name {
+                bad.push(name.clone());
+            }
+        }
+        Ok((list.len(), bad))
+    }
+}

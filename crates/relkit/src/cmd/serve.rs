@@ -1,0 +1,307 @@
+//! `relkit serve`: run the release server, and administer its data directory offline
+//! (`relkit serve token create|revoke|list`, `relkit serve project set`, `relkit serve fsck`).
+//!
+//! JSON output (`--format json`): `token create` prints `{"id", "token", "project", "admin"}`
+//! (the only time the secret is shown); `token list` prints `[{"id", "project", "admin",
+//! "label", "created", "revoked"}]`; `fsck` prints `{"blobs", "corrupt": [sha256…]}`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use relkit_serve::{Admin, Config, Limits, ProjectConfig};
+
+use crate::ReportArgs;
+use crate::output::{Context, Outcome, OutputFormat, print_json};
+
+/// Arguments of `relkit serve`.
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+#[command(after_help = "Examples:
+  relkit serve --data /srv/relkit                        # SQLite in /srv/relkit
+  relkit serve --data /srv/relkit --database postgres://relkit@localhost/relkit
+  relkit serve token create --data /srv/relkit --project cpython > cpython.token
+  relkit serve project set --data /srv/relkit --project cpython --key release.pub --require-sbom
+  relkit serve token revoke --data /srv/relkit 3f9c0a1b2c3d4e5f
+
+API: docs/openapi.yaml; HTML index at /.")]
+pub struct ServeArgs {
+    /// Administration of the data directory (works offline).
+    #[command(subcommand)]
+    pub command: Option<ServeCommand>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Largest release file accepted, in MiB.
+    #[arg(long, default_value_t = 4096)]
+    pub max_file_mib: u64,
+}
+
+/// Where the server keeps its data.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// Data directory: blobs, server key, SQLite database (default: a new temporary directory).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Metadata database: `postgres://user:pass@host/db` (default: SQLite under --data).
+    #[arg(long)]
+    pub database: Option<String>,
+}
+
+impl StoreArgs {
+    fn admin(&self) -> anyhow::Result<Admin> {
+        let data = self.data.as_ref().context(
+            "give --data DIR (the server's data directory; administration works offline on it)",
+        )?;
+        Admin::open(data, self.database.as_deref())
+            .with_context(|| format!("opening the server data in {}", data.display()))
+    }
+}
+
+/// Offline administration.
+#[derive(clap::Subcommand, Debug)]
+pub enum ServeCommand {
+    /// Upload tokens: create (shown once), revoke, list.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Project settings.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Re-hash every stored blob and report corrupt ones (exit 1 if any).
+    Fsck {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+}
+
+/// `relkit serve token …`.
+#[derive(clap::Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token for one project (or --admin); prints the secret once.
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The project the token may write to (created if new).
+        #[arg(long, required_unless_present = "admin", conflicts_with = "admin")]
+        project: Option<String>,
+        /// An admin token (all projects, deleting published releases, project settings).
+        #[arg(long)]
+        admin: bool,
+        /// A label to recognize the token by.
+        #[arg(long, default_value = "")]
+        label: String,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Token id (the 16 hex digits after `rk_`).
+        id: String,
+    },
+    /// List tokens (ids and scopes; secrets are never stored).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+}
+
+/// `relkit serve project …`.
+#[derive(clap::Subcommand, Debug)]
+pub enum ProjectCommand {
+    /// Set a project's verification key, trusted root, policy and requirements.
+    Set {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Project name.
+        #[arg(long)]
+        project: String,
+        /// Public key (SPKI PEM or minisign) for signatures, key-based bundles, DSSE.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Sigstore trusted_root.json for keyless bundles.
+        #[arg(long)]
+        trusted_root: Option<PathBuf>,
+        /// Policy TOML (see `relkit verify --help`), applied when publishing.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Every file needs an SBOM to publish.
+        #[arg(long)]
+        require_sbom: bool,
+        /// Every file needs a verified signature or Sigstore bundle to publish.
+        #[arg(long)]
+        require_signature: bool,
+        /// Every file needs verified provenance to publish.
+        #[arg(long)]
+        require_provenance: bool,
+    },
+}
+
+fn read_opt(p: &Option<PathBuf>) -> anyhow::Result<Option<String>> {
+    p.as_ref()
+        .map(|p| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display())))
+        .transpose()
+}
+
+/// Runs `relkit serve`.
+pub fn run(a: ServeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    match a.command {
+        None => serve(a.listen, a.store, a.max_file_mib, ctx),
+        Some(ServeCommand::Token(t)) => token(t, ctx),
+        Some(ServeCommand::Project(ProjectCommand::Set {
+            store,
+            project,
+            key,
+            trusted_root,
+            policy,
+            require_sbom,
+            require_signature,
+            require_provenance,
+        })) => {
+            let cfg = ProjectConfig {
+                policy: read_opt(&policy)?,
+                verify_key: read_opt(&key)?,
+                trusted_root: read_opt(&trusted_root)?,
+                require_sbom,
+                require_signature,
+                require_provenance,
+            };
+            store
+                .admin()?
+                .set_project(&project, &cfg)
+                .with_context(|| format!("setting project {project}"))?;
+            ctx.info(format!("project {project} updated"));
+            Ok(Outcome::Ok)
+        }
+        Some(ServeCommand::Fsck { store, report }) => {
+            let (n, bad) = store.admin()?.fsck()?;
+            if report.format == OutputFormat::Json {
+                print_json(&serde_json::json!({"blobs": n, "corrupt": bad}))?;
+            } else {
+                for b in &bad {
+                    println!("CORRUPT blob {b}");
+                }
+                ctx.info(format!("{n} blob(s) re-hashed, {} corrupt", bad.len()));
+            }
+            Ok(if bad.is_empty() {
+                Outcome::Ok
+            } else {
+                Outcome::Findings
+            })
+        }
+    }
+}
+
+fn serve(
+    listen: SocketAddr,
+    store: StoreArgs,
+    max_file_mib: u64,
+    ctx: &Context,
+) -> anyhow::Result<Outcome> {
+    let data = match store.data {
+        Some(d) => d,
+        None => {
+            let d = tempfile::Builder::new()
+                .prefix("relkit-serve-")
+                .tempdir()
+                .context("creating a temporary data directory")?
+                .keep();
+            ctx.info(format!(
+                "no --data given: using {} (SQLite); create a token with `relkit serve token create --data {} --project NAME`",
+                d.display(),
+                d.display()
+            ));
+            d
+        }
+    };
+    let cfg = Config {
+        data_dir: data.clone(),
+        database: store.database.clone(),
+        limits: Limits {
+            max_file: max_file_mib << 20,
+            ..Limits::default()
+        },
+    };
+    let backend = if store.database.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    relkit_serve::run_blocking(&cfg, listen, |addr| {
+        ctx.info(format!(
+            "relkit serve: http://{addr}/ (data {}, {backend}); Ctrl-C to stop",
+            data.display()
+        ))
+    })
+    .with_context(|| format!("serving on {listen}"))?;
+    Ok(Outcome::Ok)
+}
+
+fn token(t: TokenCommand, ctx: &Context) -> anyhow::Result<Outcome> {
+    match t {
+        TokenCommand::Create {
+            store,
+            project,
+            admin,
+            label,
+            report,
+        } => {
+            let scope = if admin { None } else { project.as_deref() };
+            let tok = store.admin()?.create_token(scope, &label)?;
+            if report.format == OutputFormat::Json {
+                print_json(&tok)?;
+            } else {
+                // The secret goes to stdout alone, so `> file` captures exactly the token.
+                println!("{}", tok.token);
+                ctx.info(format!(
+                    "token {} for {} created; it is shown only now",
+                    tok.id,
+                    tok.project.as_deref().unwrap_or("all projects (admin)")
+                ));
+            }
+            Ok(Outcome::Ok)
+        }
+        TokenCommand::Revoke { store, id } => {
+            if store.admin()?.revoke_token(&id)? {
+                ctx.info(format!("token {id} revoked"));
+                Ok(Outcome::Ok)
+            } else {
+                anyhow::bail!(
+                    "no unrevoked token with id {id}: see `relkit serve token list --data DIR`"
+                )
+            }
+        }
+        TokenCommand::List { store, report } => {
+            let list = store.admin()?.tokens()?;
+            if report.format == OutputFormat::Json {
+                print_json(&list)?;
+            } else {
+                for t in &list {
+                    println!(
+                        "{} {} {}{}",
+                        t.id,
+                        t.project.as_deref().unwrap_or("(admin)"),
+                        if t.revoked.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        },
+                        if t.label.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" {}", t.label)
+                        }
+                    );
+                }
+            }
+            Ok(Outcome::Ok)
+        }
+    }
+}
