@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# relkit serve: download throughput of a large file vs nginx serving the same file from disk
+# (loopback, wrk), and release-listing latency (p99) with 10k releases, SQLite and (when
+# RELKIT_BENCH_POSTGRES is a postgres:// URL) PostgreSQL. Needs a release build of relkit,
+# nginx, wrk, curl. Usage: bench/serve.sh [SIZE_MIB]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size_mib=${1:-256}
+relkit=${RELKIT:-target/release/relkit}
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; nginx -c "$work/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$work"' EXIT
+head -c $((size_mib << 20)) /dev/urandom > "$work/big.bin"
+sha=$(sha256sum "$work/big.bin" | cut -d' ' -f1)
+
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 2; pid $work/nginx.pid; error_log $work/nginx.err;
+events {}
+http { access_log off; sendfile on; server { listen 127.0.0.1:18181; root $work; } }
+NGINX
+nginx -c "$work/nginx.conf"
+
+bench_backend() {
+  local name=$1 db=$2 data="$work/data-$1"
+  mkdir -p "$data"
+  "$relkit" serve token create --data "$data" ${db:+--database "$db"} --project bench > "$data/token"
+  "$relkit" serve --data "$data" ${db:+--database "$db"} --listen 127.0.0.1:18182 -q &
+  local pid=$!
+  for _ in $(seq 50); do curl -sf http://127.0.0.1:18182/healthz >/dev/null && break; sleep 0.1; done
+  local auth="Authorization: Bearer $(cat "$data/token")"
+  curl -sf -H "$auth" -H 'Content-Type: application/json' -d '{"version":"0"}' \
+    http://127.0.0.1:18182/api/v1/projects/bench/releases >/dev/null
+  curl -sf -X PUT -H "$auth" -H "X-Content-SHA256: $sha" --data-binary @"$work/big.bin" \
+    http://127.0.0.1:18182/api/v1/projects/bench/releases/0/files/big.bin >/dev/null
+  if [ "$name" = sqlite ]; then
+    echo "== download ${size_mib} MiB, 4 connections, 15 s"
+    echo "-- nginx";  wrk -t2 -c4 -d15s http://127.0.0.1:18181/big.bin | grep -E 'Requests/sec|Transfer/sec'
+    echo "-- relkit"; wrk -t2 -c4 -d15s http://127.0.0.1:18182/api/v1/projects/bench/releases/0/files/big.bin | grep -E 'Requests/sec|Transfer/sec'
+  fi
+  echo "== $name: creating 10000 releases"
+  seq 1 9999 | xargs -P 8 -I{} curl -sf -o /dev/null -H "$auth" -H 'Content-Type: application/json' \
+    -d '{"version":"{}"}' http://127.0.0.1:18182/api/v1/projects/bench/releases
+  echo "-- $name: listing (first page of 100 of 10000 releases), 4 connections, 10 s"
+  wrk -t2 -c4 -d10s --latency http://127.0.0.1:18182/api/v1/projects/bench/releases | grep -E 'Requests/sec|50%|99%'
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+bench_backend sqlite ""
+if [ -n "${RELKIT_BENCH_POSTGRES:-}" ]; then bench_backend postgres "$RELKIT_BENCH_POSTGRES"; fi
