@@ -65,7 +65,7 @@ pub struct Env {
     pub url: String,
     pub data: tempfile::TempDir,
     pub database: Option<String>,
-    pg_name: Option<String>,
+    pub pg_name: Option<String>,
     pub admin: String,
     pub token_a: String,
     pub token_a_id: String,
@@ -130,7 +130,10 @@ impl Env {
 
     /// Number of blobs on disk.
     pub fn blob_count(&self) -> usize {
-        self.admin().fsck().unwrap().0
+        std::fs::read_dir(self.data.path().join("blobs/sha256"))
+            .unwrap()
+            .map(|d| std::fs::read_dir(d.unwrap().path()).unwrap().count())
+            .sum()
     }
 
     /// Entries left in the upload scratch directory.
@@ -207,4 +210,13 @@ pub fn fixture(name: &str) -> Vec<u8> {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap()
+}
+
+/// Runs SQL on the test cluster's base database (as the test role).
+pub fn pg_admin(sql: &str) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    pg_exec(&rt, &pg_base(), sql)
 }

@@ -1,0 +1,264 @@
+//! `relkit serve` and `relkit publish` as processes: a server killed (SIGKILL) in the middle
+//! of an upload leaves no partial file visible, the scratch file is cleared at restart, and
+//! `relkit publish` then uploads the release, re-running as a no-op; tokens from the CLI.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const RELKIT: &str = env!("CARGO_BIN_EXE_relkit");
+
+/// Starts `relkit serve` on a free port; returns the child and its address.
+fn start(data: &Path) -> (Child, String) {
+    let mut child = Command::new(RELKIT)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    (child, addr)
+}
+
+/// One raw HTTP/1.1 request; returns the status and body.
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let split = resp.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&resp[..split]).into_owned();
+    let status = head[9..12].parse().unwrap();
+    let mut body = resp[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let nl = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let n = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).unwrap().trim(), 16)
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[nl + 2..nl + 2 + n]);
+            rest = &rest[nl + 4 + n..];
+        }
+        body = out;
+    }
+    (status, body)
+}
+
+fn dir_entries(p: &Path) -> Vec<(String, u64)> {
+    let mut v: Vec<_> = std::fs::read_dir(p)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().unwrap().len(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn killed_during_upload_then_published_by_the_cli() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(RELKIT)
+        .args(["serve", "token", "create", "--project", "alpha", "--data"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(
+        token.starts_with("rk_") && token.len() == 3 + 16 + 1 + 64,
+        "{token}"
+    );
+    let auth = format!("Bearer {token}");
+    let token_file = data.path().join("alpha.token");
+    std::fs::write(&token_file, &token).unwrap();
+
+    let (mut server, addr) = start(data.path());
+    let (st, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/projects/alpha/releases",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"version":"1.0","tag":"v1.0","commit":"abc"}"#,
+    );
+    assert_eq!(st, 201, "{}", String::from_utf8_lossy(&body));
+
+    // 8 MiB declared, 1 MiB sent, then SIGKILL.
+    let big: Vec<u8> = (0..8u32 << 20).map(|i| (i % 253) as u8).collect();
+    let sha = hex::encode(relkit_attest::checksum::sha256(&big));
+    let mut s = TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "PUT /api/v1/projects/alpha/releases/1.0/files/big.bin HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {auth}\r\nX-Content-SHA256: {sha}\r\nContent-Length: {}\r\n\r\n",
+        big.len()
+    )
+    .unwrap();
+    s.write_all(&big[..1 << 20]).unwrap();
+    s.flush().unwrap();
+    let tmp = data.path().join("tmp");
+    let t0 = std::time::Instant::now();
+    while dir_entries(&tmp).iter().map(|e| e.1).sum::<u64>() < 512 * 1024 {
+        assert!(
+            t0.elapsed().as_secs() < 20,
+            "the upload never reached the scratch file"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    drop(s);
+    let partial = dir_entries(&tmp);
+    assert_eq!(
+        partial.len(),
+        1,
+        "one partial upload in the scratch directory"
+    );
+    let blob = data.path().join("blobs/sha256").join(&sha[..2]).join(&sha);
+    assert!(!blob.exists(), "no partial blob under its digest");
+
+    // Restart: the scratch directory is cleared and nothing is listed.
+    let (mut server, addr) = start(data.path());
+    assert!(dir_entries(&tmp).is_empty(), "scratch cleared at startup");
+    let (st, body) = http(
+        &addr,
+        "GET",
+        "/api/v1/projects/alpha/releases/1.0",
+        &[],
+        b"",
+    );
+    assert_eq!(st, 200);
+    let d: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(d["files"], serde_json::json!([]), "no partial file visible");
+
+    // The pipeline's publish step uploads it; a re-run changes nothing.
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("big.bin"), &big).unwrap();
+    let publish = |fmt: &str| {
+        Command::new(RELKIT)
+            .arg("publish")
+            .arg(dist.path())
+            .args(["--server", &format!("http://{addr}"), "--token-file"])
+            .arg(&token_file)
+            .args([
+                "--project",
+                "alpha",
+                "--release-version",
+                "1.0",
+                "--tag",
+                "v1.0",
+                "--commit",
+                "abc",
+                "--publish",
+                "--format",
+                fmt,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = publish("json");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["items"][0]["outcome"], "created");
+    assert_eq!(r["items"][0]["sha256"], sha.as_str());
+    assert_eq!(r["published"], true);
+    let out = publish("json");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["items"][0]["outcome"], "unchanged");
+    let (st, body) = http(
+        &addr,
+        "GET",
+        "/api/v1/projects/alpha/releases/1.0/files/big.bin",
+        &[],
+        b"",
+    );
+    assert_eq!(st, 200);
+    assert_eq!(hex::encode(relkit_attest::checksum::sha256(&body)), sha);
+    assert!(blob.exists());
+
+    // A changed file for the published name is refused: exit 2 with the server's reason.
+    std::fs::write(dist.path().join("big.bin"), b"different").unwrap();
+    let out = publish("text");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("HTTP 409 immutable"), "{err}");
+
+    // Revoked from the CLI: the same token no longer writes.
+    let id = &token[3..19];
+    let out = Command::new(RELKIT)
+        .args(["serve", "token", "revoke", id, "--data"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (st, _) = http(
+        &addr,
+        "POST",
+        "/api/v1/projects/alpha/releases",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"version":"2.0"}"#,
+    );
+    assert_eq!(st, 401);
+    let out = Command::new(RELKIT)
+        .args(["serve", "fsck", "--format", "json", "--data"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let f: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(f, serde_json::json!({"blobs": 1, "corrupt": []}));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
