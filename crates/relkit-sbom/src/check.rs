@@ -7,6 +7,11 @@
 //! package's version, its CPE and its PURL. Errors decide validity; warnings only fail with
 //! `strict`. The error rules mirror what `pyspdxtools -i` rejects, so the verdicts agree.
 //!
+//! With a CPE dictionary ([`add_identity`]), the identity checks of relkit-ident run too: each
+//! CPE must name a product the dictionary knows (else `cpe-unknown`, an error when another
+//! vendor's product of that name has CVEs, e.g. `xz_project:xz` on the C xz, with `tukaani:xz`
+//! suggested), not a deprecated one, and one whose CVE history fits the component's ecosystem.
+//!
 //! CPE 2.3 and PURL: errors use the regexes of the SPDX spec / tools-python (so verdicts match
 //! pyspdxtools); the full CPE (NISTIR 7695) and purl-spec parsers and the version comparison
 //! come from relkit-ident and report warnings.
@@ -63,12 +68,95 @@ pub struct Report {
     pub warnings: usize,
     /// All problems, errors first, then by path.
     pub problems: Vec<Problem>,
+    /// The CPE dictionary the identity checks used (`None`: they did not run).
+    pub dictionary: Option<String>,
+}
+
+/// Sorts and counts `problems` into the report's totals.
+fn tally(report: &mut Report) {
+    report.problems.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    report.problems.dedup();
+    report.errors = report
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    report.warnings = report.problems.len() - report.errors;
+    report.valid = report.errors == 0;
+}
+
+/// Adds the identity checks of relkit-ident (`check_components` against the CPE dictionary
+/// `dict`, opened from `dict_path`) to a report on `value`: rules `cpe-unknown`,
+/// `cpe-deprecated`, `cpe-ecosystem-mismatch`, `cpe-cve-history-unrelated`, with the
+/// dictionary's better CPEs in the hint. CPE/PURL syntax and version agreement are already
+/// checked by [`check_value`] and are not repeated.
+pub fn add_identity(
+    report: &mut Report,
+    value: &Value,
+    dict: &relkit_ident::dict::Dictionary,
+    dict_path: &str,
+) -> Result<()> {
+    use relkit_ident::check::{Severity as IdSeverity, check_components, sbom_components};
+    let components = sbom_components(value).map_err(|e| Error::UnsupportedFormat {
+        origin: report.file.clone(),
+        message: e.to_string(),
+    })?;
+    for c in check_components(dict, &components)? {
+        for f in c.findings {
+            if matches!(
+                f.code,
+                "cpe-syntax" | "purl-syntax" | "cpe-version" | "purl-version"
+            ) {
+                continue;
+            }
+            let hint = if f.suggestions.is_empty() {
+                "look the product up with `relkit cpe search NAME` and use the CPE NVD lists for it"
+                    .to_string()
+            } else {
+                let list: Vec<&str> = f.suggestions.iter().map(|s| s.cpe.as_str()).collect();
+                format!("use {} (from the CPE dictionary)", list.join(" or "))
+            };
+            report.problems.push(Problem {
+                severity: match f.severity {
+                    IdSeverity::Error => Severity::Error,
+                    IdSeverity::Warning => Severity::Warning,
+                },
+                path: f.path,
+                rule: f.code,
+                message: format!(
+                    "{} {}: {}",
+                    c.name,
+                    c.version.as_deref().unwrap_or(""),
+                    f.message
+                ),
+                hint,
+            });
+        }
+    }
+    report.dictionary = Some(dict_path.to_string());
+    tally(report);
+    Ok(())
 }
 
 /// Checks SBOM bytes. Malformed JSON, unknown formats and unsupported spec versions are `Err`.
 /// JSON SBOMs must be UTF-8 (RFC 8259 §8.1); a UTF-16 document is refused, as `pyspdxtools -i`
 /// refuses it, though `convert` and `merge` still read it.
 pub fn check_bytes(bytes: &[u8], origin: &str) -> Result<Report> {
+    check_bytes_with(bytes, origin, None)
+}
+
+/// [`check_bytes`], plus the identity checks ([`add_identity`]) when a CPE dictionary and its
+/// path are given.
+pub fn check_bytes_with(
+    bytes: &[u8],
+    origin: &str,
+    identity: Option<(&relkit_ident::dict::Dictionary, &str)>,
+) -> Result<Report> {
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         return Err(Error::UnsupportedFormat {
             origin: origin.into(),
@@ -76,7 +164,11 @@ pub fn check_bytes(bytes: &[u8], origin: &str) -> Result<Report> {
         });
     }
     let value = crate::json::parse(bytes, origin)?;
-    check_value(&value, origin)
+    let mut report = check_value(&value, origin)?;
+    if let Some((dict, path)) = identity {
+        add_identity(&mut report, &value, dict, path)?;
+    }
+    Ok(report)
 }
 
 /// Checks a parsed document.
@@ -140,27 +232,18 @@ pub fn check_value(value: &Value, origin: &str) -> Result<Report> {
             });
         }
     };
-    let mut problems = c.problems;
-    problems.sort_by(|a, b| {
-        a.severity
-            .cmp(&b.severity)
-            .then_with(|| a.path.cmp(&b.path))
-            .then_with(|| a.message.cmp(&b.message))
-    });
-    problems.dedup();
-    let errors = problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .count();
-    Ok(Report {
+    let mut report = Report {
         file: origin.into(),
         format,
         spec_version: version,
-        valid: errors == 0,
-        errors,
-        warnings: problems.len() - errors,
-        problems,
-    })
+        valid: true,
+        errors: 0,
+        warnings: 0,
+        problems: c.problems,
+        dictionary: None,
+    };
+    tally(&mut report);
+    Ok(report)
 }
 
 #[derive(Default)]

@@ -59,6 +59,9 @@ pub enum Error {
         /// What was refused and why.
         message: String,
     },
+    /// The CPE dictionary of the identity check could not be read.
+    #[error("CPE dictionary: {0}")]
+    Dictionary(#[from] relkit_ident::dict::DictError),
     /// A binary could not be parsed.
     #[error("{file}: {message}")]
     Binary {

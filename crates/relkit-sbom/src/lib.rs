@@ -22,7 +22,9 @@
 //!
 //! * `check::Report` → `{"file", "format", "spec_version", "valid", "errors", "warnings",
 //!   "problems": [{"severity": "error"|"warning", "path": "$.packages[0].versionInfo",
-//!   "rule", "message", "hint"}]}`
+//!   "rule", "message", "hint"}], "dictionary": null | "path of the CPE dictionary used by the
+//!   identity rules (`cpe-unknown`, `cpe-deprecated`, `cpe-ecosystem-mismatch`,
+//!   `cpe-cve-history-unrelated`)"}`
 //! * `diff::Diff` → `{"added": [Component], "removed": [Component], "changed": [{"name",
 //!   "old": Component, "new": Component, "changes": ["version"|"cpe"|"purl"]}]}` where
 //!   `Component` is `{"name", "version", "cpes", "purls"}`.

@@ -39,7 +39,8 @@ pub enum InputKind {
     Auto,
     /// A source tree or source archive.
     Source,
-    /// Windows binaries: a PE file, or a directory or zip of them.
+    /// Binaries: a PE file, or a directory, zip or tarball (.tar, .tgz, .txz) of PE, ELF or
+    /// Mach-O files.
     Binary,
 }
 
@@ -48,7 +49,7 @@ pub enum InputKind {
 #[derive(clap::Args, Debug)]
 #[command(disable_version_flag = true)]
 pub struct GenerateArgs {
-    /// Directory, .tar.gz, .tar.xz, .zip, or PE file.
+    /// Directory, .tar, .tar.gz, .tar.xz, .zip, .whl, or PE file.
     pub path: PathBuf,
     /// Output: FORMAT (stdout) or FORMAT=PATH; FORMAT is spdx-json or cyclonedx-json. Repeatable.
     #[arg(short = 'o', long = "output", default_value = "spdx-json")]
@@ -113,6 +114,13 @@ pub struct CheckArgs {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub strict: bool,
+    /// CPE dictionary for the identity checks (default: the one `relkit cpe import` writes,
+    /// $XDG_CACHE_HOME/relkit/cpe.sqlite or ~/.cache/relkit/cpe.sqlite, used when present).
+    #[arg(long, value_name = "PATH")]
+    pub dict: Option<PathBuf>,
+    /// Skip the identity checks even when a CPE dictionary is present.
+    #[arg(long, conflicts_with = "dict")]
+    pub no_dict: bool,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -422,10 +430,37 @@ fn print_declared(
 }
 
 fn run_check(a: CheckArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    // An explicit --dict must open; the default one is used only when it exists.
+    let dict_path = match (&a.dict, a.no_dict) {
+        (_, true) => None,
+        (Some(p), false) => Some(p.clone()),
+        (None, false) => Some(relkit_ident::dict::default_path()).filter(|p| p.is_file()),
+    };
+    let dict = match &dict_path {
+        Some(p) => Some(
+            relkit_ident::dict::Dictionary::open(p)
+                .with_context(|| format!("opening the CPE dictionary {}", p.display()))?,
+        ),
+        None => {
+            ctx.info(format!(
+                "note: no CPE dictionary at {}: CPE identity checks skipped (build one with `relkit cpe import`)",
+                relkit_ident::dict::default_path().display()
+            ));
+            None
+        }
+    };
+    let dict_name = dict_path
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     let mut reports = Vec::new();
     for f in &a.files {
         let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-        reports.push(check::check_bytes(&bytes, &f.display().to_string())?);
+        let identity = dict.as_ref().map(|d| (d, dict_name.as_str()));
+        reports.push(check::check_bytes_with(
+            &bytes,
+            &f.display().to_string(),
+            identity,
+        )?);
     }
     let failed = reports
         .iter()
