@@ -113,6 +113,9 @@ pub struct Attachment {
     pub status: String,
     /// Download path on the server.
     pub url: String,
+    /// The server's check report (`relkit sbom check` / `relkit verify` JSON).
+    #[serde(default)]
+    pub report: serde_json::Value,
 }
 
 /// A file of a release as the server shows it.

@@ -496,6 +496,9 @@ pub struct AttachmentInfo {
     pub status: String,
     /// Download path.
     pub url: String,
+    /// What the check proved: the `relkit sbom check` report (with its warnings) for SBOMs,
+    /// the `relkit verify` report for signatures, bundles and provenance.
+    pub report: serde_json::Value,
 }
 
 /// A file of a release, as shown.
@@ -567,7 +570,7 @@ pub(crate) async fn release_detail(
     let atts = s
         .db
         .query(
-            "SELECT file, name, kind, sha256, size, status FROM attachments WHERE project = $1 AND version = $2 ORDER BY file, name",
+            "SELECT file, name, kind, sha256, size, status, detail FROM attachments WHERE project = $1 AND version = $2 ORDER BY file, name",
             vec![project.into(), version.into()],
         )
         .await?;
@@ -580,6 +583,7 @@ pub(crate) async fn release_detail(
                 sha256: a[3].text(),
                 size: a[4].int(),
                 status: a[5].text(),
+                report: serde_json::from_str(&a[6].text()).unwrap_or_default(),
             });
         }
     }

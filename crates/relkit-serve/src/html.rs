@@ -74,6 +74,10 @@ pub async fn project(
     Path(project): Path<String>,
     Query(p): Query<Page>,
 ) -> ApiResult<Html<String>> {
+    let (limit, offset) = (
+        p.limit.unwrap_or(100).clamp(1, 1000),
+        p.offset.unwrap_or(0).max(0),
+    );
     let rs = api::releases(&s, &project, p).await?;
     let mut b =
         String::from("<table><tr><th>version</th><th>tag</th><th>commit</th><th>state</th></tr>\n");
@@ -92,6 +96,14 @@ pub async fn project(
         );
     }
     b.push_str("</table>\n");
+    if rs.len() as i64 == limit {
+        let _ = writeln!(
+            b,
+            "<p><a href=\"/p/{}?offset={}\">older releases</a></p>",
+            esc(&project),
+            offset + limit
+        );
+    }
     Ok(page(&project, &b))
 }
 
@@ -129,6 +141,26 @@ pub async fn release(
                 esc(&a.kind),
                 esc(&a.status)
             );
+            let problems = a.report["problems"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            if !problems.is_empty() {
+                let _ = write!(
+                    atts,
+                    "<details><summary>{} warning(s)</summary><ul>",
+                    problems.len()
+                );
+                for p in problems {
+                    let _ = write!(
+                        atts,
+                        "<li><code>{}</code> {}</li>",
+                        esc(p["path"].as_str().unwrap_or_default()),
+                        esc(p["message"].as_str().unwrap_or_default())
+                    );
+                }
+                atts.push_str("</ul></details>");
+            }
         }
         if atts.is_empty() {
             atts.push_str("<span class=\"draft\">none</span>");

@@ -233,6 +233,17 @@ fn publish_download_and_list_on_every_backend() {
             "alpha-1.0.tar.gz.intoto.jsonl</a> (provenance, <span class=\"ok\">verified"
         ));
         assert!(
+            html.contains("<details><summary>5 warning(s)</summary>"),
+            "the SPDX example's 5 sbom-check warnings are shown"
+        );
+        let spdx = &d.files[0].attachments[3];
+        assert_eq!(spdx.name, "alpha-1.0.tar.gz.spdx.json");
+        assert_eq!(spdx.report["warnings"], 5);
+        assert_eq!(spdx.report["valid"], true);
+        let bundle = &d.files[0].attachments[2];
+        assert_eq!(bundle.report["passed"], true);
+        assert_eq!(bundle.report["checks"][0]["check"], "bundle");
+        assert!(
             get(&format!("{}/", env.url))
                 .1
                 .contains("href=\"/p/alpha\"")
