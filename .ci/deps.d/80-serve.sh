@@ -3,7 +3,7 @@
 # Chromium (headless screenshot + link check of the HTML pages), nginx + wrk for bench/serve.sh.
 # Starts the cluster here: processes started by a deps script keep running for the tests.
 set -euo pipefail
-apt-get install -y -qq postgresql chromium nginx-light wrk >/dev/null
+apt-get install -y -qq postgresql chromium nginx wrk >/dev/null
 ver=$(ls /usr/lib/postgresql | sort -V | tail -1)
 if ! pg_lsclusters -h | grep -q "^$ver main"; then
   pg_createcluster "$ver" main >/dev/null
