@@ -2,11 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use crate::export::SubmodulePolicy;
 
-/// The whole `relkit.toml` as far as source builds are concerned.
+/// The whole `relkit.toml` as far as source builds are concerned: `[project]` and
+/// `[source]`; the release plan's sections (relkit-release) are accepted without being read,
+/// so one file serves both while a misspelt section is still an error.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -16,6 +19,36 @@ pub struct Config {
     /// `[source]`: how the source archives are made.
     #[serde(default)]
     pub source: SourceConfig,
+    /// `[release]` of the release plan: validated by relkit-release, accepted unread here.
+    #[serde(default, skip_serializing)]
+    pub release: Option<IgnoredAny>,
+    /// `[docs]` of the release plan: validated by relkit-release, accepted unread here.
+    #[serde(default, skip_serializing)]
+    pub docs: Option<IgnoredAny>,
+    /// `[[gather]]` of the release plan: validated by relkit-release, accepted unread here.
+    #[serde(default, skip_serializing)]
+    pub gather: Option<IgnoredAny>,
+    /// `[[test]]` of the release plan: validated by relkit-release, accepted unread here.
+    #[serde(default, skip_serializing)]
+    pub test: Option<IgnoredAny>,
+    /// `[sbom]` of the release plan: validated by relkit-release, accepted unread here.
+    #[serde(default, skip_serializing)]
+    pub sbom: Option<IgnoredAny>,
+    /// `[scan]` of the release plan: validated by relkit-release, accepted unread here.
+    #[serde(default, skip_serializing)]
+    pub scan: Option<IgnoredAny>,
+    /// `[audit]` of the release plan: validated by relkit-release, accepted unread here.
+    #[serde(default, skip_serializing)]
+    pub audit: Option<IgnoredAny>,
+    /// `[sign]` of the release plan: validated by relkit-release, accepted unread here.
+    #[serde(default, skip_serializing)]
+    pub sign: Option<IgnoredAny>,
+    /// `[attest]` of the release plan: validated by relkit-release, accepted unread here.
+    #[serde(default, skip_serializing)]
+    pub attest: Option<IgnoredAny>,
+    /// `[publish]` of the release plan: validated by relkit-release, accepted unread here.
+    #[serde(default, skip_serializing)]
+    pub publish: Option<IgnoredAny>,
 }
 
 /// `[project]` settings.

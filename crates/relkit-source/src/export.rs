@@ -122,6 +122,112 @@ pub enum ExportError {
     },
 }
 
+/// What a revision resolves to, without exporting anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResolvedRev {
+    /// The full commit id.
+    pub commit: String,
+    /// The committer time (seconds since the epoch).
+    pub commit_time: i64,
+    /// The full name of the tag the revision names (`refs/tags/…`), if it names one.
+    pub tag: Option<String>,
+}
+
+/// Resolves `rev` in the repository at `repo` to its commit, and says whether it is a tag.
+pub fn resolve_rev(repo: &Path, rev: &str) -> Result<ResolvedRev, ExportError> {
+    let handle = gix::open_opts(repo, gix::open::Options::isolated()).map_err(|e| {
+        ExportError::NotARepo {
+            path: repo.to_path_buf(),
+            message: e.to_string(),
+        }
+    })?;
+    let unknown = |message: String| ExportError::UnknownRev {
+        rev: rev.to_string(),
+        repo: repo.to_path_buf(),
+        message,
+    };
+    let id = handle
+        .rev_parse_single(rev.as_bytes().as_bstr())
+        .map_err(|e| unknown(e.to_string()))?;
+    let object = id.object().map_err(|e| unknown(e.to_string()))?;
+    let commit = object
+        .peel_to_commit()
+        .map_err(|e| unknown(format!("it does not point to a commit ({e})")))?;
+    let commit_time = commit
+        .time()
+        .map_err(|e| ExportError::Objects {
+            rev: rev.to_string(),
+            repo: repo.to_path_buf(),
+            message: e.to_string(),
+        })?
+        .seconds;
+    let short = rev.strip_prefix("refs/tags/").unwrap_or(rev);
+    let tag_name = format!("refs/tags/{short}");
+    let tag = handle
+        .try_find_reference(tag_name.as_str())
+        .ok()
+        .flatten()
+        .map(|_| tag_name);
+    Ok(ResolvedRev {
+        commit: commit.id.to_string(),
+        commit_time,
+        tag,
+    })
+}
+
+/// Reads the file at `path` (`/`-separated) in the tree of `rev`, without exporting.
+pub fn read_file_at(repo: &Path, rev: &str, path: &str) -> Result<Vec<u8>, ExportError> {
+    let handle = gix::open_opts(repo, gix::open::Options::isolated()).map_err(|e| {
+        ExportError::NotARepo {
+            path: repo.to_path_buf(),
+            message: e.to_string(),
+        }
+    })?;
+    let objects = |message: String| ExportError::Objects {
+        rev: rev.to_string(),
+        repo: repo.to_path_buf(),
+        message,
+    };
+    let id = handle
+        .rev_parse_single(rev.as_bytes().as_bstr())
+        .map_err(|e| ExportError::UnknownRev {
+            rev: rev.to_string(),
+            repo: repo.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    let commit = id
+        .object()
+        .map_err(|e| objects(e.to_string()))?
+        .peel_to_commit()
+        .map_err(|e| objects(e.to_string()))?;
+    let tree = commit.tree().map_err(|e| objects(e.to_string()))?;
+    let entry = tree
+        .lookup_entry_by_path(path)
+        .map_err(|e| objects(e.to_string()))?
+        .ok_or_else(|| objects(format!("{path} is not in the tree of {rev}")))?;
+    let object = entry.object().map_err(|e| objects(e.to_string()))?;
+    Ok(object.detach().data)
+}
+
+/// The short names of the repository's tags, sorted.
+pub fn list_tags(repo: &Path) -> Result<Vec<String>, ExportError> {
+    let not_a_repo = |message: String| ExportError::NotARepo {
+        path: repo.to_path_buf(),
+        message,
+    };
+    let handle = gix::open_opts(repo, gix::open::Options::isolated())
+        .map_err(|e| not_a_repo(e.to_string()))?;
+    let refs = handle.references().map_err(|e| not_a_repo(e.to_string()))?;
+    let mut tags: Vec<String> = refs
+        .tags()
+        .map_err(|e| not_a_repo(e.to_string()))?
+        .filter_map(Result::ok)
+        .map(|r| r.name().shorten().to_string())
+        .collect();
+    tags.sort();
+    Ok(tags)
+}
+
 /// Exports `rev` of the repository at `repo` into `dest` (created; must not exist or be empty).
 pub fn export_rev(
     repo: &Path,

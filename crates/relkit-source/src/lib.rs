@@ -12,6 +12,9 @@ pub mod sample;
 
 pub use build::{BuildRequest, BuildResult, Format, SourceInput, build_source};
 pub use config::Config;
-pub use export::{ExportOptions, Exported, SubmodulePolicy, export_rev};
+pub use export::{
+    ExportOptions, Exported, ResolvedRev, SubmodulePolicy, export_rev, list_tags, read_file_at,
+    resolve_rev,
+};
 pub use manifest::Manifest;
 pub use rebuild::{RebuildReport, RebuildRequest, rebuild};

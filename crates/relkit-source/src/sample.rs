@@ -94,7 +94,13 @@ pub fn create_sample_repo(dir: &Path) -> Result<String, SampleError> {
             std::fs::create_dir_all(parent).map_err(|e| fail(&e))?;
         }
         std::fs::write(&on_disk, content).map_err(|e| fail(&e))?;
+        if *exec {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&on_disk, std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| fail(&e))?;
+        }
     }
+    std::os::unix::fs::symlink("include/version.h", dir.join("version.h")).map_err(|e| fail(&e))?;
     let link = repo
         .write_blob(b"include/version.h")
         .map_err(|e| fail(&e))?
@@ -129,6 +135,11 @@ pub fn create_sample_repo(dir: &Path) -> Result<String, SampleError> {
         gix::refs::transaction::PreviousValue::MustNotExist,
     )
     .map_err(|e| fail(&e))?;
+    // An index matching the commit, so `git status` sees a clean checkout.
+    let mut index = repo.index_from_tree(&tree).map_err(|e| fail(&e))?;
+    index
+        .write(gix::index::write::Options::default())
+        .map_err(|e| fail(&e))?;
     Ok(commit.to_string())
 }
 

@@ -68,6 +68,14 @@ enum Command {
     Audit(cmd::audit::AuditCommand),
     /// Run the release server (authenticated upload, verification on arrival, downloads).
     Serve(cmd::serve::ServeArgs),
+    /// The release pipeline declared in relkit.toml: plan, run (resumable), status.
+    #[command(subcommand)]
+    Release(cmd::release::ReleaseCommand),
+    /// Write a commented starter relkit.toml for this repository.
+    Init(cmd::release::InitArgs),
+    /// Generate CI workflows that run the release plan.
+    #[command(subcommand)]
+    Ci(cmd::release::CiCommand),
     /// Upload a release directory to a relkit server (resumable, idempotent), optionally publish.
     Publish(cmd::publish::PublishArgs),
 }
@@ -107,6 +115,9 @@ fn main() -> ExitCode {
         Command::Purl(c) => cmd::purl::run(c, &ctx),
         Command::Audit(c) => cmd::audit::run(c, &ctx),
         Command::Serve(a) => cmd::serve::run(a, &ctx),
+        Command::Release(c) => cmd::release::run(c, &ctx),
+        Command::Init(a) => cmd::release::init(a, &ctx),
+        Command::Ci(c) => cmd::release::ci(c, &ctx),
         Command::Publish(a) => cmd::publish::run(a, &ctx),
     };
     match result {

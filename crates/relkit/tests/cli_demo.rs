@@ -36,6 +36,11 @@ fn demo_rebuilds_identically_and_finds_the_xz_backdoor_cve() {
     );
     assert!(stdout.contains("1 confirmed"), "{stdout}");
     assert!(keep.join("hello-1.0.0.spdx.json").is_file());
+    assert!(stdout.contains("9. `relkit release run`"), "{stdout}");
+    assert!(
+        keep.join("published/hello/1.0.0/hello-1.0.0.provenance.sigstore.json")
+            .is_file()
+    );
 
     // A non-empty --keep directory is refused.
     let again = Command::new(env!("CARGO_BIN_EXE_relkit"))

@@ -12,6 +12,7 @@ pub mod key;
 pub mod publish;
 pub mod purl;
 pub mod rebuild;
+pub mod release;
 pub mod sbom;
 pub mod scan;
 pub mod serve;
