@@ -80,6 +80,19 @@ pub fn generate(
     opts: &SourceOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Document> {
+    generate_keeping(path, opts, progress, &|_| false).map(|(doc, _)| doc)
+}
+
+/// [`generate`], also returning the bytes of the files `also_keep` selects (by path relative
+/// to the tree root, as in the SBOM), read during the same single pass: a caller that needs a
+/// few files' content afterwards (e.g. a version check on an archive) does not decompress the
+/// archive again.
+pub fn generate_keeping(
+    path: &Path,
+    opts: &SourceOptions,
+    progress: &(dyn Fn(u64) + Sync),
+    also_keep: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<(Document, BTreeMap<String, Vec<u8>>)> {
     let wheel_dirs: Vec<String> = if opts.wheel_dirs.is_empty() {
         vec![DEFAULT_WHEEL_DIR.to_string()]
     } else {
@@ -103,6 +116,7 @@ pub fn generate(
                 && wheel_dirs
                     .iter()
                     .any(|d| p.rsplit_once('/').map(|(dir, _)| dir) == Some(d.as_str())))
+            || also_keep(p)
     };
     let tree = tree::scan(path, &keep, progress)?;
     let default_name = path
@@ -131,7 +145,13 @@ pub fn generate(
     if opts.created.is_empty() {
         opts.created = crate::input_time(path, tree.newest_mtime.as_deref());
     }
-    build(&tree, &opts, &default_name, in_tree_present, &wheel_dirs)
+    let doc = build(&tree, &opts, &default_name, in_tree_present, &wheel_dirs)?;
+    let kept = tree
+        .kept
+        .into_iter()
+        .filter(|(p, _)| also_keep(p))
+        .collect();
+    Ok((doc, kept))
 }
 
 fn build(

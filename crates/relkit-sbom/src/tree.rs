@@ -290,6 +290,12 @@ pub(crate) fn safe_name(raw: &[u8], origin: &str) -> Result<String> {
     Ok(name.to_string())
 }
 
+/// Whether `keep` selects an archive member, by its path with or without the usual
+/// `NAME-VERSION/` root.
+fn wanted(keep: &(dyn Fn(&str) -> bool + Sync), path: &str) -> bool {
+    keep(path) || keep(path.split_once('/').map_or("", |(_, rest)| rest))
+}
+
 enum Job {
     Bytes(String, Vec<u8>),
     Done(HashedFile),
@@ -317,8 +323,7 @@ fn pipelined(
                             sha256,
                             size: bytes.len() as u64,
                         });
-                        let unrooted = path.split_once('/').map_or("", |(_, rest)| rest);
-                        if keep(&path) || keep(unrooted) {
+                        if wanted(keep, &path) {
                             tree.kept.insert(path, bytes);
                         }
                     }
@@ -359,7 +364,8 @@ fn scan_tar(
                 keep_newest(&mut newest, crate::model::rfc3339_from_epoch(t as i64));
             }
             let size = entry.size();
-            if size as usize <= QUEUE_LIMIT {
+            // Large members are hashed as they stream, unless the caller keeps their bytes.
+            if size as usize <= QUEUE_LIMIT || (size <= KEEP_LIMIT && wanted(keep, &name)) {
                 let mut buf = Vec::with_capacity(size as usize);
                 entry.read_to_end(&mut buf).map_err(io)?;
                 let _ = tx.send(Job::Bytes(name, buf));
@@ -415,7 +421,8 @@ fn scan_zip(
                 origin: origin.clone(),
                 message: format!("{name}: {e}"),
             };
-            if size as usize <= QUEUE_LIMIT {
+            // Large members are hashed as they stream, unless the caller keeps their bytes.
+            if size as usize <= QUEUE_LIMIT || (size <= KEEP_LIMIT && wanted(keep, &name)) {
                 let mut buf = Vec::with_capacity(size as usize);
                 // Never trust the declared size: read at most one byte past it.
                 (&mut entry)

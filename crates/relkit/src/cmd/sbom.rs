@@ -330,10 +330,18 @@ fn generate(a: GenerateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             .path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("whl"));
-        let doc = if is_wheel {
-            source::generate_wheel(&a.path, &opts, &progress)
+        // On an archive, the truth check gets the members its rules read from this same pass
+        // (see `check_declared_versions`) instead of decompressing the archive again.
+        let truth_names = truth_file_names();
+        let is_archive = !a.path.is_dir();
+        let truth_keep = |p: &str| {
+            is_archive
+                && (p.ends_with(".whl") || truth_names.contains(p.rsplit('/').next().unwrap_or(p)))
+        };
+        let (doc, kept) = if is_wheel {
+            source::generate_wheel(&a.path, &opts, &progress).map(|d| (d, Default::default()))
         } else {
-            source::generate(&a.path, &opts, &progress)
+            source::generate_keeping(&a.path, &opts, &progress, &truth_keep)
         }
         .with_context(|| format!("generating the SBOM of {}", a.path.display()))?;
         pb.finish_and_clear();
@@ -343,7 +351,9 @@ fn generate(a: GenerateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             doc.packages.len(),
             doc.files.len()
         ));
-        if !is_wheel && check_declared_versions(&doc, &a.path, a.strict)? {
+        if !is_wheel
+            && check_declared_versions(&doc, &a.path, is_archive.then_some(&kept), a.strict)?
+        {
             outcome = Outcome::Findings;
         }
         doc
@@ -364,12 +374,36 @@ fn generate(a: GenerateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
 /// Runs the SBOM truth check on a freshly generated source SBOM: every package whose files
 /// show another version than the one declared (e.g. by an in-tree SBOM that was not
 /// updated) is a warning on stderr, or a finding with `strict`. Returns whether any was.
+///
+/// For an archive, `kept` holds the members the truth rules can read (their bytes, from the
+/// generation pass). The check then runs on a skeleton tree of only those files in a temporary
+/// directory: verdicts come only from the content of such files (the truth check's own archive
+/// reader keeps nothing else), so they are the archive's, without decompressing it again.
+/// Only the files-present counts differ, and this check does not report them.
 fn check_declared_versions(
     doc: &relkit_sbom::Document,
     path: &std::path::Path,
+    kept: Option<&std::collections::BTreeMap<String, Vec<u8>>>,
     strict: bool,
 ) -> anyhow::Result<bool> {
-    let report = relkit_truth::verify(doc, path)
+    let skeleton = match kept {
+        Some(kept) => {
+            let dir = tempfile::tempdir().context("creating a temporary directory")?;
+            for (name, bytes) in kept {
+                let dest = dir.path().join(name);
+                if let Some(parent) = dest.parent() {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("creating {}", parent.display()))?;
+                }
+                std::fs::write(&dest, bytes)
+                    .with_context(|| format!("writing {}", dest.display()))?;
+            }
+            Some(dir)
+        }
+        None => None,
+    };
+    let against = skeleton.as_ref().map_or(path, |d| d.path());
+    let report = relkit_truth::verify(doc, against)
         .with_context(|| format!("checking declared versions against {}", path.display()))?;
     let level = if strict { "error" } else { "warning" };
     let mut contradicted = false;
@@ -386,6 +420,20 @@ fn check_declared_versions(
         );
     }
     Ok(contradicted && strict)
+}
+
+/// Base names of the files the truth check's rules read (its archive reader keeps only these
+/// members' content, and wheels).
+fn truth_file_names() -> std::collections::BTreeSet<String> {
+    let rules = relkit_truth::rules::rules();
+    rules
+        .libraries
+        .iter()
+        .flat_map(|l| &l.evidence)
+        .chain(&rules.generic)
+        .filter_map(|r| r.file.as_deref())
+        .map(|f| f.rsplit('/').next().unwrap_or(f).to_string())
+        .collect()
 }
 
 fn print_declared(
