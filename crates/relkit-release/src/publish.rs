@@ -107,6 +107,49 @@ fn already_published(target: &Path, files: &[PathBuf]) -> Result<StepOutput, Ste
     })
 }
 
+/// Lays the release out for relkit-client: each artifact with its SBOMs, its signature or
+/// bundle, and the release's provenance as `X.intoto.jsonl`, so the server can verify every
+/// file against its own material on arrival.
+fn upload_dir(cx: &Cx<'_>) -> Result<PathBuf, StepError> {
+    let dir = cx.state_dir.join("work").join("upload");
+    let failed = |p: &Path, e: std::io::Error| io_failed(p, e, "cannot stage the upload in");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| failed(&dir, e))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| failed(&dir, e))?;
+    let provenance = cx.outputs_of(&["attest"]).into_iter().next();
+    let link = |from: &Path, name: &str| -> Result<(), StepError> {
+        let to = dir.join(name);
+        std::fs::hard_link(from, &to)
+            .or_else(|_| std::fs::copy(from, &to).map(|_| ()))
+            .map_err(|e| failed(&to, e))
+    };
+    for artifact in cx.outputs_of(&["source", "docs", "gather"]) {
+        let name = file_name(&artifact);
+        if name == relkit_source::manifest::MANIFEST_FILE {
+            // Build metadata, not a release file: it stays in dist/ and in published directories.
+            continue;
+        }
+        link(&artifact, &name)?;
+        for ext in [
+            ".spdx.json",
+            ".cdx.json",
+            ".sigstore.json",
+            ".sig",
+            ".minisig",
+        ] {
+            let material = cx.dist.join(format!("{name}{ext}"));
+            if material.is_file() {
+                link(&material, &format!("{name}{ext}"))?;
+            }
+        }
+        if let Some(p) = &provenance {
+            link(p, &format!("{name}.intoto.jsonl"))?;
+        }
+    }
+    Ok(dir)
+}
+
 fn upload(cx: &Cx<'_>, url: &str, token_file: Option<&str>) -> Result<StepOutput, StepError> {
     let token_file = token_file.expect("validated: url needs token-file");
     let token = std::fs::read_to_string(cx.repo.join(token_file)).map_err(|e| {
@@ -115,6 +158,7 @@ fn upload(cx: &Cx<'_>, url: &str, token_file: Option<&str>) -> Result<StepOutput
             None,
         )
     })?;
+    let dir = upload_dir(cx)?;
     let opts = relkit_client::PublishOptions {
         server: url.trim_end_matches('/').to_string(),
         token: token.trim().to_string(),
@@ -125,17 +169,43 @@ fn upload(cx: &Cx<'_>, url: &str, token_file: Option<&str>) -> Result<StepOutput
             .map(|t| t.trim_start_matches("refs/tags/").to_string())
             .unwrap_or_else(|| cx.rev.to_string()),
         commit: cx.commit.to_string(),
-        dir: cx.dist.clone(),
+        dir,
         publish: true,
     };
-    let report = relkit_client::publish_dir(&opts)
-        .map_err(|e| StepError::Failed(format!("uploading to {url}: {e}"), None))?;
+    let report = relkit_client::publish_dir(&opts).map_err(|e| {
+        let problems = match &e {
+            relkit_client::Error::Http { missing, .. } if !missing.is_empty() => {
+                format!(" ({})", missing.join("; "))
+            }
+            _ => String::new(),
+        };
+        StepError::Failed(format!("uploading to {url}: {e}{problems}"), None)
+    })?;
+    let mut notes = vec![format!(
+        "{} item(s) uploaded to {url}, {} already there; release {}",
+        report.uploaded(),
+        report.unchanged(),
+        if report.published {
+            "published"
+        } else {
+            "not published"
+        }
+    )];
+    notes.extend(
+        report
+            .items
+            .iter()
+            .filter(|i| !i.status.is_empty())
+            .map(|i| format!("{}: {}", i.name, i.status)),
+    );
+    if !report.published {
+        return Err(StepError::Failed(
+            format!("the server did not publish {} {}", cx.name, cx.version),
+            None,
+        ));
+    }
     Ok(StepOutput {
-        notes: vec![format!(
-            "{} item(s) uploaded to {url}, {} already there; release published",
-            report.uploaded(),
-            report.unchanged()
-        )],
+        notes,
         ..StepOutput::default()
     })
 }

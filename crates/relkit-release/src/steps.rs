@@ -653,8 +653,9 @@ fn sbom(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
             }
             Ok(())
         };
-    let archive = cx.source_archive(None)?;
-    let opts = sbom_source::SourceOptions {
+    // Every source archive gets its own SBOM (the file it describes differs even though the
+    // tree is the same); the first one also joins the release SBOM.
+    let base = sbom_source::SourceOptions {
         name: Some(cx.name.to_string()),
         version: Some(cx.version.to_string()),
         supplier: settings.supplier.clone(),
@@ -668,17 +669,35 @@ fn sbom(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
         created: created.clone(),
         namespace: None,
     };
-    let mut doc = sbom_source::generate(&archive, &opts, &|_| {})
-        .map_err(fail(format!("SBOM of {}", archive.display())))?;
-    doc.normalize();
-    write(&doc, &file_name(&archive), &mut out)?;
-    out.notes.push(format!(
-        "{}: {} packages, {} files",
-        file_name(&archive),
-        doc.packages.len(),
-        doc.files.len()
-    ));
-    docs.push(doc);
+    let docs_opts = sbom_source::SourceOptions {
+        name: Some(format!("{}-docs", cx.name)),
+        cpes: Vec::new(),
+        purls: Vec::new(),
+        in_tree_sbom: None,
+        no_in_tree_sbom: true,
+        ..base.clone()
+    };
+    let archives = cx.source_archives().into_iter().map(|a| (a, &base)).chain(
+        cx.outputs_of(&["docs"])
+            .into_iter()
+            .map(|a| (a, &docs_opts)),
+    );
+    for (i, (archive, opts)) in archives.enumerate() {
+        cx.check_cancel()?;
+        let mut doc = sbom_source::generate(&archive, opts, &|_| {})
+            .map_err(fail(format!("SBOM of {}", archive.display())))?;
+        doc.normalize();
+        write(&doc, &file_name(&archive), &mut out)?;
+        out.notes.push(format!(
+            "{}: {} packages, {} files",
+            file_name(&archive),
+            doc.packages.len(),
+            doc.files.len()
+        ));
+        if i == 0 {
+            docs.push(doc);
+        }
+    }
     for path in cx.outputs_of(&["gather"]) {
         cx.check_cancel()?;
         if !binary::looks_binary(&path).unwrap_or(false) {

@@ -594,3 +594,78 @@ fn the_github_workflow_matches_the_golden_file_and_passes_actionlint() {
         }
     }
 }
+
+#[test]
+fn publishing_to_a_relkit_server_uploads_every_file_with_its_material_and_verifies_on_arrival() {
+    let s = Setup::new(CHECK);
+    let data = s.root.join("server");
+    let admin = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_relkit"))
+            .args(args)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let token = admin(&["serve", "token", "create", "--project", "tinycalc"]);
+    std::fs::write(s.root.join("upload.token"), &token).unwrap();
+    // The server requires an SBOM, a signature and provenance for every file, checked with
+    // the release key, before it publishes.
+    admin(&[
+        "serve",
+        "project",
+        "set",
+        "--project",
+        "tinycalc",
+        "--key",
+        s.root.join("release.pub").to_str().unwrap(),
+        "--require-sbom",
+        "--require-signature",
+        "--require-provenance",
+    ]);
+    let mut server = Command::new(env!("CARGO_BIN_EXE_relkit"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stderr.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = format!(
+        "http://{}",
+        line.split("http://")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+    );
+    let text = std::fs::read_to_string(&s.plan).unwrap();
+    let start = text.find("[publish]").unwrap();
+    std::fs::write(
+        &s.plan,
+        format!(
+            "{}[publish]\nurl = {url:?}\ntoken-file = {:?}\n",
+            &text[..start],
+            s.root.join("upload.token").display()
+        ),
+    )
+    .unwrap();
+    let (out, summary) = s.run_json(&[]);
+    // Uploading again (publish forced) finds everything there: a no-op, not a refusal.
+    let (again, _) = s.run_json(&["--only", "publish"]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(names(&summary, "ran").contains(&"publish".to_string()));
+    let notes = s.state()["steps"]["publish"]["notes"].to_string();
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(notes.contains("0 item(s) uploaded"), "{notes}");
+    assert!(notes.contains("release published"), "{notes}");
+    let first = s.state()["steps"]["verify"]["notes"].to_string();
+    assert!(first.contains("verified"), "{first}");
+}
