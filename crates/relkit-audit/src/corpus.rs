@@ -4,21 +4,29 @@
 //! the version each copy announces (`# serial N`, `scriptversion=…`, `timestamp='…'`),
 //! its SHA-256, where it was seen, and (when kept) its bytes for diffs.
 //!
-//! On disk a corpus is one xz-compressed stream: the line `relkit-audit-corpus v1`, then
-//! one JSON line per known copy, sorted by file name and version so that neighbouring
-//! versions compress well:
-//! `{"file":"build-to-host.m4","version":{"serial":5},"sha256":"…","sources":["…"],"size":N}`
-//! followed, the first time a SHA-256 appears, by exactly `size` raw bytes and a newline
-//! (`"size": null` when the bytes are not stored). Every stored blob is checked against its
-//! SHA-256 on load, so a damaged file is reported with its record number.
+//! On disk (format v3) a corpus is laid out so that an audit reads only what it needs:
+//! - the line `relkit-audit-corpus v3`;
+//! - one JSON line `{"files":[[name, offset, length], …],"shas":N}`: every file name with
+//!   the place of its group in the group area;
+//! - the SHA-256 table: N records of 36 bytes (the 32-byte SHA-256 of a known copy, then the
+//!   index of its file name, u32 little-endian), sorted, searched in place;
+//! - the group area: per file name, one xz stream holding its known copies, each a JSON
+//!   line `{"version":{"serial":5},"sources":["…"],"size":N}` followed by its N bytes and a
+//!   newline (`"size":null` and a `"sha256"` field when the bytes are not stored).
+//!
+//! Opening a corpus parses only the name list; [`Corpus::load_for`] then decompresses the
+//! groups of the file names a tarball holds and of the names under which its files' SHA-256
+//! are known (an audit never decompresses the groups of names its tarball does not hold). Each stored
+//! copy's SHA-256 is computed on load and must be in the table, so a damaged file is
+//! reported with the group and record at fault.
 //!
 //! A prebuilt corpus (gnulib's whole m4 history; gettext 0.21, 0.23.1 and 1.0; libtool
-//! 2.4.7 and 2.5.4; automake 1.16.5 and 1.17) is compiled into the library:
-//! [`Corpus::shipped`].
+//! 2.4.7 and 2.5.4; automake 1.16.5 and 1.17; pkgconf 1.8.1; autoconf-archive 20220903) is
+//! compiled into the library: [`Corpus::shipped`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -29,12 +37,12 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result, io};
 
 /// The prebuilt corpus shipped with relkit (see the module docs for what it holds).
-static SHIPPED: &[u8] = include_bytes!("../data/corpus.rkc.xz");
+static SHIPPED: &[u8] = include_bytes!("../data/corpus.rkc");
 
 /// The first line of every corpus file.
-const MAGIC: &str = "relkit-audit-corpus v2";
-/// The line between the index and the blobs.
-const BLOBS_LINE: &str = "blobs\n";
+const MAGIC: &str = "relkit-audit-corpus v3";
+/// Bytes per record of the SHA-256 table.
+const SHA_REC: usize = 36;
 
 /// The version a macro or script announces about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -172,22 +180,14 @@ impl KnownCopy {
     }
 }
 
-/// Which blobs to keep in memory when loading a corpus.
+/// Which file names' groups to load when opening a corpus (more can be loaded later with
+/// [`Corpus::load_files`] or [`Corpus::load_for`]).
 #[derive(Debug, Clone)]
 pub enum Blobs {
-    /// Keep every blob (needed to write a corpus back).
+    /// Every group (needed for statistics and to write a corpus back).
     All,
-    /// Keep only the blobs of these file names (what an audit needs for diffs).
+    /// Only the groups of these file names.
     Only(BTreeSet<String>),
-}
-
-impl Blobs {
-    fn wants(&self, file: &str) -> bool {
-        match self {
-            Blobs::All => true,
-            Blobs::Only(set) => set.contains(file),
-        }
-    }
 }
 
 /// Summary figures of a corpus.
@@ -203,17 +203,197 @@ pub struct CorpusStats {
     pub by_source: BTreeMap<String, usize>,
 }
 
-/// The reference corpus (see the module docs).
+/// The reference corpus (see the module docs): the copies loaded so far, and the corpus
+/// files (or the shipped one) whose other groups can still be loaded.
 #[derive(Debug, Clone, Default)]
 pub struct Corpus {
     by_file: BTreeMap<String, Vec<KnownCopy>>,
     by_sha: HashMap<String, (String, usize)>,
     blobs: HashMap<String, Vec<u8>>,
+    stored: Vec<Stored>,
+}
+
+/// The bytes of a corpus file and the groups not loaded yet.
+#[derive(Debug, Clone)]
+struct Stored {
+    label: String,
+    bytes: std::borrow::Cow<'static, [u8]>,
+    /// File names, in file order (the SHA-256 table refers to them by index).
+    names: Vec<String>,
+    /// Unloaded groups: name → byte range in `bytes`.
+    pending: HashMap<String, std::ops::Range<usize>>,
+    /// Where the SHA-256 table is in `bytes`.
+    shas: std::ops::Range<usize>,
+}
+
+/// One record of a group.
+#[derive(Serialize, Deserialize)]
+struct GroupRecord {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<Version>,
+    sources: Vec<String>,
+    size: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
 }
 
 /// Lowercase hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+impl Stored {
+    fn corrupt(&self, location: String, detail: String) -> Error {
+        Error::CorruptCorpus {
+            path: self.label.clone(),
+            location,
+            detail,
+        }
+    }
+
+    /// Parses the header and the name list; nothing is decompressed.
+    fn open(label: &str, bytes: std::borrow::Cow<'static, [u8]>) -> Result<Stored> {
+        let mut st = Stored {
+            label: label.to_string(),
+            bytes,
+            names: Vec::new(),
+            pending: HashMap::new(),
+            shas: 0..0,
+        };
+        let b = &st.bytes;
+        let line1 = b.iter().position(|&c| c == b'\n').unwrap_or(b.len());
+        if &b[..line1] != MAGIC.as_bytes() {
+            return Err(st.corrupt(
+                "line 1".into(),
+                format!(
+                    "expected the header `{MAGIC}`, found {:?}",
+                    String::from_utf8_lossy(&b[..line1.min(40)])
+                ),
+            ));
+        }
+        let rest = &b[line1 + 1..];
+        let Some(len2) = rest.iter().position(|&c| c == b'\n') else {
+            return Err(st.corrupt("line 2".into(), "the file ends in its name list".into()));
+        };
+        #[derive(Deserialize)]
+        struct Header {
+            files: Vec<(String, usize, usize)>,
+            shas: usize,
+        }
+        let header: Header = serde_json::from_slice(&rest[..len2])
+            .map_err(|e| st.corrupt("line 2".into(), format!("bad JSON name list: {e}")))?;
+        let table = line1 + 1 + len2 + 1;
+        let area = table + header.shas * SHA_REC;
+        if area > b.len() {
+            return Err(st.corrupt(
+                "the SHA-256 table".into(),
+                format!("{} records announced, the file is cut short", header.shas),
+            ));
+        }
+        st.shas = table..area;
+        for (name, offset, length) in header.files {
+            let range = area + offset..area + offset + length;
+            if range.end > st.bytes.len() {
+                return Err(st.corrupt(
+                    format!("group {name}"),
+                    format!(
+                        "bytes {}..{} lie past the end of the file ({} bytes): the file is cut short",
+                        range.start,
+                        range.end,
+                        st.bytes.len()
+                    ),
+                ));
+            }
+            st.names.push(name.clone());
+            st.pending.insert(name, range);
+        }
+        Ok(st)
+    }
+
+    /// Index numbers of the file names under which `sha` (32 bytes) is known.
+    fn names_of(&self, sha: &[u8]) -> Vec<usize> {
+        let table = &self.bytes[self.shas.clone()];
+        let n = table.len() / SHA_REC;
+        let at = |i: usize| &table[i * SHA_REC..i * SHA_REC + 32];
+        let (mut lo, mut hi) = (0, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if at(mid) < sha {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let mut out = Vec::new();
+        while lo < n && at(lo) == sha {
+            let rec = &table[lo * SHA_REC + 32..(lo + 1) * SHA_REC];
+            out.push(u32::from_le_bytes([rec[0], rec[1], rec[2], rec[3]]) as usize);
+            lo += 1;
+        }
+        out
+    }
+
+    /// Decompresses the group of `name` (if still pending) into `corpus`.
+    fn load_group(&mut self, name: &str, corpus: &mut Corpus) -> Result<()> {
+        let Some(range) = self.pending.remove(name) else {
+            return Ok(());
+        };
+        let index = self.names.iter().position(|n| n == name);
+        let mut raw = Vec::new();
+        liblzma::read::XzDecoder::new(&self.bytes[range])
+            .read_to_end(&mut raw)
+            .map_err(|e| {
+                self.corrupt(format!("group {name}"), format!("cannot decompress: {e}"))
+            })?;
+        let mut pos = 0;
+        let mut record = 0;
+        while pos < raw.len() {
+            record += 1;
+            let at = format!("group {name} record {record}");
+            let end = raw[pos..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map(|i| pos + i)
+                .ok_or_else(|| self.corrupt(at.clone(), "record not ended by a newline".into()))?;
+            let rec: GroupRecord = serde_json::from_slice(&raw[pos..end])
+                .map_err(|e| self.corrupt(at.clone(), format!("bad JSON record: {e}")))?;
+            pos = end + 1;
+            let (sha256, blob) = match rec.size {
+                Some(size) => {
+                    let Some(blob) = raw.get(pos..pos + size) else {
+                        return Err(self.corrupt(at, format!("the {size}-byte copy is cut short")));
+                    };
+                    if raw.get(pos + size) != Some(&b'\n') {
+                        return Err(self.corrupt(at, "copy not followed by a newline".into()));
+                    }
+                    pos += size + 1;
+                    (sha256_hex(blob), Some(blob.to_vec()))
+                }
+                None => (rec.sha256.clone().unwrap_or_default(), None),
+            };
+            let listed = hex::decode(&sha256)
+                .ok()
+                .is_some_and(|sha| index.is_some_and(|i| self.names_of(&sha).contains(&i)));
+            if !listed {
+                return Err(self.corrupt(
+                    at,
+                    format!(
+                        "copy of {name} has SHA-256 {sha256}, which the corpus's SHA-256 table does not list for {name}"
+                    ),
+                ));
+            }
+            if let Some(blob) = blob {
+                corpus.blobs.entry(sha256.clone()).or_insert(blob);
+            }
+            corpus.insert(KnownCopy {
+                file: name.to_string(),
+                version: rec.version,
+                sha256,
+                sources: rec.sources,
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Corpus {
@@ -222,113 +402,71 @@ impl Corpus {
         Corpus::default()
     }
 
-    /// The corpus compiled into relkit.
+    /// The corpus compiled into relkit, with the groups of `blobs` loaded.
     pub fn shipped(blobs: &Blobs) -> Result<Corpus> {
-        let dec = liblzma::read::XzDecoder::new(SHIPPED);
-        Corpus::read_from(BufReader::new(dec), "<shipped corpus>", blobs)
+        let stored = Stored::open("<shipped corpus>", std::borrow::Cow::Borrowed(SHIPPED))?;
+        Corpus::from_stored(stored, blobs)
     }
 
-    /// Loads a corpus file written by [`Corpus::write`].
+    /// Opens a corpus file written by [`Corpus::write`], with the groups of `blobs` loaded.
     pub fn load(path: &Path, blobs: &Blobs) -> Result<Corpus> {
-        let file = File::open(path).map_err(io(path))?;
-        let dec = liblzma::read::XzDecoder::new(BufReader::new(file));
-        Corpus::read_from(BufReader::new(dec), &path.display().to_string(), blobs)
+        let bytes = std::fs::read(path).map_err(io(path))?;
+        let stored = Stored::open(&path.display().to_string(), std::borrow::Cow::Owned(bytes))?;
+        Corpus::from_stored(stored, blobs)
     }
 
-    fn read_from<R: BufRead>(mut r: R, label: &str, blobs: &Blobs) -> Result<Corpus> {
-        let corrupt = |location: String, detail: String| Error::CorruptCorpus {
-            path: label.to_string(),
-            location,
-            detail,
+    fn from_stored(stored: Stored, blobs: &Blobs) -> Result<Corpus> {
+        let mut corpus = Corpus {
+            stored: vec![stored],
+            ..Corpus::default()
         };
-        let mut line = Vec::new();
-        let read_line = |r: &mut R, line: &mut Vec<u8>, at: &str| -> Result<usize> {
-            line.clear();
-            r.read_until(b'\n', line)
-                .map_err(|e| corrupt(at.to_string(), format!("cannot decompress: {e}")))
-        };
-        read_line(&mut r, &mut line, "line 1")?;
-        if line.strip_suffix(b"\n") != Some(MAGIC.as_bytes()) {
-            return Err(corrupt(
-                "line 1".into(),
-                format!(
-                    "expected the header `{MAGIC}`, found {:?}",
-                    String::from_utf8_lossy(&line[..line.len().min(40)])
-                ),
-            ));
-        }
-        let mut corpus = Corpus::new();
-        let mut record = 0usize;
-        // The index: one record per known copy, up to the `blobs` line.
-        loop {
-            record += 1;
-            let at = format!("record {record}");
-            if read_line(&mut r, &mut line, &at)? == 0 {
-                return Err(corrupt(
-                    at,
-                    "the file ends before its `blobs` section".into(),
-                ));
-            }
-            if line == BLOBS_LINE.as_bytes() {
-                break;
-            }
-            let copy: KnownCopy = serde_json::from_slice(&line)
-                .map_err(|e| corrupt(at.clone(), format!("bad JSON record: {e}")))?;
-            corpus.insert(copy);
-        }
-        let wanted_any = match blobs {
-            Blobs::All => true,
-            Blobs::Only(set) => set.iter().any(|f| corpus.by_file.contains_key(f)),
-        };
-        if !wanted_any {
-            // Nothing wanted: the rest of the stream is never decompressed.
-            return Ok(corpus);
-        }
-        // The blobs: `{"file":…,"sha256":…,"size":N}`, N bytes and a newline each.
-        loop {
-            record += 1;
-            let at = format!("record {record}");
-            if read_line(&mut r, &mut line, &at)? == 0 {
-                break;
-            }
-            #[derive(Deserialize)]
-            struct BlobRec {
-                file: String,
-                sha256: String,
-                size: usize,
-            }
-            let rec: BlobRec = serde_json::from_slice(&line)
-                .map_err(|e| corrupt(at.clone(), format!("bad JSON blob record: {e}")))?;
-            let mut blob = vec![0u8; rec.size + 1];
-            r.read_exact(&mut blob).map_err(|e| {
-                corrupt(
-                    at.clone(),
-                    format!(
-                        "the {}-byte blob of {} is cut short: {e}",
-                        rec.size, rec.file
-                    ),
-                )
-            })?;
-            if blob.pop() != Some(b'\n') {
-                return Err(corrupt(at, "blob not followed by a newline".into()));
-            }
-            if blobs.wants(&rec.file) {
-                let got = sha256_hex(&blob);
-                if got != rec.sha256 {
-                    return Err(corrupt(
-                        at,
-                        format!(
-                            "blob of {} has SHA-256 {got}, the record says {}",
-                            rec.file, rec.sha256
-                        ),
-                    ));
-                }
-                corpus.blobs.insert(got, blob);
-            }
+        match blobs {
+            Blobs::All => corpus.load_all()?,
+            Blobs::Only(names) => corpus.load_files(names.iter().map(String::as_str))?,
         }
         Ok(corpus)
     }
 
+    /// Loads every group still pending.
+    pub fn load_all(&mut self) -> Result<()> {
+        let names: BTreeSet<String> = self
+            .stored
+            .iter()
+            .flat_map(|s| s.pending.keys().cloned())
+            .collect();
+        self.load_files(names.iter().map(String::as_str))
+    }
+
+    /// Loads the groups (known copies and their bytes) of these file names.
+    pub fn load_files<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        let mut stored = std::mem::take(&mut self.stored);
+        let result = names
+            .into_iter()
+            .try_for_each(|name| stored.iter_mut().try_for_each(|s| s.load_group(name, self)));
+        self.stored = stored;
+        result
+    }
+
+    /// Loads what an audit of these files needs: the groups of their names, and of every
+    /// name under which their SHA-256 (lowercase hex) is known.
+    pub fn load_for<'a>(
+        &mut self,
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<()> {
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        for (name, sha) in files {
+            names.insert(name.to_string());
+            let Ok(sha) = hex::decode(sha) else { continue };
+            for s in &self.stored {
+                for i in s.names_of(&sha) {
+                    if let Some(n) = s.names.get(i) {
+                        names.insert(n.clone());
+                    }
+                }
+            }
+        }
+        self.load_files(names.iter().map(String::as_str))
+    }
     fn insert(&mut self, copy: KnownCopy) {
         if let Some((file, idx)) = self.by_sha.get(&copy.sha256)
             && *file == copy.file
@@ -370,8 +508,9 @@ impl Corpus {
         });
     }
 
-    /// Adds every copy of another corpus (with the blobs it holds).
+    /// Adds every copy of another corpus (with the blobs it holds, and its pending groups).
     pub fn merge(&mut self, other: Corpus) {
+        self.stored.extend(other.stored);
         self.blobs.extend(other.blobs);
         for (_, list) in other.by_file {
             for copy in list {
@@ -401,7 +540,7 @@ impl Corpus {
         self.blobs.get(sha256).map(|v| v.as_slice())
     }
 
-    /// Summary figures.
+    /// Summary figures of the loaded copies (call [`Corpus::load_all`] first for the whole).
     pub fn stats(&self) -> CorpusStats {
         let mut by_source = BTreeMap::new();
         let mut copies = 0;
@@ -426,42 +565,74 @@ impl Corpus {
         }
     }
 
-    /// Writes the corpus (xz level 9) to `path`; blobs not held are written as `size: null`.
+    /// Writes the loaded copies (call [`Corpus::load_all`] first) to `path` in format v3;
+    /// each group is one xz stream (preset 9e, dictionary sized to the group). Copies whose
+    /// bytes are not held are written with `size: null` and their SHA-256.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let file = File::create(path).map_err(io(path))?;
-        let mut enc = liblzma::write::XzEncoder::new(std::io::BufWriter::new(file), 9);
-        self.write_to(&mut enc).map_err(io(path))?;
-        let mut inner = enc.finish().map_err(io(path))?;
-        inner.flush().map_err(io(path))
+        let bytes = self.encode().map_err(io(path))?;
+        let mut file = File::create(path).map_err(io(path))?;
+        file.write_all(&bytes).map_err(io(path))?;
+        file.flush().map_err(io(path))
     }
 
-    fn write_to(&self, w: &mut impl Write) -> std::io::Result<()> {
-        fn sorted(list: &[KnownCopy]) -> Vec<&KnownCopy> {
-            let mut v: Vec<&KnownCopy> = list.iter().collect();
-            v.sort_by(|a, b| a.version.cmp(&b.version).then(a.sha256.cmp(&b.sha256)));
-            v
-        }
-        writeln!(w, "{MAGIC}")?;
-        for list in self.by_file.values() {
-            for copy in sorted(list) {
-                serde_json::to_writer(&mut *w, copy)?;
-                w.write_all(b"\n")?;
-            }
-        }
-        w.write_all(BLOBS_LINE.as_bytes())?;
-        for (file, list) in &self.by_file {
-            for copy in sorted(list) {
-                let Some(blob) = self.blobs.get(&copy.sha256) else {
-                    continue;
+    fn encode(&self) -> std::io::Result<Vec<u8>> {
+        let mut files = Vec::new();
+        let mut table: Vec<[u8; SHA_REC]> = Vec::new();
+        let mut area = Vec::new();
+        for (index, (file, list)) in self.by_file.iter().enumerate() {
+            let mut sorted: Vec<&KnownCopy> = list.iter().collect();
+            sorted.sort_by(|a, b| a.version.cmp(&b.version).then(a.sha256.cmp(&b.sha256)));
+            let mut raw = Vec::new();
+            for copy in sorted {
+                let blob = self.blobs.get(&copy.sha256);
+                let rec = GroupRecord {
+                    version: copy.version.clone(),
+                    sources: copy.sources.clone(),
+                    size: blob.map(Vec::len),
+                    sha256: blob.is_none().then(|| copy.sha256.clone()),
                 };
-                let rec =
-                    serde_json::json!({"file": file, "sha256": copy.sha256, "size": blob.len()});
-                serde_json::to_writer(&mut *w, &rec)?;
-                w.write_all(b"\n")?;
-                w.write_all(blob)?;
-                w.write_all(b"\n")?;
+                serde_json::to_writer(&mut raw, &rec)?;
+                raw.push(b'\n');
+                if let Some(blob) = blob {
+                    raw.extend_from_slice(blob);
+                    raw.push(b'\n');
+                }
+                let mut rec = [0u8; SHA_REC];
+                let sha = hex::decode(&copy.sha256).map_err(std::io::Error::other)?;
+                rec[..32].copy_from_slice(&sha);
+                rec[32..].copy_from_slice(&(index as u32).to_le_bytes());
+                table.push(rec);
             }
+            let start = area.len();
+            let dict = (raw.len() as u32).next_power_of_two().clamp(4096, 64 << 20);
+            let mut opts =
+                liblzma::stream::LzmaOptions::new_preset(9 | liblzma::stream::PRESET_EXTREME)
+                    .map_err(std::io::Error::other)?;
+            opts.dict_size(dict);
+            let mut filters = liblzma::stream::Filters::new();
+            filters.lzma2(&opts);
+            let stream = liblzma::stream::Stream::new_stream_encoder(
+                &filters,
+                liblzma::stream::Check::Crc32,
+            )
+            .map_err(std::io::Error::other)?;
+            let mut enc = liblzma::write::XzEncoder::new_stream(&mut area, stream);
+            enc.write_all(&raw)?;
+            enc.finish()?;
+            files.push((file.clone(), start, area.len() - start));
         }
-        Ok(())
+        table.sort_unstable();
+        let mut out = Vec::new();
+        writeln!(out, "{MAGIC}")?;
+        serde_json::to_writer(
+            &mut out,
+            &serde_json::json!({"files": files, "shas": table.len()}),
+        )?;
+        out.push(b'\n');
+        for rec in &table {
+            out.extend_from_slice(rec);
+        }
+        out.extend_from_slice(&area);
+        Ok(out)
     }
 }

@@ -70,7 +70,7 @@ pub struct CorpusSpec {
 }
 
 impl CorpusSpec {
-    /// Loads and merges the corpora, keeping the blobs wanted.
+    /// Opens and merges the corpora, loading the groups wanted (more can be loaded later).
     pub fn load(&self, blobs: &Blobs) -> Result<Corpus> {
         let mut corpus = if self.no_shipped {
             Corpus::new()
@@ -559,23 +559,17 @@ pub fn audit_tarball_with(
         files.push((path, m, same));
     }
     let contents = fetch_ranges(tarball, &wanted)?;
-    // The index first; the blobs (for diffs) only for files that match no known copy.
-    let index = corpus.load(&Blobs::Only(BTreeSet::new()))?;
-    let names: BTreeSet<String> = files
+    // Only the corpus groups of the names (and contents) of the files only in the tarball.
+    let mut corpus = corpus.load(&Blobs::Only(BTreeSet::new()))?;
+    let extra: Vec<(String, String)> = files
         .iter()
         .filter(|(p, m, same)| !same && !tag.contains_key(p) && m.kind == MemberKind::File)
         .filter_map(|(p, m, _)| {
             let name = p.rsplit('/').next().unwrap_or(p);
-            let sha = hex::encode(m.sha256?);
-            (!index.copies(name).is_empty() && index.find_sha(name, &sha).is_none())
-                .then(|| name.to_string())
+            Some((name.to_string(), hex::encode(m.sha256?)))
         })
         .collect();
-    let corpus = if names.is_empty() {
-        index
-    } else {
-        corpus.load(&Blobs::Only(names))?
-    };
+    corpus.load_for(extra.iter().map(|(n, s)| (n.as_str(), s.as_str())))?;
 
     // With --regenerate: every complete file only in the tarball against what the command made.
     let (regeneration, mut regenerated_files) = match (&regen_dir, &opts.regenerate) {

@@ -168,44 +168,49 @@ fn corrupt_corpus_files_are_reported_with_the_record() {
     let mut c = Corpus::new();
     c.add("a.m4", b"# serial 3\nAC_DEFUN([A])\n", "test 1");
     c.add("b.m4", b"# serial 1\nAC_DEFUN([B])\n", "test 1");
-    let good = tmp.path().join("good.rkc.xz");
+    let good = tmp.path().join("good.rkc");
     c.write(&good).unwrap();
     let back = Corpus::load(&good, &Blobs::All).unwrap();
     assert_eq!(back.stats(), c.stats());
     assert_eq!(back.copies("a.m4")[0].version, Some(Version::Serial(3)));
 
-    // Flip one byte of the second blob inside the (decompressed) stream.
-    let mut raw = Vec::new();
-    std::io::Read::read_to_end(
-        &mut liblzma::read::XzDecoder::new(std::fs::File::open(&good).unwrap()),
-        &mut raw,
-    )
-    .unwrap();
-    let at = raw.windows(12).rposition(|w| w == b"AC_DEFUN([B]").unwrap();
-    raw[at + 10] = b'X';
-    let bad = tmp.path().join("bad.rkc.xz");
-    let mut enc = liblzma::write::XzEncoder::new(std::fs::File::create(&bad).unwrap(), 6);
-    std::io::Write::write_all(&mut enc, &raw).unwrap();
-    enc.finish().unwrap();
+    // Flip one bit of b.m4's entry in the SHA-256 table: its copy no longer checks out.
+    let mut bytes = std::fs::read(&good).unwrap();
+    let sha = relkit_audit::corpus::sha256_hex(b"# serial 1\nAC_DEFUN([B])\n");
+    let sha = hex_bytes(&sha);
+    let at = bytes.windows(32).position(|w| w == sha).unwrap();
+    bytes[at + 31] ^= 1;
+    let bad = tmp.path().join("bad.rkc");
+    std::fs::write(&bad, &bytes).unwrap();
     let err = Corpus::load(&bad, &Blobs::All).unwrap_err().to_string();
     assert!(
         err.starts_with(&format!(
-            "{}: corrupt reference corpus at record 5: blob of b.m4 has SHA-256",
+            "{}: corrupt reference corpus at group b.m4 record 1: copy of b.m4 has SHA-256",
             bad.display()
         )),
         "{err}"
     );
-    // Records: a.m4 and b.m4 in the index, the `blobs` line, then a.m4's and b.m4's bytes.
-    // Only the blobs wanted are checked: a.m4's are intact.
+    // Only the groups loaded are checked: a.m4's is intact.
     let only_a = Corpus::load(&bad, &Blobs::Only(["a.m4".to_string()].into())).unwrap();
     assert!(only_a.blob(&only_a.copies("a.m4")[0].sha256).is_some());
 
+    // A damaged byte inside b.m4's compressed group (the last one in the file).
+    let mut bytes = std::fs::read(&good).unwrap();
+    let last = bytes.len() - 20;
+    bytes[last] ^= 0x55;
+    std::fs::write(&bad, &bytes).unwrap();
+    let err = Corpus::load(&bad, &Blobs::All).unwrap_err().to_string();
+    assert!(
+        err.contains("corrupt reference corpus at group b.m4"),
+        "{err}"
+    );
+
     // Not xz at all, and cut short.
-    let junk = tmp.path().join("junk.rkc.xz");
+    let junk = tmp.path().join("junk.rkc");
     std::fs::write(&junk, b"hello").unwrap();
     let err = Corpus::load(&junk, &Blobs::All).unwrap_err().to_string();
     assert!(err.contains("corrupt reference corpus at line 1"), "{err}");
-    let cut = tmp.path().join("cut.rkc.xz");
+    let cut = tmp.path().join("cut.rkc");
     let bytes = std::fs::read(&good).unwrap();
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let err = Corpus::load(&cut, &Blobs::All).unwrap_err().to_string();
@@ -214,6 +219,11 @@ fn corrupt_corpus_files_are_reported_with_the_record() {
 
 #[test]
 fn versions_are_read_like_aclocal_and_automake_do() {
+    assert_eq!(
+        parse_version(b"#! /bin/sh\n# libtool (GNU libtool) 2.4.7\nVERSION=\"2.4.7 Debian-2.4.7-7~deb12u1\"\nscriptversion=2019-02-19.15; # UTC\n"),
+        Some(Version::Stamp("2.4.7".into())),
+        "ltmain.sh: libtool's version, not an embedded helper's"
+    );
     assert_eq!(
         parse_version(b"# build-to-host.m4\n# serial 5\n"),
         Some(Version::Serial(5))
@@ -241,11 +251,8 @@ fn versions_are_read_like_aclocal_and_automake_do() {
 }
 
 #[test]
-fn shipped_corpus_loads_and_holds_gnulib_and_gettext() {
-    let c = Corpus::shipped(&Blobs::Only(["build-to-host.m4".to_string()].into())).unwrap();
-    let stats = c.stats();
-    assert!(stats.by_source["gnulib"] >= 27_000, "{stats:?}");
-    assert!(stats.by_source["gettext"] >= 400, "{stats:?}");
+fn shipped_corpus_loads_only_the_groups_asked_for_and_holds_every_source() {
+    let mut c = Corpus::shipped(&Blobs::Only(["build-to-host.m4".to_string()].into())).unwrap();
     let copies = c.copies("build-to-host.m4");
     let five: Vec<_> = copies
         .iter()
@@ -257,9 +264,42 @@ fn shipped_corpus_loads_and_holds_gnulib_and_gettext() {
     );
     assert!(five.iter().all(|k| c.blob(&k.sha256).is_some()));
     assert!(
-        c.copies("gettext.m4")
-            .iter()
-            .all(|k| c.blob(&k.sha256).is_none()),
-        "only wanted blobs are kept"
+        c.copies("gettext.m4").is_empty(),
+        "only wanted groups are loaded"
     );
+    // A content known under another name loads that name's group.
+    let po = c.copies("build-to-host.m4")[0].sha256.clone();
+    c.load_for([("renamed.m4", po.as_str())]).unwrap();
+    assert_eq!(
+        c.find_sha("renamed.m4", &po).unwrap().file,
+        "build-to-host.m4"
+    );
+
+    c.load_all().unwrap();
+    let stats = c.stats();
+    assert!(stats.by_source["gnulib"] >= 27_000, "{stats:?}");
+    assert!(stats.by_source["gettext"] >= 400, "{stats:?}");
+    assert!(stats.by_source["autoconf-archive"] >= 550, "{stats:?}");
+    let pkg = c.copies("pkg.m4");
+    assert!(
+        pkg.iter()
+            .any(|k| k.sources.iter().any(|s| s.starts_with("pkgconf 1.8.1 "))),
+        "{pkg:?}"
+    );
+    let pthread = c.copies("ax_pthread.m4");
+    assert!(
+        pthread.iter().any(|k| k
+            .sources
+            .iter()
+            .any(|s| s.starts_with("autoconf-archive 20220903 "))),
+        "{pthread:?}"
+    );
+}
+
+/// Bytes of a lowercase hex string.
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
 }

@@ -212,7 +212,7 @@ fn bad_input_exits_2_with_a_reason() {
     std::fs::create_dir_all(&tag).unwrap();
     std::fs::write(tag.join("README"), "hi\n").unwrap();
     // A corrupt corpus file.
-    let bad = tmp.path().join("bad.rkc.xz");
+    let bad = tmp.path().join("bad.rkc");
     std::fs::write(&bad, b"not a corpus").unwrap();
     let mut args = os(&["audit", "tarball"]);
     args.push(tag.as_os_str());
@@ -258,7 +258,7 @@ fn corpus_import_from_a_macro_directory_extends_the_audit() {
         "# serial 2\nAC_DEFUN([LOCAL_THING])\n",
     )
     .unwrap();
-    let corpus = tmp.path().join("extra.rkc.xz");
+    let corpus = tmp.path().join("extra.rkc");
     let mut args = os(&[
         "audit",
         "corpus",

@@ -123,15 +123,15 @@ pub struct TarballArgs {
 /// Arguments of `relkit audit corpus import`.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
-  relkit audit corpus import --out corpus.rkc.xz --gnulib ../shared/data/m4-corpus \\
+  relkit audit corpus import --out corpus.rkc --gnulib ../shared/data/m4-corpus \\
       --tarball gettext_0.23.1.orig.tar.xz='gettext 0.23.1' --dir /usr/share/aclocal
-  relkit audit tarball foo-1.0.tar.gz --repo . --rev v1.0 --corpus corpus.rkc.xz
+  relkit audit tarball foo-1.0.tar.gz --repo . --rev v1.0 --corpus corpus.rkc
 
 Each source adds every .m4 file and known helper script (config.guess, ltmain.sh,
 install-sh, po/Makefile.in.in…) it holds. The shipped corpus is included unless
 --no-shipped-corpus.")]
 pub struct ImportArgs {
-    /// The corpus file to write (xz-compressed).
+    /// The corpus file to write (format v3: xz-compressed groups, see relkit_audit::corpus).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// A gnulib m4 corpus directory (gnulib-m4.jsonl.xz + gnulib-m4-blobs.tar.xz).
