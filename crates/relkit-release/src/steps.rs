@@ -867,6 +867,28 @@ fn audit(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
         .iter()
         .map(|(s, n)| format!("{n} {s:?}").to_lowercase())
         .collect();
+    // The tarball relkit built must be fully explained by the tag plus the prepare steps: a
+    // fresh export of the tag with the prepare steps run again must hold every member, byte
+    // for byte (excluded files may be missing from the tarball, nothing may be added).
+    let explained = explained_by_tag_and_prepare(cx, &tarball)?;
+    if !explained.is_empty() {
+        let shown: Vec<&str> = explained.iter().take(10).map(String::as_str).collect();
+        return Err(StepError::Failed(
+            format!(
+                "{} holds {} member(s) not explained by {} plus the [source] prepare steps: {}{}",
+                file_name(&tarball),
+                explained.len(),
+                cx.rev,
+                shown.join(", "),
+                if explained.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                },
+            ),
+            None,
+        ));
+    }
     if report.has_critical() {
         return Err(StepError::Failed(
             format!(
@@ -888,6 +910,47 @@ fn audit(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
         )],
         ..StepOutput::default()
     })
+}
+
+/// Members of `tarball` that a fresh export of the tag plus the prepare steps does not hold
+/// byte for byte.
+fn explained_by_tag_and_prepare(cx: &Cx<'_>, tarball: &Path) -> Result<Vec<String>, StepError> {
+    use relkit_audit::tarball::Class;
+    let tree = cx.work("audit-tree")?.join("tree");
+    let opts = relkit_source::ExportOptions {
+        submodules: cx.plan.source.submodules,
+    };
+    export_rev(cx.repo, cx.commit, &tree, &opts)
+        .map_err(fail("exporting the tag for the audit"))?;
+    let env = BTreeMap::from([
+        ("SOURCE_DATE_EPOCH".to_string(), cx.commit_time.to_string()),
+        ("TZ".to_string(), "UTC".to_string()),
+        ("LC_ALL".to_string(), "C.UTF-8".to_string()),
+    ]);
+    let log = cx.log("audit-prepare");
+    for command in &cx.plan.source.prepare {
+        match run_shell(command, &tree, &env, &log, cx.cancel)? {
+            Exit::Success => {}
+            Exit::Interrupted => return Err(StepError::Interrupted(Some(log))),
+            Exit::Failed(how) => {
+                return Err(StepError::Failed(
+                    format!("prepare step `{command}` ended with {how} when re-run for the audit"),
+                    Some(log),
+                ));
+            }
+        }
+    }
+    let reference = relkit_audit::Reference::Tree(tree);
+    let report =
+        relkit_audit::audit_tarball(tarball, &reference, &Default::default()).map_err(fail(
+            format!("auditing {} against the prepared tag", tarball.display()),
+        ))?;
+    Ok(report
+        .members
+        .into_iter()
+        .filter(|m| !matches!(m.class, Class::Same | Class::OnlyInReference))
+        .map(|m| format!("{} ({:?})", m.path, m.class).to_lowercase())
+        .collect())
 }
 
 /// The release's own files (not signatures): what sign/attest/verify cover.

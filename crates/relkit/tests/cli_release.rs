@@ -669,3 +669,41 @@ fn publishing_to_a_relkit_server_uploads_every_file_with_its_material_and_verifi
     let first = s.state()["steps"]["verify"]["notes"].to_string();
     assert!(first.contains("verified"), "{first}");
 }
+
+#[test]
+fn the_built_tarball_must_be_explained_by_the_tag_plus_the_prepare_steps() {
+    let s = Setup::new(CHECK);
+    let text = std::fs::read_to_string(&s.plan).unwrap();
+    // A deterministic prepare step: its output is explained, the release goes through.
+    let with_prepare = |prepare: &str| {
+        text.replace(
+            "formats = [\"tar.gz\", \"tar.xz\"]",
+            &format!("formats = [\"tar.gz\", \"tar.xz\"]\nprepare = [{prepare:?}]"),
+        )
+    };
+    std::fs::write(&s.plan, with_prepare("echo 1.0.0 > VERSION")).unwrap();
+    let (out, _) = s.run_json(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let notes = s.state()["steps"]["audit"]["notes"].to_string();
+    assert!(
+        notes.contains("tinycalc-1.0.0.tar.gz against v1.0.0"),
+        "{notes}"
+    );
+
+    // A prepare step whose output changes from run to run: the audit's independent re-run
+    // does not reproduce the tarball, and the release stops before anything is signed.
+    std::fs::remove_dir_all(s.repo.join(".relkit")).unwrap();
+    std::fs::remove_dir_all(s.repo.join("dist")).unwrap();
+    std::fs::remove_dir_all(s.published()).unwrap();
+    std::fs::write(&s.plan, with_prepare("date +%s%N > BUILD-STAMP")).unwrap();
+    let (out, _) = s.run_json(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("step `audit` failed")
+            && err.contains("not explained by v1.0.0 plus the [source] prepare steps")
+            && err.contains("build-stamp (differs)"),
+        "{err}"
+    );
+    assert!(!s.repo.join("dist/SHA256SUMS").exists());
+}
