@@ -6,6 +6,8 @@
 //!   a known upstream macro/script ([`corpus`], filled by [`import`]), or flagged.
 //! - [`regenerate`]: `--regenerate CMD` compares the tarball's extra files with what the
 //!   project's own regeneration makes from the tag.
+//! - [`release`]: the audit a release pipeline runs on the tarball it built
+//!   ([`audit_release`]: fully explained by the tag plus the prepare steps?).
 //! - [`history`]: what changed between two releases in opaque files, build machinery and
 //!   who made the changes.
 //! - [`render`]: text and SARIF 2.1.0 renderings of the reports (JSON is the serde form of
@@ -19,12 +21,14 @@ pub mod generated;
 pub mod history;
 pub mod import;
 pub mod regenerate;
+pub mod release;
 pub mod render;
 pub mod tarball;
 
 pub use corpus::{Blobs, Corpus, KnownCopy, Version};
 pub use error::{Error, Result};
 pub use history::{HistoryReport, audit_history};
+pub use release::{ReleaseAudit, audit_release};
 pub use tarball::{
     AuditOptions, Class, CorpusSpec, Reference, Severity, TarballReport, audit_tarball,
     audit_tarball_with,

@@ -336,12 +336,13 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Runs `cmd` with `sh -c` in `dir`.
-pub fn run(cmd: &str, dir: &Path) -> Result<()> {
+/// Runs `cmd` with `sh -c` in `dir`, with `env` added to the environment.
+pub fn run(cmd: &str, dir: &Path, env: &[(String, String)]) -> Result<()> {
     let out = Command::new("sh")
         .arg("-c")
         .arg(cmd)
         .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .map_err(io(Path::new("sh")))?;
     if out.status.success() {

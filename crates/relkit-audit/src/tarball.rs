@@ -88,8 +88,12 @@ impl CorpusSpec {
 #[derive(Debug, Clone, Default)]
 pub struct AuditOptions {
     /// A shell command run in a scratch copy of the tag export (e.g. `autoreconf -fi`);
-    /// each file only in the tarball is then compared with what it produced.
+    /// each file only in the tarball (or that differs from the tag and that the command
+    /// changed) is then compared with what it produced.
     pub regenerate: Option<String>,
+    /// Environment variables set for the command (e.g. `SOURCE_DATE_EPOCH`, as relkit's
+    /// own prepare steps get).
+    pub env: Vec<(String, String)>,
 }
 
 /// How one member was classified.
@@ -521,7 +525,7 @@ pub fn audit_tarball_with(
         Some(cmd) => {
             let dir = scratch.path().join("regenerated");
             crate::regenerate::copy_tree(&ref_dir, &dir)?;
-            crate::regenerate::run(cmd, &dir)?;
+            crate::regenerate::run(cmd, &dir, &opts.env)?;
             Some(dir)
         }
         None => None,
@@ -574,12 +578,20 @@ pub fn audit_tarball_with(
     // With --regenerate: every complete file only in the tarball against what the command made.
     let (regeneration, mut regenerated_files) = match (&regen_dir, &opts.regenerate) {
         (Some(dir), Some(cmd)) => {
+            // Files of the tag count only when the command changed them.
+            let changed = |p: &str| {
+                let (a, b) = (ref_dir.join(p), dir.join(p));
+                match (std::fs::read(&a), std::fs::read(&b)) {
+                    (Ok(a), Ok(b)) => a != b,
+                    _ => true,
+                }
+            };
             let extra: Vec<(&str, &[u8])> = files
                 .iter()
-                .filter(|(p, m, _)| {
+                .filter(|(p, m, same)| {
                     m.kind == MemberKind::File
-                        && !tag.contains_key(p)
                         && complete.contains(&m.position)
+                        && (!tag.contains_key(p) || (!same && changed(p)))
                 })
                 .map(|(p, m, _)| {
                     let content = contents.get(&m.position).map_or(&[][..], |v| v.as_slice());

@@ -51,6 +51,7 @@ fn regenerated_files_are_compared_ignoring_only_volatile_lines() {
     );
     let opts = AuditOptions {
         regenerate: Some("sh gen.sh".into()),
+        ..Default::default()
     };
     let r = audit_tarball_with(
         &tmp.path().join("rel"),
@@ -98,6 +99,7 @@ fn regenerated_files_are_compared_ignoring_only_volatile_lines() {
     // A failing command is an input error naming it.
     let opts = AuditOptions {
         regenerate: Some("echo no autoreconf here >&2; exit 3".into()),
+        ..Default::default()
     };
     let err = audit_tarball_with(
         &tmp.path().join("rel"),
@@ -148,6 +150,7 @@ fn xz_581_regenerated_with_its_own_autogen_differs_only_by_tool_versions() {
     // xz's own regeneration, without the po4a man page translations (po4a is optional).
     let opts = AuditOptions {
         regenerate: Some("sh autogen.sh --no-po4a".into()),
+        ..Default::default()
     };
     let r = audit_tarball_with(&tarball, &reference, &CorpusSpec::default(), &opts).unwrap();
     // The tarball says which tools made it (libtool: an unreleased snapshot).

@@ -182,6 +182,7 @@ fn tarball(a: TarballArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let spinner = ctx.spinner("auditing");
     let opts = AuditOptions {
         regenerate: a.regenerate.clone(),
+        ..Default::default()
     };
     let report = audit_tarball_with(&a.tarball, &reference, &a.corpus.spec(), &opts)
         .with_context(|| format!("cannot audit {}", a.tarball.display()))?;
