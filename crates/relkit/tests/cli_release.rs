@@ -707,3 +707,187 @@ fn the_built_tarball_must_be_explained_by_the_tag_plus_the_prepare_steps() {
     );
     assert!(!s.repo.join("dist/SHA256SUMS").exists());
 }
+
+/// Serves the files of `dir` over HTTP/1.1 on loopback (one thread per connection) and
+/// returns the base URL.
+fn serve_dir(dir: PathBuf) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                reader.read_line(&mut request).unwrap();
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).unwrap() == 0 || header == "\r\n" {
+                        break;
+                    }
+                }
+                let path = request
+                    .split(' ')
+                    .nth(1)
+                    .unwrap_or("/")
+                    .trim_start_matches('/');
+                let mut stream = stream;
+                match std::fs::read(dir.join(path)) {
+                    Ok(body) => {
+                        write!(
+                            stream,
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        )
+                        .unwrap();
+                        stream.write_all(&body).unwrap();
+                    }
+                    Err(_) => {
+                        write!(stream, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn gathered_files_from_a_url_are_checked_against_a_signed_sha256sums() {
+    let s = Setup::new(CHECK);
+    // The Windows builder publishes the DLL with a SHA256SUMS signed by its own key.
+    let builds = s.root.join("builds");
+    std::fs::create_dir_all(&builds).unwrap();
+    std::fs::copy(
+        s.root.join("prebuilt/libffi-8.dll"),
+        builds.join("libffi-8.dll"),
+    )
+    .unwrap();
+    let out = relkit(&builds, &["checksum", "libffi-8.dll"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::write(builds.join("SHA256SUMS"), &out.stdout).unwrap();
+    let out = relkit(
+        &s.root,
+        &["key", "generate", "--kind", "ed25519", "-o", "builder"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = relkit(
+        &builds,
+        &[
+            "sign",
+            "SHA256SUMS",
+            "--key",
+            s.root.join("builder.key").to_str().unwrap(),
+            "--minisign",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let url = serve_dir(builds.clone());
+    let text = std::fs::read_to_string(&s.plan).unwrap();
+    let gather_start = text.find("[[gather]]").unwrap();
+    let gather_end = text.find("[[test]]").unwrap();
+    let gather = format!(
+        "[[gather]]\nname = \"libffi-8.dll\"\nurl = \"{url}/libffi-8.dll\"\nsums = \"{url}/SHA256SUMS\"\nsums-signature = \"{url}/SHA256SUMS.minisig\"\nkey = {:?}\n\n",
+        s.root.join("builder.minisign.pub").display()
+    );
+    let plan = format!("{}{gather}{}", &text[..gather_start], &text[gather_end..]);
+    std::fs::write(&s.plan, &plan).unwrap();
+    let (out, _) = s.run_json(&["--only", "gather"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let notes = s.state()["steps"]["gather"]["notes"].to_string();
+    assert!(notes.contains("(signature verified)"), "{notes}");
+    assert!(s.repo.join("dist/libffi-8.dll").is_file());
+
+    // The SHA256SUMS is swapped for one listing a different file: its signature fails.
+    std::fs::write(
+        builds.join("SHA256SUMS"),
+        format!("{}  libffi-8.dll\n", "0".repeat(64)),
+    )
+    .unwrap();
+    let (out, _) = s.run_json(&["--from", "gather"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("does not verify with"), "{err}");
+}
+
+#[test]
+fn init_writes_a_plan_that_plan_and_dry_run_understand() {
+    let s = Setup::new(CHECK);
+    let out = relkit(&s.repo, &["init"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(s.repo.join("relkit.toml")).unwrap();
+    assert!(
+        text.contains("tag = \"v{version}\"") && text.contains("(newest: v1.0.0)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("command = \"./configure && make -j2 && make check\""),
+        "{text}"
+    );
+    let again = relkit(&s.repo, &["init"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("already exists"));
+    // relkit.toml is new and untracked: the work tree is still clean.
+    let plan = relkit(
+        &s.repo,
+        &["release", "plan", "--rev", "v1.0.0", "--format", "json"],
+    );
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let v: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(v["version"], "1.0.0");
+    assert_eq!(v["commit"], s.commit.as_str());
+    let steps: Vec<&str> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "verify-input",
+            "source",
+            "test:check",
+            "sbom",
+            "scan",
+            "audit",
+            "checksums"
+        ]
+    );
+    assert!(
+        v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["state"] == "pending")
+    );
+    let dry = relkit(&s.repo, &["release", "run", "--rev", "v1.0.0", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(stderr(&dry).contains("not run yet"), "{}", stderr(&dry));
+    assert!(!s.repo.join("dist").exists() && !s.repo.join(".relkit").exists());
+    let run = relkit(
+        &s.repo,
+        &["release", "run", "--rev", "v1.0.0", "--format", "json"],
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let plan = relkit(
+        &s.repo,
+        &[
+            "release", "plan", "--rev", "v1.0.0", "--format", "json", "--from", "sbom",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let states: Vec<&str> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "done", "done", "done", "pending", "pending", "pending", "pending"
+        ]
+    );
+}
