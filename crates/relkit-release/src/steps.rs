@@ -855,47 +855,54 @@ fn audit(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
         repo: cx.repo.to_path_buf(),
         rev: cx.commit.to_string(),
     };
-    let report = relkit_audit::audit_tarball(&tarball, &reference, &Default::default())
-        .map_err(fail(format!("auditing {}", tarball.display())))?;
+    // The tarball relkit built must be fully explained by the tag plus the prepare steps
+    // (re-run on a fresh export, with the build's environment), and nothing in it may be
+    // critical (e.g. a vendored macro that differs from every known upstream copy).
+    let env = [
+        ("SOURCE_DATE_EPOCH", cx.commit_time.to_string()),
+        ("TZ", "UTC".to_string()),
+        ("LC_ALL", "C.UTF-8".to_string()),
+    ]
+    .map(|(k, v)| (k.to_string(), v));
+    let audit = relkit_audit::audit_release(
+        &tarball,
+        &reference,
+        &cx.plan.source.prepare,
+        &env,
+        &Default::default(),
+    )
+    .map_err(fail(format!("auditing {}", tarball.display())))?;
     let report_path = cx.report_path("audit");
     write_atomic(
         &report_path,
-        &serde_json::to_vec_pretty(&report).expect("report serializes"),
+        &serde_json::to_vec_pretty(&audit).expect("report serializes"),
     )?;
-    let counts: Vec<String> = report
+    let counts: Vec<String> = audit
+        .report
         .severities
         .iter()
         .map(|(s, n)| format!("{n} {s:?}").to_lowercase())
         .collect();
-    // The tarball relkit built must be fully explained by the tag plus the prepare steps: a
-    // fresh export of the tag with the prepare steps run again must hold every member, byte
-    // for byte (excluded files may be missing from the tarball, nothing may be added).
-    let explained = explained_by_tag_and_prepare(cx, &tarball)?;
-    if !explained.is_empty() {
-        let shown: Vec<&str> = explained.iter().take(10).map(String::as_str).collect();
+    if !audit.fully_explained() {
+        let shown: Vec<&str> = audit
+            .unexplained
+            .iter()
+            .take(10)
+            .map(String::as_str)
+            .collect();
         return Err(StepError::Failed(
             format!(
-                "{} holds {} member(s) not explained by {} plus the [source] prepare steps: {}{}",
+                "{} is not fully explained by {} plus the [source] prepare steps ({} critical; {} unexplained: {}{}); see {}",
                 file_name(&tarball),
-                explained.len(),
                 cx.rev,
-                shown.join(", "),
-                if explained.len() > shown.len() {
-                    ", …"
+                audit.critical,
+                audit.unexplained.len(),
+                shown.join("; "),
+                if audit.unexplained.len() > shown.len() {
+                    "; …"
                 } else {
                     ""
                 },
-            ),
-            None,
-        ));
-    }
-    if report.has_critical() {
-        return Err(StepError::Failed(
-            format!(
-                "{} has critical findings against {} ({}); see {}",
-                file_name(&tarball),
-                cx.rev,
-                counts.join(", "),
                 report_path.display()
             ),
             None,
@@ -910,47 +917,6 @@ fn audit(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
         )],
         ..StepOutput::default()
     })
-}
-
-/// Members of `tarball` that a fresh export of the tag plus the prepare steps does not hold
-/// byte for byte.
-fn explained_by_tag_and_prepare(cx: &Cx<'_>, tarball: &Path) -> Result<Vec<String>, StepError> {
-    use relkit_audit::tarball::Class;
-    let tree = cx.work("audit-tree")?.join("tree");
-    let opts = relkit_source::ExportOptions {
-        submodules: cx.plan.source.submodules,
-    };
-    export_rev(cx.repo, cx.commit, &tree, &opts)
-        .map_err(fail("exporting the tag for the audit"))?;
-    let env = BTreeMap::from([
-        ("SOURCE_DATE_EPOCH".to_string(), cx.commit_time.to_string()),
-        ("TZ".to_string(), "UTC".to_string()),
-        ("LC_ALL".to_string(), "C.UTF-8".to_string()),
-    ]);
-    let log = cx.log("audit-prepare");
-    for command in &cx.plan.source.prepare {
-        match run_shell(command, &tree, &env, &log, cx.cancel)? {
-            Exit::Success => {}
-            Exit::Interrupted => return Err(StepError::Interrupted(Some(log))),
-            Exit::Failed(how) => {
-                return Err(StepError::Failed(
-                    format!("prepare step `{command}` ended with {how} when re-run for the audit"),
-                    Some(log),
-                ));
-            }
-        }
-    }
-    let reference = relkit_audit::Reference::Tree(tree);
-    let report =
-        relkit_audit::audit_tarball(tarball, &reference, &Default::default()).map_err(fail(
-            format!("auditing {} against the prepared tag", tarball.display()),
-        ))?;
-    Ok(report
-        .members
-        .into_iter()
-        .filter(|m| !matches!(m.class, Class::Same | Class::OnlyInReference))
-        .map(|m| format!("{} ({:?})", m.path, m.class).to_lowercase())
-        .collect())
 }
 
 /// The release's own files (not signatures): what sign/attest/verify cover.
