@@ -777,11 +777,11 @@ fn scan(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
     )];
     for f in &report.findings {
         notes.push(format!(
-            "{} in {} {} ({:?})",
+            "{} in {} {} ({})",
             f.id,
             f.component,
             f.installed.as_deref().unwrap_or("?"),
-            f.severity
+            format!("{:?}", f.severity).to_lowercase()
         ));
     }
     // The declared versions of vendored packages, proven against the bytes of the archive.
