@@ -9,7 +9,9 @@ size_mib=${1:-256}
 relkit=${RELKIT:-target/release/relkit}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; nginx -c "$work/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$work"' EXIT
+chmod 755 "$work"   # nginx workers run as www-data
 head -c $((size_mib << 20)) /dev/urandom > "$work/big.bin"
+chmod 644 "$work/big.bin"
 sha=$(sha256sum "$work/big.bin" | cut -d' ' -f1)
 
 cat > "$work/nginx.conf" <<NGINX
@@ -18,6 +20,7 @@ events {}
 http { access_log off; sendfile on; server { listen 127.0.0.1:18181; root $work; } }
 NGINX
 nginx -c "$work/nginx.conf"
+[ "$(curl -sf http://127.0.0.1:18181/big.bin | sha256sum | cut -d' ' -f1)" = "$sha" ] || { echo "nginx does not serve the file" >&2; exit 1; }
 
 bench_backend() {
   local name=$1 db=$2 data="$work/data-$1"
@@ -31,14 +34,16 @@ bench_backend() {
     http://127.0.0.1:18182/api/v1/projects/bench/releases >/dev/null
   curl -sf -X PUT -H "$auth" -H "X-Content-SHA256: $sha" --data-binary @"$work/big.bin" \
     http://127.0.0.1:18182/api/v1/projects/bench/releases/0/files/big.bin >/dev/null
+  [ "$(curl -sf http://127.0.0.1:18182/api/v1/projects/bench/releases/0/files/big.bin | sha256sum | cut -d' ' -f1)" = "$sha" ]
   if [ "$name" = sqlite ]; then
     echo "== download ${size_mib} MiB, 4 connections, 15 s"
     echo "-- nginx";  wrk -t2 -c4 -d15s http://127.0.0.1:18181/big.bin | grep -E 'Requests/sec|Transfer/sec'
     echo "-- relkit"; wrk -t2 -c4 -d15s http://127.0.0.1:18182/api/v1/projects/bench/releases/0/files/big.bin | grep -E 'Requests/sec|Transfer/sec'
   fi
   echo "== $name: creating 10000 releases"
-  seq 1 9999 | xargs -P 8 -I{} curl -sf -o /dev/null -H "$auth" -H 'Content-Type: application/json' \
-    -d '{"version":"{}"}' http://127.0.0.1:18182/api/v1/projects/bench/releases
+  seq 1 9999 | awk -v auth="$auth" '{ if (NR > 1) print "next"; printf "url = \"http://127.0.0.1:18182/api/v1/projects/bench/releases\"\nheader = \"%s\"\nheader = \"Content-Type: application/json\"\ndata = \"{\\\"version\\\":\\\"%d\\\"}\"\noutput = \"/dev/null\"\n", auth, $1 }' > "$work/create.curl"
+  curl -sf --no-progress-meter --parallel --parallel-max 8 -K "$work/create.curl"
+  [ "$(curl -sf 'http://127.0.0.1:18182/api/v1/projects/bench/releases?limit=1&offset=9999' | grep -c '"version"')" = 1 ]
   echo "-- $name: listing (first page of 100 of 10000 releases), 4 connections, 10 s"
   wrk -t2 -c4 -d10s --latency http://127.0.0.1:18182/api/v1/projects/bench/releases | grep -E 'Requests/sec|50%|99%'
   kill "$pid"; wait "$pid" 2>/dev/null || true
