@@ -280,8 +280,13 @@ fn parse(input: &str, strict: bool) -> Result<Purl, PurlError> {
             let mut p = spos;
             for seg in s.split('/') {
                 let seg_decoded = decode(seg, p, "subpath")?;
-                if !matches!(seg_decoded.as_str(), "" | "." | "..") {
-                    segs.push(seg_decoded);
+                // An encoded `%2F` decodes to a separator: the stored subpath is a `/`-joined
+                // list, so split again and drop the empty / `.` / `..` pieces, or the canonical
+                // form would not parse back to the same purl (found by the `purl` fuzz target).
+                for piece in seg_decoded.split('/') {
+                    if !matches!(piece, "" | "." | "..") {
+                        segs.push(piece.to_string());
+                    }
                 }
                 p += seg.len() + 1;
             }
@@ -504,5 +509,25 @@ mod tests {
         assert_eq!(p.to_canonical(), "pkg:npm/%40babel/core@7.0.0");
         let p = Purl::parse("pkg:pypi/Django_Package@1.0").unwrap();
         assert_eq!(p.to_canonical(), "pkg:pypi/django-package@1.0");
+    }
+
+    #[test]
+    fn encoded_slashes_in_subpath_round_trip() {
+        // Reduced from a `purl` fuzz target crash (fuzz/artifacts): `%2F%2F` in a subpath
+        // decoded to an empty segment that the canonical form wrote and a re-parse dropped.
+        let text = "pkg:vcpkg/llvm@1?u=x#al-registry%2Fvcpkg&p%2F%2F%2FC:%2Flon=3";
+        let p = Purl::parse(text).unwrap();
+        assert_eq!(p.subpath.as_deref(), Some("al-registry/vcpkg&p/C:/lon=3"));
+        let canonical = p.to_canonical();
+        assert_eq!(
+            canonical,
+            "pkg:vcpkg/llvm@1?u=x#al-registry/vcpkg%26p/C:/lon%3D3"
+        );
+        assert_eq!(Purl::parse(&canonical).unwrap(), p);
+        // The original crash input, byte for byte.
+        let crash = "pkg:vcpkg/llvm@1docker\0\0\0\0.\0e?pr7ry_url=file:%2F%2F%2FC:%2Flo\
+                     #al-registry%2Fvcpkg&port_ositor2F%2F%2FC:%2Flon=3";
+        let p = Purl::parse(crash).unwrap();
+        assert_eq!(Purl::parse(&p.to_canonical()).unwrap(), p);
     }
 }

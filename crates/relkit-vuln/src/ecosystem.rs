@@ -36,6 +36,51 @@ pub fn from_purl(p: &Purl) -> Option<(&'static str, String)> {
     })
 }
 
+/// The distribution release a `deb` / `apk` purl names in its `distro` qualifier, spelled
+/// like the suffix of OSV's ecosystem (`Debian:12`, `Alpine:v3.20`): `debian-12`, `bookworm`
+/// and `12` all give `12`, `alpine-3.20` gives `v3.20`. `None` when there is no (known)
+/// qualifier: then the ranges of every release apply.
+pub fn distro_release(p: &Purl) -> Option<String> {
+    let distro = p.qualifiers.get("distro")?.to_ascii_lowercase();
+    match p.ty.as_str() {
+        "deb" => {
+            let d = distro
+                .strip_prefix("debian-")
+                .or_else(|| distro.strip_prefix("ubuntu-"))
+                .unwrap_or(&distro);
+            const CODENAMES: [(&str, &str); 7] = [
+                ("jessie", "8"),
+                ("stretch", "9"),
+                ("buster", "10"),
+                ("bullseye", "11"),
+                ("bookworm", "12"),
+                ("trixie", "13"),
+                ("forky", "14"),
+            ];
+            if let Some((_, n)) = CODENAMES.iter().find(|(c, _)| *c == d) {
+                return Some(n.to_string());
+            }
+            // Debian's ecosystem suffix is the major release only (`debian-11.6` → `11`).
+            let major = if p.namespace.as_deref() == Some("ubuntu") {
+                d
+            } else {
+                d.split('.').next().unwrap_or(d)
+            };
+            (!major.is_empty() && major.chars().all(|c| c.is_ascii_digit() || c == '.'))
+                .then(|| major.to_string())
+        }
+        "apk" => {
+            let d = distro.strip_prefix("alpine-").unwrap_or(&distro);
+            let mut parts = d.split('.');
+            let (Some(a), Some(b)) = (parts.next(), parts.next()) else {
+                return None;
+            };
+            Some(format!("v{a}.{b}"))
+        }
+        _ => None,
+    }
+}
+
 /// The index key of an ecosystem: the part before any `:` release suffix (`Debian:12` → `Debian`).
 pub fn base(ecosystem: &str) -> &str {
     ecosystem.split(':').next().unwrap_or(ecosystem)
@@ -92,5 +137,23 @@ mod tests {
             Some(("Maven", "org.apache.logging.log4j:log4j-core".to_string()))
         );
         assert_eq!(from_purl(&Purl::parse("pkg:generic/foo@1").unwrap()), None);
+        let release = |s: &str| distro_release(&Purl::parse(s).unwrap());
+        assert_eq!(
+            release("pkg:deb/debian/glibc@2.36-9?distro=debian-12"),
+            Some("12".into())
+        );
+        assert_eq!(
+            release("pkg:deb/debian/glibc@2.36-9?distro=bookworm"),
+            Some("12".into())
+        );
+        assert_eq!(
+            release("pkg:deb/debian/libssl1.1@1.1.1n-0?distro=debian-11.6"),
+            Some("11".into())
+        );
+        assert_eq!(
+            release("pkg:apk/alpine/musl@1.2.5-r0?distro=3.20.3"),
+            Some("v3.20".into())
+        );
+        assert_eq!(release("pkg:deb/debian/glibc@2.36-9"), None);
     }
 }

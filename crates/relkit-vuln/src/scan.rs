@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::db::{Db, DbError};
 use crate::ecosystem;
-use crate::matching::{self, CpeTarget, Verdict};
+use crate::matching::{self, CpeTarget, CriteriaCache, Verdict};
 use crate::record::{Level, Record};
 
 /// Scan settings.
@@ -158,6 +158,7 @@ pub fn scan_document(
                 .filter_map(|c| cpe_target(c, p.version.as_deref()))
         })
         .collect();
+    let criteria = CriteriaCache::new();
     let mut findings = Vec::new();
     let mut notes = Vec::new();
     for pkg in &doc.packages {
@@ -201,7 +202,8 @@ pub fn scan_document(
                 ));
                 continue;
             };
-            for id in db.excluded_by_package(eco, &name)? {
+            let candidates = db.by_package(eco, &name)?;
+            for id in candidates.excluded {
                 notes.push(note(
                     Some(text),
                     Some(&id),
@@ -209,12 +211,19 @@ pub fn scan_document(
                 ));
             }
             let key = ecosystem::normalize_name(eco, &name);
-            for rec in db.by_package(eco, &name)? {
+            let release = ecosystem::distro_release(&purl);
+            for rec in candidates.records {
                 let idx = records.len();
                 let mut used = false;
                 for a in &rec.affected {
                     if ecosystem::base(&a.ecosystem) != eco
                         || ecosystem::normalize_name(&a.ecosystem, &a.name) != key
+                    {
+                        continue;
+                    }
+                    // `Debian:11` ranges say nothing about a bookworm package.
+                    if let (Some(want), Some(have)) = (&release, a.ecosystem.split(':').nth(1))
+                        && want != have
                     {
                         continue;
                     }
@@ -270,7 +279,7 @@ pub fn scan_document(
             let (Some(vendor), Some(product)) = (t.wfn.vendor(), t.wfn.product()) else {
                 continue;
             };
-            for rec in db.by_cpe(&vendor, &product)? {
+            for rec in db.by_cpe(&vendor, &product)?.records {
                 let idx = records.len();
                 let mut used = false;
                 for conf in &rec.configurations {
@@ -278,7 +287,7 @@ pub fn scan_document(
                         reason,
                         fixed,
                         condition,
-                    } = matching::nvd_affected(conf, &t, &platforms)
+                    } = matching::nvd_affected(conf, &t, &platforms, &criteria)
                     {
                         raw_hits.push((
                             idx,

@@ -15,9 +15,9 @@ fn data(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
-/// Unpacks the shipped sample source into `dir` and returns the `vulns` directory.
+/// Unpacks the test records (`tests/fixtures/vulns.tar.xz`) into `dir` and returns the `vulns` directory.
 fn unpack_sample(dir: &Path) -> PathBuf {
-    let f = std::fs::File::open(data("data/sample.tar.xz")).unwrap();
+    let f = std::fs::File::open(data("tests/fixtures/vulns.tar.xz")).unwrap();
     tar::Archive::new(liblzma::read::XzDecoder::new(f))
         .unpack(dir)
         .unwrap();

@@ -13,13 +13,14 @@ fn data(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
-/// A DB built from the shipped sample source (NVD + OSV records of `data/sample.tar.xz`).
+/// A DB built from the test records (`tests/fixtures/vulns.tar.xz`: the NVD and OSV records of
+/// `../shared/data/vulns`, the first, 103-record sample).
 fn sample_db(dir: &Path) -> Db {
     let path = dir.join("v.sqlite");
     let mut db = Db::create(&path).unwrap();
     let r = db
         .import(
-            &[data("data/sample.tar.xz")],
+            &[data("tests/fixtures/vulns.tar.xz")],
             ImportOptions::default(),
             &|_| {},
         )

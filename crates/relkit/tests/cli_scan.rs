@@ -35,13 +35,14 @@ fn code(o: &Output) -> i32 {
     o.status.code().unwrap()
 }
 
-/// Imports the shipped sample source into `dir/v.sqlite` through the CLI.
+/// Imports the test records (relkit-vuln's `tests/fixtures/vulns.tar.xz`) into `dir/v.sqlite`
+/// through the CLI.
 fn imported_db(dir: &Path) -> PathBuf {
     let db = dir.join("v.sqlite");
     let o = run(relkit()
         .args(["db", "import", "--db"])
         .arg(&db)
-        .arg(vuln_data("data/sample.tar.xz")));
+        .arg(vuln_data("tests/fixtures/vulns.tar.xz")));
     assert_eq!(code(&o), 0);
     db
 }
@@ -399,7 +400,7 @@ fn bad_db_files_and_stats() {
     let o = run(relkit()
         .args(["db", "update", "--format", "json", "--db"])
         .arg(&db)
-        .arg(vuln_data("data/sample.tar.xz")));
+        .arg(vuln_data("tests/fixtures/vulns.tar.xz")));
     assert_eq!(code(&o), 0);
     let j = json_of(&o);
     assert_eq!(

@@ -465,13 +465,21 @@ impl Dictionary {
             let upper = format!("{q}\u{10FFFF}");
             let mut stmt = self
                 .conn
+                // Each condition keeps only its best `limit` ids (`?4`): hits are ranked by kind
+                // then id, so no more can reach the result, and a common word (`openssl` is the
+                // product of hundreds of generated entries) no longer loads every row.
                 .prepare_cached(&format!(
-                    "SELECT {PRODUCT_COLUMNS} FROM product WHERE product = ?1 OR vendor = ?1 OR key = ?1 \
+                    "SELECT * FROM (SELECT {PRODUCT_COLUMNS} FROM product WHERE product = ?1 ORDER BY id LIMIT ?4) \
+                     UNION SELECT * FROM (SELECT {PRODUCT_COLUMNS} FROM product WHERE vendor = ?1 ORDER BY id LIMIT ?4) \
+                     UNION SELECT * FROM (SELECT {PRODUCT_COLUMNS} FROM product WHERE key = ?1 ORDER BY id LIMIT ?4) \
                      UNION SELECT * FROM (SELECT {PRODUCT_COLUMNS} FROM product WHERE product >= ?1 AND product < ?2 ORDER BY id LIMIT ?3)"
                 ))
                 .map_err(|e| self.sql(e))?;
             let rows = stmt
-                .query_map(params![q, upper, (limit * 4) as i64], row_to_product)
+                .query_map(
+                    params![q, upper, (limit * 4) as i64, limit as i64],
+                    row_to_product,
+                )
                 .map_err(|e| self.sql(e))?;
             for r in rows {
                 let (p, id) = r.map_err(|e| self.sql(e))?;
@@ -522,33 +530,58 @@ impl Dictionary {
     fn fuzzy(&self, q: &str, limit: usize) -> Result<Vec<(u32, Product)>, DictError> {
         let mut set = BTreeSet::new();
         grams(q.as_bytes(), 2, &mut set);
-        let mut counts: HashMap<u32, u32> = HashMap::new();
+        // Shared-bigram counts per product id, in a dense array: ids are 1..=products, and a
+        // hash map of the ~10^5 ids these lists touch was a third of a fuzzy search.
+        let mut counts: Vec<u8> = Vec::new();
         let mut used = 0u32;
         for g in &set {
             // Very common bigrams say little about a name and cost the most: skip them.
             if let Some(list) = self.posting(g)?.filter(|l| l.len() <= 50_000) {
                 used += 1;
+                if let Some(&max) = list.last()
+                    && counts.len() <= max as usize
+                {
+                    counts.resize(max as usize + 1, 0);
+                }
                 for id in list {
-                    *counts.entry(id).or_default() += 1;
+                    let c = &mut counts[id as usize];
+                    *c = c.saturating_add(1);
                 }
             }
         }
-        let need = (used / 2).max(1);
-        let mut candidates: Vec<(u32, u32)> =
-            counts.into_iter().filter(|(_, c)| *c >= need).collect();
-        candidates.sort_by_key(|(id, c)| (std::cmp::Reverse(*c), *id));
-        candidates.truncate(2000);
+        let need = (used / 2).max(1).min(u8::MAX as u32) as u8;
+        let mut candidates: Vec<(u8, u32)> = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c >= need)
+            .map(|(id, c)| (*c, id as u32))
+            .collect();
+        // The names sharing the most bigrams first; a name within two edits of the query
+        // shares nearly all of them, so the first few hundred hold every real match.
+        let cap = 300;
+        let by_rank = |a: &(u8, u32), b: &(u8, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+        if candidates.len() > cap {
+            candidates.select_nth_unstable_by(cap, by_rank);
+            candidates.truncate(cap);
+        }
+        candidates.sort_unstable_by(by_rank);
         let max_distance = if q.len() <= 4 { 1 } else { 2 };
         let mut out = Vec::new();
         let mut name_stmt = self
             .conn
             .prepare_cached("SELECT product FROM product WHERE id = ?1")
             .map_err(|e| self.sql(e))?;
-        for (id, _) in candidates {
+        for (_, id) in candidates {
             let name: String = name_stmt
                 .query_row([id], |r| r.get(0))
                 .map_err(|e| self.sql(e))?;
-            if strsim::damerau_levenshtein(q, &name.to_lowercase()) <= max_distance
+            if name.chars().count().abs_diff(q.chars().count()) > max_distance {
+                continue;
+            }
+            // Optimal string alignment (adjacent transpositions, the typo model): strsim's
+            // unrestricted Damerau-Levenshtein builds a hash map per call and was the largest
+            // single cost of a fuzzy search.
+            if strsim::osa_distance(q, &name.to_lowercase()) <= max_distance
                 && let Some(p) = self.product_by_id(id)?
             {
                 out.push((id, p));
