@@ -74,6 +74,82 @@ pub fn project_defaults(dir: &Path) -> Result<(Option<String>, Option<String>)> 
     Ok((get("name"), get("version")))
 }
 
+/// The top package's identity from the `[sbom]` table of `relkit.toml` (the table
+/// `relkit release` reads: `supplier`, `download-location`, `license`, `cpe`, `purl`,
+/// `in-tree`), used as defaults by `sbom generate` (flags win).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SbomDefaults {
+    /// `supplier`.
+    pub supplier: Option<String>,
+    /// `download-location`.
+    pub download_location: Option<String>,
+    /// `license`.
+    pub license: Option<String>,
+    /// `cpe`, with `{version}` replaced.
+    pub cpes: Vec<String>,
+    /// `purl`, with `{version}` replaced.
+    pub purls: Vec<String>,
+    /// `in-tree`: the in-tree SBOM path.
+    pub in_tree: Option<String>,
+}
+
+/// Reads [`SbomDefaults`] from `dir/relkit.toml` (none when `dir` is not a directory or has no
+/// such file); `{version}` in `cpe`/`purl` becomes `version`. A value of the wrong type is an
+/// error naming the key.
+pub fn sbom_defaults(dir: &Path, version: Option<&str>) -> Result<SbomDefaults> {
+    let path = dir.join("relkit.toml");
+    if !dir.is_dir() || !path.is_file() {
+        return Ok(SbomDefaults::default());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let value: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::Invalid {
+        origin: path.display().to_string(),
+        path: "[sbom]".into(),
+        message: e.to_string(),
+    })?;
+    let Some(table) = value.get("sbom").and_then(|t| t.as_table()) else {
+        return Ok(SbomDefaults::default());
+    };
+    let bad = |key: &str, want: &str| Error::Invalid {
+        origin: path.display().to_string(),
+        path: format!("[sbom] {key}"),
+        message: format!("must be {want}"),
+    };
+    let string = |key: &str| -> Result<Option<String>> {
+        match table.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_str()
+                .map(|s| Some(s.to_string()))
+                .ok_or_else(|| bad(key, "a string")),
+        }
+    };
+    let list = |key: &str| -> Result<Vec<String>> {
+        let Some(v) = table.get(key) else {
+            return Ok(Vec::new());
+        };
+        let items = v
+            .as_array()
+            .ok_or_else(|| bad(key, "an array of strings"))?;
+        items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(|s| s.replace("{version}", version.unwrap_or("")))
+                    .ok_or_else(|| bad(key, "an array of strings"))
+            })
+            .collect()
+    };
+    Ok(SbomDefaults {
+        supplier: string("supplier")?,
+        download_location: string("download-location")?,
+        license: string("license")?,
+        cpes: list("cpe")?,
+        purls: list("purl")?,
+        in_tree: string("in-tree")?,
+    })
+}
+
 /// Hashes the tree or archive at `path` and builds its SBOM.
 pub fn generate(
     path: &Path,

@@ -670,7 +670,7 @@ fn non_utf8_file_names_are_refused_with_the_name() {
 }
 
 #[test]
-fn relkit_toml_project_gives_name_and_version_defaults() {
+fn relkit_toml_gives_the_top_package_defaults() {
     let tmp = tempfile::tempdir().unwrap();
     assert_eq!(source::project_defaults(tmp.path()).unwrap(), (None, None));
     std::fs::write(
@@ -682,6 +682,32 @@ fn relkit_toml_project_gives_name_and_version_defaults() {
         source::project_defaults(tmp.path()).unwrap(),
         (Some("CPython".into()), Some("3.13.5".into()))
     );
+    assert_eq!(
+        source::sbom_defaults(tmp.path(), Some("3.13.5")).unwrap(),
+        source::SbomDefaults::default()
+    );
+    std::fs::write(
+        tmp.path().join("relkit.toml"),
+        "[project]\nname = \"CPython\"\n[sbom]\nsupplier = \"Organization: Python Software Foundation\"\n\
+         download-location = \"https://www.python.org/ftp/python/\"\nlicense = \"PSF-2.0\"\n\
+         cpe = [\"cpe:2.3:a:python:python:{version}:*:*:*:*:*:*:*\"]\n\
+         purl = [\"pkg:generic/cpython@{version}\"]\nin-tree = \"Misc/sbom.spdx.json\"\n",
+    )
+    .unwrap();
+    let d = source::sbom_defaults(tmp.path(), Some("3.13.5")).unwrap();
+    assert_eq!(
+        d.supplier.as_deref(),
+        Some("Organization: Python Software Foundation")
+    );
+    assert_eq!(d.license.as_deref(), Some("PSF-2.0"));
+    assert_eq!(d.cpes, ["cpe:2.3:a:python:python:3.13.5:*:*:*:*:*:*:*"]);
+    assert_eq!(d.purls, ["pkg:generic/cpython@3.13.5"]);
+    assert_eq!(d.in_tree.as_deref(), Some("Misc/sbom.spdx.json"));
+    std::fs::write(tmp.path().join("relkit.toml"), "[sbom]\ncpe = \"x\"\n").unwrap();
+    let err = source::sbom_defaults(tmp.path(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("[sbom] cpe") && err.contains("array"), "{err}");
     std::fs::write(tmp.path().join("relkit.toml"), "[project\n").unwrap();
     let err = source::project_defaults(tmp.path())
         .unwrap_err()

@@ -376,3 +376,69 @@ fn a_2_gib_file_is_hashed_streaming_in_bounded_memory() {
         )));
     }
 }
+
+#[test]
+fn relkit_toml_gives_the_top_package_identity_and_flags_win() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("hello");
+    std::fs::create_dir(&tree).unwrap();
+    std::fs::write(tree.join("hello.c"), "int main(void) { return 0; }\n").unwrap();
+    std::fs::write(
+        tree.join("relkit.toml"),
+        "[project]\nname = \"hello\"\nversion = \"1.2.3\"\n\n[sbom]\n\
+         supplier = \"Organization: Hello Org\"\nlicense = \"MIT\"\n\
+         download-location = \"https://example.org/hello-1.2.3.tar.gz\"\n\
+         cpe = [\"cpe:2.3:a:hello:hello:{version}:*:*:*:*:*:*:*\"]\n\
+         purl = [\"pkg:generic/hello@{version}\"]\n",
+    )
+    .unwrap();
+    let top = |extra: &[&str]| {
+        let o = relkit()
+            .env("SOURCE_DATE_EPOCH", "1749600000")
+            .args(["sbom", "generate", "-q"])
+            .args(extra)
+            .arg(&tree)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let doc = json(&o);
+        doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "hello")
+            .unwrap()
+            .clone()
+    };
+    let p = top(&[]);
+    assert_eq!(p["versionInfo"], "1.2.3");
+    assert_eq!(p["supplier"], "Organization: Hello Org");
+    assert_eq!(p["licenseDeclared"], "MIT");
+    assert_eq!(
+        p["downloadLocation"],
+        "https://example.org/hello-1.2.3.tar.gz"
+    );
+    let refs: Vec<&str> = p["externalRefs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["referenceLocator"].as_str().unwrap())
+        .collect();
+    assert!(
+        refs.contains(&"cpe:2.3:a:hello:hello:1.2.3:*:*:*:*:*:*:*"),
+        "{refs:?}"
+    );
+    assert!(refs.contains(&"pkg:generic/hello@1.2.3"), "{refs:?}");
+    let p = top(&[
+        "--cpe",
+        "cpe:2.3:a:other:hello:1.2.3:*:*:*:*:*:*:*",
+        "--supplier",
+        "X",
+    ]);
+    assert_eq!(p["supplier"], "Organization: X");
+    let refs = p["externalRefs"].to_string();
+    assert!(
+        refs.contains("cpe:2.3:a:other:hello") && !refs.contains("cpe:2.3:a:hello:hello"),
+        "{refs}"
+    );
+}

@@ -63,7 +63,9 @@ pub struct GenerateArgs {
     /// Top package version (default: `[project] version` of PATH/relkit.toml).
     #[arg(long = "version", id = "pkg_version")]
     pub pkg_version: Option<String>,
-    /// Supplier (`Organization: X`, `Person: Y`, or a bare organization name).
+    /// Supplier (`Organization: X`, `Person: Y`, or a bare organization name). Default for
+    /// this and the next five options: the `[sbom]` table of PATH/relkit.toml (`supplier`,
+    /// `download-location`, `license`, `cpe`, `purl` with `{version}` replaced, `in-tree`).
     #[arg(long)]
     pub supplier: Option<String>,
     /// Download location URL of the top package.
@@ -304,15 +306,23 @@ fn generate(a: GenerateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         doc
     } else {
         let (toml_name, toml_version) = source::project_defaults(&a.path)?;
+        let version = a.pkg_version.clone().or(toml_version);
+        let toml = source::sbom_defaults(&a.path, version.as_deref())?;
+        let either = |flag: &Vec<String>, toml: Vec<String>| {
+            if flag.is_empty() { toml } else { flag.clone() }
+        };
         let opts = source::SourceOptions {
             name: a.name.clone().or(toml_name),
-            version: a.pkg_version.clone().or(toml_version),
-            supplier: a.supplier.clone(),
-            download_location: a.download_location.clone(),
-            license: a.license.clone(),
-            cpes: a.cpe.clone(),
-            purls: a.purl.clone(),
-            in_tree_sbom: a.in_tree_sbom.clone(),
+            version,
+            supplier: a.supplier.clone().or(toml.supplier),
+            download_location: a.download_location.clone().or(toml.download_location),
+            license: a.license.clone().or(toml.license),
+            cpes: either(&a.cpe, toml.cpes),
+            purls: either(&a.purl, toml.purls),
+            in_tree_sbom: a
+                .in_tree_sbom
+                .clone()
+                .or(toml.in_tree.filter(|_| !a.no_in_tree_sbom)),
             no_in_tree_sbom: a.no_in_tree_sbom,
             wheel_dirs: a.wheel_dir.clone(),
             created,
