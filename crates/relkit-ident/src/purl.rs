@@ -249,8 +249,12 @@ fn parse(input: &str, strict: bool) -> Result<Purl, PurlError> {
     let mut ns_segments = Vec::new();
     let mut seg_pos = pos;
     for seg in ns_part.split('/') {
-        if !seg.is_empty() {
-            ns_segments.push(decode(seg, seg_pos, "namespace")?);
+        // As in subpaths: a decoded `%2F` separates segments, and empty ones are dropped, so
+        // the canonical form parses back to the same purl.
+        for piece in decode(seg, seg_pos, "namespace")?.split('/') {
+            if !piece.is_empty() {
+                ns_segments.push(piece.to_string());
+            }
         }
         seg_pos += seg.len() + 1;
     }
@@ -528,6 +532,10 @@ mod tests {
         let crash = "pkg:vcpkg/llvm@1docker\0\0\0\0.\0e?pr7ry_url=file:%2F%2F%2FC:%2Flo\
                      #al-registry%2Fvcpkg&port_ositor2F%2F%2FC:%2Flon=3";
         let p = Purl::parse(crash).unwrap();
+        assert_eq!(Purl::parse(&p.to_canonical()).unwrap(), p);
+        // The same in a namespace (the fuzz target's second find).
+        let p = Purl::parse("pkg:generic/a%2F%2F%2Fb/c/name@1").unwrap();
+        assert_eq!(p.namespace.as_deref(), Some("a/b/c"));
         assert_eq!(Purl::parse(&p.to_canonical()).unwrap(), p);
     }
 }

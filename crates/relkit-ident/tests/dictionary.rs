@@ -97,8 +97,13 @@ fn deprecation_links_come_from_the_dictionary() {
         &dir.path().join("api"),
         &[fx("handmade/cpe-api-2.0-page.json")],
     );
-    let old = api.lookup("xz-utils_project", "xz-utils").unwrap();
-    assert_eq!(old[0].deprecated_by.as_deref(), Some("tukaani:xz"));
+    // The same real NVD deprecation, read from the API 2.0 form (`deprecatedBy`).
+    let old = api.lookup("ukg", "vault-cli").unwrap();
+    assert!(old[0].deprecated);
+    assert_eq!(
+        old[0].deprecated_by.as_deref(),
+        Some("vault-cli_project:vault-cli")
+    );
     assert_eq!(api.lookup("tukaani", "xz").unwrap()[0].name_count, 2);
 }
 
@@ -144,7 +149,7 @@ fn xz_case_is_flagged_and_tukaani_suggested_from_cve_data_alone() {
 fn xz_case_with_the_go_cve_is_an_ecosystem_mismatch() {
     let dir = tempfile::tempdir().unwrap();
     let mut sources = real_sources();
-    sources.push(fx("handmade/CVE-2021-29482.reconstructed.json"));
+    sources.push(fx("nvd-go/CVE-2021-29482.json"));
     let dict = build(dir.path(), &sources);
     let hits = dict.search("xz", 5).unwrap();
     assert_eq!(hits.len(), 2);
