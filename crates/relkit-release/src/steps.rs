@@ -1185,12 +1185,55 @@ pub fn verify_dir(
     Ok(reports)
 }
 
+/// Downloads every uploaded file and the server's SHA256SUMS from a `relkit serve` server and
+/// checks they are the local files; returns the names checked.
+fn verify_served(cx: &Cx<'_>, url: &str) -> Result<Vec<String>, StepError> {
+    let client = relkit_client::Client::new(url.trim_end_matches('/'), None);
+    let base = format!("/api/v1/projects/{}/releases/{}", cx.name, cx.version);
+    let (sums, _) = client
+        .download(&format!("{base}/SHA256SUMS"))
+        .map_err(fail(format!("downloading SHA256SUMS from {url}")))?;
+    let sums = String::from_utf8_lossy(&sums).into_owned();
+    let listed = parse_sums(Algo::Sha256, &sums);
+    let mut served = Vec::new();
+    for file in cx.outputs_of(&["source", "docs", "gather"]) {
+        let name = file_name(&file);
+        if name == relkit_source::manifest::MANIFEST_FILE {
+            continue;
+        }
+        cx.check_cancel()?;
+        let local = hex::encode(sha256_file(&file).map_err(fail(file.display()))?);
+        let (_, remote) = client
+            .download(&format!("{base}/files/{name}"))
+            .map_err(fail(format!("downloading {name} from {url}")))?;
+        if remote != local {
+            return Err(StepError::Failed(
+                format!("{url} serves {name} with sha256 {remote}, but the release built {local}"),
+                None,
+            ));
+        }
+        if !listed
+            .lines
+            .iter()
+            .any(|l| l.name == name && l.hex == local)
+        {
+            return Err(StepError::Failed(
+                format!("the server's SHA256SUMS does not list {name} with sha256 {local}"),
+                None,
+            ));
+        }
+        served.push(name);
+    }
+    Ok(served)
+}
+
 fn verify_published(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
     let publish = cx.plan.publish.as_ref().expect("verify runs after publish");
-    let dir = match &publish.dir {
-        Some(d) => cx.repo.join(cx.expand(d)),
-        // An upload is verified by the server on arrival; here the staged copy is checked.
-        None => cx.dist.clone(),
+    let (dir, served) = match (&publish.dir, &publish.url) {
+        (Some(d), _) => (cx.repo.join(cx.expand(d)), None),
+        // What the server serves must be the files verified here, byte for byte.
+        (None, Some(url)) => (cx.dist.clone(), Some((url, verify_served(cx, url)?))),
+        (None, None) => unreachable!("validated: dir or url"),
     };
     let reports = verify_dir(cx, &dir)?;
     let report_path = cx.report_path("verify");
@@ -1199,12 +1242,19 @@ fn verify_published(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
         &serde_json::to_vec_pretty(&reports).expect("reports serialize"),
     )?;
     let checks: usize = reports.iter().map(|r| r.checks.len()).sum();
+    let mut notes = vec![format!(
+        "{} file(s) in {} verified ({checks} checks passed)",
+        reports.len(),
+        dir.display()
+    )];
+    if let Some((url, names)) = served {
+        notes.push(format!(
+            "{} file(s) downloaded from {url} are the ones verified, and its SHA256SUMS lists them",
+            names.len()
+        ));
+    }
     Ok(StepOutput {
-        notes: vec![format!(
-            "{} file(s) in {} verified ({checks} checks passed)",
-            reports.len(),
-            dir.display()
-        )],
+        notes,
         ..StepOutput::default()
     })
 }

@@ -666,8 +666,12 @@ fn publishing_to_a_relkit_server_uploads_every_file_with_its_material_and_verifi
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert!(notes.contains("0 item(s) uploaded"), "{notes}");
     assert!(notes.contains("release published"), "{notes}");
-    let first = s.state()["steps"]["verify"]["notes"].to_string();
-    assert!(first.contains("verified"), "{first}");
+    let verified = s.state()["steps"]["verify"]["notes"].to_string();
+    assert!(
+        verified.contains("4 file(s) downloaded from http://")
+            && verified.contains("are the ones verified"),
+        "{verified}"
+    );
 }
 
 #[test]
