@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::steps::{Cx, StepError, StepOutput, file_name};
+use crate::steps::{ARTIFACT_STEPS, Cx, Step, StepError, StepOutput, file_name};
 
 /// Runs the publish step.
 pub fn publish(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
@@ -15,15 +15,7 @@ pub fn publish(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
         .publish
         .as_ref()
         .expect("publish step only with [publish]");
-    let files = cx.outputs_of(&[
-        "source",
-        "docs",
-        "gather",
-        "sbom",
-        "sign",
-        "attest",
-        "checksums",
-    ]);
+    let files = cx.outputs_of(Step::Publish.deps());
     match (&settings.dir, &settings.url) {
         (Some(dir), _) => publish_dir(&cx.repo.join(cx.expand(dir)), &files),
         (_, Some(url)) => upload(cx, url, settings.token_file.as_deref()),
@@ -124,7 +116,7 @@ fn upload_dir(cx: &Cx<'_>) -> Result<PathBuf, StepError> {
             .or_else(|_| std::fs::copy(from, &to).map(|_| ()))
             .map_err(|e| failed(&to, e))
     };
-    for artifact in cx.outputs_of(&["source", "docs", "gather"]) {
+    for artifact in cx.outputs_of(ARTIFACT_STEPS) {
         let name = file_name(&artifact);
         if name == relkit_source::manifest::MANIFEST_FILE {
             // Build metadata, not a release file: it stays in dist/ and in published directories.

@@ -22,6 +22,10 @@ use crate::exec::{Exit, run_shell};
 use crate::plan::Plan;
 use crate::state::State;
 
+/// The steps whose outputs are the release's artifacts (what gets SBOMs, is uploaded as a
+/// file, and is downloaded back to verify).
+pub const ARTIFACT_STEPS: &[&str] = &["source", "docs", "gather"];
+
 /// One step of a release.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -921,7 +925,7 @@ fn audit(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
 
 /// The release's own files (not signatures): what sign/attest/verify cover.
 fn release_files(cx: &Cx<'_>) -> Vec<PathBuf> {
-    cx.outputs_of(&["source", "docs", "gather", "sbom"])
+    cx.outputs_of(Step::Sign.deps())
 }
 
 fn with_ext(base: &Path, ext: &str) -> PathBuf {
@@ -1046,7 +1050,7 @@ fn attest(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
 }
 
 fn checksums(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
-    let mut files = cx.outputs_of(&["source", "docs", "gather", "sbom", "sign", "attest"]);
+    let mut files = cx.outputs_of(Step::Checksums.deps());
     files.sort_by_key(|p| file_name(p));
     let mut entries = Vec::new();
     for f in &files {
@@ -1196,7 +1200,7 @@ fn verify_served(cx: &Cx<'_>, url: &str) -> Result<Vec<String>, StepError> {
     let sums = String::from_utf8_lossy(&sums).into_owned();
     let listed = parse_sums(Algo::Sha256, &sums);
     let mut served = Vec::new();
-    for file in cx.outputs_of(&["source", "docs", "gather"]) {
+    for file in cx.outputs_of(ARTIFACT_STEPS) {
         let name = file_name(&file);
         if name == relkit_source::manifest::MANIFEST_FILE {
             continue;

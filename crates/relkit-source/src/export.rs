@@ -122,6 +122,38 @@ pub enum ExportError {
     },
 }
 
+/// Opens `repo` isolated from the user's and the system's git configuration.
+fn open_isolated(repo: &Path) -> Result<gix::Repository, ExportError> {
+    gix::open_opts(repo, gix::open::Options::isolated()).map_err(|e| ExportError::NotARepo {
+        path: repo.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// The commit `rev` names in `handle` (the repository at `repo`, for messages).
+fn peel_commit<'r>(
+    handle: &'r gix::Repository,
+    repo: &Path,
+    rev: &str,
+) -> Result<gix::Commit<'r>, ExportError> {
+    let unknown = |message: String| ExportError::UnknownRev {
+        rev: rev.to_string(),
+        repo: repo.to_path_buf(),
+        message,
+    };
+    handle
+        .rev_parse_single(rev.as_bytes().as_bstr())
+        .map_err(|e| unknown(e.to_string()))?
+        .object()
+        .map_err(|e| ExportError::Objects {
+            rev: rev.to_string(),
+            repo: repo.to_path_buf(),
+            message: e.to_string(),
+        })?
+        .peel_to_commit()
+        .map_err(|e| unknown(format!("it does not point to a commit ({e})")))
+}
+
 /// What a revision resolves to, without exporting anything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResolvedRev {
@@ -135,24 +167,8 @@ pub struct ResolvedRev {
 
 /// Resolves `rev` in the repository at `repo` to its commit, and says whether it is a tag.
 pub fn resolve_rev(repo: &Path, rev: &str) -> Result<ResolvedRev, ExportError> {
-    let handle = gix::open_opts(repo, gix::open::Options::isolated()).map_err(|e| {
-        ExportError::NotARepo {
-            path: repo.to_path_buf(),
-            message: e.to_string(),
-        }
-    })?;
-    let unknown = |message: String| ExportError::UnknownRev {
-        rev: rev.to_string(),
-        repo: repo.to_path_buf(),
-        message,
-    };
-    let id = handle
-        .rev_parse_single(rev.as_bytes().as_bstr())
-        .map_err(|e| unknown(e.to_string()))?;
-    let object = id.object().map_err(|e| unknown(e.to_string()))?;
-    let commit = object
-        .peel_to_commit()
-        .map_err(|e| unknown(format!("it does not point to a commit ({e})")))?;
+    let handle = open_isolated(repo)?;
+    let commit = peel_commit(&handle, repo, rev)?;
     let commit_time = commit
         .time()
         .map_err(|e| ExportError::Objects {
@@ -177,29 +193,13 @@ pub fn resolve_rev(repo: &Path, rev: &str) -> Result<ResolvedRev, ExportError> {
 
 /// Reads the file at `path` (`/`-separated) in the tree of `rev`, without exporting.
 pub fn read_file_at(repo: &Path, rev: &str, path: &str) -> Result<Vec<u8>, ExportError> {
-    let handle = gix::open_opts(repo, gix::open::Options::isolated()).map_err(|e| {
-        ExportError::NotARepo {
-            path: repo.to_path_buf(),
-            message: e.to_string(),
-        }
-    })?;
+    let handle = open_isolated(repo)?;
     let objects = |message: String| ExportError::Objects {
         rev: rev.to_string(),
         repo: repo.to_path_buf(),
         message,
     };
-    let id = handle
-        .rev_parse_single(rev.as_bytes().as_bstr())
-        .map_err(|e| ExportError::UnknownRev {
-            rev: rev.to_string(),
-            repo: repo.to_path_buf(),
-            message: e.to_string(),
-        })?;
-    let commit = id
-        .object()
-        .map_err(|e| objects(e.to_string()))?
-        .peel_to_commit()
-        .map_err(|e| objects(e.to_string()))?;
+    let commit = peel_commit(&handle, repo, rev)?;
     let tree = commit.tree().map_err(|e| objects(e.to_string()))?;
     let entry = tree
         .lookup_entry_by_path(path)
@@ -215,8 +215,7 @@ pub fn list_tags(repo: &Path) -> Result<Vec<String>, ExportError> {
         path: repo.to_path_buf(),
         message,
     };
-    let handle = gix::open_opts(repo, gix::open::Options::isolated())
-        .map_err(|e| not_a_repo(e.to_string()))?;
+    let handle = open_isolated(repo)?;
     let refs = handle.references().map_err(|e| not_a_repo(e.to_string()))?;
     let mut tags: Vec<String> = refs
         .tags()
@@ -240,27 +239,8 @@ pub fn export_rev(
         repo: repo.to_path_buf(),
         message: e.to_string(),
     };
-    let handle = gix::open_opts(repo, gix::open::Options::isolated()).map_err(|e| {
-        ExportError::NotARepo {
-            path: repo.to_path_buf(),
-            message: e.to_string(),
-        }
-    })?;
-    let id = handle
-        .rev_parse_single(rev.as_bytes().as_bstr())
-        .map_err(|e| ExportError::UnknownRev {
-            rev: rev.to_string(),
-            repo: repo.to_path_buf(),
-            message: e.to_string(),
-        })?;
-    let object = id.object().map_err(|e| objects_err(&e))?;
-    let commit = object
-        .peel_to_commit()
-        .map_err(|e| ExportError::UnknownRev {
-            rev: rev.to_string(),
-            repo: repo.to_path_buf(),
-            message: format!("it does not point to a commit ({e})"),
-        })?;
+    let handle = open_isolated(repo)?;
+    let commit = peel_commit(&handle, repo, rev)?;
     let commit_time = commit.time().map_err(|e| objects_err(&e))?.seconds;
     let tree_id = commit.tree_id().map_err(|e| objects_err(&e))?.detach();
     let mut submodules = Vec::new();
