@@ -3,10 +3,13 @@
 //! conversion, merging and diffing.
 //!
 //! * [`source::generate`]: directory / .tar(.gz|.xz) / .zip → every file SHA-1 + SHA-256,
-//!   in-tree SBOM packages with their files' checksums verified, bundled wheels;
+//!   in-tree SBOM packages with their files' checksums verified, bundled wheels; the top
+//!   package's defaults from `relkit.toml` ([`source::project_defaults`],
+//!   [`source::sbom_defaults`]);
 //!   [`source::generate_wheel`]: a wheel, RECORD verified.
-//! * [`binary::generate`]: DLL/PYD/EXE directory or zip → components from PE VERSIONINFO and
-//!   version strings (rules in `binary_rules.toml`), each with its evidence;
+//! * [`binary::generate`]: DLL/PYD/EXE directory, zip or plain tarball (.tar, .tgz, .txz;
+//!   ELF and Mach-O members get the version-string rules too) → components from PE
+//!   VERSIONINFO and version strings (rules in `binary_rules.toml`), each with its evidence;
 //!   [`binary::compare_declared`] against a declared SBOM.
 //! * [`check`]: schema + spec + NTIA + consistency validation; [`spdx`] / [`cyclonedx`]:
 //!   formats; [`merge`], [`diff`].
