@@ -366,7 +366,8 @@ fn scan_tar(
             let size = entry.size();
             // Large members are hashed as they stream, unless the caller keeps their bytes.
             if size as usize <= QUEUE_LIMIT || (size <= KEEP_LIMIT && wanted(keep, &name)) {
-                let mut buf = Vec::with_capacity(size as usize);
+                // The declared size is a claim: reserve no more than a queued member needs.
+                let mut buf = Vec::with_capacity((size as usize).min(QUEUE_LIMIT));
                 entry.read_to_end(&mut buf).map_err(io)?;
                 let _ = tx.send(Job::Bytes(name, buf));
             } else {
@@ -423,7 +424,8 @@ fn scan_zip(
             };
             // Large members are hashed as they stream, unless the caller keeps their bytes.
             if size as usize <= QUEUE_LIMIT || (size <= KEEP_LIMIT && wanted(keep, &name)) {
-                let mut buf = Vec::with_capacity(size as usize);
+                // The declared size is a claim: reserve no more than a queued member needs.
+                let mut buf = Vec::with_capacity((size as usize).min(QUEUE_LIMIT));
                 // Never trust the declared size: read at most one byte past it.
                 (&mut entry)
                     .take(size + 1)
