@@ -19,16 +19,31 @@ data=$PWD/target/relkit-data
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 runs=${RUNS:-3}
+# Wall time is noisy on a shared machine: print CPU time (user+sys) next to it.
+cpu() {
+  python3 - "$1" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+for x in r:
+    c = x["user"] + x["system"]
+    print("  %-22s wall %.3f s  user %.3f s  sys %.3f s  cpu %.3f s" % (x["command"], x["mean"], x["user"], x["system"], c))
+if len(r) == 2:
+    a, b = r
+    print("  %s / %s: wall %.1fx, cpu %.1fx" % (b["command"], a["command"], b["mean"] / a["mean"],
+          (b["user"] + b["system"]) / (a["user"] + a["system"])))
+EOF
+}
 
 echo "== xz 5.8.1: official tarball vs tag v5.8.1"
 git clone -q --no-checkout crates/relkit-audit/tests/fixtures/xz.bundle "$work/xz"
 git -C "$work/xz" archive --prefix=xz-5.8.1/ v5.8.1 | xz -T1 > "$work/xz-tag.tar.xz"
 xz_tb=$data/xz-utils_5.8.1.orig.tar.xz
 "$relkit" -q audit tarball "$xz_tb" --repo "$work/xz" --rev v5.8.1 || true
-hyperfine --runs "$runs" -i --export-markdown "$work/xz.md" \
+hyperfine --runs "$runs" -i --export-markdown "$work/xz.md" --export-json "$work/xz.json" \
   -n "relkit audit tarball" "$relkit -q audit tarball $xz_tb --repo $work/xz --rev v5.8.1" \
   -n "diffoscope" "diffoscope --text $work/xz-diffoscope.txt $xz_tb $work/xz-tag.tar.xz"
 cat "$work/xz.md"
+cpu "$work/xz.json"
 
 py_tb=$data/python3.13_3.13.5.orig.tar.xz
 if [ -f "$py_tb" ]; then
@@ -40,10 +55,11 @@ if [ -f "$py_tb" ]; then
   git -C "$work/py" -c user.name=bench -c user.email=bench@invalid commit -q -m tarball
   git -C "$work/py" tag v3.13.5
   git -C "$work/py" archive --prefix=Python-3.13.5/ v3.13.5 | xz -T1 > "$work/py-tag.tar.xz"
-  hyperfine --runs "$runs" -i --export-markdown "$work/py.md" \
+  hyperfine --runs "$runs" -i --export-markdown "$work/py.md" --export-json "$work/py.json" \
     -n "relkit audit tarball" "$relkit -q audit tarball $py_tb --repo $work/py --rev v3.13.5" \
     -n "diffoscope" "diffoscope --text $work/py-diffoscope.txt $py_tb $work/py-tag.tar.xz"
   cat "$work/py.md"
+  cpu "$work/py.json"
 else
   echo "skipping CPython: $py_tb missing (run .ci/deps.d/15-upstream-data.sh)"
 fi
