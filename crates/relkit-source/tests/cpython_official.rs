@@ -2,25 +2,24 @@
 //! (Debian's `python3.13_3.13.5.orig.tar.xz`, downloaded by CI) is rebuilt byte for byte
 //! from its unpacked tree by `build source --from-dir` with the tarball's mtime.
 
-mod common;
-
 use std::process::Command;
 
 use relkit_source::{BuildRequest, Format, SourceInput, build_source, config::SourceConfig};
+use relkit_testkit::{oracle, run_ok, upstream_data};
 
 /// The mtime GNU tar stamped on every member (2025-06-11T15:36:57Z).
 const CPYTHON_3_13_5_MTIME: i64 = 1_749_656_217;
 
 #[test]
 fn official_cpython_tarball_is_reproduced_bit_for_bit() {
-    let Some(official) = common::upstream_data("python3.13_3.13.5.orig.tar.xz") else {
+    let Some(official) = upstream_data("python3.13_3.13.5.orig.tar.xz") else {
         return;
     };
-    let Some(tar) = common::oracle("tar") else {
+    let Some(tar) = oracle("tar") else {
         return;
     };
     let work = tempfile::tempdir().unwrap();
-    common::run(
+    run_ok(
         Command::new(tar)
             .arg("-xf")
             .arg(&official)

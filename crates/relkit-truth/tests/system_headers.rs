@@ -6,11 +6,8 @@
 
 use std::process::Command;
 
+use relkit_testkit::oracles_required;
 use relkit_truth::rules::rules;
-
-fn oracles_required() -> bool {
-    std::env::var_os("RELKIT_REQUIRE_ORACLES").is_some_and(|v| !v.is_empty())
-}
 
 /// Installed version and files of a Debian package, or None when it is not installed.
 fn dpkg(package: &str) -> Option<(String, Vec<String>)> {

@@ -6,31 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use relkit_testkit::oracle_runs;
+
 const RELKIT: &str = env!("CARGO_BIN_EXE_relkit");
 const FIX: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../relkit-attest/tests/fixtures/sigstore/"
 );
-
-/// Whether an oracle is available; panics when it is missing and oracles are required.
-fn oracle(program: &str, probe: &[&str]) -> bool {
-    let ok = Command::new(program)
-        .args(probe)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        if std::env::var_os("RELKIT_REQUIRE_ORACLES").is_some_and(|v| !v.is_empty()) {
-            panic!(
-                "oracle `{program} {}` is missing (RELKIT_REQUIRE_ORACLES is set)",
-                probe.join(" ")
-            );
-        }
-        eprintln!("skipping: oracle `{program}` is not installed");
-    }
-    ok
-}
 
 fn run(dir: &Path, program: &str, args: &[&str]) -> Output {
     Command::new(program)
@@ -70,7 +52,7 @@ fn write(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
 
 #[test]
 fn checksum_matches_coreutils_both_ways() {
-    if !oracle("sha256sum", &["--version"]) {
+    if !oracle_runs("sha256sum", &["--version"]) {
         return;
     }
     let d = tmp();
@@ -177,7 +159,7 @@ fn checksum_matches_coreutils_both_ways() {
 
 #[test]
 fn minisign_interop_both_ways() {
-    if !oracle("minisign", &["-v"]) {
+    if !oracle_runs("minisign", &["-v"]) {
         return;
     }
     let d = tmp();
@@ -404,7 +386,7 @@ fn minisign_interop_both_ways() {
 
 #[test]
 fn openssl_interop_p256_and_ed25519() {
-    if !oracle("openssl", &["version"]) {
+    if !oracle_runs("openssl", &["version"]) {
         return;
     }
     let d = tmp();
@@ -810,7 +792,7 @@ fn attest_from_github_actions_environment() {
 
 #[test]
 fn python_securesystemslib_and_sigstore_parse_our_output() {
-    if !oracle(
+    if !oracle_runs(
         "python3",
         &[
             "-c",
@@ -1016,7 +998,7 @@ issuer = \"https://token.actions.githubusercontent.com\"\n",
     );
 
     // The sigstore Python CLI verifies the same staging bundle offline, and rejects the CVE one.
-    if !oracle("python3", &["-m", "sigstore", "--version"]) {
+    if !oracle_runs("python3", &["-m", "sigstore", "--version"]) {
         return;
     }
     let py = |bundle: &str, input: &str| {

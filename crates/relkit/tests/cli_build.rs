@@ -3,46 +3,15 @@
 //! input. The real repository is zlib's full history (tests/fixtures/git/zlib.bundle).
 
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+use relkit_testkit::{oracle, run_ok};
 
 const RELKIT: &str = env!("CARGO_BIN_EXE_relkit");
 const ZLIB_TAG: &str = "v1.3.1";
 /// Committer time of zlib's v1.3.1 commit.
 const ZLIB_TAG_TIME: i64 = 1_705_948_357;
-
-fn oracles_required() -> bool {
-    std::env::var_os("RELKIT_REQUIRE_ORACLES").is_some_and(|v| !v.is_empty())
-}
-
-/// The path of an oracle tool; a missing one fails in CI and skips locally.
-fn oracle(tool: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(tool))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            !oracles_required(),
-            "oracle `{tool}` is missing (see .ci/deps.d)"
-        );
-        eprintln!("skipping: `{tool}` is not installed");
-    }
-    found
-}
-
-fn run_ok(cmd: &mut Command) -> Vec<u8> {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 fn relkit(args: &[&str]) -> Command {
     let mut cmd = Command::new(RELKIT);

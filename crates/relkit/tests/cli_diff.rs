@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use relkit_testkit::oracle;
+
 fn relkit(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_relkit"))
         .args(args)
@@ -17,23 +19,6 @@ fn diff(args: &[&str], a: &Path, b: &Path) -> Output {
     all.push(a.as_os_str());
     all.push(b.as_os_str());
     relkit(&all)
-}
-
-/// Whether `tool` exists; missing is a failure when RELKIT_REQUIRE_ORACLES is set.
-fn have(tool: &str) -> bool {
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("RELKIT_REQUIRE_ORACLES").is_none_or(|v| v.is_empty()),
-            "oracle {tool} is missing and RELKIT_REQUIRE_ORACLES is set"
-        );
-        eprintln!("skipping: oracle {tool} is not installed");
-    }
-    ok
 }
 
 fn sh(dir: &Path, script: &str) {
@@ -82,7 +67,7 @@ fn archives(dir: &Path) {
 
 #[test]
 fn exit_codes_and_text_report() {
-    if !(have("tar") && have("gzip") && have("xz")) {
+    if !(oracle("tar").is_some() && oracle("gzip").is_some() && oracle("xz").is_some()) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -135,7 +120,7 @@ fn exit_codes_and_text_report() {
 
 #[test]
 fn json_report_is_stable_and_complete() {
-    if !(have("tar") && have("gzip") && have("xz")) {
+    if !(oracle("tar").is_some() && oracle("gzip").is_some() && oracle("xz").is_some()) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -218,7 +203,7 @@ fn bad_input_exits_2_with_a_clear_error() {
         stderr(&unknown)
     );
 
-    if have("tar") && have("gzip") && have("xz") {
+    if oracle("tar").is_some() && oracle("gzip").is_some() && oracle("xz").is_some() {
         archives(dir.path());
         for name in ["a.tar.gz", "a.tar.xz"] {
             let full = std::fs::read(dir.path().join(name)).unwrap();

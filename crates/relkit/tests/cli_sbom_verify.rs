@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use relkit_testkit::{run_oracle, upstream_data};
 use serde_json::Value;
 
 fn relkit() -> Command {
@@ -27,44 +28,6 @@ fn evidence_tree() -> PathBuf {
 /// CPython 3.13.5's `Misc/sbom.spdx.json`, byte-identical to the tarball's.
 fn cpython_sbom() -> PathBuf {
     evidence_tree().join("Misc/sbom.spdx.json")
-}
-
-fn oracles_required() -> bool {
-    std::env::var_os("RELKIT_REQUIRE_ORACLES").is_some_and(|v| !v.is_empty())
-}
-
-/// A real data file downloaded by `.ci/deps.d` into `target/relkit-data/`, or None locally.
-fn upstream_data(name: &str) -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/relkit-data");
-    let path = root.join(name);
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        !oracles_required(),
-        "real data {} is missing (CI downloads it in .ci/deps.d/15-upstream-data.sh)",
-        path.display()
-    );
-    eprintln!(
-        "skipping: {} not downloaded (run .ci/deps.d/15-upstream-data.sh)",
-        path.display()
-    );
-    None
-}
-
-/// Runs an oracle tool; None (skip) when it is not installed, a failure in CI.
-fn oracle(tool: &str, args: &[&str]) -> Option<Output> {
-    match Command::new(tool).args(args).output() {
-        Ok(o) => Some(o),
-        Err(e) => {
-            assert!(
-                !oracles_required(),
-                "oracle `{tool}` is missing ({e}); see .ci/deps.d/55-truth.sh"
-            );
-            eprintln!("skipping: `{tool}` is not installed");
-            None
-        }
-    }
 }
 
 fn code(o: &Output) -> i32 {
@@ -185,8 +148,8 @@ fn cpython_3_13_5_official_tarball() {
     assert_eq!(r["summary"]["confirmed"], 4);
     // CPython's in-tree SBOM is a partial SPDX document (no creationInfo), so pyspdxtools
     // rejects the original; the fixed one must get exactly the same verdict, nothing new.
-    if let Some(orig) = oracle("pyspdxtools", &["-i", cpython_sbom().to_str().unwrap()]) {
-        let after = oracle("pyspdxtools", &["-i", fixed.to_str().unwrap()]).unwrap();
+    if let Some(orig) = run_oracle("pyspdxtools", &["-i", cpython_sbom().to_str().unwrap()]) {
+        let after = run_oracle("pyspdxtools", &["-i", fixed.to_str().unwrap()]).unwrap();
         assert!(
             stderr(&orig).contains("CreationInfo does not exist"),
             "{}",
@@ -305,7 +268,7 @@ fn sarif_output_is_valid_and_points_at_the_line() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("verify.sarif");
     std::fs::write(&file, &o.stdout).unwrap();
-    if let Some(o) = oracle("sarif-multitool", &["validate", file.to_str().unwrap()]) {
+    if let Some(o) = run_oracle("sarif-multitool", &["validate", file.to_str().unwrap()]) {
         let all = format!("{}{}", stdout(&o), stderr(&o));
         assert!(
             o.status.success(),
@@ -374,7 +337,7 @@ fn fixed_complete_spdx_document_stays_valid_for_pyspdxtools() {
     assert!(!out.contains("review:"), "{out}");
     assert_eq!(code(&verify(&fixed, &tree, &[])), 0);
     for f in [&sbom, &fixed] {
-        if let Some(o) = oracle("pyspdxtools", &["-i", f.to_str().unwrap()]) {
+        if let Some(o) = run_oracle("pyspdxtools", &["-i", f.to_str().unwrap()]) {
             assert!(
                 o.status.success(),
                 "pyspdxtools on {}: {}",

@@ -18,19 +18,7 @@ pub const LATIN1_NAME: &[u8] = b"caf\xe9.txt";
 
 /// Whether `tool` is installed; with `RELKIT_REQUIRE_ORACLES` set, a missing tool fails.
 pub fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !found {
-        if std::env::var_os("RELKIT_REQUIRE_ORACLES").is_some_and(|v| !v.is_empty()) {
-            panic!("oracle {tool} is missing and RELKIT_REQUIRE_ORACLES is set");
-        }
-        eprintln!("skipping: oracle {tool} is not installed");
-    }
-    found
+    relkit_testkit::oracle(tool).is_some()
 }
 
 /// Whether all the tools are installed (see [`have`]).
