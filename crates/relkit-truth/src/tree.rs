@@ -144,7 +144,9 @@ impl Tree {
                         names.len()
                     ))
                 })?;
-                if !entry.header().entry_type().is_file() {
+                // GNU tar writes large mostly-empty files as sparse members: still files.
+                let kind = entry.header().entry_type();
+                if !(kind.is_file() || kind.is_gnu_sparse() || kind == tar::EntryType::Continuous) {
                     continue;
                 }
                 let name = clean(&String::from_utf8_lossy(&entry.path_bytes()));
@@ -246,5 +248,57 @@ impl Tree {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// GNU tar stores a file with holes as a sparse member (type `S`); it is a file of the
+    /// tree, readable like any other.
+    #[test]
+    fn sparse_members_of_gnu_tar_are_files() {
+        let Some(tar) = relkit_testkit::oracle("tar") else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("xz-5.6.1/src/liblzma/api/lzma");
+        std::fs::create_dir_all(&src).unwrap();
+        let header = src.join("version.h");
+        let f = std::fs::File::create(&header).unwrap();
+        f.set_len(1 << 20).unwrap();
+        drop(f);
+        {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&header)
+                .unwrap();
+            f.write_all(b"#define LZMA_VERSION_MAJOR 5\n").unwrap();
+        }
+        let archive = dir.path().join("xz.tar");
+        relkit_testkit::run_ok(
+            std::process::Command::new(tar)
+                .args(["--format=gnu", "-S", "-cf"])
+                .arg(&archive)
+                .arg("-C")
+                .arg(dir.path())
+                .arg("xz-5.6.1"),
+        );
+        let raw = std::fs::read(&archive).unwrap();
+        let member = raw
+            .chunks(512)
+            .find(|b| {
+                b.len() == 512 && b[..100].starts_with(b"xz-5.6.1/src/liblzma/api/lzma/version.h")
+            })
+            .expect("version.h header");
+        assert_eq!(member[156], b'S', "GNU tar did not write a sparse member");
+        let tree = Tree::open(&archive, &[], &|name| name == "version.h").unwrap();
+        assert!(tree.exists("src/liblzma/api/lzma/version.h"));
+        let wanted = BTreeSet::from(["src/liblzma/api/lzma/version.h".to_string()]);
+        let read = tree.read_many(&wanted);
+        let bytes = read["src/liblzma/api/lzma/version.h"].as_ref().unwrap();
+        assert!(bytes.ends_with(b"#define LZMA_VERSION_MAJOR 5\n"));
     }
 }
