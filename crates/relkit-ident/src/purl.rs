@@ -330,12 +330,21 @@ fn finish(
         }
         "git" => {
             lower_ns_and_name(&mut ns, &mut name);
-            // The host is the namespace; the repository path is the name.
-            if ns.len() > 1 {
-                let mut path: Vec<String> = ns.split_off(1);
-                path.push(name);
-                name = path.join("/");
+            // The host is the namespace; the repository path is the name. A name that itself
+            // holds `/` (a decoded `%2F`) is split the same way, and empty pieces dropped, so
+            // the canonical form (which writes the path's `/` literally) parses back the same.
+            let mut path: Vec<String> = ns
+                .drain(..)
+                .chain(name.split('/').map(str::to_string))
+                .filter(|s| !s.is_empty())
+                .collect();
+            if path.is_empty() {
+                return Err(PurlError::MissingName);
             }
+            if path.len() > 1 {
+                ns = vec![path.remove(0)];
+            }
+            name = path.join("/");
         }
         "pypi" => name = name.to_lowercase().replace('_', "-"),
         "huggingface" => version = version.map(|v| v.to_lowercase()),
@@ -536,6 +545,14 @@ mod tests {
         // The same in a namespace (the fuzz target's second find).
         let p = Purl::parse("pkg:generic/a%2F%2F%2Fb/c/name@1").unwrap();
         assert_eq!(p.namespace.as_deref(), Some("a/b/c"));
+        assert_eq!(Purl::parse(&p.to_canonical()).unwrap(), p);
+        // And in a git repository path (the third find): the host becomes the namespace.
+        let p = Purl::parse("pkg:git/\0C:%2Flo#x").unwrap();
+        assert_eq!(p.namespace.as_deref(), Some("\0c:"));
+        assert_eq!(p.name, "lo");
+        assert_eq!(Purl::parse(&p.to_canonical()).unwrap(), p);
+        let p = Purl::parse("pkg:git/codeberg.org/forgejo%2F%2Fforgejo").unwrap();
+        assert_eq!(p.name, "forgejo/forgejo");
         assert_eq!(Purl::parse(&p.to_canonical()).unwrap(), p);
     }
 }

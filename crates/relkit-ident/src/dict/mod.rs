@@ -658,12 +658,14 @@ fn write_database(path: &Path, acc: import::Accumulator) -> Result<Stats, DictEr
             ids.insert(key.clone(), id);
             let (part, vendor, product) = key;
             let k = format!("{}:{}", vendor.to_lowercase(), product.to_lowercase());
-            let mut versions: Vec<&String> = p
-                .versions
-                .iter()
-                .filter(|v| !v.is_empty() && v.as_str() != "-")
-                .collect();
-            versions.sort_by(|a, b| compare_versions(a, b));
+            // Only the lowest and highest are stored: one pass, not a sort of every version.
+            let known = || {
+                p.versions
+                    .iter()
+                    .filter(|v| !v.is_empty() && v.as_str() != "-")
+            };
+            let min_version = known().min_by(|a, b| compare_versions(a, b));
+            let max_version = known().max_by(|a, b| compare_versions(a, b));
             let deprecated = p.names > 0 && p.deprecated_names == p.names;
             let deprecated_by = p
                 .deprecated_by
@@ -684,8 +686,8 @@ fn write_database(path: &Path, acc: import::Accumulator) -> Result<Stats, DictEr
                 p.title,
                 p.cves.len() as i64,
                 p.names as i64,
-                versions.first(),
-                versions.last(),
+                min_version,
+                max_version,
                 p.sample.as_ref().map(|s| &s.0),
                 deprecated as i64,
                 deprecated_by,
