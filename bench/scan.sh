@@ -7,7 +7,7 @@
 #    records/s.
 # 2. Scans generated SPDX SBOMs of 10, 1,000 and 10,000 components (real PyPI / Go / crates.io
 #    names from the imported data with versions, half of them also with a CPE of a generated
-#    product) against the big DB and against the 103-record sample DB; reports wall time (best of
+#    product) against the big DB and against the shipped sample DB (~8,200 records); reports wall time (best of
 #    3) and max RSS. RSS independent of DB size = the index, not the records, is what is loaded.
 # 3. Baseline: the same index lookups as plain sqlite3 queries (`sqlite3 db < lookups.sql`),
 #    so the ratio shows what matching and version evaluation cost on top of SQLite.
