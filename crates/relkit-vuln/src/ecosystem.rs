@@ -48,7 +48,9 @@ pub fn distro_release(p: &Purl) -> Option<String> {
                 .strip_prefix("debian-")
                 .or_else(|| distro.strip_prefix("ubuntu-"))
                 .unwrap_or(&distro);
-            const CODENAMES: [(&str, &str); 7] = [
+            const CODENAMES: [(&str, &str); 9] = [
+                ("squeeze", "6"),
+                ("wheezy", "7"),
                 ("jessie", "8"),
                 ("stretch", "9"),
                 ("buster", "10"),

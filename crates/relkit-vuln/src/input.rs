@@ -184,7 +184,9 @@ fn walk_tar(origin: &str, reader: impl Read, f: &mut Sink) -> Result<(), InputEr
     let mut archive = tar::Archive::new(reader);
     for entry in archive.entries().map_err(|e| io(origin.to_string(), e))? {
         let mut entry = entry.map_err(|e| io(origin.to_string(), e))?;
-        if !entry.header().entry_type().is_file() {
+        // GNU tar writes large mostly-empty files as sparse members: still files.
+        let kind = entry.header().entry_type();
+        if !(kind.is_file() || kind.is_gnu_sparse() || kind == tar::EntryType::Continuous) {
             continue;
         }
         let name = entry

@@ -4,9 +4,8 @@
 //! * `GHSA-735f-pc8j-v9w8` (CVE-2024-7254, protobuf) is a real GitHub advisory in OSV form with
 //!   Maven and RubyGems entries, three release branches each, and pre-release lower bounds
 //!   (`4.0.0.rc.1`, `4.28.0.rc.1`).
-//! * `DSA-5514-1` is HAND-MADE (no Debian OSV record is in the shared test data): the package,
-//!   releases and fixed versions of that Debian advisory, in osv.dev's Debian record shape,
-//!   with a `Debian:11` and a `Debian:12` entry. See `fixtures/ATTRIBUTION.md`.
+//! * `DSA-3029-1` (CVE-2014-3616, nginx in Debian 7 "wheezy") is the real Debian advisory the
+//!   OSV specification carries in OSV form. See `fixtures/ATTRIBUTION.md`.
 
 use std::path::{Path, PathBuf};
 
@@ -123,34 +122,29 @@ fn debian_releases_and_dpkg_order() {
     let deb = |v: &str, distro: &str| {
         hits(
             &db,
-            &format!("pkg:deb/debian/glibc@{v}?arch=source&distro={distro}"),
+            &format!("pkg:deb/debian/nginx@{v}?arch=source&distro={distro}"),
         )
     };
-    // bookworm: < 2.36-9+deb12u3 is affected (dpkg: +deb12u2 < +deb12u3).
-    let h = deb("2.36-9+deb12u2", "debian-12");
+    // wheezy: < 1.2.1-2.2+wheezy3 is affected (dpkg: +wheezy2 < +wheezy3).
+    let h = deb("1.2.1-2.2+wheezy2", "debian-7");
     assert_eq!(h.len(), 1);
-    assert_eq!(h[0].0, "CVE-2023-4911");
-    assert_eq!(h[0].1.as_deref(), Some("2.36-9+deb12u3"));
-    assert!(h[0].2.starts_with("Debian:12 "), "{}", h[0].2);
-    assert!(deb("2.36-9+deb12u3", "bookworm").is_empty());
-    assert!(deb("2.36-9+deb12u4", "debian-12.2").is_empty());
-    // dpkg: a `~` sorts before everything, so a backport `2.36-9+deb12u3~bpo1` is older.
+    assert_eq!(h[0].0, "CVE-2014-3616");
+    assert_eq!(h[0].1.as_deref(), Some("1.2.1-2.2+wheezy3"));
+    assert!(h[0].2.starts_with("Debian:7 "), "{}", h[0].2);
+    assert!(deb("1.2.1-2.2+wheezy3", "wheezy").is_empty());
+    assert!(deb("1.2.1-2.2+wheezy4", "debian-7.11").is_empty());
+    // dpkg: a `~` sorts before everything, so `1.2.1-2.2+wheezy3~bpo1` is older than the fix.
     assert_eq!(
-        deb("2.36-9+deb12u3~bpo1", "debian-12")[0].1.as_deref(),
-        Some("2.36-9+deb12u3")
+        deb("1.2.1-2.2+wheezy3~bpo1", "debian-7")[0].1.as_deref(),
+        Some("1.2.1-2.2+wheezy3")
     );
-    // bullseye: its own fixed version; the fixed 2.31-13+deb11u7 is NOT flagged by the
-    // bookworm entry (2.31 < 2.36-9+deb12u3), because the purl's distro names the release.
-    assert_eq!(
-        deb("2.31-13+deb11u6", "debian-11")[0].1.as_deref(),
-        Some("2.31-13+deb11u7")
-    );
-    assert!(deb("2.31-13+deb11u7", "bullseye").is_empty());
-    // Without a distro qualifier every release's ranges apply: 2.31-13+deb11u7 is below the
-    // bookworm fix, so it is reported (the conservative answer).
-    let any = hits(&db, "pkg:deb/debian/glibc@2.31-13+deb11u7");
+    // The record's ranges are wheezy's: jessie's 1.2.1-2.2 is not judged by them, because the
+    // purl's distro names another release.
+    assert!(deb("1.2.1-2.2", "jessie").is_empty());
+    // Without a distro qualifier every release's ranges apply (the conservative answer).
+    let any = hits(&db, "pkg:deb/debian/nginx@1.2.1-2.2");
     assert_eq!(any.len(), 1);
-    assert!(any[0].2.starts_with("Debian:12 "), "{}", any[0].2);
+    assert!(any[0].2.starts_with("Debian:7 "), "{}", any[0].2);
     // An epoch outranks every upstream version.
-    assert!(deb("1:2.0-1", "debian-12").is_empty());
+    assert!(deb("1:1.0-1", "debian-7").is_empty());
 }
