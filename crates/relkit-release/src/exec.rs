@@ -50,17 +50,27 @@ pub fn run_shell(
         let mut header = &out;
         writeln!(header, "$ cd {} && {command}", cwd.display()).map_err(io(log))?;
     }
-    let mut child = Command::new("sh")
-        .arg("-c")
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
         .arg(command)
         .current_dir(cwd)
         .envs(env)
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err)
-        .process_group(0)
-        .spawn()
-        .map_err(io(Path::new("sh")))?;
+        .process_group(0);
+    // SAFETY: between fork and exec only async-signal-safe calls: signal(2). A relkit started
+    // in the background of a non-interactive shell inherits SIGINT/SIGQUIT ignored, and
+    // ignored signals stay ignored across exec; the step's commands must stay interruptible.
+    unsafe {
+        cmd.pre_exec(|| {
+            for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM] {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(io(Path::new("sh")))?;
     let pid = child.id() as i32;
     let mut signalled: Option<Instant> = None;
     loop {
