@@ -6,41 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Whether missing data must fail the test (CI sets RELKIT_REQUIRE_ORACLES).
-pub fn required() -> bool {
-    std::env::var_os("RELKIT_REQUIRE_ORACLES").is_some_and(|v| !v.is_empty())
-}
+#[allow(unused_imports)] // each test file uses some of these
+pub use relkit_testkit::{oracles_required as required, run_ok as run};
 
-/// The official xz-utils 5.8.1 tarball in `target/relkit-data/`, or None locally.
+/// The official xz-utils 5.8.1 tarball in `target/relkit-data/` (downloaded by
+/// .ci/deps.d/70-audit.sh), or None locally.
 pub fn xz_tarball() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/relkit-data/xz-utils_5.8.1.orig.tar.xz");
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        !required(),
-        "real data {} is missing (CI downloads it in .ci/deps.d/70-audit.sh)",
-        path.display()
-    );
-    eprintln!(
-        "skipping: {} not downloaded (run .ci/deps.d/70-audit.sh)",
-        path.display()
-    );
-    None
-}
-
-/// Runs a command, panicking with its stderr on failure.
-pub fn run(cmd: &mut Command) -> Vec<u8> {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    relkit_testkit::upstream_data("xz-utils_5.8.1.orig.tar.xz")
 }
 
 /// Clones the xz bundle fixture into `dir/xz` (git sets up the test; relkit never runs it).
