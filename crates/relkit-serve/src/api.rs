@@ -678,6 +678,28 @@ pub struct UploadResult {
     pub status: String,
 }
 
+/// The answer to a stored upload: 201 for a new name, 200 when it replaced a draft's.
+fn stored_response(
+    name: String,
+    stored: crate::blobs::Stored,
+    replaced: bool,
+    status: String,
+) -> (StatusCode, Json<UploadResult>) {
+    let code = if replaced {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let result = UploadResult {
+        name,
+        sha256: stored.sha256,
+        size: stored.size as i64,
+        outcome: if replaced { "replaced" } else { "created" }.into(),
+        status,
+    };
+    (code, Json(result))
+}
+
 fn published_conflict(project: &str, version: &str, name: &str, have: &str) -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
@@ -799,20 +821,7 @@ pub async fn put_file(
         &format!("{} bytes", stored.size),
     ));
     s.db.transaction(stmts).await?;
-    Ok((
-        if replaced {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        },
-        Json(UploadResult {
-            name,
-            sha256: stored.sha256,
-            size: stored.size as i64,
-            outcome: if replaced { "replaced" } else { "created" }.into(),
-            status: String::new(),
-        }),
-    ))
+    Ok(stored_response(name, stored, replaced, String::new()))
 }
 
 async fn read_limited(body: Body, limit: u64) -> ApiResult<Vec<u8>> {
@@ -983,19 +992,11 @@ pub async fn put_attachment(
         verdict.status,
     ));
     s.db.transaction(stmts).await?;
-    Ok((
-        if replaced {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        },
-        Json(UploadResult {
-            name,
-            sha256: stored.sha256,
-            size: stored.size as i64,
-            outcome: if replaced { "replaced" } else { "created" }.into(),
-            status: verdict.status.into(),
-        }),
+    Ok(stored_response(
+        name,
+        stored,
+        replaced,
+        verdict.status.into(),
     ))
 }
 
