@@ -80,8 +80,8 @@ fn already_published(target: &Path, files: &[PathBuf]) -> Result<StepOutput, Ste
     let same_bytes = same_names
         && files.iter().all(|f| {
             let published = target.join(file_name(f));
-            std::fs::read(f).ok().is_some()
-                && std::fs::read(f).ok() == std::fs::read(&published).ok()
+            let digest = |p: &Path| relkit_attest::checksum::sha256_file(p).ok();
+            matches!(digest(f), Some(d) if Some(d) == digest(&published))
         });
     if !same_bytes {
         return Err(StepError::Failed(

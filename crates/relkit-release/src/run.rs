@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use relkit_attest::checksum::sha256;
+use relkit_attest::intoto::now_rfc3339;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::exec::{programs, which};
 use crate::plan::Plan;
 use crate::state::{State, StepRecord, StepStatus, state_file};
-use crate::steps::{Cx, Step, StepError, plan_steps, rfc3339, run_step};
+use crate::steps::{Cx, Step, StepError, plan_steps, run_step};
 use crate::{Error, Result};
 
 /// Options of `relkit release run` / `plan`.
@@ -283,7 +284,10 @@ impl Release {
             Step::Publish => serde_json::json!(plan.publish),
             Step::Verify => serde_json::json!([plan.sign, plan.publish]),
         };
-        items.insert("plan".into(), sha256_hex(config.to_string().as_bytes()));
+        items.insert(
+            "plan".into(),
+            hex::encode(sha256(config.to_string().as_bytes())),
+        );
         let present: Vec<String> = plan_steps(plan).iter().map(|s| s.name(plan)).collect();
         for dep in step.deps() {
             if !present.iter().any(|p| p == dep) {
@@ -516,7 +520,7 @@ impl Release {
                 let _ = std::fs::remove_file(self.repo.join(path));
             }
         }
-        let started = now();
+        let started = now_rfc3339();
         let mut record = StepRecord {
             status: StepStatus::Running,
             inputs: fingerprint(&items),
@@ -542,7 +546,7 @@ impl Release {
                 run_step(step, &cx)
             }
         };
-        record.finished = Some(now());
+        record.finished = Some(now_rfc3339());
         let outcome = match result {
             Ok(out) => {
                 for path in &out.outputs {
@@ -602,14 +606,6 @@ impl Release {
     }
 }
 
-fn now() -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
-    rfc3339(t)
-}
-
 fn status_word(s: StepStatus) -> &'static str {
     match s {
         StepStatus::Done => "done",
@@ -619,17 +615,13 @@ fn status_word(s: StepStatus) -> &'static str {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 /// The fingerprint of a step's input items.
 fn fingerprint(items: &BTreeMap<String, String>) -> String {
-    sha256_hex(
+    hex::encode(sha256(
         serde_json::to_string(items)
             .expect("map serializes")
             .as_bytes(),
-    )
+    ))
 }
 
 fn changed_items(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> String {

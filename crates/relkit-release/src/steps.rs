@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use relkit_attest::checksum::{Algo, parse_sums, sha256_file, write_sums};
 use relkit_attest::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
-use relkit_attest::intoto::{BuildInfo, Subject, provenance_statement};
+use relkit_attest::intoto::{BuildInfo, Subject, now_rfc3339, provenance_statement};
 use relkit_attest::keys::PrivateKey;
 use relkit_attest::sigstore::{Artifact, Bundle};
 use relkit_attest::verify::{Input, Inputs, VerifyKey, verify};
@@ -382,7 +382,7 @@ impl Cx<'_> {
 }
 
 /// RFC 3339 UTC of a Unix time.
-pub fn rfc3339(t: i64) -> String {
+fn rfc3339(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .ok()
         .and_then(|d| {
@@ -390,14 +390,6 @@ pub fn rfc3339(t: i64) -> String {
                 .ok()
         })
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
-}
-
-fn now_rfc3339() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
-    rfc3339(now)
 }
 
 fn extension(p: &Path) -> String {
