@@ -30,6 +30,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::OnceLock;
 
+use rayon::prelude::*;
 use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -226,6 +227,9 @@ struct Stored {
     shas: std::ops::Range<usize>,
 }
 
+/// A known copy as a group stores it, with its bytes when kept.
+type StoredCopy = (KnownCopy, Option<Vec<u8>>);
+
 /// One record of a group.
 #[derive(Serialize, Deserialize)]
 struct GroupRecord {
@@ -333,11 +337,9 @@ impl Stored {
         out
     }
 
-    /// Decompresses the group of `name` (if still pending) into `corpus`.
-    fn load_group(&mut self, name: &str, corpus: &mut Corpus) -> Result<()> {
-        let Some(range) = self.pending.remove(name) else {
-            return Ok(());
-        };
+    /// Decompresses and checks the group of `name` held in `range`: its copies, each with
+    /// its bytes when stored.
+    fn parse_group(&self, name: &str, range: std::ops::Range<usize>) -> Result<Vec<StoredCopy>> {
         let index = self.names.iter().position(|n| n == name);
         let mut raw = Vec::new();
         liblzma::read::XzDecoder::new(&self.bytes[range])
@@ -345,6 +347,7 @@ impl Stored {
             .map_err(|e| {
                 self.corrupt(format!("group {name}"), format!("cannot decompress: {e}"))
             })?;
+        let mut copies = Vec::new();
         let mut pos = 0;
         let mut record = 0;
         while pos < raw.len() {
@@ -382,17 +385,17 @@ impl Stored {
                     ),
                 ));
             }
-            if let Some(blob) = blob {
-                corpus.blobs.entry(sha256.clone()).or_insert(blob);
-            }
-            corpus.insert(KnownCopy {
-                file: name.to_string(),
-                version: rec.version,
-                sha256,
-                sources: rec.sources,
-            });
+            copies.push((
+                KnownCopy {
+                    file: name.to_string(),
+                    version: rec.version,
+                    sha256,
+                    sources: rec.sources,
+                },
+                blob,
+            ));
         }
-        Ok(())
+        Ok(copies)
     }
 }
 
@@ -438,13 +441,31 @@ impl Corpus {
     }
 
     /// Loads the groups (known copies and their bytes) of these file names.
+    /// Groups are decompressed in parallel and added in the order of `names` (and of the
+    /// corpus files for one name), so the result does not depend on timing.
     pub fn load_files<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
-        let mut stored = std::mem::take(&mut self.stored);
-        let result = names
-            .into_iter()
-            .try_for_each(|name| stored.iter_mut().try_for_each(|s| s.load_group(name, self)));
-        self.stored = stored;
-        result
+        let mut wanted: Vec<(usize, &str, std::ops::Range<usize>)> = Vec::new();
+        for name in names {
+            for (i, s) in self.stored.iter_mut().enumerate() {
+                if let Some(range) = s.pending.remove(name) {
+                    wanted.push((i, name, range));
+                }
+            }
+        }
+        let stored = &self.stored;
+        let parsed: Vec<Result<Vec<StoredCopy>>> = wanted
+            .into_par_iter()
+            .map(|(i, name, range)| stored[i].parse_group(name, range))
+            .collect();
+        for group in parsed {
+            for (copy, blob) in group? {
+                if let Some(blob) = blob {
+                    self.blobs.entry(copy.sha256.clone()).or_insert(blob);
+                }
+                self.insert(copy);
+            }
+        }
+        Ok(())
     }
 
     /// Loads what an audit of these files needs: the groups of their names, and of every

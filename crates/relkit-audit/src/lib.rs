@@ -20,6 +20,7 @@ pub mod error;
 pub mod generated;
 pub mod history;
 pub mod import;
+mod reference;
 pub mod regenerate;
 pub mod release;
 pub mod render;

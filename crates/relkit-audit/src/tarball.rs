@@ -13,6 +13,10 @@
 //! - `unexplained` (warning): only in the tarball and none of the above;
 //! - `only_in_reference` (info): in the tag but not in the tarball (export-ignore, …).
 //!
+//! Cost: the tarball is decompressed once; each member's content is hashed and kept only
+//! when it differs from the reference, which is streamed from git on another thread at the
+//! same time.
+//!
 //! The JSON report (`relkit audit tarball --format json`) is the serde form of
 //! [`TarballReport`]: `tarball`, `tarball_sha256`, `reference`, `commit`,
 //! `stripped_prefix`, `counts` (class → n), `severities` (severity → n), `regeneration`
@@ -28,12 +32,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use relkit_archive::read::{Member, MemberKind, fetch_ranges, read_path};
+use relkit_archive::read::{ContentObserver, Member, MemberKind, fetch_ranges, read_path_observed};
 use serde::Serialize;
 
 use crate::corpus::{Blobs, Corpus, KnownCopy, Version, is_copied_name, parse_version};
 use crate::error::{Error, Result, io};
 use crate::generated::recognize;
+use crate::reference::RefTree;
 use crate::regenerate::{RegenStatus, RegenSummary, Regenerated};
 
 /// Bytes of a member read for classification and diffs (larger files: only the head).
@@ -49,7 +54,8 @@ const MAX_LISTED: usize = 200;
 /// What the tarball is compared with.
 #[derive(Debug, Clone)]
 pub enum Reference {
-    /// A revision (tag) of a git repository, exported with gitoxide.
+    /// A revision (tag) of a git repository, streamed with gitoxide as `git archive` would
+    /// write it (nothing is exported to disk unless `--regenerate` needs a copy).
     Git {
         /// The repository.
         repo: PathBuf,
@@ -484,6 +490,179 @@ pub fn audit_tarball(
     audit_tarball_with(tarball, reference, corpus, &AuditOptions::default())
 }
 
+/// Keeps, while the tarball is read once, the content of the members the report needs
+/// (those not identical to the reference), within [`BUDGET`]. The reference is loaded on
+/// another thread at the same time; until it arrives, members wait in `pending` (at most
+/// [`PENDING_LIMIT`] bytes, past which reading waits for the reference). Members are
+/// decided in archive order whatever the timing, so the report is deterministic.
+struct Keeper {
+    /// Where the reference arrives from.
+    incoming: Option<std::sync::mpsc::Receiver<Result<RefTree>>>,
+    /// The reference, once it arrived.
+    reference: Option<RefTree>,
+    /// Why loading the reference failed (reported after the walk).
+    failed: Option<Error>,
+    /// The top directory guessed from the first file member (checked after the walk).
+    top_guess: Option<Option<Vec<u8>>>,
+    /// The content of the member being read (at most [`MAX_CONTENT`] bytes).
+    current: Vec<u8>,
+    /// Whether the member being read is larger than [`MAX_CONTENT`].
+    overflow: bool,
+    /// Members read before the reference arrived, in archive order.
+    pending: Vec<Candidate>,
+    /// Bytes held in `pending`.
+    pending_bytes: u64,
+    /// Past this many pending bytes, reading waits for the reference.
+    pending_limit: u64,
+    /// Budget left for complete contents.
+    budget: u64,
+    /// The content kept per member position, and whether it is complete.
+    kept: BTreeMap<usize, (Vec<u8>, bool)>,
+}
+
+/// A member read before the reference arrived.
+struct Candidate {
+    position: usize,
+    path: Option<String>,
+    sha256: Option<[u8; 32]>,
+    content: Vec<u8>,
+    overflow: bool,
+}
+
+/// Bytes of members held while the reference is still loading.
+const PENDING_LIMIT: u64 = 64 << 20;
+
+impl Keeper {
+    fn new(incoming: std::sync::mpsc::Receiver<Result<RefTree>>) -> Keeper {
+        Keeper {
+            incoming: Some(incoming),
+            reference: None,
+            failed: None,
+            top_guess: None,
+            current: Vec::new(),
+            overflow: false,
+            pending: Vec::new(),
+            pending_bytes: 0,
+            pending_limit: PENDING_LIMIT,
+            budget: BUDGET,
+            kept: BTreeMap::new(),
+        }
+    }
+
+    /// Takes the reference if it has arrived (`wait`: block until it does), then decides
+    /// every pending member.
+    fn poll(&mut self, wait: bool) {
+        let Some(rx) = &self.incoming else { return };
+        let got = if wait {
+            rx.recv().ok()
+        } else {
+            rx.try_recv().ok()
+        };
+        let Some(got) = got else {
+            if wait {
+                self.incoming = None;
+            }
+            return;
+        };
+        self.incoming = None;
+        match got {
+            Ok(reference) => self.reference = Some(reference),
+            Err(e) => self.failed = Some(e),
+        }
+        for c in std::mem::take(&mut self.pending) {
+            self.decide(c);
+        }
+        self.pending_bytes = 0;
+    }
+
+    /// Keeps what the report needs of a member whose reference side is known.
+    fn decide(&mut self, c: Candidate) {
+        let Some(reference) = &self.reference else {
+            return;
+        };
+        let same = c
+            .path
+            .as_ref()
+            .and_then(|p| reference.entries.get(p))
+            .is_some_and(|t| t.kind == MemberKind::File && t.sha256 == c.sha256);
+        if same {
+            return;
+        }
+        let mut content = c.content;
+        let complete = !c.overflow && content.len() as u64 <= self.budget;
+        if complete {
+            self.budget -= content.len() as u64;
+        } else {
+            content.truncate(HEAD as usize);
+            content.shrink_to_fit();
+        }
+        self.kept.insert(c.position, (content, complete));
+    }
+}
+
+impl ContentObserver for Keeper {
+    fn begin(&mut self, member: &Member) {
+        if self.top_guess.is_none() {
+            let top = member
+                .path
+                .iter()
+                .position(|&b| b == b'/')
+                .map(|i| member.path[..i].to_vec());
+            self.top_guess = Some(top);
+        }
+        self.current.clear();
+        self.overflow = false;
+    }
+
+    fn content(&mut self, bytes: &[u8]) {
+        if self.overflow || self.failed.is_some() {
+            return;
+        }
+        if self.current.len() + bytes.len() > MAX_CONTENT as usize {
+            self.overflow = true;
+            let room = (HEAD as usize).saturating_sub(self.current.len());
+            self.current
+                .extend_from_slice(&bytes[..room.min(bytes.len())]);
+            self.current.truncate(HEAD as usize);
+        } else {
+            self.current.extend_from_slice(bytes);
+        }
+    }
+
+    fn done(&mut self, member: &Member) {
+        self.poll(false);
+        if self.failed.is_some() {
+            return;
+        }
+        let path = match self.top_guess.as_ref().and_then(|t| t.as_ref()) {
+            Some(t) if member.path.len() > t.len() && member.path.starts_with(t) => {
+                Some(display(&member.path[t.len() + 1..]))
+            }
+            Some(_) => None,
+            None => Some(display(&member.path)),
+        };
+        let c = Candidate {
+            position: member.position,
+            path,
+            sha256: member.sha256,
+            content: std::mem::take(&mut self.current),
+            overflow: self.overflow,
+        };
+        if self.reference.is_some() {
+            self.decide(c);
+            return;
+        }
+        self.pending_bytes += c.content.len() as u64;
+        self.pending.push(c);
+        if self.pending_bytes > self.pending_limit {
+            self.poll(true);
+        }
+    }
+}
+
+/// Loads the reference side (on its own thread).
+type LoadReference = Box<dyn FnOnce() -> Result<RefTree> + Send>;
+
 /// [`audit_tarball`] with options (regeneration).
 pub fn audit_tarball_with(
     tarball: &Path,
@@ -491,7 +670,78 @@ pub fn audit_tarball_with(
     corpus: &CorpusSpec,
     opts: &AuditOptions,
 ) -> Result<TarballReport> {
-    let archive = read_path(tarball)?;
+    let scratch = tempfile::tempdir().map_err(io(Path::new("temporary directory")))?;
+    // With --regenerate the command needs the tag on disk; otherwise it is streamed from git.
+    let (ref_dir, ref_label, load): (Option<PathBuf>, String, LoadReference) =
+        match (reference, &opts.regenerate) {
+            (Reference::Git { repo, rev }, None) => {
+                // An unknown revision is said at once, before the tarball is read.
+                relkit_source::resolve_rev(repo, rev)?;
+                let (repo, rev2) = (repo.clone(), rev.clone());
+                (
+                    None,
+                    format!("git {} {rev}", repo.display()),
+                    Box::new(move || RefTree::from_git(&repo, &rev2)),
+                )
+            }
+            (Reference::Git { repo, rev }, Some(_)) => {
+                let dest = scratch.path().join("tag");
+                let exported = relkit_source::export_rev(
+                    repo,
+                    rev,
+                    &dest,
+                    &relkit_source::ExportOptions::default(),
+                )?;
+                let d = dest.clone();
+                (
+                    Some(dest),
+                    format!("git {} {rev}", repo.display()),
+                    Box::new(move || {
+                        let mut tree = RefTree::from_dir(&d)?;
+                        tree.commit = Some(exported.commit);
+                        Ok(tree)
+                    }),
+                )
+            }
+            (Reference::Tree(dir), _) => {
+                let d = dir.clone();
+                (
+                    Some(dir.clone()),
+                    format!("tree {}", dir.display()),
+                    Box::new(move || RefTree::from_dir(&d)),
+                )
+            }
+        };
+
+    let regen_dir = match (&opts.regenerate, &ref_dir) {
+        (Some(cmd), Some(from)) => {
+            let dir = scratch.path().join("regenerated");
+            crate::regenerate::copy_tree(from, &dir)?;
+            crate::regenerate::run(cmd, &dir, &opts.env)?;
+            Some(dir)
+        }
+        _ => None,
+    };
+
+    // The tarball is read once while the reference loads on another thread.
+    let (send, incoming) = std::sync::mpsc::channel();
+    let mut keeper = Keeper::new(incoming);
+    let archive = std::thread::scope(|s| {
+        s.spawn(move || {
+            // The receiver is gone only when the walk failed; nothing is left to tell.
+            let _ = send.send(load());
+        });
+        let archive = read_path_observed(tarball, &mut keeper);
+        keeper.poll(true);
+        archive
+    })?;
+    if let Some(e) = keeper.failed.take() {
+        return Err(e);
+    }
+    let reference = keeper.reference.take().ok_or_else(|| Error::Io {
+        path: tarball.to_path_buf(),
+        source: std::io::Error::other("the reference could not be loaded"),
+    })?;
     check_links(&archive.label, &archive.members)?;
     let top = top_dir(&archive.members);
     let strip = |p: &[u8]| -> Option<String> {
@@ -501,47 +751,8 @@ pub fn audit_tarball_with(
             None => Some(display(p)),
         }
     };
-
-    let scratch = tempfile::tempdir().map_err(io(Path::new("temporary directory")))?;
-    let (ref_dir, ref_label, commit) = match reference {
-        Reference::Git { repo, rev } => {
-            let dest = scratch.path().join("tag");
-            let exported = relkit_source::export_rev(
-                repo,
-                rev,
-                &dest,
-                &relkit_source::ExportOptions::default(),
-            )?;
-            (
-                dest,
-                format!("git {} {rev}", repo.display()),
-                Some(exported.commit),
-            )
-        }
-        Reference::Tree(dir) => (dir.clone(), format!("tree {}", dir.display()), None),
-    };
-    let tree = read_path(&ref_dir)?;
-    let regen_dir = match &opts.regenerate {
-        Some(cmd) => {
-            let dir = scratch.path().join("regenerated");
-            crate::regenerate::copy_tree(&ref_dir, &dir)?;
-            crate::regenerate::run(cmd, &dir, &opts.env)?;
-            Some(dir)
-        }
-        None => None,
-    };
-    let tag: BTreeMap<String, &Member> = tree
-        .members
-        .iter()
-        .filter(|m| m.kind != MemberKind::Dir)
-        .map(|m| (display(&m.path), m))
-        .collect();
+    let tag = &reference.entries;
     let tag_paths: BTreeSet<String> = tag.keys().cloned().collect();
-
-    // Which tarball members need their content, and how much of it.
-    let mut wanted = BTreeMap::new();
-    let mut complete: BTreeSet<usize> = BTreeSet::new();
-    let mut budget = BUDGET;
     let mut files = Vec::new();
     for m in &archive.members {
         if m.kind == MemberKind::Dir {
@@ -551,18 +762,54 @@ pub fn audit_tarball_with(
         let same = tag.get(&path).is_some_and(|t| {
             t.kind == m.kind && t.sha256 == m.sha256 && t.link_target == m.link_target
         });
-        if m.kind == MemberKind::File && !same {
-            if m.size <= MAX_CONTENT && m.size <= budget {
-                budget -= m.size;
-                complete.insert(m.position);
-                wanted.insert(m.position, 0..m.size);
-            } else {
-                wanted.insert(m.position, 0..m.size.min(HEAD));
-            }
-        }
         files.push((path, m, same));
     }
-    let contents = fetch_ranges(tarball, &wanted)?;
+    // The first file member named the top directory wrongly (members outside it come
+    // later): the content kept was chosen by the wrong paths; read the archive again.
+    let guessed_right = keeper.top_guess.as_ref().is_none_or(|g| *g == top);
+    let (contents, complete): (BTreeMap<usize, Vec<u8>>, BTreeSet<usize>) = if guessed_right {
+        let complete = keeper
+            .kept
+            .iter()
+            .filter(|(_, (_, c))| *c)
+            .map(|(p, _)| *p)
+            .collect();
+        let contents = std::mem::take(&mut keeper.kept)
+            .into_iter()
+            .map(|(p, (c, _))| (p, c))
+            .collect();
+        (contents, complete)
+    } else {
+        let mut wanted = BTreeMap::new();
+        let mut complete = BTreeSet::new();
+        let mut budget = BUDGET;
+        for (_, m, same) in &files {
+            if m.kind == MemberKind::File && !same {
+                if m.size <= MAX_CONTENT && m.size <= budget {
+                    budget -= m.size;
+                    complete.insert(m.position);
+                    wanted.insert(m.position, 0..m.size);
+                } else {
+                    wanted.insert(m.position, 0..m.size.min(HEAD));
+                }
+            }
+        }
+        (fetch_ranges(tarball, &wanted)?, complete)
+    };
+    // The reference's side of every line diff.
+    let diffed: BTreeSet<String> = files
+        .iter()
+        .filter(|(p, m, same)| {
+            !same
+                && m.kind == MemberKind::File
+                && complete.contains(&m.position)
+                && tag
+                    .get(p)
+                    .is_some_and(|t| t.kind == MemberKind::File && t.size <= MAX_CONTENT)
+        })
+        .map(|(p, _, _)| p.clone())
+        .collect();
+    let tag_contents = reference.contents(&diffed)?;
     // Only the corpus groups of the names (and contents) of the files only in the tarball.
     let mut corpus = corpus.load(&Blobs::Only(BTreeSet::new()))?;
     let extra: Vec<(String, String)> = files
@@ -580,6 +827,7 @@ pub fn audit_tarball_with(
         (Some(dir), Some(cmd)) => {
             // Files of the tag count only when the command changed them.
             let changed = |p: &str| {
+                let Some(ref_dir) = &ref_dir else { return true };
                 let (a, b) = (ref_dir.join(p), dir.join(p));
                 match (std::fs::read(&a), std::fs::read(&b)) {
                     (Ok(a), Ok(b)) => a != b,
@@ -632,15 +880,9 @@ pub fn audit_tarball_with(
                     t.link_target.as_deref().map(display)
                 )
             } else {
-                let tag_file = ref_dir.join(&path);
-                let old = if complete && t.size <= MAX_CONTENT {
-                    Some(std::fs::read(&tag_file).map_err(io(&tag_file))?)
-                } else {
-                    None
-                };
-                match old {
-                    Some(old) if is_text(&old) && is_text(content) => {
-                        let d = line_diff(format!("{path} in the tag"), &old, content);
+                match tag_contents.get(&path) {
+                    Some(old) if is_text(old) && is_text(content) => {
+                        let d = line_diff(format!("{path} in the tag"), old, content);
                         let text =
                             format!("differs from the tag: +{} -{} lines", d.added, d.removed);
                         diff = Some(d);
@@ -688,7 +930,7 @@ pub fn audit_tarball_with(
             regenerated,
         });
     }
-    for (path, t) in &tag {
+    for (path, t) in tag {
         if !seen.contains(path) {
             members.push(MemberReport {
                 path: path.clone(),
@@ -716,11 +958,105 @@ pub fn audit_tarball_with(
         tarball: tarball.display().to_string(),
         tarball_sha256: archive.container.sha256.clone(),
         reference: ref_label,
-        commit,
+        commit: reference.commit.clone(),
         stripped_prefix: top.map(|t| format!("{}/", display(&t))),
         counts,
         regeneration,
         severities,
         members,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    /// Feeds members (path below `p-1/`, content), the first at archive position `first`,
+    /// to a keeper as the archive reader would.
+    fn feed(keeper: &mut Keeper, first: usize, members: &[(&str, &[u8])]) {
+        for (i, (path, content)) in members.iter().enumerate() {
+            let mut m = relkit_archive::read::read_archive_bytes(&tar_of(&[(path, content)]))
+                .unwrap()
+                .members
+                .remove(0);
+            m.position = first + i;
+            keeper.begin(&m);
+            for piece in content.chunks(3) {
+                keeper.content(piece);
+            }
+            m.sha256 = Some(Sha256::digest(content).into());
+            m.size = content.len() as u64;
+            keeper.done(&m);
+        }
+    }
+
+    fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in members {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            b.append_data(&mut h, format!("p-1/{name}"), *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    fn reference(dir: &Path) -> RefTree {
+        std::fs::write(dir.join("same"), "s\n").unwrap();
+        std::fs::write(dir.join("changed"), "old\n").unwrap();
+        RefTree::from_dir(dir).unwrap()
+    }
+
+    const MEMBERS: [(&str, &[u8]); 4] = [
+        ("same", b"s\n"),
+        ("changed", b"new\n"),
+        ("extra", b"0123456789"),
+        ("more", b"abcdefghij"),
+    ];
+
+    #[test]
+    fn kept_content_does_not_depend_on_when_the_reference_arrives() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut results = Vec::new();
+        for arrives_after in 0..=MEMBERS.len() {
+            let (send, incoming) = std::sync::mpsc::channel();
+            let mut keeper = Keeper::new(incoming);
+            // Room for "changed" and "extra" only: "more" gets its head alone.
+            keeper.budget = 14;
+            let (early, late) = MEMBERS.split_at(arrives_after);
+            feed(&mut keeper, 0, early);
+            send.send(Ok(reference(tmp.path()))).unwrap();
+            feed(&mut keeper, arrives_after, late);
+            keeper.poll(true);
+            results.push(keeper.kept);
+        }
+        let expected: BTreeMap<usize, (Vec<u8>, bool)> = [
+            (1, (b"new\n".to_vec(), true)),
+            (2, (b"0123456789".to_vec(), true)),
+            (3, (b"abcdefghij".to_vec(), false)),
+        ]
+        .into();
+        for (i, kept) in results.iter().enumerate() {
+            assert_eq!(kept, &expected, "reference arriving after {i} members");
+        }
+    }
+
+    #[test]
+    fn reading_waits_for_the_reference_past_the_pending_limit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (send, incoming) = std::sync::mpsc::channel();
+        let mut keeper = Keeper::new(incoming);
+        keeper.pending_limit = 4;
+        let reference = reference(tmp.path());
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            send.send(Ok(reference)).unwrap();
+        });
+        // "same" (2 bytes) stays pending; "changed" passes the limit and waits.
+        feed(&mut keeper, 0, &MEMBERS[..2]);
+        assert!(keeper.reference.is_some() && keeper.pending.is_empty());
+        assert_eq!(keeper.kept.keys().copied().collect::<Vec<_>>(), [1]);
+        late.join().unwrap();
+    }
 }

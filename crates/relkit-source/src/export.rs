@@ -227,12 +227,52 @@ pub fn list_tags(repo: &Path) -> Result<Vec<String>, ExportError> {
     Ok(tags)
 }
 
-/// Exports `rev` of the repository at `repo` into `dest` (created; must not exist or be empty).
-pub fn export_rev(
+/// What a tree entry of [`RevFile`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevFileKind {
+    /// A directory (no content).
+    Dir,
+    /// A regular file.
+    File,
+    /// A file with the executable bit.
+    Executable,
+    /// A symbolic link; the content is its target.
+    Symlink,
+}
+
+/// One entry of a revision as [`walk_rev`] yields it: what `git archive` would write.
+#[derive(Debug, Clone, Copy)]
+pub struct RevFile<'a> {
+    /// Path relative to the tree root, `/`-separated (below its submodule's path for
+    /// included submodules).
+    pub path: &'a [u8],
+    /// Directory, file, executable or symlink.
+    pub kind: RevFileKind,
+    /// The git object id of the blob (hex); may name an object of a submodule's repository.
+    pub id: &'a str,
+    /// The content after `.gitattributes` conversions (a symlink's target).
+    pub content: &'a [u8],
+}
+
+/// Streams `rev` of the repository at `repo` to `visit`, entry by entry, without writing
+/// anything: the same entries, conversions and submodule handling as [`export_rev`].
+/// Returns what [`export_rev`] would (its `entries` counts files and links).
+pub fn walk_rev(
     repo: &Path,
     rev: &str,
-    dest: &Path,
     opts: &ExportOptions,
+    visit: &mut dyn FnMut(RevFile<'_>) -> Result<(), ExportError>,
+) -> Result<Exported, ExportError> {
+    walk_rev_below(repo, rev, opts, &[], visit)
+}
+
+/// [`walk_rev`] with every path put below `prefix` (an included submodule's place).
+fn walk_rev_below(
+    repo: &Path,
+    rev: &str,
+    opts: &ExportOptions,
+    prefix: &[u8],
+    visit: &mut dyn FnMut(RevFile<'_>) -> Result<(), ExportError>,
 ) -> Result<Exported, ExportError> {
     let objects_err = |e: &dyn std::fmt::Display| ExportError::Objects {
         rev: rev.to_string(),
@@ -246,17 +286,15 @@ pub fn export_rev(
     let mut submodules = Vec::new();
     find_submodules(&handle, tree_id, &[], &mut submodules).map_err(|e| objects_err(&e))?;
     if let (SubmodulePolicy::Error, Some((path, _))) = (opts.submodules, submodules.first()) {
-        return Err(ExportError::Submodule { path: path.clone() });
+        return Err(ExportError::Submodule {
+            path: prefixed(prefix, path.as_bytes())
+                .to_str_lossy()
+                .into_owned(),
+        });
     }
     let (mut stream, _index) = handle
         .worktree_stream(tree_id)
         .map_err(|e| objects_err(&e))?;
-
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ExportError::Io { path, source }
-    };
-    fs::create_dir_all(dest).map_err(io(dest))?;
     let mut result = Exported {
         commit: commit.id.to_string(),
         commit_time,
@@ -267,53 +305,35 @@ pub fn export_rev(
     };
     let mut buf = Vec::new();
     while let Some(mut entry) = stream.next_entry().map_err(|e| objects_err(&e))? {
-        let rel = entry.relative_path().to_owned();
-        let kind = entry.mode.kind();
+        let kind = match entry.mode.kind() {
+            EntryKind::Tree => RevFileKind::Dir,
+            EntryKind::Commit => continue,
+            EntryKind::Link => RevFileKind::Symlink,
+            EntryKind::Blob => RevFileKind::File,
+            EntryKind::BlobExecutable => RevFileKind::Executable,
+        };
+        let path = prefixed(prefix, entry.relative_path());
+        let id = entry.id.to_string();
         buf.clear();
         entry.read_to_end(&mut buf).map_err(|e| objects_err(&e))?;
-        let rel_str = rel.to_str_lossy().into_owned();
-        let target = safe_join(dest, rel.as_bytes()).ok_or_else(|| ExportError::UnsafePath {
-            path: rel_str.clone(),
+        visit(RevFile {
+            path: &path,
+            kind,
+            id: &id,
+            content: &buf,
         })?;
-        match kind {
-            EntryKind::Tree => {
-                fs::create_dir_all(&target).map_err(io(&target))?;
-                continue;
-            }
-            EntryKind::Commit => continue,
-            _ => {}
+        if kind != RevFileKind::Dir {
+            result.entries += 1;
         }
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        match kind {
-            EntryKind::Link => {
-                let link = std::ffi::OsStr::from_bytes(&buf);
-                std::os::unix::fs::symlink(link, &target).map_err(io(&target))?;
-            }
-            EntryKind::Blob | EntryKind::BlobExecutable => {
-                fs::write(&target, &buf).map_err(io(&target))?;
-                let mode = if kind == EntryKind::BlobExecutable {
-                    0o755
-                } else {
-                    0o644
-                };
-                fs::set_permissions(&target, fs::Permissions::from_mode(mode))
-                    .map_err(io(&target))?;
-            }
-            EntryKind::Tree | EntryKind::Commit => unreachable!("handled above"),
-        }
-        result.entries += 1;
     }
     for (rel_str, commit) in submodules {
+        let full = prefixed(prefix, rel_str.as_bytes())
+            .to_str_lossy()
+            .into_owned();
         match opts.submodules {
             SubmodulePolicy::Error => unreachable!("refused above"),
-            SubmodulePolicy::Omit => result.omitted_submodules.push(rel_str),
+            SubmodulePolicy::Omit => result.omitted_submodules.push(full),
             SubmodulePolicy::Include => {
-                let target =
-                    safe_join(dest, rel_str.as_bytes()).ok_or_else(|| ExportError::UnsafePath {
-                        path: rel_str.clone(),
-                    })?;
                 let candidates = [
                     Some(handle.git_dir().join("modules").join(&rel_str)),
                     handle.workdir().map(|w| w.join(&rel_str)),
@@ -323,27 +343,92 @@ pub fn export_rev(
                     .flatten()
                     .find(|p| gix::open_opts(p, gix::open::Options::isolated()).is_ok())
                     .ok_or_else(|| ExportError::SubmoduleMissing {
-                        path: rel_str.clone(),
+                        path: full.clone(),
                         commit: commit.clone(),
                     })?;
-                let sub = export_rev(&sub_repo, &commit, &target, opts)?;
+                visit(RevFile {
+                    path: full.as_bytes(),
+                    kind: RevFileKind::Dir,
+                    id: &commit,
+                    content: &[],
+                })?;
+                let sub = walk_rev_below(&sub_repo, &commit, opts, full.as_bytes(), visit)?;
                 result.entries += sub.entries;
-                for (p, c) in sub.included_submodules {
-                    result
-                        .included_submodules
-                        .push((format!("{rel_str}/{p}"), c));
-                }
-                result.omitted_submodules.extend(
-                    sub.omitted_submodules
-                        .iter()
-                        .map(|p| format!("{rel_str}/{p}")),
-                );
-                result.included_submodules.push((rel_str, commit));
+                result.included_submodules.extend(sub.included_submodules);
+                result.omitted_submodules.extend(sub.omitted_submodules);
+                result.included_submodules.push((full, commit));
             }
         }
     }
+    Ok(result)
+}
+
+/// `prefix/path`, or `path` when the prefix is empty.
+fn prefixed(prefix: &[u8], path: &[u8]) -> Vec<u8> {
+    let mut out = prefix.to_vec();
+    if !out.is_empty() {
+        out.push(b'/');
+    }
+    out.extend_from_slice(path);
+    out
+}
+
+/// Exports `rev` of the repository at `repo` into `dest` (created; must not exist or be empty).
+pub fn export_rev(
+    repo: &Path,
+    rev: &str,
+    dest: &Path,
+    opts: &ExportOptions,
+) -> Result<Exported, ExportError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ExportError::Io { path, source }
+    };
+    fs::create_dir_all(dest).map_err(io(dest))?;
+    let result = walk_rev(repo, rev, opts, &mut |file| {
+        let target = safe_join(dest, file.path).ok_or_else(|| ExportError::UnsafePath {
+            path: file.path.to_str_lossy().into_owned(),
+        })?;
+        if file.kind == RevFileKind::Dir {
+            return fs::create_dir_all(&target).map_err(io(&target));
+        }
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        match file.kind {
+            RevFileKind::Symlink => {
+                let link = std::ffi::OsStr::from_bytes(file.content);
+                std::os::unix::fs::symlink(link, &target).map_err(io(&target))
+            }
+            RevFileKind::File | RevFileKind::Executable => {
+                fs::write(&target, file.content).map_err(io(&target))?;
+                let mode = if file.kind == RevFileKind::Executable {
+                    0o755
+                } else {
+                    0o644
+                };
+                fs::set_permissions(&target, fs::Permissions::from_mode(mode)).map_err(io(&target))
+            }
+            RevFileKind::Dir => unreachable!("handled above"),
+        }
+    })?;
     normalize_dirs(dest)?;
     Ok(result)
+}
+
+/// Reads the blob `id` (hex) of the repository at `repo`, as stored (no conversions).
+pub fn read_blob(repo: &Path, id: &str) -> Result<Vec<u8>, ExportError> {
+    let objects = |message: String| ExportError::Objects {
+        rev: id.to_string(),
+        repo: repo.to_path_buf(),
+        message,
+    };
+    let handle = open_isolated(repo)?;
+    let oid = gix::ObjectId::from_hex(id.as_bytes()).map_err(|e| objects(e.to_string()))?;
+    let object = handle
+        .find_object(oid)
+        .map_err(|e| objects(e.to_string()))?;
+    Ok(object.detach().data)
 }
 
 /// Collects `(path, commit)` of every gitlink (submodule) below `tree`, in tree order.

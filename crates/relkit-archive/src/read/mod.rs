@@ -239,6 +239,34 @@ pub fn read_path(path: &Path) -> Result<Archive, Error> {
     })
 }
 
+/// Sees the bytes of every file member while [`read_path_observed`] hashes them, so a caller
+/// that needs some members' content reads the archive once instead of twice.
+pub trait ContentObserver {
+    /// A file member starts (path and metadata; its size and hash come with `done`).
+    fn begin(&mut self, member: &Member);
+    /// The next bytes of the member begun last.
+    fn content(&mut self, bytes: &[u8]);
+    /// The member begun last is complete: `member` carries its size and SHA-256.
+    fn done(&mut self, member: &Member);
+}
+
+/// [`read_path`], showing each file member's content to `observer` as it is hashed.
+pub fn read_path_observed(
+    path: &Path,
+    observer: &mut dyn ContentObserver,
+) -> Result<Archive, Error> {
+    let mut collector = Collector {
+        members: Vec::new(),
+        observer: Some(observer),
+    };
+    let container = walk_path(path, &mut collector)?;
+    Ok(Archive {
+        label: path.display().to_string(),
+        container,
+        members: collector.finish(),
+    })
+}
+
 /// Reads an archive from any seekable reader; the format is detected from magic bytes.
 pub fn read_reader<R: Read + Seek>(reader: R, label: &str) -> Result<Archive, Error> {
     let mut collector = Collector::default();
@@ -353,8 +381,9 @@ fn walk_reader<R: Read + Seek>(
         }
         Format::TarXz => {
             container.xz = Some(xz::info(&mut reader, &head).map_err(io_err)?);
+            let checks = xz::sha256_checks(&mut reader, &head).map_err(io_err)?;
             reader.seek(SeekFrom::Start(0)).map_err(io_err)?;
-            let dec = xz::decoder(BufReader::new(reader)).map_err(io_err)?;
+            let dec = xz::decoder(BufReader::new(reader), checks).map_err(io_err)?;
             let (info, _) = tar::walk(dec, label, "tar.xz", visitor)?;
             info.apply(&mut container);
         }
@@ -410,25 +439,35 @@ fn tar_checksum_ok(block: &[u8]) -> bool {
 
 /// Pass-1 visitor: hashes every member's content and keeps the metadata.
 #[derive(Default)]
-struct Collector {
+struct Collector<'o> {
     members: Vec<Member>,
+    observer: Option<&'o mut dyn ContentObserver>,
 }
 
-impl Collector {
+impl Collector<'_> {
     fn finish(self) -> Vec<Member> {
         self.members
     }
 }
 
-impl Visit for Collector {
+impl Visit for Collector<'_> {
     fn visit(&mut self, mut member: Member, content: &mut dyn Read) -> std::io::Result<Flow> {
+        member.position = self.members.len();
         if member.kind == MemberKind::File {
-            let digest = util::hash_content(content)?;
+            let digest = match self.observer.as_deref_mut() {
+                Some(observer) => {
+                    observer.begin(&member);
+                    util::hash_content_tee(content, &mut |bytes| observer.content(bytes))?
+                }
+                None => util::hash_content(content)?,
+            };
             member.size = digest.size;
             member.sha256 = Some(digest.sha256);
             member.chunk_crcs = digest.chunk_crcs;
+            if let Some(observer) = self.observer.as_deref_mut() {
+                observer.done(&member);
+            }
         }
-        member.position = self.members.len();
         self.members.push(member);
         Ok(Flow::Continue)
     }

@@ -19,6 +19,14 @@ pub(crate) struct ContentDigest {
 
 /// Streams `content` to the end, hashing it; memory stays constant whatever the size.
 pub(crate) fn hash_content(content: &mut dyn Read) -> io::Result<ContentDigest> {
+    hash_content_tee(content, &mut |_| {})
+}
+
+/// [`hash_content`], handing every piece read to `tee` as well.
+pub(crate) fn hash_content_tee(
+    content: &mut dyn Read,
+    tee: &mut dyn FnMut(&[u8]),
+) -> io::Result<ContentDigest> {
     let mut sha = Sha256::new();
     let mut crcs = Vec::new();
     let mut crc = crc32fast::Hasher::new();
@@ -33,6 +41,7 @@ pub(crate) fn hash_content(content: &mut dyn Read) -> io::Result<ContentDigest> 
             Err(e) => return Err(e),
         };
         let data = &buf[..n];
+        tee(data);
         sha.update(data);
         size += n as u64;
         let mut rest = data;

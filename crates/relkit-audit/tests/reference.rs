@@ -1,0 +1,143 @@
+//! The reference side of `audit tarball`: a git tag is streamed (nothing exported to disk)
+//! exactly as `git archive` writes it — `.gitattributes` conversions applied, export-ignore
+//! honoured — and tarballs whose members do not share one top directory are compared by
+//! their full paths (the single read of the tarball guesses the top directory from its first
+//! file and reads again when the guess was wrong).
+
+use std::path::Path;
+use std::process::Command;
+
+use relkit_audit::{Class, CorpusSpec, Reference, audit_tarball};
+use relkit_testkit::{oracle, run_ok};
+
+/// A tar of (path, content) members.
+fn tar(path: &Path, members: &[(&str, &[u8])]) {
+    let mut b = tar::Builder::new(std::fs::File::create(path).unwrap());
+    for (name, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    b.finish().unwrap();
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = run_ok(
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@invalid"])
+            .args(["-c", "core.autocrlf=false"])
+            .args(args),
+    );
+    String::from_utf8(out).unwrap().trim().to_string()
+}
+
+fn member<'a>(
+    r: &'a relkit_audit::TarballReport,
+    path: &str,
+) -> &'a relkit_audit::tarball::MemberReport {
+    r.members
+        .iter()
+        .find(|m| m.path == path)
+        .unwrap_or_else(|| panic!("{path} not in the report"))
+}
+
+#[test]
+fn git_tag_is_compared_as_git_archive_writes_it() {
+    if oracle("git").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    let attributes = "*.txt text eol=crlf\nsecret export-ignore\n";
+    std::fs::write(repo.join(".gitattributes"), attributes).unwrap();
+    std::fs::write(repo.join("a.txt"), "one\ntwo\n").unwrap();
+    std::fs::write(repo.join("b.txt"), "x\n").unwrap();
+    std::fs::write(repo.join("secret"), "not released\n").unwrap();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "c"]);
+    git(&repo, &["tag", "v1"]);
+    let commit = git(&repo, &["rev-parse", "v1^{commit}"]);
+
+    // git archive itself is the oracle of what the tag's release content is.
+    let archived =
+        run_ok(
+            Command::new("git")
+                .arg("-C")
+                .arg(&repo)
+                .args(["archive", "--prefix=p-1/", "v1"]),
+        );
+    let from_git = tmp.path().join("git-archive.tar");
+    std::fs::write(&from_git, &archived).unwrap();
+    let reference = Reference::Git {
+        repo: repo.clone(),
+        rev: "v1".into(),
+    };
+    let r = audit_tarball(&from_git, &reference, &CorpusSpec::default()).unwrap();
+    assert_eq!(r.commit.as_deref(), Some(commit.as_str()));
+    let paths: Vec<(&str, Class)> = r
+        .members
+        .iter()
+        .map(|m| (m.path.as_str(), m.class))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            (".gitattributes", Class::Same),
+            ("a.txt", Class::Same),
+            ("b.txt", Class::Same)
+        ]
+    );
+
+    // A release whose b.txt gained a line: the diff is against the converted (CRLF) text.
+    let release = tmp.path().join("release.tar");
+    tar(
+        &release,
+        &[
+            ("p-1/.gitattributes", attributes.as_bytes()),
+            ("p-1/a.txt", b"one\r\ntwo\r\n"),
+            ("p-1/b.txt", b"x\r\ny\r\n"),
+        ],
+    );
+    let r = audit_tarball(&release, &reference, &CorpusSpec::default()).unwrap();
+    assert_eq!(member(&r, "a.txt").class, Class::Same);
+    let b = member(&r, "b.txt");
+    assert_eq!(b.class, Class::Differs);
+    let diff = b.diff.as_ref().expect("a line diff");
+    assert_eq!((diff.added, diff.removed), (1, 0), "{diff:?}");
+    assert_eq!(diff.added_lines, ["y\r"]);
+    assert!(r.members.iter().all(|m| m.path != "secret"));
+}
+
+#[test]
+fn members_outside_the_first_files_directory_are_compared_by_full_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = tmp.path().join("tag");
+    std::fs::create_dir_all(tag.join("src")).unwrap();
+    std::fs::write(tag.join("src/a.c"), "int a;\n").unwrap();
+    std::fs::write(tag.join("README"), "hi\n").unwrap();
+    // What src/a.c would match were `src/` taken for the top directory.
+    std::fs::write(tag.join("a.c"), "int a;\nint b;\n").unwrap();
+    // The first file is src/a.c, but the tarball has no top directory.
+    let t = tmp.path().join("flat.tar");
+    tar(
+        &t,
+        &[
+            ("src/a.c", b"int a;\nint b;\n"),
+            ("README", b"hi\n"),
+            ("extra.txt", b"?\n"),
+        ],
+    );
+    let r = audit_tarball(&t, &Reference::Tree(tag), &CorpusSpec::default()).unwrap();
+    assert_eq!(r.stripped_prefix, None);
+    assert_eq!(member(&r, "README").class, Class::Same);
+    assert_eq!(member(&r, "extra.txt").class, Class::Unexplained);
+    assert_eq!(member(&r, "a.c").class, Class::OnlyInReference);
+    let a = member(&r, "src/a.c");
+    assert_eq!(a.class, Class::Differs);
+    assert_eq!(a.diff.as_ref().unwrap().added_lines, ["int b;"]);
+}
