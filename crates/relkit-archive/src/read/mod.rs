@@ -5,7 +5,8 @@
 //! streamed: each member is hashed (SHA-256, plus one CRC-32 per 8 KiB chunk so the diff
 //! engine can later locate the first differing byte) while it is read, and nothing but the
 //! metadata is kept, so memory does not grow with member sizes. The diff engine re-reads the
-//! few byte ranges it needs with [`fetch_ranges`].
+//! few byte ranges it needs with [`fetch_ranges`]; a caller that can tell which members it
+//! needs as they go by sees their bytes during the one read ([`read_path_observed`]).
 //!
 //! Safety: a member path that is absolute or has a `..` component is refused with
 //! [`Error::UnsafePath`] naming the member (nothing is ever extracted, but such an archive
