@@ -1,6 +1,7 @@
 //! `relkit_audit::po::msgmerge_update` on XZ Utils 5.4.1's real .po files (tag v5.4.1 vs the
 //! release tarball, see tests/fixtures/po/ATTRIBUTION.md), on tampered copies of them, and
-//! against GNU gettext: `msgmerge` makes updates that must be explained, `msgfmt --check`
+//! against GNU gettext: `msgmerge` makes the tarball's files byte for byte from the tag's and
+//! the POT, and with other options updates that must be explained too; `msgfmt --check`
 //! proves the tampered files are valid PO (so their rejection is semantic, not a syntax
 //! error) and `msgfmt --statistics` counts the entries as we do.
 
@@ -227,8 +228,8 @@ fn bad_syntax_in_the_tarball_file_is_reported_with_its_line() {
     );
 }
 
-/// Runs `msgmerge --quiet [flags] tag.po xz.pot` and checks that its output is explained.
-fn msgmerge_output_is_explained(lang: &str, flags: &[&str]) -> Option<MsgmergeUpdate> {
+/// `msgmerge --quiet FLAGS tag/TAG_PO tarball/POT`'s output, or `None` without msgmerge.
+fn msgmerge(tag_po: &str, pot: &str, flags: &[&str]) -> Option<Vec<u8>> {
     let msgmerge = relkit_testkit::oracle("msgmerge")?;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.po");
@@ -236,39 +237,69 @@ fn msgmerge_output_is_explained(lang: &str, flags: &[&str]) -> Option<MsgmergeUp
         Command::new(msgmerge)
             .arg("--quiet")
             .args(flags)
-            .arg(fixture(&format!("tag/po/{lang}.po")))
-            .arg(fixture("tarball/po/xz.pot"))
+            .arg(fixture(&format!("tag/{tag_po}")))
+            .arg(fixture(&format!("tarball/{pot}")))
             .arg("-o")
             .arg(&out),
     );
-    let merged = std::fs::read(&out).unwrap();
-    let got = msgmerge_update(&read(&format!("tag/po/{lang}.po")), &merged);
-    Some(got.unwrap_or_else(|e| panic!("msgmerge {flags:?} {lang}.po: {e}")))
+    Some(std::fs::read(&out).unwrap())
 }
 
 #[test]
-fn msgmerge_own_updates_are_explained() {
-    // The same gettext version as upstream's `make dist` (0.21) gives the tarball's counts.
+fn msgmerge_makes_the_tarball_files_and_its_updates_are_explained() {
     for (lang, want) in [
         ("fr", counts(179, 138, 15, 26, 13)),
         ("cs", counts(179, 114, 15, 50, 17)),
         ("de", counts(179, 179, 0, 0, 0)),
     ] {
-        let Some(got) = msgmerge_output_is_explained(lang, &[]) else {
+        let rel = format!("po/{lang}.po");
+        let tag = read(&format!("tag/{rel}"));
+        // xz's `make dist` (po/Makevars: MSGMERGE += --no-wrap) made the tarball's file:
+        // the same call reproduces it byte for byte.
+        let Some(merged) = msgmerge(&rel, "po/xz.pot", &["--previous", "--no-wrap"]) else {
             return;
         };
-        assert_eq!(got, want, "{lang}");
+        assert!(
+            merged == read(&format!("tarball/{rel}")),
+            "{rel}: not msgmerge's output"
+        );
+        // Other msgmerge options rewrap, drop `#|`, sort or skip fuzzy matching: still explained.
         for flags in [
-            &["--previous"][..],
-            &["--no-wrap"],
+            &[][..],
             &["--no-fuzzy-matching"],
             &["--width=40", "--sort-output"],
+            &["--previous", "--sort-by-file"],
         ] {
-            let got = msgmerge_output_is_explained(lang, flags).unwrap();
-            assert_eq!(got.entries, 179, "{lang} {flags:?}");
-            assert_eq!(got.translated, want.translated, "{lang} {flags:?}");
+            let merged = msgmerge(&rel, "po/xz.pot", flags).unwrap();
+            let got = msgmerge_update(&tag, &merged)
+                .unwrap_or_else(|e| panic!("msgmerge {flags:?} {rel}: {e}"));
+            assert_eq!(got.entries, 179, "{rel} {flags:?}");
+            assert_eq!(got.translated, want.translated, "{rel} {flags:?}");
+            let no_fuzzy = flags.contains(&"--no-fuzzy-matching");
+            assert_eq!(
+                got.fuzzy,
+                if no_fuzzy { 0 } else { want.fuzzy },
+                "{rel} {flags:?}"
+            );
         }
     }
+    // po4a runs msgmerge --previous on the man page translation; the POT was regenerated
+    // after the tarball's file was merged, so the header's POT-Creation-Date differs.
+    let merged = msgmerge("po4a/fr.po", "po4a/xz-man.pot", &["--previous"]).unwrap();
+    let merged = String::from_utf8(merged).unwrap();
+    let merged = replace_once(
+        &merged,
+        "POT-Creation-Date: 2023-01-11 19:02+0200",
+        "POT-Creation-Date: 2023-01-11 18:54+0200",
+    );
+    assert!(
+        merged == text("tarball/po4a/fr.po"),
+        "po4a/fr.po: not msgmerge's output"
+    );
+    assert_eq!(
+        msgmerge_update(&read("tag/po4a/fr.po"), merged.as_bytes()),
+        Ok(counts(662, 566, 69, 27, 9))
+    );
 }
 
 #[test]
