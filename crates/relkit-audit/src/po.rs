@@ -10,21 +10,23 @@
 //!   lines `Key: value`, and its `Plural-Forms` and charset must stay those of the tag
 //!   (`msgmerge` keeps them; changing them changes which text a program shows);
 //! - a live, non-fuzzy entry with a non-empty msgstr must have exactly the msgstr(s) of an
-//!   entry of the tag with the same msgctxt and msgid (live, fuzzy or obsolete), as
-//!   `msgmerge` copies them on an exact match;
+//!   entry of the tag with the same msgctxt and msgid, plural if and only if it is (the
+//!   tag's entry may be live, fuzzy or obsolete), as `msgmerge` copies them on an exact
+//!   match: an existing translation moved to another msgid is not explained;
 //! - a fuzzy entry (not used by `msgfmt` by default) and an obsolete entry: each of their
 //!   non-empty msgstr must be, byte for byte, some msgstr of a non-header entry of the tag
 //!   (`msgmerge` fills fuzzy entries from a similar msgid of the tag and keeps unused ones
 //!   as obsolete);
 //! - untranslated entries (every msgstr empty) are always fine.
 //!
-//! Comments (`#`, `#.`, `#:`, `#,`, `#|`) and msgids are not compared: they come from the
-//! sources through the POT file and are not translation text.
+//! Comments and msgids are not compared: msgids, `#.` and `#:` come from the sources
+//! through the POT file, `#` and `#|` from the tag's file, and none of them is translation
+//! text that `msgfmt` compiles.
 //!
 //! The parser is our own: no maintained PO crate is in the offline registry, and the
 //! question here is narrow (entries, flags and unescaped strings, with line numbers for the
-//! report). It works on bytes, so any charset parses, and reads a 200 KB file in well under
-//! a millisecond.
+//! report). It works on bytes, so any charset parses; a release build reads xz's 230 KB
+//! `po4a/fr.po` in about 0.8 ms.
 
 use std::collections::{HashMap, HashSet};
 
@@ -45,7 +47,8 @@ pub struct MsgmergeUpdate {
     pub header_changed: bool,
 }
 
-/// Why a tarball's .po is not explained as a msgmerge update of the tag's .po.
+/// Why a tarball's .po is not explained as a msgmerge update of the tag's .po (the reason
+/// names no file: the caller knows the path and prefixes it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}")]
 pub struct NotExplained {
@@ -400,7 +403,6 @@ fn parse(data: &[u8]) -> Result<Vec<Entry>, SyntaxError> {
             if p.obsolete != obsolete {
                 return Err(err("an entry mixes obsolete (#~) and live lines".into()));
             }
-            let s = strings(text).map_err(err)?;
             let target = match p.last {
                 Some(Field::Ctxt) => p.ctxt.as_mut(),
                 Some(Field::Id) => p.id.as_mut(),
@@ -408,7 +410,7 @@ fn parse(data: &[u8]) -> Result<Vec<Entry>, SyntaxError> {
                 Some(Field::Str) => p.strs.last_mut(),
                 None => None,
             };
-            target.expect("the last field exists").extend_from_slice(&s);
+            append_strings(text, target.expect("the last field exists")).map_err(err)?;
             continue;
         }
         let word_end = text
@@ -416,8 +418,9 @@ fn parse(data: &[u8]) -> Result<Vec<Entry>, SyntaxError> {
             .position(|b| b.is_ascii_whitespace() || *b == b'"')
             .unwrap_or(text.len());
         let (word, rest) = text.split_at(word_end);
-        let value =
-            strings(rest).map_err(|d| err(format!("{}: {d}", String::from_utf8_lossy(word))))?;
+        let mut value = Vec::new();
+        append_strings(rest, &mut value)
+            .map_err(|d| err(format!("{}: {d}", String::from_utf8_lossy(word))))?;
         let (field, index) = match word {
             b"msgctxt" => (Field::Ctxt, None),
             b"msgid" => (Field::Id, None),
@@ -500,9 +503,8 @@ fn parse(data: &[u8]) -> Result<Vec<Entry>, SyntaxError> {
     Ok(entries)
 }
 
-/// Unescapes one or more C strings separated by blanks (the rest of a keyword line).
-fn strings(mut rest: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
+/// Unescapes one or more C strings separated by blanks (the rest of a line) onto `out`.
+fn append_strings(mut rest: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     rest = rest.trim_ascii();
     if rest.is_empty() {
         return Err("expected a quoted string".into());
@@ -513,63 +515,61 @@ fn strings(mut rest: &[u8]) -> Result<Vec<u8>, String> {
         };
         let mut i = 0;
         loop {
-            match body.get(i) {
-                None => return Err("unterminated string".into()),
-                Some(b'"') => break,
-                Some(b'\\') => {
-                    i += 1;
-                    let c = *body.get(i).ok_or("unterminated string")?;
-                    i += 1;
-                    match c {
-                        b'n' => out.push(b'\n'),
-                        b't' => out.push(b'\t'),
-                        b'r' => out.push(b'\r'),
-                        b'a' => out.push(0x07),
-                        b'b' => out.push(0x08),
-                        b'f' => out.push(0x0c),
-                        b'v' => out.push(0x0b),
-                        b'\\' | b'"' | b'\'' | b'?' => out.push(c),
-                        b'0'..=b'7' => {
-                            let mut v = u32::from(c - b'0');
-                            for _ in 0..2 {
-                                match body.get(i) {
-                                    Some(d @ b'0'..=b'7') => {
-                                        v = v * 8 + u32::from(d - b'0');
-                                        i += 1;
-                                    }
-                                    _ => break,
-                                }
+            // Copy the plain run up to the next quote or backslash at once.
+            let run = body[i..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\')
+                .ok_or("unterminated string")?;
+            out.extend_from_slice(&body[i..i + run]);
+            i += run;
+            if body[i] == b'"' {
+                break;
+            }
+            i += 1;
+            let c = *body.get(i).ok_or("unterminated string")?;
+            i += 1;
+            match c {
+                b'n' => out.push(b'\n'),
+                b't' => out.push(b'\t'),
+                b'r' => out.push(b'\r'),
+                b'a' => out.push(0x07),
+                b'b' => out.push(0x08),
+                b'f' => out.push(0x0c),
+                b'v' => out.push(0x0b),
+                b'\\' | b'"' | b'\'' | b'?' => out.push(c),
+                b'0'..=b'7' => {
+                    let mut v = u32::from(c - b'0');
+                    for _ in 0..2 {
+                        match body.get(i) {
+                            Some(d @ b'0'..=b'7') => {
+                                v = v * 8 + u32::from(d - b'0');
+                                i += 1;
                             }
-                            out.push(u8::try_from(v).map_err(|_| "octal escape above \\377")?);
-                        }
-                        b'x' => {
-                            let digits = body[i..]
-                                .iter()
-                                .take_while(|d| d.is_ascii_hexdigit())
-                                .count();
-                            if digits == 0 {
-                                return Err("\\x without hex digits".into());
-                            }
-                            let v = body[i..i + digits]
-                                .iter()
-                                .fold(0u32, |v, d| v.saturating_mul(16).saturating_add(hex(*d)));
-                            out.push(u8::try_from(v).map_err(|_| "hex escape above \\xff")?);
-                            i += digits;
-                        }
-                        other => {
-                            return Err(format!("unknown escape \\{}", char::from(other)));
+                            _ => break,
                         }
                     }
+                    out.push(u8::try_from(v).map_err(|_| "octal escape above \\377")?);
                 }
-                Some(&b) => {
-                    out.push(b);
-                    i += 1;
+                b'x' => {
+                    let digits = body[i..]
+                        .iter()
+                        .take_while(|d| d.is_ascii_hexdigit())
+                        .count();
+                    if digits == 0 {
+                        return Err("\\x without hex digits".into());
+                    }
+                    let v = body[i..i + digits]
+                        .iter()
+                        .fold(0u32, |v, d| v.saturating_mul(16).saturating_add(hex(*d)));
+                    out.push(u8::try_from(v).map_err(|_| "hex escape above \\xff")?);
+                    i += digits;
                 }
+                other => return Err(format!("unknown escape \\{}", char::from(other))),
             }
         }
         rest = body[i + 1..].trim_ascii_start();
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The value of an ASCII hex digit.
@@ -585,6 +585,11 @@ mod tests {
         let entries = parse(po.as_bytes()).unwrap();
         assert_eq!(entries.len(), 1, "{entries:?}");
         entries.into_iter().next().unwrap()
+    }
+
+    fn strings(line: &[u8]) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        append_strings(line, &mut out).map(|()| out)
     }
 
     fn syntax_error(po: &str) -> SyntaxError {
