@@ -31,3 +31,14 @@ if ! echo "$want  $file" | sha256sum -c --status 2>/dev/null; then
   rm -rf "$tmp"
 fi
 echo "$want  $file" | sha256sum -c
+# xz-utils 5.4.1 (Debian 12's, upstream's tarball of January 2023): an older real release for
+# the audit (a libtool snapshot's macros, msgmerge-updated catalogs, groff PDFs).
+want=5d9827aa1875b21c288f78864bb26d2650b436ea8d2cad364e4921eb6266a5a5
+file="$data/xz-utils_5.4.1.orig.tar.xz"
+if ! echo "$want  $file" | sha256sum -c --status 2>/dev/null; then
+  tmp=$(mktemp -d)
+  bash ../shared/scripts/debian-source xz-utils bookworm "$tmp" >/dev/null
+  cp "$tmp/xz-utils_5.4.1.orig.tar.xz" "$file"
+  rm -rf "$tmp"
+fi
+echo "$want  $file" | sha256sum -c

@@ -2,7 +2,8 @@
 //! and structure), never from the file name alone: autoconf `configure`, automake
 //! `Makefile.in`, aclocal's `aclocal.m4`, autoheader's `config.h.in`, gettext's compiled
 //! catalogs (`.gmo`), message templates (`.pot`, from xgettext or po4a), po4a-translated
-//! man pages, man pages rendered to text, and gettext's `stamp-po`.
+//! man pages, man pages rendered to text or typeset by groff to PDF/PostScript, and
+//! gettext's `stamp-po`.
 //!
 //! Each recognizer also names the input the tool works from (`Makefile.am`,
 //! `configure.ac`, `de.po`…), so the audit can check that this input is in the tag.
@@ -174,6 +175,51 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
             .collect();
         return Some(Recognized {
             tool: format!("man (page {page} rendered to text)"),
+            inputs,
+        });
+    }
+    // A man page typeset by groff to PDF or PostScript: the creator groff writes.
+    static GROFF_PDF: OnceLock<Regex> = OnceLock::new();
+    static GROFF_PS: OnceLock<Regex> = OnceLock::new();
+    let groff = if content.starts_with(b"%PDF-") {
+        captured(
+            re(&GROFF_PDF, r"/Creator ?\(groff version ([0-9][0-9.]*)\)"),
+            content,
+        )
+        .map(|v| (v, "PDF"))
+    } else if content.starts_with(b"%!PS-Adobe-") {
+        captured(
+            re(&GROFF_PS, r"(?m)^%%Creator: groff version ([0-9][0-9.]*)"),
+            head,
+        )
+        .map(|v| (v, "PostScript"))
+    } else {
+        None
+    };
+    if let Some((version, format)) = groff {
+        // The page is named by the file: xz-a4.pdf, xz-letter.pdf, xz.pdf → a page xz.<section>.
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+        let mut stems = vec![stem];
+        let mut rest = stem;
+        while let Some((shorter, _)) = rest.rsplit_once('-') {
+            stems.push(shorter);
+            rest = shorter;
+        }
+        let inputs = tag
+            .iter()
+            .filter(|p| {
+                let file = p.rsplit('/').next().unwrap_or(p);
+                file.rsplit_once('.').is_some_and(|(page, section)| {
+                    stems.contains(&page)
+                        && section.starts_with(|c: char| c.is_ascii_digit())
+                        && section.len() <= 4
+                })
+            })
+            .cloned()
+            .collect();
+        return Some(Recognized {
+            tool: format!("groff {version} (man page typeset to {format})"),
             inputs,
         });
     }

@@ -11,8 +11,9 @@
 //!   (`msgmerge` keeps them; changing them changes which text a program shows);
 //! - a live, non-fuzzy entry with a non-empty msgstr must have exactly the msgstr(s) of an
 //!   entry of the tag with the same msgctxt and msgid, plural if and only if it is (the
-//!   tag's entry may be live, fuzzy or obsolete), as `msgmerge` copies them on an exact
-//!   match: an existing translation moved to another msgid is not explained;
+//!   tag's entry may be live or obsolete, not fuzzy), as `msgmerge` copies them on an
+//!   exact match, keeping a fuzzy flag and reviving an obsolete entry: an existing
+//!   translation moved to another msgid, or a fuzzy one switched on, is not explained;
 //! - a fuzzy entry (not used by `msgfmt` by default) and an obsolete entry: each of their
 //!   non-empty msgstr must be, byte for byte, some msgstr of a non-header entry of the tag
 //!   (`msgmerge` fills fuzzy entries from a similar msgid of the tag and keeps unused ones
@@ -123,9 +124,14 @@ pub fn msgmerge_update(tag_po: &[u8], tarball_po: &[u8]) -> Result<MsgmergeUpdat
             let same = by_key
                 .get(&(e.ctxt.as_deref(), e.id.as_slice()))
                 .is_some_and(|found| {
-                    found
-                        .iter()
-                        .any(|t| t.strs == e.strs && t.id_plural.is_some() == e.id_plural.is_some())
+                    // msgmerge keeps a fuzzy flag on an exact match and revives an
+                    // obsolete entry as live: a fuzzy translation of the tag made live
+                    // (switched on) is not its doing.
+                    found.iter().any(|t| {
+                        t.strs == e.strs
+                            && t.id_plural.is_some() == e.id_plural.is_some()
+                            && (t.obsolete || !t.fuzzy)
+                    })
                 });
             if !same {
                 return Err(NotExplained {
@@ -733,6 +739,16 @@ msgstr "é""#);
             e.reason,
             "msgstr of \"Open\" (line 8) is not the tag's translation of that msgid"
         );
+        // The tag's fuzzy "Open" (menu) switched on in the tarball: msgmerge keeps fuzzy flags.
+        let fuzzy_tag = tag.replace("msgctxt \"menu\"\n", "#, fuzzy\nmsgctxt \"menu\"\n");
+        let switched_on = "msgid \"\"\nmsgstr \"Content-Type: text/plain; charset=UTF-8\\n\"\n\n\
+                           msgctxt \"menu\"\nmsgid \"Open\"\nmsgstr \"Ouvrir\"\n";
+        let e = msgmerge_update(fuzzy_tag.as_bytes(), switched_on.as_bytes()).unwrap_err();
+        assert_eq!(
+            e.reason,
+            "msgstr of \"Open\" (msgctxt \"menu\") (line 5) is not the tag's translation of that msgid"
+        );
+        assert!(msgmerge_update(tag.as_bytes(), switched_on.as_bytes()).is_ok());
         let charset = ok.replace("charset=UTF-8", "charset=ISO-8859-1");
         let e = msgmerge_update(tag.as_bytes(), charset.as_bytes()).unwrap_err();
         assert_eq!(

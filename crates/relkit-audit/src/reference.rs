@@ -2,7 +2,7 @@
 //! written to disk) or of a directory holding an export, each with its SHA-256, and their
 //! content read back for the few files a report diffs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use relkit_archive::read::{MemberKind, read_path};
@@ -43,6 +43,9 @@ pub(crate) struct RefTree {
     /// The commit a git revision resolved to.
     pub commit: Option<String>,
     source: Source,
+    /// The repository and revision, when the reference is a git revision (also when its
+    /// content was exported to a directory for `--regenerate`).
+    git: Option<(PathBuf, String)>,
 }
 
 impl RefTree {
@@ -82,6 +85,7 @@ impl RefTree {
                 repo: repo.to_path_buf(),
                 rev: rev.to_string(),
             },
+            git: Some((repo.to_path_buf(), rev.to_string())),
         })
     }
 
@@ -109,7 +113,25 @@ impl RefTree {
             entries,
             commit: None,
             source: Source::Dir(dir.to_path_buf()),
+            git: None,
         })
+    }
+
+    /// The export in `dir` of `rev` of `repo` (resolved to `commit`).
+    pub fn from_export(dir: &Path, repo: &Path, rev: &str, commit: String) -> Result<RefTree> {
+        let mut tree = RefTree::from_dir(dir)?;
+        tree.commit = Some(commit);
+        tree.git = Some((repo.to_path_buf(), rev.to_string()));
+        Ok(tree)
+    }
+
+    /// The subject of every commit in the history of a git reference (`None` for a
+    /// directory).
+    pub fn commit_subjects(&self) -> Result<Option<HashMap<String, String>>> {
+        match &self.git {
+            Some((repo, rev)) => Ok(Some(relkit_source::commit_subjects(repo, rev)?)),
+            None => Ok(None),
+        }
     }
 
     /// The content of each of `paths` (files of the reference), as compared: from the

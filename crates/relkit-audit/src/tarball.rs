@@ -4,10 +4,17 @@
 //!
 //! Classes and severities (JSON names in brackets):
 //! - `same` (ok): identical to the tag; `differs` (warning): changed, with a line diff;
+//! - `updated` (ok): changed by a known tool from the tag's file: a `.po` merged by
+//!   `msgmerge` (no translation the tag lacks), a `ChangeLog` written by `git log` (every
+//!   commit of the tag's history, with its subject);
 //! - `generated` (ok): recognized by content as a tool's output whose input is in the tag;
 //! - `vendored` (ok): byte-identical to a known upstream copy (which one is said);
 //! - `vendored_modified` (critical): a known macro/script announcing a version that upstream
-//!   has, with different content: the added and removed lines against the closest copy;
+//!   has, with different content that adds code: the added and removed lines against the
+//!   closest copy;
+//! - `vendored_variant` (warning): the same, but the content differs only by removed lines
+//!   and changed version strings (a distribution-patched or git-snapshot build of the tool,
+//!   e.g. libtool `2.4.7-dirty`);
 //! - `vendored_newer` (warning): a version newer than any known, diffed with the closest;
 //! - `vendored_unknown` (warning): a macro/script that matches no known copy otherwise;
 //! - `unexplained` (warning): only in the tarball and none of the above;
@@ -31,6 +38,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use relkit_archive::read::{ContentObserver, Member, MemberKind, fetch_ranges, read_path_observed};
 use serde::Serialize;
@@ -110,12 +118,19 @@ pub enum Class {
     Same,
     /// In both, with different content.
     Differs,
+    /// In both; the tarball's file is the tag's, updated by a known tool (`msgmerge` of a
+    /// `.po`, a `ChangeLog` written by `git log` from the tag's history).
+    Updated,
     /// Only in the tarball; a known tool's output whose input is in the tag.
     Generated,
     /// Only in the tarball; byte-identical to a known upstream copy.
     Vendored,
-    /// Only in the tarball; a known version number with different content.
+    /// Only in the tarball; a known version number with different content that adds code.
     VendoredModified,
+    /// Only in the tarball; a known version number whose content differs from the known
+    /// copy only by removed lines and changed version strings (a patched or snapshot build
+    /// of the tool): no code added.
+    VendoredVariant,
     /// Only in the tarball; a version newer than any known.
     VendoredNewer,
     /// Only in the tarball; a macro/script matching no known copy.
@@ -144,12 +159,14 @@ impl Class {
     /// The severity of the class.
     pub fn severity(self) -> Severity {
         match self {
-            Class::Same | Class::Generated | Class::Vendored => Severity::Ok,
+            Class::Same | Class::Updated | Class::Generated | Class::Vendored => Severity::Ok,
             Class::OnlyInReference => Severity::Info,
             Class::VendoredModified => Severity::Critical,
-            Class::Differs | Class::VendoredNewer | Class::VendoredUnknown | Class::Unexplained => {
-                Severity::Warning
-            }
+            Class::Differs
+            | Class::VendoredVariant
+            | Class::VendoredNewer
+            | Class::VendoredUnknown
+            | Class::Unexplained => Severity::Warning,
         }
     }
 }
@@ -394,6 +411,24 @@ fn classify_extra(
             if !same.is_empty() {
                 let best = closest(corpus, &same, content);
                 let (copy, diff) = best.map_or((same[0].clone(), None), |(c, d)| (c, Some(d)));
+                if let Some(d) = diff.as_ref().filter(|d| adds_no_code(d)) {
+                    let plural = |n: usize, what: &str| {
+                        format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+                    };
+                    let mut parts = Vec::new();
+                    if d.removed > d.added {
+                        parts.push(plural(d.removed - d.added, "removed line"));
+                    }
+                    if d.added > 0 {
+                        parts.push(plural(d.added, "line") + " with another version string");
+                    }
+                    let detail = format!(
+                        "announces {v} like upstream {} and differs from it only by {}: a patched or snapshot build of the tool, no code added",
+                        copy.describe(),
+                        parts.join(" and ")
+                    );
+                    return (Class::VendoredVariant, detail, version, Some(copy), diff);
+                }
                 let detail = format!(
                     "announces {v} like {} known upstream cop{} of {name} but matches none of them: modified copy",
                     same.len(),
@@ -472,6 +507,38 @@ fn classify_extra(
         None,
         None,
     )
+}
+
+/// Whether a diff against a known copy adds no code: every added line is a removed line
+/// with only its version strings changed (`2.4.7` → `2.4.7-dirty`), or blank. Undecidable
+/// (more lines than listed) counts as adding code.
+fn adds_no_code(d: &LineDiff) -> bool {
+    static VERSION: OnceLock<regex::Regex> = OnceLock::new();
+    let version = VERSION.get_or_init(|| {
+        regex::Regex::new(r"[0-9]+(?:\.[0-9]+)+(?:[-+~][0-9A-Za-z][0-9A-Za-z.+~-]*)?")
+            .expect("static regex")
+    });
+    if d.added_lines.len() != d.added || d.removed_lines.len() != d.removed {
+        return false;
+    }
+    let mut removed: Vec<String> = d
+        .removed_lines
+        .iter()
+        .map(|l| version.replace_all(l, "<version>").into_owned())
+        .collect();
+    d.added_lines.iter().all(|l| {
+        if l.trim().is_empty() {
+            return true;
+        }
+        let norm = version.replace_all(l, "<version>");
+        match removed.iter().position(|r| *r == norm) {
+            Some(i) => {
+                removed.swap_remove(i);
+                true
+            }
+            None => false,
+        }
+    })
 }
 
 fn split(best: Option<(KnownCopy, LineDiff)>) -> (Option<KnownCopy>, Option<LineDiff>) {
@@ -692,15 +759,11 @@ pub fn audit_tarball_with(
                     &dest,
                     &relkit_source::ExportOptions::default(),
                 )?;
-                let d = dest.clone();
+                let (d, repo2, rev2) = (dest.clone(), repo.clone(), rev.clone());
                 (
                     Some(dest),
                     format!("git {} {rev}", repo.display()),
-                    Box::new(move || {
-                        let mut tree = RefTree::from_dir(&d)?;
-                        tree.commit = Some(exported.commit);
-                        Ok(tree)
-                    }),
+                    Box::new(move || RefTree::from_export(&d, &repo2, &rev2, exported.commit)),
                 )
             }
             (Reference::Tree(dir), _) => {
@@ -852,6 +915,27 @@ pub fn audit_tarball_with(
         _ => (None, BTreeMap::new()),
     };
 
+    // A ChangeLog written by `git log` is checked against the tag's history, read once
+    // when the tarball has such a file.
+    let subjects = if files.iter().any(|(_, m, same)| {
+        !same
+            && complete.contains(&m.position)
+            && contents
+                .get(&m.position)
+                .is_some_and(|c| crate::changelog::looks_like_git_log(c))
+    }) {
+        reference.commit_subjects()?
+    } else {
+        None
+    };
+    let git_log = |content: &[u8]| {
+        let subjects = subjects.as_ref()?;
+        if !crate::changelog::looks_like_git_log(content) {
+            return None;
+        }
+        crate::changelog::git_log_entries(content, subjects).ok()
+    };
+
     let mut members = Vec::new();
     let mut seen = BTreeSet::new();
     for (path, m, same) in files {
@@ -868,6 +952,7 @@ pub fn audit_tarball_with(
             )
         } else if let Some(t) = tag.get(&path) {
             let mut diff = None;
+            let mut updated = false;
             let detail = if t.kind != m.kind {
                 format!(
                     "a {} in the tarball but a {} in the tag",
@@ -879,13 +964,42 @@ pub fn audit_tarball_with(
                     "link target differs: tag {:?}",
                     t.link_target.as_deref().map(display)
                 )
+            } else if let Some(log) = complete.then(|| git_log(content)).flatten() {
+                updated = true;
+                format!(
+                    "written by `git log` from the tag's history: {} commits, each in the history of the tag with its subject (the tag holds a {}-byte file)",
+                    log.commits, t.size
+                )
             } else {
                 match tag_contents.get(&path) {
                     Some(old) if is_text(old) && is_text(content) => {
                         let d = line_diff(format!("{path} in the tag"), old, content);
-                        let text =
+                        let mut text =
                             format!("differs from the tag: +{} -{} lines", d.added, d.removed);
-                        diff = Some(d);
+                        // A catalog merged by `make dist` (msgmerge) with the new template.
+                        if path.ends_with(".po") {
+                            match crate::po::msgmerge_update(old, content) {
+                                Ok(u) => {
+                                    updated = true;
+                                    text = format!(
+                                        "updated by msgmerge from the tag's file (+{} -{} lines): {} entries ({} translated, {} fuzzy, {} untranslated) and {} obsolete, no translation the tag's file lacks",
+                                        d.added,
+                                        d.removed,
+                                        u.entries,
+                                        u.translated,
+                                        u.fuzzy,
+                                        u.untranslated,
+                                        u.obsolete
+                                    );
+                                }
+                                Err(e) => {
+                                    text = format!("{text}; not a msgmerge update of it: {e}");
+                                }
+                            }
+                        }
+                        if !updated {
+                            diff = Some(d);
+                        }
                         text
                     }
                     _ => format!(
@@ -894,7 +1008,12 @@ pub fn audit_tarball_with(
                     ),
                 }
             };
-            (Class::Differs, detail, None, None, diff)
+            let class = if updated {
+                Class::Updated
+            } else {
+                Class::Differs
+            };
+            (class, detail, None, None, diff)
         } else if m.kind != MemberKind::File {
             let target = m.link_target.as_deref().map(display).unwrap_or_default();
             (
@@ -906,7 +1025,19 @@ pub fn audit_tarball_with(
             )
         } else {
             let sha = m.sha256.map(hex::encode).unwrap_or_default();
-            classify_extra(&path, content, &sha, complete, &corpus, &tag_paths)
+            match complete.then(|| git_log(content)).flatten() {
+                Some(log) => (
+                    Class::Generated,
+                    format!(
+                        "written by `git log` from the tag's history: {} commits, each in the history of the tag with its subject",
+                        log.commits
+                    ),
+                    None,
+                    None,
+                    None,
+                ),
+                None => classify_extra(&path, content, &sha, complete, &corpus, &tag_paths),
+            }
         };
         let mut severity = class.severity();
         let regenerated = regenerated_files.remove(&path);
@@ -1014,6 +1145,43 @@ mod tests {
         ("extra", b"0123456789"),
         ("more", b"abcdefghij"),
     ];
+
+    fn diff(added: &[&str], removed: &[&str]) -> LineDiff {
+        LineDiff {
+            against: "known".into(),
+            added: added.len(),
+            removed: removed.len(),
+            added_lines: added.iter().map(|l| l.to_string()).collect(),
+            removed_lines: removed.iter().map(|l| l.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn only_removed_lines_and_version_strings_add_no_code() {
+        assert!(adds_no_code(&diff(
+            &[],
+            &["# configured on host `hostname`:"]
+        )));
+        assert!(adds_no_code(&diff(
+            &["VERSION=2.4.7+4+g1ec8fa28-dirty", ""],
+            &["VERSION=2.4.7"]
+        )));
+        // The xz backdoor's kind of change: a line of code added, or one rewritten.
+        assert!(!adds_no_code(&diff(
+            &["  gl_am_configmake=`grep -aErls \"#{4}[[:alnum:]]{5}#{4}$\" $srcdir/`"],
+            &[]
+        )));
+        assert!(!adds_no_code(&diff(
+            &["gl_path_map='tr \"\\t \\-_\" \" \\t_\\-\"'"],
+            &["gl_path_map='sed -e \"s|/|\\\\|g\"'"]
+        )));
+        // A version string may not stand for a code change: 2.4.7 → 9.9 twice, once only.
+        assert!(!adds_no_code(&diff(&["v=9.9", "v=9.9"], &["v=2.4.7"])));
+        // More lines than listed cannot be checked.
+        let mut long = diff(&[], &["x"]);
+        long.removed = 500;
+        assert!(!adds_no_code(&long));
+    }
 
     #[test]
     fn kept_content_does_not_depend_on_when_the_reference_arrives() {

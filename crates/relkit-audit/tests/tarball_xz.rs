@@ -1,5 +1,6 @@
 //! The tarball audit on real data: the official xz-utils 5.8.1 release tarball against tag
-//! v5.8.1 of the real xz repository, and the 2024 attack reproduced on it.
+//! v5.8.1 of the real xz repository, and the 2024 attack reproduced on it; the official
+//! 5.4.1 tarball (January 2023) against v5.4.1.
 
 mod common;
 
@@ -9,9 +10,13 @@ use relkit_audit::tarball::MemberReport;
 use relkit_audit::{Class, CorpusSpec, Reference, Severity, TarballReport, Version, audit_tarball};
 
 fn audit(tarball: &std::path::Path, repo: &std::path::Path) -> TarballReport {
+    audit_rev(tarball, repo, "v5.8.1")
+}
+
+fn audit_rev(tarball: &std::path::Path, repo: &std::path::Path, rev: &str) -> TarballReport {
     let reference = Reference::Git {
         repo: repo.to_path_buf(),
-        rev: "v5.8.1".into(),
+        rev: rev.into(),
     };
     audit_tarball(tarball, &reference, &CorpusSpec::default()).expect("audit")
 }
@@ -34,7 +39,7 @@ fn official_581_tarball_is_fully_explained_by_the_tag_and_upstream_copies() {
 
     let expected: BTreeMap<Class, usize> = [
         (Class::Same, 498),
-        (Class::Differs, 1),
+        (Class::Updated, 1),
         (Class::Generated, 99),
         (Class::Vendored, 32),
         (Class::VendoredUnknown, 2),
@@ -56,7 +61,7 @@ fn official_581_tarball_is_fully_explained_by_the_tag_and_upstream_copies() {
         .filter(|m| {
             !matches!(
                 m.class,
-                Class::Same | Class::Differs | Class::OnlyInReference
+                Class::Same | Class::Updated | Class::OnlyInReference
             )
         })
         .count();
@@ -150,10 +155,14 @@ fn official_581_tarball_is_fully_explained_by_the_tag_and_upstream_copies() {
         ltversion.known.as_ref().unwrap().version,
         Some(Version::Serial(4441))
     );
-    // ChangeLog is the git log in the tarball, a pointer to it in the tag.
+    // ChangeLog is the git log in the tarball (made by the dist-hook), a pointer to it in
+    // the tag: every commit block names a commit of v5.8.1's history with its subject.
     let changelog = member(&r, "ChangeLog");
-    assert_eq!(changelog.class, Class::Differs);
-    assert_eq!(changelog.diff.as_ref().unwrap().removed, 5);
+    assert_eq!(changelog.class, Class::Updated);
+    assert_eq!(
+        changelog.detail,
+        "written by `git log` from the tag's history: 1265 commits, each in the history of the tag with its subject (the tag holds a 255-byte file)"
+    );
     assert_eq!(
         member(&r, "tests/code_coverage.sh").class,
         Class::OnlyInReference
@@ -232,4 +241,100 @@ fn missing_tag_is_a_clear_error() {
     let err = audit_tarball(&tarball, &reference, &CorpusSpec::default()).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("revision \"v9.9.9\" not found"), "{text}");
+}
+
+#[test]
+fn official_541_tarball_has_nothing_critical_and_its_updates_explained() {
+    let Some(tarball) = relkit_testkit::upstream_data("xz-utils_5.4.1.orig.tar.xz") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = common::xz_repo(tmp.path());
+    let r = audit_rev(&tarball, &repo, "v5.4.1");
+    let expected: BTreeMap<Class, usize> = [
+        (Class::Same, 453),
+        (Class::Updated, 25),
+        (Class::Generated, 95),
+        (Class::Vendored, 28),
+        (Class::VendoredVariant, 2),
+        (Class::VendoredUnknown, 3),
+        (Class::OnlyInReference, 5),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(r.counts, expected);
+    assert!(!r.has_critical());
+    assert_eq!(
+        r.commit.as_deref(),
+        Some("18b845e69752c975dfeda418ec00eda22605c2ee")
+    );
+    // The dist-hook's git log, checked commit by commit against v5.4.1's history.
+    assert_eq!(
+        member(&r, "ChangeLog").detail,
+        "written by `git log` from the tag's history: 629 commits, each in the history of the tag with its subject (the tag holds a 248-byte file)"
+    );
+    // Catalogs merged by msgmerge during `make dist`: the 23 of po/ and po4a/fr.po (the
+    // other four of po4a/ are unchanged), none with a translation the tag lacks.
+    let merged: Vec<&str> = r
+        .members
+        .iter()
+        .filter(|m| m.class == Class::Updated && m.path.ends_with(".po"))
+        .map(|m| m.path.as_str())
+        .collect();
+    assert_eq!(merged.len(), 24, "{merged:?}");
+    assert!(
+        merged.contains(&"po4a/fr.po")
+            && merged.iter().filter(|p| p.starts_with("po/")).count() == 23
+    );
+    assert_eq!(
+        member(&r, "po/fr.po").detail,
+        "updated by msgmerge from the tag's file (+389 -254 lines): 179 entries (138 translated, 15 fuzzy, 26 untranslated) and 13 obsolete, no translation the tag's file lacks"
+    );
+    // Made with a libtool built from a modified tree ("2.4.7-dirty"): its macros announce
+    // libtool 2.4.7's serials and differ only by a removed line and version strings.
+    let libtool = member(&r, "m4/libtool.m4");
+    assert_eq!(libtool.class, Class::VendoredVariant);
+    assert_eq!(libtool.severity, Severity::Warning);
+    let d = libtool.diff.as_ref().unwrap();
+    assert_eq!((d.added, d.removed), (0, 1));
+    assert_eq!(
+        d.removed_lines,
+        ["# Libtool was configured on host `(hostname || uname -n) 2>/dev/null | sed 1q`:"]
+    );
+    let ltversion = member(&r, "m4/ltversion.m4");
+    assert_eq!(ltversion.class, Class::VendoredVariant);
+    assert_eq!(
+        ltversion.diff.as_ref().unwrap().added_lines,
+        [
+            "m4_define([LT_PACKAGE_VERSION], [2.4.7-dirty])",
+            "[macro_version='2.4.7-dirty'"
+        ]
+    );
+    // Man pages typeset by groff, tied to their source page in the tag.
+    assert_eq!(
+        member(&r, "doc/man/pdf-letter/xzdec-letter.pdf").detail,
+        "generated by groff 1.22.4 (man page typeset to PDF) from src/xzdec/xzdec.1"
+    );
+    // gettext 0.21's po/ helper, under its old name.
+    let sin = member(&r, "po/insert-header.sin");
+    assert_eq!(sin.class, Class::Vendored);
+    assert!(sin.known.as_ref().unwrap().sources[0].starts_with("gettext 0.21 "));
+    // What stays flagged: helpers from gettext 0.21.1 (not in the corpus) and the modified
+    // libtool's ltmain.sh (another home page URL besides the version).
+    let flagged: Vec<(&str, Class)> = r
+        .members
+        .iter()
+        .filter(|m| m.severity == Severity::Warning)
+        .map(|m| (m.path.as_str(), m.class))
+        .collect();
+    assert_eq!(
+        flagged,
+        [
+            ("build-aux/config.rpath", Class::VendoredUnknown),
+            ("build-aux/ltmain.sh", Class::VendoredUnknown),
+            ("m4/gettext.m4", Class::VendoredUnknown),
+            ("m4/libtool.m4", Class::VendoredVariant),
+            ("m4/ltversion.m4", Class::VendoredVariant),
+        ]
+    );
 }

@@ -209,6 +209,38 @@ pub fn read_file_at(repo: &Path, rev: &str, path: &str) -> Result<Vec<u8>, Expor
     Ok(object.detach().data)
 }
 
+/// The subject line (first line of the message) of every commit reachable from `rev`,
+/// by full commit id.
+pub fn commit_subjects(
+    repo: &Path,
+    rev: &str,
+) -> Result<std::collections::HashMap<String, String>, ExportError> {
+    let handle = open_isolated(repo)?;
+    let objects = |e: &dyn std::fmt::Display| ExportError::Objects {
+        rev: rev.to_string(),
+        repo: repo.to_path_buf(),
+        message: e.to_string(),
+    };
+    let commit = peel_commit(&handle, repo, rev)?;
+    let walk = handle
+        .rev_walk([commit.id])
+        .all()
+        .map_err(|e| objects(&e))?;
+    let mut out = std::collections::HashMap::new();
+    for info in walk {
+        let info = info.map_err(|e| objects(&e))?;
+        let object = info.object().map_err(|e| objects(&e))?;
+        let subject = object
+            .message_raw_sloppy()
+            .lines()
+            .next()
+            .map(|l| l.to_str_lossy().trim_end().to_string())
+            .unwrap_or_default();
+        out.insert(info.id.to_string(), subject);
+    }
+    Ok(out)
+}
+
 /// The short names of the repository's tags, sorted.
 pub fn list_tags(repo: &Path) -> Result<Vec<String>, ExportError> {
     let not_a_repo = |message: String| ExportError::NotARepo {

@@ -13,8 +13,8 @@ pub mod sample;
 pub use build::{BuildRequest, BuildResult, Format, SourceInput, build_source};
 pub use config::Config;
 pub use export::{
-    ExportOptions, Exported, ResolvedRev, RevFile, RevFileKind, SubmodulePolicy, export_rev,
-    list_tags, read_blob, read_file_at, resolve_rev, walk_rev,
+    ExportOptions, Exported, ResolvedRev, RevFile, RevFileKind, SubmodulePolicy, commit_subjects,
+    export_rev, list_tags, read_blob, read_file_at, resolve_rev, walk_rev,
 };
 pub use manifest::Manifest;
 pub use rebuild::{RebuildReport, RebuildRequest, rebuild};
