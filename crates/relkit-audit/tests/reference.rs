@@ -141,3 +141,41 @@ fn members_outside_the_first_files_directory_are_compared_by_full_path() {
     assert_eq!(a.class, Class::Differs);
     assert_eq!(a.diff.as_ref().unwrap().added_lines, ["int b;"]);
 }
+
+#[test]
+fn a_changed_file_that_now_runs_data_through_a_shell_is_critical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = tmp.path().join("tag");
+    std::fs::create_dir_all(&tag).unwrap();
+    std::fs::write(tag.join("autogen.sh"), "#!/bin/sh\nautoreconf -fi\n").unwrap();
+    std::fs::write(tag.join("bootstrap.sh"), "#!/bin/sh\nautoreconf -fi\n").unwrap();
+    let t = tmp.path().join("p.tar");
+    tar(
+        &t,
+        &[
+            (
+                "p-1/autogen.sh",
+                b"#!/bin/sh\nautoreconf -fi\ncat tests/files/x.bin | tr 'a-z' 'n-za-m' | $SHELL\n",
+            ),
+            ("p-1/bootstrap.sh", b"#!/bin/sh\nautoreconf -fi -v\n"),
+        ],
+    );
+    let r = audit_tarball(&t, &Reference::Tree(tag), &CorpusSpec::default()).unwrap();
+    assert!(r.has_critical());
+    let a = member(&r, "autogen.sh");
+    assert_eq!(
+        (a.class, a.severity),
+        (Class::Differs, relkit_audit::Severity::Critical)
+    );
+    assert!(
+        a.detail.ends_with("; CRITICAL: 1 line that the tag does not have runs data through a shell or decodes it, as the 2024 xz backdoor's macro did: cat tests/files/x.bin | tr 'a-z' 'n-za-m' | $SHELL"),
+        "{}",
+        a.detail
+    );
+    // An ordinary change stays a warning.
+    let b = member(&r, "bootstrap.sh");
+    assert_eq!(
+        (b.class, b.severity),
+        (Class::Differs, relkit_audit::Severity::Warning)
+    );
+}

@@ -228,6 +228,41 @@ fn made_up_serial_is_a_warning_with_the_closest_known_version() {
 }
 
 #[test]
+fn newer_serial_carrying_the_backdoor_lines_is_critical() {
+    // The real 2024 macro announced "serial 30", newer than any gnulib copy of its day:
+    // by version alone it is only "newer"; its added lines make it critical.
+    let Some(tarball) = common::xz_tarball() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = common::xz_repo(tmp.path());
+    let top = common::unpack(&tarball, &tmp.path().join("x"));
+    let file = top.join("m4/build-to-host.m4");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replacen("# serial 5", "# serial 30", 1)).unwrap();
+    common::insert_lines(&file, "  gl_sed_escape_for_make_2=");
+
+    let r = audit(&top, &repo);
+    assert!(r.has_critical());
+    let m = member(&r, "m4/build-to-host.m4");
+    assert_eq!(m.class, Class::VendoredNewer);
+    assert_eq!(m.severity, Severity::Critical);
+    assert_eq!(m.known.as_ref().unwrap().version, Some(Version::Serial(5)));
+    assert!(
+        m.detail.ends_with(&format!(
+            "; CRITICAL: 2 lines that no known copy has run data through a shell or decode it, as the 2024 xz backdoor's macro did: {}",
+            common::INSERTED[0].trim()
+        )),
+        "{}",
+        m.detail
+    );
+    let diff = m.diff.as_ref().unwrap();
+    assert_eq!(diff.removed_lines, ["# serial 5"]);
+    assert_eq!(diff.added_lines[0], "# serial 30");
+    assert_eq!(&diff.added_lines[1..], common::INSERTED);
+}
+
+#[test]
 fn missing_tag_is_a_clear_error() {
     let Some(tarball) = common::xz_tarball() else {
         return;
