@@ -915,7 +915,31 @@ pub fn audit_tarball_with(
             Some((name.to_string(), hex::encode(m.sha256?)))
         })
         .collect();
-    corpus.load_for(extra.iter().map(|(n, s)| (n.as_str(), s.as_str())))?;
+    // A ChangeLog written by `git log` is checked against the tag's history, read (while
+    // the corpus groups load) when the tarball has such a file.
+    let history_wanted = files.iter().any(|(_, m, same)| {
+        !same
+            && complete.contains(&m.position)
+            && contents
+                .get(&m.position)
+                .is_some_and(|c| crate::changelog::looks_like_git_log(c))
+    });
+    let (subjects, loaded) = std::thread::scope(|s| {
+        let history = s.spawn(|| {
+            if history_wanted {
+                reference.commit_subjects()
+            } else {
+                Ok(None)
+            }
+        });
+        let loaded = corpus.load_for(extra.iter().map(|(n, s)| (n.as_str(), s.as_str())));
+        let history = history
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (history, loaded)
+    });
+    loaded?;
+    let subjects = subjects?;
 
     // With --regenerate: every complete file only in the tarball against what the command made.
     let (regeneration, mut regenerated_files) = match (&regen_dir, &opts.regenerate) {
@@ -947,19 +971,6 @@ pub fn audit_tarball_with(
         _ => (None, BTreeMap::new()),
     };
 
-    // A ChangeLog written by `git log` is checked against the tag's history, read once
-    // when the tarball has such a file.
-    let subjects = if files.iter().any(|(_, m, same)| {
-        !same
-            && complete.contains(&m.position)
-            && contents
-                .get(&m.position)
-                .is_some_and(|c| crate::changelog::looks_like_git_log(c))
-    }) {
-        reference.commit_subjects()?
-    } else {
-        None
-    };
     let git_log = |content: &[u8]| {
         let subjects = subjects.as_ref()?;
         if !crate::changelog::looks_like_git_log(content) {
