@@ -241,6 +241,17 @@ pub fn entropy(data: &[u8]) -> f64 {
         .sum()
 }
 
+/// Whether `data` is text: no NUL byte, and UTF-8 or 8-bit text (ISO-8859-x, Windows-125x,
+/// as old sources often are: a `©` in Latin-1): no control character but tab, line and
+/// page breaks and escape. Compressed or executable data fails within its first bytes.
+pub fn is_text(data: &[u8]) -> bool {
+    !data.contains(&0)
+        && (std::str::from_utf8(data).is_ok()
+            || data
+                .iter()
+                .all(|&b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b)))
+}
+
 /// The type of `data` from its first bytes.
 pub fn magic(data: &[u8]) -> &'static str {
     let starts = |m: &[u8]| data.starts_with(m);
@@ -257,6 +268,20 @@ pub fn magic(data: &[u8]) -> &'static str {
         "gzip"
     } else if starts(b"BZh") {
         "bzip2"
+    } else if starts(b"LZIP") {
+        "lzip"
+    } else if starts(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        "zstd"
+    } else if starts(&[0x04, 0x22, 0x4d, 0x18]) {
+        "lz4"
+    } else if starts(b"!<arch>\n") {
+        "ar archive"
+    } else if starts(b"\0asm") {
+        "WebAssembly"
+    } else if starts(b"SQLite format 3\0") {
+        "SQLite database"
+    } else if starts(&[0xcf, 0xfa, 0xed, 0xfe]) || starts(&[0xce, 0xfa, 0xed, 0xfe]) {
+        "Mach-O"
     } else if starts(b"PK\x03\x04") {
         "zip"
     } else if starts(b"7z\xbc\xaf\x27\x1c") {
@@ -275,7 +300,7 @@ pub fn magic(data: &[u8]) -> &'static str {
         "PDF"
     } else if data.get(257..262) == Some(b"ustar") {
         "tar"
-    } else if !data.contains(&0) && std::str::from_utf8(data).is_ok() {
+    } else if is_text(data) {
         "text"
     } else {
         "data"
@@ -590,7 +615,7 @@ pub fn audit_history(repo_path: &Path, from: &str, to: &str) -> Result<HistoryRe
         }
         let Some(id) = at_to.get(*path) else { continue };
         let data = git.blob(*id)?;
-        let binary = data.contains(&0) || std::str::from_utf8(&data).is_err();
+        let binary = !is_text(&data);
         let h = entropy(&data);
         if !(binary || (data.len() >= 256 && h >= HIGH_ENTROPY)) {
             continue;
@@ -793,4 +818,25 @@ fn tags(git: &Git<'_>, from: &str, to: &str) -> Result<(Vec<TagInfo>, Vec<Tagger
         })
         .collect();
     Ok((in_range, changes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin1_sources_are_text_and_compressed_data_is_not() {
+        // The head of zlib's contrib/dotzlib/DotZLib/ChecksumImpl.cs: ISO-8859-1, CRLF.
+        let latin1 = b"//\r\n// \xa9 Copyright Henrik Ravn 2004\r\n//\r\n";
+        assert!(is_text(latin1));
+        assert_eq!(magic(latin1), "text");
+        assert!(is_text("// © UTF-8\n".as_bytes()));
+        // xz's tests/files/good-1-check-crc32.xz starts like every .xz file.
+        let xz = b"\xfd7zXZ\x00\x00\x01\x69\x22\xde\x36\x02\x00\x21\x01";
+        assert!(!is_text(xz));
+        assert!(!is_text(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03"));
+        // xz's tests/files/good-1-v1.lz (lzip) and a zstd frame.
+        assert_eq!(magic(b"LZIP\x01\x0c\x00\x20"), "lzip");
+        assert_eq!(magic(&[0x28, 0xb5, 0x2f, 0xfd, 0x24, 0x05]), "zstd");
+    }
 }
