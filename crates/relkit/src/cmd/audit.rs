@@ -92,8 +92,13 @@ impl CorpusArgs {
   relkit audit tarball xz-5.8.1.tar.xz --repo xz --rev v5.8.1
   relkit audit tarball xz-5.8.1.tar.xz --tree exported-v5.8.1/ --format sarif > audit.sarif
 
+Classes: same, updated (msgmerge'd catalog, git-log ChangeLog), generated, vendored,
+vendored_modified (critical), vendored_variant, vendored_newer, vendored_unknown, differs,
+unexplained, only_in_reference.
+
 Exit codes: 0 nothing critical, 1 critical findings (a vendored macro/script that announces a
-known upstream version with different content), 2 unreadable, unsafe or missing input.")]
+known upstream version with code added, or any vendored or changed file whose new lines run
+data through a shell or decode it), 2 unreadable, unsafe or missing input.")]
 pub struct TarballArgs {
     /// The release tarball (.tar, .tar.gz, .tar.xz, .zip) or an unpacked directory.
     pub tarball: PathBuf,
