@@ -22,23 +22,21 @@ for tool in sarif-multitool prlimit diffoscope hyperfine autoconf automake libto
 done
 data=target/relkit-data
 mkdir -p "$data"
-want=0b54f79df85912504de0b14aec7971e3f964491af1812d83447005807513cd9e
-file="$data/xz-utils_5.8.1.orig.tar.xz"
-if ! echo "$want  $file" | sha256sum -c --status 2>/dev/null; then
-  tmp=$(mktemp -d)
-  bash ../shared/scripts/debian-source xz-utils trixie "$tmp" >/dev/null
-  cp "$tmp/xz-utils_5.8.1.orig.tar.xz" "$file"
-  rm -rf "$tmp"
-fi
-echo "$want  $file" | sha256sum -c
+# fetch PACKAGE SUITE FILE SHA256: upstream's tarball as Debian SUITE ships it, checked.
+fetch() {
+  local file="$data/$3"
+  if ! echo "$4  $file" | sha256sum -c --status 2>/dev/null; then
+    local tmp
+    tmp=$(mktemp -d)
+    bash ../shared/scripts/debian-source "$1" "$2" "$tmp" >/dev/null
+    cp "$tmp/$3" "$file"
+    rm -rf "$tmp"
+  fi
+  echo "$4  $file" | sha256sum -c
+}
+fetch xz-utils trixie xz-utils_5.8.1.orig.tar.xz \
+  0b54f79df85912504de0b14aec7971e3f964491af1812d83447005807513cd9e
 # xz-utils 5.4.1 (Debian 12's, upstream's tarball of January 2023): an older real release for
 # the audit (a libtool snapshot's macros, msgmerge-updated catalogs, groff PDFs).
-want=5d9827aa1875b21c288f78864bb26d2650b436ea8d2cad364e4921eb6266a5a5
-file="$data/xz-utils_5.4.1.orig.tar.xz"
-if ! echo "$want  $file" | sha256sum -c --status 2>/dev/null; then
-  tmp=$(mktemp -d)
-  bash ../shared/scripts/debian-source xz-utils bookworm "$tmp" >/dev/null
-  cp "$tmp/xz-utils_5.4.1.orig.tar.xz" "$file"
-  rm -rf "$tmp"
-fi
-echo "$want  $file" | sha256sum -c
+fetch xz-utils bookworm xz-utils_5.4.1.orig.tar.xz \
+  5d9827aa1875b21c288f78864bb26d2650b436ea8d2cad364e4921eb6266a5a5

@@ -62,19 +62,17 @@ pub(crate) fn sha256_checks<R: Read + Seek>(
     if end < 12 + 12 + 8 {
         return Ok(None);
     }
-    let mut footer = [0u8; 12];
-    reader.seek(SeekFrom::Start(end - 12))?;
-    reader.read_exact(&mut footer)?;
-    if &footer[10..12] != b"YZ" || footer[8..10] != head[6..8] {
-        return Ok(None);
-    }
-    let backward = (u64::from(u32::from_le_bytes([
-        footer[4], footer[5], footer[6], footer[7],
-    ])) + 1)
-        * 4;
-    let Some(index_start) = (end - 12).checked_sub(backward) else {
+    let Some(Footer {
+        flags,
+        index_start,
+        backward,
+    }) = footer(reader, end)?
+    else {
         return Ok(None);
     };
+    if flags != head[6..8] {
+        return Ok(None);
+    }
     // An index is at most a few bytes per block; a forged size must not drive allocation.
     if backward > 64 << 20 || index_start < 12 {
         return Ok(None);
@@ -286,6 +284,36 @@ fn first_block_dict_size(head: &[u8]) -> Option<u64> {
     None
 }
 
+/// What the stream footer ending at `end` says.
+struct Footer {
+    /// The stream flags (check type), as in the stream header.
+    flags: [u8; 2],
+    /// Where the index starts.
+    index_start: u64,
+    /// The index's size in bytes.
+    backward: u64,
+}
+
+/// Reads the stream footer that ends at `end` (`None`: no footer magic, or an index size
+/// that points before the start of the file).
+fn footer<R: Read + Seek>(reader: &mut R, end: u64) -> io::Result<Option<Footer>> {
+    let mut footer = [0u8; 12];
+    reader.seek(SeekFrom::Start(end - 12))?;
+    reader.read_exact(&mut footer)?;
+    if &footer[10..12] != b"YZ" {
+        return Ok(None);
+    }
+    let backward = (u64::from(u32::from_le_bytes([
+        footer[4], footer[5], footer[6], footer[7],
+    ])) + 1)
+        * 4;
+    Ok((end - 12).checked_sub(backward).map(|index_start| Footer {
+        flags: [footer[8], footer[9]],
+        index_start,
+        backward,
+    }))
+}
+
 /// The record count of the index of the last stream, via the stream footer.
 fn block_count<R: Read + Seek>(reader: &mut R) -> io::Result<Option<u64>> {
     let mut end = reader.seek(SeekFrom::End(0))?;
@@ -305,17 +333,7 @@ fn block_count<R: Read + Seek>(reader: &mut R) -> io::Result<Option<u64>> {
     if end < 24 {
         return Ok(None);
     }
-    let mut footer = [0u8; 12];
-    reader.seek(SeekFrom::Start(end - 12))?;
-    reader.read_exact(&mut footer)?;
-    if &footer[10..12] != b"YZ" {
-        return Ok(None);
-    }
-    let backward = (u64::from(u32::from_le_bytes([
-        footer[4], footer[5], footer[6], footer[7],
-    ])) + 1)
-        * 4;
-    let Some(index_start) = (end - 12).checked_sub(backward) else {
+    let Some(Footer { index_start, .. }) = footer(reader, end)? else {
         return Ok(None);
     };
     let mut index = Vec::with_capacity(10);
