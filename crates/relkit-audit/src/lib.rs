@@ -4,8 +4,9 @@
 //! - [`tarball`]: every member of a release tarball compared with its tag; files only in
 //!   the tarball explained as a known tool's output ([`generated`]) or as an exact copy of
 //!   a known upstream macro/script ([`corpus`], filled by [`import`]), or flagged.
-//! - [`po`] and [`changelog`]: files of the tag that `make dist` updates, explained (a
-//!   catalog merged by msgmerge, a `ChangeLog` written by `git log`).
+//! - [`po`], [`changelog`] and [`export_subst`]: files of the tag that `make dist` or `git
+//!   archive` update, explained (a catalog merged by msgmerge, a `ChangeLog` written by `git
+//!   log`, `$Format:…$` placeholders expanded).
 //! - [`regenerate`]: `--regenerate CMD` compares the tarball's extra files with what the
 //!   project's own regeneration makes from the tag.
 //! - [`release`]: the audit a release pipeline runs on the tarball it built
@@ -20,6 +21,7 @@
 pub mod changelog;
 pub mod corpus;
 pub mod error;
+pub mod export_subst;
 pub mod generated;
 pub mod history;
 pub mod import;

@@ -42,6 +42,8 @@ pub(crate) struct RefTree {
     pub entries: BTreeMap<String, RefEntry>,
     /// The commit a git revision resolved to.
     pub commit: Option<String>,
+    /// That commit's tree id.
+    pub tree_id: Option<String>,
     source: Source,
     /// The repository and revision, when the reference is a git revision (also when its
     /// content was exported to a directory for `--regenerate`).
@@ -81,6 +83,7 @@ impl RefTree {
         Ok(RefTree {
             entries,
             commit: Some(exported.commit),
+            tree_id: Some(exported.tree),
             source: Source::Git {
                 repo: repo.to_path_buf(),
                 rev: rev.to_string(),
@@ -112,15 +115,22 @@ impl RefTree {
         Ok(RefTree {
             entries,
             commit: None,
+            tree_id: None,
             source: Source::Dir(dir.to_path_buf()),
             git: None,
         })
     }
 
-    /// The export in `dir` of `rev` of `repo` (resolved to `commit`).
-    pub fn from_export(dir: &Path, repo: &Path, rev: &str, commit: String) -> Result<RefTree> {
+    /// The export in `dir` of `rev` of `repo` (what [`relkit_source::export_rev`] said).
+    pub fn from_export(
+        dir: &Path,
+        repo: &Path,
+        rev: &str,
+        exported: relkit_source::Exported,
+    ) -> Result<RefTree> {
         let mut tree = RefTree::from_dir(dir)?;
-        tree.commit = Some(commit);
+        tree.commit = Some(exported.commit);
+        tree.tree_id = Some(exported.tree);
         tree.git = Some((repo.to_path_buf(), rev.to_string()));
         Ok(tree)
     }

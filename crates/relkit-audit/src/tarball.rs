@@ -6,7 +6,8 @@
 //! - `same` (ok): identical to the tag; `differs` (warning): changed, with a line diff;
 //! - `updated` (ok): changed by a known tool from the tag's file: a `.po` merged by
 //!   `msgmerge` (no translation the tag lacks), a `ChangeLog` written by `git log` (every
-//!   commit of the tag's history, with its subject);
+//!   commit of the tag's history, with its subject), `$Format:…$` placeholders expanded by
+//!   `git archive` (export-subst);
 //! - `generated` (ok): recognized by content as a tool's output whose input is in the tag;
 //! - `vendored` (ok): byte-identical to a known upstream copy (which one is said);
 //! - `vendored_modified` (critical): a known macro/script announcing a version that upstream
@@ -795,7 +796,7 @@ pub fn audit_tarball_with(
                 (
                     Some(dest),
                     format!("git {} {rev}", repo.display()),
-                    Box::new(move || RefTree::from_export(&d, &repo2, &rev2, exported.commit)),
+                    Box::new(move || RefTree::from_export(&d, &repo2, &rev2, exported)),
                 )
             }
             (Reference::Tree(dir), _) => {
@@ -1006,6 +1007,19 @@ pub fn audit_tarball_with(
                 format!(
                     "link target differs: tag {:?}",
                     t.link_target.as_deref().map(display)
+                )
+            } else if let Some(x) = complete
+                .then(|| {
+                    let (commit, tree) = (reference.commit.as_ref()?, reference.tree_id.as_ref()?);
+                    crate::export_subst::expansion(tag_contents.get(&path)?, content, commit, tree)
+                })
+                .flatten()
+            {
+                updated = true;
+                format!(
+                    "the tag's file with its {} `$Format:…$` placeholder{} expanded for the tag's commit, as `git archive` does (export-subst)",
+                    x.placeholders,
+                    if x.placeholders == 1 { "" } else { "s" }
                 )
             } else if let Some(log) = complete.then(|| git_log(content)).flatten() {
                 updated = true;

@@ -1,6 +1,6 @@
 //! The reference side of `audit tarball`: a git tag is streamed (nothing exported to disk)
 //! exactly as `git archive` writes it — `.gitattributes` conversions applied, export-ignore
-//! honoured — and tarballs whose members do not share one top directory are compared by
+//! honoured, export-subst expansions recognized — and tarballs whose members do not share one top directory are compared by
 //! their full paths (the single read of the tarball guesses the top directory from its first
 //! file and reads again when the guess was wrong).
 
@@ -53,7 +53,13 @@ fn git_tag_is_compared_as_git_archive_writes_it() {
     let repo = tmp.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap();
     git(&repo, &["init", "-q"]);
-    let attributes = "*.txt text eol=crlf\nsecret export-ignore\n";
+    let attributes = "*.txt text eol=crlf\nsecret export-ignore\n.git_archival.txt export-subst\n";
+    // setuptools-scm's archive file: git archive expands its placeholders.
+    std::fs::write(
+        repo.join(".git_archival.txt"),
+        "node: $Format:%H$\nref-names: $Format:%D$\n",
+    )
+    .unwrap();
     std::fs::write(repo.join(".gitattributes"), attributes).unwrap();
     std::fs::write(repo.join("a.txt"), "one\ntwo\n").unwrap();
     std::fs::write(repo.join("b.txt"), "x\n").unwrap();
@@ -87,10 +93,15 @@ fn git_tag_is_compared_as_git_archive_writes_it() {
     assert_eq!(
         paths,
         [
+            (".git_archival.txt", Class::Updated),
             (".gitattributes", Class::Same),
             ("a.txt", Class::Same),
             ("b.txt", Class::Same)
         ]
+    );
+    assert_eq!(
+        member(&r, ".git_archival.txt").detail,
+        "the tag's file with its 2 `$Format:…$` placeholders expanded for the tag's commit, as `git archive` does (export-subst)"
     );
 
     // A release whose b.txt gained a line: the diff is against the converted (CRLF) text.
@@ -99,6 +110,10 @@ fn git_tag_is_compared_as_git_archive_writes_it() {
         &release,
         &[
             ("p-1/.gitattributes", attributes.as_bytes()),
+            (
+                "p-1/.git_archival.txt",
+                b"node: $Format:%H$\nref-names: $Format:%D$\n",
+            ),
             ("p-1/a.txt", b"one\r\ntwo\r\n"),
             ("p-1/b.txt", b"x\r\ny\r\n"),
         ],
