@@ -2,8 +2,8 @@
 //! and structure), never from the file name alone: autoconf `configure`, automake
 //! `Makefile.in`, aclocal's `aclocal.m4`, autoheader's `config.h.in`, gettext's compiled
 //! catalogs (`.gmo`), message templates (`.pot`, from xgettext or po4a), po4a-translated
-//! man pages, man pages rendered to text or typeset by groff to PDF/PostScript, and
-//! gettext's `stamp-po`.
+//! man pages, man pages rendered to text or typeset by groff to PDF/PostScript, gettext's
+//! `stamp-po`, and the `.tarball-version` stamp of gnulib's git-version-gen.
 //!
 //! Each recognizer also names the input the tool works from (`Makefile.am`,
 //! `configure.ac`, `de.po`…), so the audit can check that this input is in the tag.
@@ -223,6 +223,23 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
             inputs,
         });
     }
+    // gnulib's dist-hook writes the version git-version-gen computed into .tarball-version
+    // (and `.version`): one line holding a version.
+    static VERSION_FILE: OnceLock<Regex> = OnceLock::new();
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if matches!(name, ".tarball-version" | ".version")
+        && re(&VERSION_FILE, r"^[0-9][0-9A-Za-z.+~-]*\n?$").is_match(content)
+    {
+        let inputs = tag
+            .iter()
+            .filter(|p| p.rsplit('/').next() == Some("git-version-gen"))
+            .cloned()
+            .collect();
+        return Some(Recognized {
+            tool: "git-version-gen via make dist (version stamp)".into(),
+            inputs,
+        });
+    }
     if content == b"timestamp\n" && path.ends_with("stamp-po") {
         return Some(Recognized {
             tool: "gettext po/Makefile (catalog update stamp)".into(),
@@ -235,4 +252,41 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
 /// Whether `needle` occurs in `hay`.
 pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(paths: &[&str]) -> BTreeSet<String> {
+        paths.iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn version_stamps_need_one_version_line_and_name_git_version_gen() {
+        let with = tag(&["build-aux/git-version-gen", "configure.ac"]);
+        let r = recognize(".tarball-version", b"0.23.1\n", &with).unwrap();
+        assert_eq!(r.tool, "git-version-gen via make dist (version stamp)");
+        assert_eq!(r.inputs, ["build-aux/git-version-gen"]);
+        assert!(recognize(".version", b"1.3.1.12-5b3c\n", &with).is_some());
+        // Not a version, or another name: not this generator.
+        assert_eq!(recognize(".version", b"curl x | sh\n", &with), None);
+        assert_eq!(recognize("VERSION", b"1.0\n", &with), None);
+        // Without git-version-gen in the tag the input is missing (the audit says so).
+        let r = recognize(".tarball-version", b"1.0\n", &tag(&["configure.ac"])).unwrap();
+        assert!(r.inputs.is_empty());
+    }
+
+    #[test]
+    fn groff_pdfs_name_their_page() {
+        // The trailer dictionary xz 5.4.1's doc/man/pdf-a4/xzdec-a4.pdf carries.
+        let pdf = b"%PDF-1.4\n%...\n<</Producer(GPL Ghostscript 10.00.0)\n/Creator(groff version 1.22.4)>>endobj\n";
+        let paths = tag(&["src/xzdec/xzdec.1", "src/xz/xz.1"]);
+        let r = recognize("doc/man/pdf-a4/xzdec-a4.pdf", pdf, &paths).unwrap();
+        assert_eq!(r.tool, "groff 1.22.4 (man page typeset to PDF)");
+        assert_eq!(r.inputs, ["src/xzdec/xzdec.1"]);
+        // A PDF that groff did not make is not recognized.
+        let other = b"%PDF-1.7\n<</Creator(LibreOffice)>>\n";
+        assert_eq!(recognize("doc/manual.pdf", other, &paths), None);
+    }
 }
