@@ -117,7 +117,8 @@ pub fn parse_version(content: &[u8]) -> Option<Version> {
     ))
 }
 
-/// Names of helper scripts and gettext infrastructure files that are copied verbatim.
+/// Names of helper scripts, gettext infrastructure files and the `INSTALL`/`COPYING` texts
+/// that `automake --add-missing --copy` adds, all copied verbatim.
 const COPIED_NAMES: &[&str] = &[
     "ABOUT-NLS",
     "ar-lib",
@@ -126,11 +127,13 @@ const COPIED_NAMES: &[&str] = &[
     "config.guess",
     "config.rpath",
     "config.sub",
+    "COPYING",
     "depcomp",
     "en@boldquot.header",
     "en@quot.header",
     "insert-header.sed",
     "insert-header.sin",
+    "INSTALL",
     "install-sh",
     "ltmain.sh",
     "Makefile.in.in",

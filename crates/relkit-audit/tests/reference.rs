@@ -194,3 +194,39 @@ fn a_changed_file_that_now_runs_data_through_a_shell_is_critical() {
         (Class::Differs, relkit_audit::Severity::Warning)
     );
 }
+
+#[test]
+fn automake_install_and_copying_added_by_add_missing_are_vendored() {
+    // `automake --add-missing --copy` puts its INSTALL and COPYING into projects whose tag
+    // has none: the installed automake's own files (Debian 12: automake 1.16.5).
+    let Some(automake) = relkit_testkit::oracle("automake") else {
+        return;
+    };
+    let out = run_ok(Command::new(&automake).arg("--print-libdir"));
+    let libdir = std::path::PathBuf::from(String::from_utf8(out).unwrap().trim());
+    let install = std::fs::read(libdir.join("INSTALL")).unwrap();
+    let copying = std::fs::read(libdir.join("COPYING")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = tmp.path().join("tag");
+    std::fs::create_dir_all(&tag).unwrap();
+    std::fs::write(tag.join("configure.ac"), "AC_INIT([p], [1])\n").unwrap();
+    let t = tmp.path().join("p.tar");
+    tar(
+        &t,
+        &[
+            ("p-1/configure.ac", b"AC_INIT([p], [1])\n"),
+            ("p-1/INSTALL", &install),
+            ("p-1/COPYING", &copying),
+        ],
+    );
+    let r = audit_tarball(&t, &Reference::Tree(tag), &CorpusSpec::default()).unwrap();
+    for path in ["INSTALL", "COPYING"] {
+        let m = member(&r, path);
+        assert_eq!(m.class, Class::Vendored, "{path}: {}", m.detail);
+        let sources = &m.known.as_ref().unwrap().sources;
+        assert!(
+            sources.iter().any(|s| s.starts_with("automake ")),
+            "{path}: {sources:?}"
+        );
+    }
+}
