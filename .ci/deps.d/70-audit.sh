@@ -17,6 +17,9 @@ if ! command -v sarif-multitool >/dev/null; then
   bin=$(npm root -g)/@microsoft/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
   [ -f "$bin" ] && chmod u+x "$bin"
 fi
+# setuptools makes the Python sdist whose metadata the audit must explain.
+python3 -c 'import setuptools' 2>/dev/null || python3 -m pip install -q 'setuptools<81' >/dev/null
+python3 -c 'import setuptools' || { echo "missing oracle: setuptools" >&2; exit 1; }
 for tool in sarif-multitool prlimit diffoscope hyperfine autoconf automake libtoolize autopoint; do
   command -v "$tool" >/dev/null || { echo "missing oracle: $tool" >&2; exit 1; }
 done

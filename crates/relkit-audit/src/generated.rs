@@ -3,7 +3,8 @@
 //! `Makefile.in`, aclocal's `aclocal.m4`, autoheader's `config.h.in`, gettext's compiled
 //! catalogs (`.gmo`), message templates (`.pot`, from xgettext or po4a), po4a-translated
 //! man pages, man pages rendered to text or typeset by groff to PDF/PostScript, gettext's
-//! `stamp-po`, and the `.tarball-version` stamp of gnulib's git-version-gen.
+//! `stamp-po`, the `.tarball-version` stamp of gnulib's git-version-gen, and Python sdist
+//! metadata (PKG-INFO, setuptools' egg-info files).
 //!
 //! Each recognizer also names the input the tool works from (`Makefile.am`,
 //! `configure.ac`, `de.po`…), so the audit can check that this input is in the tag.
@@ -223,6 +224,14 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
             inputs,
         });
     }
+    // Python sdists: the core metadata (PKG-INFO) and setuptools' egg-info directory, made
+    // by the build backend from the project's pyproject.toml / setup.py / setup.cfg.
+    if let Some(tool) = python_metadata(path, content, tag) {
+        return Some(Recognized {
+            tool: tool.into(),
+            inputs: python_project_files(path, tag),
+        });
+    }
     // gnulib's dist-hook writes the version git-version-gen computed into .tarball-version
     // (and `.version`): one line holding a version.
     static VERSION_FILE: OnceLock<Regex> = OnceLock::new();
@@ -247,6 +256,106 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
         });
     }
     None
+}
+
+/// The files setuptools' egg_info writes into `NAME.egg-info/`.
+const EGG_INFO_FILES: [&str; 9] = [
+    "PKG-INFO",
+    "SOURCES.txt",
+    "top_level.txt",
+    "requires.txt",
+    "dependency_links.txt",
+    "entry_points.txt",
+    "namespace_packages.txt",
+    "not-zip-safe",
+    "zip-safe",
+];
+
+/// The kind of Python packaging metadata `content` is, checked by content: PKG-INFO's
+/// `Metadata-Version`/`Name` headers, and in a `*.egg-info/` directory the files setuptools'
+/// egg_info writes (SOURCES.txt listing files of the tag or of the egg-info directory,
+/// top_level.txt listing identifiers, requirement and link lists without shell syntax).
+fn python_metadata(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<&'static str> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let text = std::str::from_utf8(content).ok()?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    if name == "PKG-INFO" {
+        let core = text.starts_with("Metadata-Version: ") && text.contains("\nName: ");
+        return core.then_some("a Python build backend (core metadata PKG-INFO)");
+    }
+    let dir = dir_of(path);
+    let egg_info = dir.trim_end_matches('/');
+    if !egg_info.ends_with(".egg-info") {
+        return None;
+    }
+    let plain = |l: &str| !l.contains(['`', '$', ';', '|', '&']);
+    let ok = match name {
+        // Paths relative to the project root (where setup.py is): the egg-info directory's
+        // parent, or one of its ancestors (`src/` layouts).
+        "SOURCES.txt" => {
+            let listed: Vec<&str> = lines.map(str::trim_end).collect();
+            let mut root = dir_of(egg_info);
+            loop {
+                let fits = listed.iter().all(|l| {
+                    let in_root = format!("{root}{l}");
+                    tag.contains(&in_root)
+                        || in_root
+                            .strip_prefix(dir)
+                            .is_some_and(|f| EGG_INFO_FILES.contains(&f))
+                        || matches!(*l, "PKG-INFO" | "setup.cfg")
+                });
+                if fits || root.is_empty() {
+                    break fits;
+                }
+                root = dir_of(root.trim_end_matches('/'));
+            }
+        }
+        "top_level.txt" => lines.all(|l| {
+            l.trim_end()
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        }),
+        "not-zip-safe" | "zip-safe" => content.iter().all(u8::is_ascii_whitespace),
+        other if EGG_INFO_FILES.contains(&other) => lines.all(plain),
+        _ => false,
+    };
+    ok.then_some("setuptools egg_info (sdist metadata)")
+}
+
+/// The Python project files (pyproject.toml, setup.py, setup.cfg) of the tag in the
+/// directories containing `path`, nearest first.
+fn python_project_files(path: &str, tag: &BTreeSet<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut dir = dir_of(path);
+    loop {
+        for file in ["pyproject.toml", "setup.py", "setup.cfg"] {
+            let candidate = format!("{dir}{file}");
+            if tag.contains(&candidate) {
+                out.push(candidate);
+            }
+        }
+        if dir.is_empty() {
+            return out;
+        }
+        dir = dir_of(dir.trim_end_matches('/'));
+    }
+}
+
+/// Whether a `setup.cfg` is the tag's with only the `[egg_info]` section (`tag_build`,
+/// `tag_date`, `tag_svn_revision`) that setuptools' sdist appends.
+pub fn setuptools_setup_cfg(tag: &[u8], tarball: &[u8]) -> bool {
+    let (Ok(tag), Ok(tarball)) = (std::str::from_utf8(tag), std::str::from_utf8(tarball)) else {
+        return false;
+    };
+    let Some(at) = tarball.rfind("[egg_info]") else {
+        return false;
+    };
+    let (before, section) = tarball.split_at(at);
+    let keys_ok = section.lines().skip(1).all(|l| {
+        let key = l.split('=').next().unwrap_or("").trim();
+        key.is_empty() || matches!(key, "tag_build" | "tag_date" | "tag_svn_revision")
+    });
+    keys_ok && before.trim_end() == tag.trim_end()
 }
 
 /// Whether `needle` occurs in `hay`.

@@ -7,7 +7,7 @@
 //! - `updated` (ok): changed by a known tool from the tag's file: a `.po` merged by
 //!   `msgmerge` (no translation the tag lacks), a `ChangeLog` written by `git log` (every
 //!   commit of the tag's history, with its subject), `$Format:…$` placeholders expanded by
-//!   `git archive` (export-subst);
+//!   `git archive` (export-subst), a `setup.cfg` given setuptools' `[egg_info]` section;
 //! - `generated` (ok): recognized by content as a tool's output whose input is in the tag;
 //! - `vendored` (ok): byte-identical to a known upstream copy (which one is said);
 //! - `vendored_modified` (critical): a known macro/script announcing a version that upstream
@@ -1021,6 +1021,14 @@ pub fn audit_tarball_with(
                     x.placeholders,
                     if x.placeholders == 1 { "" } else { "s" }
                 )
+            } else if complete
+                && path.rsplit('/').next() == Some("setup.cfg")
+                && tag_contents
+                    .get(&path)
+                    .is_some_and(|old| crate::generated::setuptools_setup_cfg(old, content))
+            {
+                updated = true;
+                "the tag's file with the [egg_info] section setuptools' sdist appends (tag_build, tag_date)".to_string()
             } else if let Some(log) = complete.then(|| git_log(content)).flatten() {
                 updated = true;
                 format!(
