@@ -3,11 +3,11 @@
 //! tarballs (gettext, libtool, automake…: every `.m4` file and known helper script in
 //! them), and from directories of installed macros such as `/usr/share/aclocal`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use relkit_archive::read::{MemberKind, fetch_ranges, read_path};
+use relkit_archive::read::{ContentObserver, Member, read_path_observed};
 use serde::Deserialize;
 
 use crate::corpus::{Corpus, is_copied_name, sha256_hex};
@@ -92,26 +92,51 @@ pub fn import_gnulib(corpus: &mut Corpus, dir: &Path) -> Result<usize> {
 
 /// Imports every `.m4` file and known helper script from an archive (or directory read as
 /// one), with `label` as the source (e.g. `gettext 0.23.1`); returns how many were added.
+/// The archive is read once: the copied files' bytes are kept as they go by.
 pub fn import_archive(corpus: &mut Corpus, path: &Path, label: &str) -> Result<usize> {
-    let archive = read_path(path)?;
-    let mut wanted = BTreeMap::new();
-    let mut names = BTreeMap::new();
-    for m in &archive.members {
-        if m.kind != MemberKind::File || m.size > MAX_IMPORT {
-            continue;
-        }
-        let name = basename(&m.path);
-        if is_copied_name(&name) {
-            wanted.insert(m.position, 0..m.size);
-            names.insert(m.position, (name, m.display_path()));
-        }
-    }
-    let got = fetch_ranges(path, &wanted)?;
-    for (pos, bytes) in &got {
-        let (name, member) = &names[pos];
+    let mut keep = CopiedFiles::default();
+    read_path_observed(path, &mut keep)?;
+    for (name, member, bytes) in &keep.files {
         corpus.add(name, bytes, &format!("{label} {member}"));
     }
-    Ok(got.len())
+    Ok(keep.files.len())
+}
+
+/// Collects (file name, member path, bytes) of the copied files of an archive.
+#[derive(Default)]
+struct CopiedFiles {
+    /// The member being read, if it is a copied file: its name and displayed path.
+    current: Option<(String, String)>,
+    /// Its bytes so far; dropped past [`MAX_IMPORT`].
+    bytes: Vec<u8>,
+    files: Vec<(String, String, Vec<u8>)>,
+}
+
+impl ContentObserver for CopiedFiles {
+    fn begin(&mut self, member: &Member) {
+        let name = basename(&member.path);
+        self.current = is_copied_name(&name).then(|| (name, member.display_path()));
+        self.bytes.clear();
+    }
+
+    fn content(&mut self, bytes: &[u8]) {
+        if self.current.is_none() {
+            return;
+        }
+        if (self.bytes.len() + bytes.len()) as u64 > MAX_IMPORT {
+            self.current = None;
+            self.bytes = Vec::new();
+        } else {
+            self.bytes.extend_from_slice(bytes);
+        }
+    }
+
+    fn done(&mut self, _member: &Member) {
+        if let Some((name, path)) = self.current.take() {
+            self.files
+                .push((name, path, std::mem::take(&mut self.bytes)));
+        }
+    }
 }
 
 /// Imports the `.m4` files and known helper scripts directly in `dir` (not recursive:
