@@ -373,3 +373,36 @@ fn official_541_tarball_has_nothing_critical_and_its_updates_explained() {
         ]
     );
 }
+
+#[test]
+fn corpus_import_from_a_release_tarball_takes_every_copied_file() {
+    // GNU tar is the oracle of what the tarball holds.
+    let Some(tarball) = common::xz_tarball() else {
+        return;
+    };
+    let listing = common::run(std::process::Command::new("tar").arg("-tf").arg(&tarball));
+    let members: Vec<String> = String::from_utf8(listing)
+        .unwrap()
+        .lines()
+        .filter(|p| !p.ends_with('/'))
+        .map(|p| p.rsplit('/').next().unwrap().to_string())
+        .filter(|name| relkit_audit::corpus::is_copied_name(name))
+        .collect();
+    let expected: std::collections::BTreeSet<&String> = members.iter().collect();
+    let mut corpus = relkit_audit::Corpus::new();
+    let added = relkit_audit::import::import_archive(&mut corpus, &tarball, "xz 5.8.1").unwrap();
+    let stats = corpus.stats();
+    assert_eq!(stats.files, expected.len());
+    assert_eq!(added, members.len());
+    assert_eq!(added, 46);
+    // Each copy is the member's bytes, as GNU tar extracts them.
+    let copy = &corpus.copies("build-to-host.m4")[0];
+    assert_eq!(copy.sources, ["xz 5.8.1 xz-5.8.1/m4/build-to-host.m4"]);
+    let bytes = common::run(
+        std::process::Command::new("tar")
+            .arg("-xOf")
+            .arg(&tarball)
+            .arg("xz-5.8.1/m4/build-to-host.m4"),
+    );
+    assert_eq!(corpus.blob(&copy.sha256), Some(bytes.as_slice()));
+}
