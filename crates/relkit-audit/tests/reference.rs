@@ -4,9 +4,12 @@
 //! their full paths (the single read of the tarball guesses the top directory from its first
 //! file and reads again when the guess was wrong).
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
+use common::member;
 use relkit_audit::{Class, CorpusSpec, Reference, audit_tarball};
 use relkit_testkit::{oracle, run_ok};
 
@@ -32,16 +35,6 @@ fn git(dir: &Path, args: &[&str]) -> String {
             .args(args),
     );
     String::from_utf8(out).unwrap().trim().to_string()
-}
-
-fn member<'a>(
-    r: &'a relkit_audit::TarballReport,
-    path: &str,
-) -> &'a relkit_audit::tarball::MemberReport {
-    r.members
-        .iter()
-        .find(|m| m.path == path)
-        .unwrap_or_else(|| panic!("{path} not in the report"))
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use relkit_audit::tarball::MemberReport;
+use common::member;
 use relkit_audit::{Class, CorpusSpec, Reference, Severity, TarballReport, Version, audit_tarball};
 
 fn audit(tarball: &std::path::Path, repo: &std::path::Path) -> TarballReport {
@@ -19,13 +19,6 @@ fn audit_rev(tarball: &std::path::Path, repo: &std::path::Path, rev: &str) -> Ta
         rev: rev.into(),
     };
     audit_tarball(tarball, &reference, &CorpusSpec::default()).expect("audit")
-}
-
-fn member<'a>(r: &'a TarballReport, path: &str) -> &'a MemberReport {
-    r.members
-        .iter()
-        .find(|m| m.path == path)
-        .unwrap_or_else(|| panic!("{path} not in the report"))
 }
 
 #[test]

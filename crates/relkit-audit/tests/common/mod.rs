@@ -9,6 +9,17 @@ use std::process::Command;
 #[allow(unused_imports)] // each test file uses some of these
 pub use relkit_testkit::{oracles_required as required, run_ok as run};
 
+/// The report line of `path`; panics when the report has none.
+pub fn member<'a>(
+    r: &'a relkit_audit::TarballReport,
+    path: &str,
+) -> &'a relkit_audit::tarball::MemberReport {
+    r.members
+        .iter()
+        .find(|m| m.path == path)
+        .unwrap_or_else(|| panic!("{path} not in the report"))
+}
+
 /// The official xz-utils 5.8.1 tarball in `target/relkit-data/` (downloaded by
 /// .ci/deps.d/70-audit.sh), or None locally.
 pub fn xz_tarball() -> Option<PathBuf> {
