@@ -15,7 +15,7 @@ pub enum Error {
     },
     /// The magic bytes match none of the supported formats.
     #[error(
-        "{archive}: not a supported archive (first bytes {magic}); relkit diff reads directories, .tar, .tar.gz, .tar.xz and .zip"
+        "{archive}: not a supported archive (first bytes {magic}); relkit reads directories, .tar, .tar.gz, .tar.xz, .tar.bz2, .tar.zst and .zip"
     )]
     UnknownFormat {
         /// The archive label.

@@ -100,7 +100,8 @@ Exit codes: 0 nothing critical, 1 critical findings (a vendored macro/script tha
 known upstream version with code added, or any vendored or changed file whose new lines run
 data through a shell or decode it), 2 unreadable, unsafe or missing input.")]
 pub struct TarballArgs {
-    /// The release tarball (.tar, .tar.gz, .tar.xz, .zip) or an unpacked directory.
+    /// The release tarball (.tar, .tar.gz, .tar.xz, .tar.bz2, .tar.zst, .zip) or an unpacked
+    /// directory.
     pub tarball: PathBuf,
     /// The git repository holding the tag.
     #[arg(long, requires = "rev", conflicts_with = "tree")]

@@ -1,5 +1,5 @@
 //! `relkit diff A B`: member-level comparison of two archives or directories
-//! (.tar, .tar.gz, .tar.xz, .zip, directories, in any pairing) via
+//! (.tar, .tar.gz, .tar.xz, .tar.bz2, .tar.zst, .zip, directories, in any pairing) via
 //! [`relkit_archive::diff_paths`]. Exit 0 identical, 1 different, 2 bad input.
 //! The JSON report (`--format json`) is documented in `relkit_archive::diff`.
 
