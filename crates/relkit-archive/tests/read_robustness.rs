@@ -1,6 +1,7 @@
-//! Deterministic damage to real archives (the fuzz seeds written by GNU tar, gzip, xz and
-//! Info-ZIP zip): every truncation and a sweep of bit flips must give `Ok` or a typed
-//! error, never a panic, and truncations of compressed archives must be errors.
+//! Deterministic damage to real archives (the fuzz seeds written by GNU tar, gzip, xz,
+//! bzip2, zstd and Info-ZIP zip; one xz seed has 8 blocks with SHA-256 checks): every
+//! truncation and a sweep of bit flips must give `Ok` or a typed error, never a panic, and
+//! truncations of compressed archives must be errors.
 
 use std::path::Path;
 
@@ -9,7 +10,7 @@ use relkit_archive::read::{self, Error};
 fn seeds() -> Vec<(String, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds");
     let mut out = Vec::new();
-    for kind in ["tar", "gzip", "xz", "zip"] {
+    for kind in ["tar", "gzip", "xz", "zip", "bz2", "zstd"] {
         let mut files: Vec<_> = std::fs::read_dir(root.join(kind))
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -19,7 +20,7 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
             out.push((f.display().to_string(), std::fs::read(&f).unwrap()));
         }
     }
-    assert_eq!(out.len(), 10, "seed archives present");
+    assert_eq!(out.len(), 13, "seed archives present");
     out
 }
 
@@ -34,7 +35,9 @@ fn seeds_read_cleanly() {
 #[test]
 fn every_truncation_is_handled() {
     for (name, data) in seeds() {
-        let compressed = name.ends_with(".gz") || name.ends_with(".xz");
+        let compressed = [".gz", ".xz", ".bz2", ".zst"]
+            .iter()
+            .any(|e| name.ends_with(e));
         // In a plain tar, every cut before the end-of-archive zero blocks is an error.
         let marker = data
             .iter()
