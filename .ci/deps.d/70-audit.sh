@@ -43,3 +43,7 @@ fetch xz-utils trixie xz-utils_5.8.1.orig.tar.xz \
 # the audit (a libtool snapshot's macros, msgmerge-updated catalogs, groff PDFs).
 fetch xz-utils bookworm xz-utils_5.4.1.orig.tar.xz \
   5d9827aa1875b21c288f78864bb26d2650b436ea8d2cad364e4921eb6266a5a5
+# xz-utils 5.2.5 (Debian 11's, upstream's tarball of March 2020): made with automake and libtool
+# built from git, so its helper scripts announce released versions with other content.
+fetch xz-utils bullseye xz-utils_5.2.5.orig.tar.xz \
+  3e1e518ffc912f86608a8cb35e4bd41ad1aec210df2a47aaa1f95e7f5576ef56

@@ -117,6 +117,22 @@ pub fn parse_version(content: &[u8]) -> Option<Version> {
     ))
 }
 
+/// The source label of a copy taken from gnulib's commit history (`gnulib <commit> (<date>)`),
+/// as opposed to a release tarball or an installed directory.
+pub(crate) fn history_source(commit: &str, date: &str) -> String {
+    format!("gnulib {commit} ({date})")
+}
+
+/// Whether a source label names a commit of gnulib's history (see [`history_source`]): a
+/// file name with such copies has every upstream state in the corpus, not only releases.
+pub fn is_history_source(source: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^gnulib [0-9a-f]{7,40} \([0-9]{4}-[0-9]{2}-[0-9]{2}\)$").expect("static regex")
+    })
+    .is_match(source.as_bytes())
+}
+
 /// Names of helper scripts, gettext infrastructure files and the `INSTALL`/`COPYING` texts
 /// that `automake --add-missing --copy` adds, all copied verbatim.
 const COPIED_NAMES: &[&str] = &[

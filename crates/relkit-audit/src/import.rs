@@ -51,7 +51,7 @@ pub fn import_gnulib(corpus: &mut Corpus, dir: &Path) -> Result<usize> {
         wanted
             .entry(l.sha256)
             .or_default()
-            .push((l.file, format!("gnulib {short} ({date})")));
+            .push((l.file, crate::corpus::history_source(short, date)));
     }
     let file = std::fs::File::open(&blobs_path).map_err(io(&blobs_path))?;
     let mut tar = tar::Archive::new(liblzma::read::XzDecoder::new(BufReader::new(file)));

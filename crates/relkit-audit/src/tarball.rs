@@ -9,10 +9,15 @@
 //!   commit of the tag's history, with its subject), `$Format:…$` placeholders expanded by
 //!   `git archive` (export-subst), a `setup.cfg` given setuptools' `[egg_info]` section;
 //! - `generated` (ok): recognized by content as a tool's output whose input is in the tag;
-//! - `vendored` (ok): byte-identical to a known upstream copy (which one is said);
+//! - `vendored` (ok): byte-identical to a known upstream copy (which one is said), or to a
+//!   known copy of the same version but for the years in its copyright comment lines
+//!   (upstream updates those years without changing the version);
 //! - `vendored_modified` (critical): a known macro/script announcing a version that upstream
-//!   has, with different content that adds code: the added and removed lines against the
-//!   closest copy;
+//!   has, with different content that adds code, where the corpus holds the file's whole
+//!   commit history (gnulib's): the added and removed lines against the closest copy;
+//! - `vendored_differs` (warning): the same where the corpus holds only upstream releases of
+//!   the file (automake's and libtool's scripts): an unreleased upstream state — a tarball
+//!   made with a tool built from git — looks the same, so the diff is shown for review;
 //! - `vendored_variant` (warning): the same, but the content differs only by removed lines
 //!   and changed version strings (a distribution-patched or git-snapshot build of the tool,
 //!   e.g. libtool `2.4.7-dirty`);
@@ -49,7 +54,9 @@ use std::sync::OnceLock;
 use relkit_archive::read::{ContentObserver, Member, MemberKind, fetch_ranges, read_path_observed};
 use serde::Serialize;
 
-use crate::corpus::{Blobs, Corpus, KnownCopy, Version, is_copied_name, parse_version};
+use crate::corpus::{
+    Blobs, Corpus, KnownCopy, Version, is_copied_name, is_history_source, parse_version,
+};
 use crate::error::{Error, Result, io};
 use crate::generated::recognize;
 use crate::reference::RefTree;
@@ -131,8 +138,14 @@ pub enum Class {
     Generated,
     /// Only in the tarball; byte-identical to a known upstream copy.
     Vendored,
-    /// Only in the tarball; a known version number with different content that adds code.
+    /// Only in the tarball; a known version number with different content that adds code,
+    /// where the corpus holds every upstream commit of the file (gnulib's history), so no
+    /// upstream state has this content.
     VendoredModified,
+    /// Only in the tarball; a known version number with different content that adds code,
+    /// where the corpus holds only released copies of the file: it may be an unreleased
+    /// upstream state (a tool built from git) as well as a modified copy.
+    VendoredDiffers,
     /// Only in the tarball; a known version number whose content differs from the known
     /// copy only by removed lines and changed version strings (a patched or snapshot build
     /// of the tool): no code added.
@@ -169,6 +182,7 @@ impl Class {
             Class::OnlyInReference => Severity::Info,
             Class::VendoredModified => Severity::Critical,
             Class::Differs
+            | Class::VendoredDiffers
             | Class::VendoredVariant
             | Class::VendoredNewer
             | Class::VendoredUnknown
@@ -417,6 +431,10 @@ fn classify_extra(
             if !same.is_empty() {
                 let best = closest(corpus, &same, content);
                 let (copy, diff) = best.map_or((same[0].clone(), None), |(c, d)| (c, Some(d)));
+                if let Some(d) = diff.as_ref().filter(|d| only_copyright_years(d)) {
+                    let detail = copyright_detail(&copy, d);
+                    return (Class::Vendored, detail, version, Some(copy), diff);
+                }
                 if let Some(d) = diff.as_ref().filter(|d| adds_no_code(d)) {
                     let plural = |n: usize, what: &str| {
                         format!("{n} {what}{}", if n == 1 { "" } else { "s" })
@@ -435,12 +453,24 @@ fn classify_extra(
                     );
                     return (Class::VendoredVariant, detail, version, Some(copy), diff);
                 }
-                let detail = format!(
-                    "announces {v} like {} known upstream cop{} of {name} but matches none of them: modified copy",
+                let copies = format!(
+                    "{} known upstream cop{} of {name}",
                     same.len(),
                     if same.len() == 1 { "y" } else { "ies" }
                 );
-                return (Class::VendoredModified, detail, version, Some(copy), diff);
+                let whole_history = known
+                    .iter()
+                    .any(|c| c.sources.iter().any(|s| is_history_source(s)));
+                if whole_history {
+                    let detail = format!(
+                        "announces {v} like {copies} but matches none of them, and the corpus holds every upstream commit of {name}: modified copy"
+                    );
+                    return (Class::VendoredModified, detail, version, Some(copy), diff);
+                }
+                let detail = format!(
+                    "announces {v} like {copies} but matches none of them; the corpus holds only upstream releases of {name}, so this is a modified copy or an unreleased upstream state (a tool built from git): review the diff"
+                );
+                return (Class::VendoredDiffers, detail, version, Some(copy), diff);
             }
             let newest = known.iter().filter_map(|c| c.version.as_ref()).max();
             if known
@@ -458,6 +488,18 @@ fn classify_extra(
             }
         }
         let best = closest(corpus, &all, content);
+        if version.is_none()
+            && let Some((copy, d)) = best.as_ref().filter(|(_, d)| only_copyright_years(d))
+        {
+            let detail = copyright_detail(copy, d);
+            return (
+                Class::Vendored,
+                detail,
+                version,
+                Some(copy.clone()),
+                Some(d.clone()),
+            );
+        }
         let (copy, diff) = split(best);
         let detail = match &version {
             Some(v) => format!(
@@ -545,6 +587,53 @@ fn runs_data_through_a_shell(content: &[u8], known: Option<&[u8]>) -> Vec<String
 /// Whether a diff against a known copy adds no code: every added line is a removed line
 /// with only its version strings changed (`2.4.7` → `2.4.7-dirty`), or blank. Undecidable
 /// (more lines than listed) counts as adding code.
+/// Whether a diff only changes the years of copyright comment lines (`# Copyright (C)
+/// 1999-2018 …` against `… 1999-2020 …`): each changed line is a comment (`#`, `dnl`, `%`,
+/// `@c`) naming a copyright, and equals its counterpart once digits, commas, dashes and
+/// blanks are set aside.
+fn only_copyright_years(d: &LineDiff) -> bool {
+    fn key(line: &str) -> Option<String> {
+        let t = line.trim_start();
+        let comment = ["#", "dnl ", "%", "@c "].iter().any(|p| t.starts_with(p));
+        (comment && t.to_ascii_lowercase().contains("copyright")).then(|| {
+            t.chars()
+                .filter(|c| !(c.is_ascii_digit() || matches!(c, ',' | '-' | ' ' | '\t')))
+                .collect()
+        })
+    }
+    if d.added == 0
+        || d.added != d.removed
+        || d.added_lines.len() != d.added
+        || d.removed_lines.len() != d.removed
+    {
+        return false;
+    }
+    let mut removed: Vec<String> = match d.removed_lines.iter().map(|l| key(l)).collect() {
+        Some(keys) => keys,
+        None => return false,
+    };
+    d.added_lines.iter().all(|l| {
+        key(l).is_some_and(|k| match removed.iter().position(|r| *r == k) {
+            Some(i) => {
+                removed.swap_remove(i);
+                true
+            }
+            None => false,
+        })
+    })
+}
+
+/// The detail of a copy that differs from a known one only by its copyright years.
+fn copyright_detail(copy: &KnownCopy, d: &LineDiff) -> String {
+    format!(
+        "same as upstream {} {} except the years in {} copyright comment line{} (upstream updates those without a new version)",
+        copy.file,
+        copy.describe(),
+        d.added,
+        if d.added == 1 { "" } else { "s" }
+    )
+}
+
 fn adds_no_code(d: &LineDiff) -> bool {
     static VERSION: OnceLock<regex::Regex> = OnceLock::new();
     let version = VERSION.get_or_init(|| {
@@ -1110,6 +1199,7 @@ pub fn audit_tarball_with(
         let vendored = matches!(
             class,
             Class::VendoredModified
+                | Class::VendoredDiffers
                 | Class::VendoredVariant
                 | Class::VendoredNewer
                 | Class::VendoredUnknown
@@ -1278,6 +1368,48 @@ mod tests {
         let mut long = diff(&[], &["x"]);
         long.removed = 500;
         assert!(!adds_no_code(&long));
+    }
+
+    #[test]
+    fn history_sources_are_gnulib_commits_only() {
+        let commit = crate::corpus::history_source("7b08932e1a", "2025-01-01");
+        assert!(is_history_source(&commit));
+        assert!(!is_history_source(
+            "gnulib 20250303 (Debian gnulib_20250303-1_all.deb) gnulib/build-aux/install-sh"
+        ));
+        assert!(!is_history_source(
+            "gettext 0.21 gettext-0.21/m4/gettext.m4"
+        ));
+    }
+
+    #[test]
+    fn only_the_years_of_copyright_comments_may_differ() {
+        assert!(only_copyright_years(&diff(
+            &["# Copyright (C) 1999-2018 Free Software Foundation, Inc."],
+            &["# Copyright (C) 1999-2020 Free Software Foundation, Inc."]
+        )));
+        assert!(only_copyright_years(&diff(
+            &["dnl Copyright (C) 2004-2005, 2007-2009, 2011-2018 Free Software"],
+            &["dnl Copyright (C) 2004-2005, 2007-2009, 2011-2019, 2021-2022 Free Software"]
+        )));
+        // Code that prints a copyright is code; so is anything else on the line.
+        assert!(!only_copyright_years(&diff(
+            &["echo 'Copyright (C) 2018'"],
+            &["echo 'Copyright (C) 2020'"]
+        )));
+        assert!(!only_copyright_years(&diff(
+            &["# Copyright (C) 2018 Evil Corp"],
+            &["# Copyright (C) 2020 Free Software Foundation, Inc."]
+        )));
+        // A copyright change beside a code change, or a line only added, is not one.
+        assert!(!only_copyright_years(&diff(
+            &["# Copyright (C) 2018 FSF", "eval \"$x\""],
+            &["# Copyright (C) 2020 FSF", ":"]
+        )));
+        assert!(!only_copyright_years(&diff(
+            &["# Copyright (C) 2018 FSF"],
+            &[]
+        )));
     }
 
     #[test]

@@ -195,6 +195,46 @@ fn modified_macro_keeping_its_serial_is_critical_with_the_inserted_lines() {
 }
 
 #[test]
+fn helper_script_known_only_by_releases_is_reviewed_unless_it_runs_data_through_a_shell() {
+    // Only automake's releases of install-sh are known (not every commit, as for gnulib's
+    // macros): a copy announcing a released version with other content may be an
+    // unreleased upstream state, so it is a warning with the diff — unless its new lines
+    // run data through a shell, as the backdoor's did.
+    let Some(tarball) = common::xz_tarball() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = common::xz_repo(tmp.path());
+    let top = common::unpack(&tarball, &tmp.path().join("x"));
+    let file = top.join("build-aux/install-sh");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        original.replacen("nl='", "# A comment of a development snapshot.\nnl='", 1),
+    )
+    .unwrap();
+    let r = audit(&top, &repo);
+    assert!(!r.has_critical());
+    let m = member(&r, "build-aux/install-sh");
+    assert_eq!(m.class, Class::VendoredDiffers, "{}", m.detail);
+    assert_eq!(m.severity, Severity::Warning);
+    assert_eq!(m.version, Some(Version::Stamp("2024-06-19.01".into())));
+    let diff = m.diff.as_ref().unwrap();
+    assert_eq!(diff.added_lines, ["# A comment of a development snapshot."]);
+    assert_eq!(diff.removed, 0);
+
+    std::fs::write(&file, &original).unwrap();
+    common::insert_lines(&file, "scriptversion=");
+    let r = audit(&top, &repo);
+    assert!(r.has_critical());
+    let m = member(&r, "build-aux/install-sh");
+    assert_eq!(m.class, Class::VendoredDiffers);
+    assert_eq!(m.severity, Severity::Critical);
+    assert!(m.detail.contains("CRITICAL: 2 lines"), "{}", m.detail);
+    assert_eq!(m.diff.as_ref().unwrap().added_lines, common::INSERTED);
+}
+
+#[test]
 fn made_up_serial_is_a_warning_with_the_closest_known_version() {
     let Some(tarball) = common::xz_tarball() else {
         return;
@@ -283,9 +323,9 @@ fn official_541_tarball_has_nothing_critical_and_its_updates_explained() {
         (Class::Same, 453),
         (Class::Updated, 25),
         (Class::Generated, 95),
-        (Class::Vendored, 28),
+        (Class::Vendored, 30),
         (Class::VendoredVariant, 2),
-        (Class::VendoredUnknown, 3),
+        (Class::VendoredUnknown, 1),
         (Class::OnlyInReference, 5),
     ]
     .into_iter()
@@ -347,8 +387,19 @@ fn official_541_tarball_has_nothing_critical_and_its_updates_explained() {
     let sin = member(&r, "po/insert-header.sin");
     assert_eq!(sin.class, Class::Vendored);
     assert!(sin.known.as_ref().unwrap().sources[0].starts_with("gettext 0.21 "));
-    // What stays flagged: helpers from gettext 0.21.1 (not in the corpus) and the modified
-    // libtool's ltmain.sh (another home page URL besides the version).
+    // gettext 0.21.1's macro and config.rpath, known from autopoint's archive of every
+    // gettext release.
+    for path in ["m4/gettext.m4", "build-aux/config.rpath"] {
+        let m = member(&r, path);
+        assert_eq!(m.class, Class::Vendored, "{path}: {}", m.detail);
+        let sources = &m.known.as_ref().unwrap().sources;
+        assert!(
+            sources.iter().any(|s| s.contains("gettext-0.21.1/")),
+            "{path}: {sources:?}"
+        );
+    }
+    // What stays flagged: the modified libtool's ltmain.sh (another home page URL besides
+    // the version).
     let flagged: Vec<(&str, Class)> = r
         .members
         .iter()
@@ -358,9 +409,7 @@ fn official_541_tarball_has_nothing_critical_and_its_updates_explained() {
     assert_eq!(
         flagged,
         [
-            ("build-aux/config.rpath", Class::VendoredUnknown),
             ("build-aux/ltmain.sh", Class::VendoredUnknown),
-            ("m4/gettext.m4", Class::VendoredUnknown),
             ("m4/libtool.m4", Class::VendoredVariant),
             ("m4/ltversion.m4", Class::VendoredVariant),
         ]
@@ -398,4 +447,95 @@ fn corpus_import_from_a_release_tarball_takes_every_copied_file() {
             .arg("xz-5.8.1/m4/build-to-host.m4"),
     );
     assert_eq!(corpus.blob(&copy.sha256), Some(bytes.as_slice()));
+}
+
+#[test]
+fn official_525_tarball_made_with_tools_built_from_git_is_reviewed_not_condemned() {
+    // xz 5.2.5 (March 2020) was made with automake and libtool built from their git trees:
+    // helper scripts announce released versions (automake's `2018-03-07.03`, libtool's
+    // serial 58) with content no release has. Only releases of those files are known, so
+    // they are shown for review (warning), not called tampering; copies that differ from a
+    // release only by the years of their copyright line are upstream's own.
+    let Some(tarball) = relkit_testkit::upstream_data("xz-utils_5.2.5.orig.tar.xz") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = common::xz_repo(tmp.path());
+    let r = audit_rev(&tarball, &repo, "v5.2.5");
+    let expected: BTreeMap<Class, usize> = [
+        (Class::Same, 383),
+        (Class::Updated, 14),
+        (Class::Generated, 57),
+        (Class::Vendored, 25),
+        (Class::VendoredDiffers, 3),
+        (Class::VendoredUnknown, 4),
+        (Class::OnlyInReference, 10),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(r.counts, expected);
+    assert!(!r.has_critical());
+    assert_eq!(
+        r.commit.as_deref(),
+        Some("2327a461e1afce862c22269b80d3517801103c1b")
+    );
+    for path in [
+        "build-aux/depcomp",
+        "build-aux/missing",
+        "m4/ltoptions.m4",
+        "m4/ltsugar.m4",
+        "m4/lt~obsolete.m4",
+    ] {
+        let m = member(&r, path);
+        assert_eq!(m.class, Class::Vendored, "{path}: {}", m.detail);
+        assert!(
+            m.detail
+                .contains("except the years in 1 copyright comment line")
+        );
+        let d = m.diff.as_ref().unwrap();
+        assert_eq!((d.added, d.removed), (1, 1), "{path}");
+        assert!(d.added_lines[0].contains("Copyright"), "{path}");
+    }
+    let depcomp = member(&r, "build-aux/depcomp").diff.clone().unwrap();
+    assert_eq!(
+        depcomp.added_lines,
+        ["# Copyright (C) 1999-2018 Free Software Foundation, Inc."]
+    );
+    // po/Makefile.in.in of gettext 0.20, from autopoint's archive of gettext releases.
+    let makefile = member(&r, "po/Makefile.in.in");
+    assert_eq!(makefile.class, Class::Vendored, "{}", makefile.detail);
+    assert!(
+        makefile
+            .known
+            .as_ref()
+            .unwrap()
+            .sources
+            .iter()
+            .any(|s| s.contains("gettext-0.20/")),
+        "{:?}",
+        makefile.known
+    );
+    let flagged: Vec<(&str, Class)> = r
+        .members
+        .iter()
+        .filter(|m| m.severity == Severity::Warning)
+        .map(|m| (m.path.as_str(), m.class))
+        .collect();
+    assert_eq!(
+        flagged,
+        [
+            ("build-aux/compile", Class::VendoredDiffers),
+            ("build-aux/config.guess", Class::VendoredUnknown),
+            ("build-aux/config.sub", Class::VendoredUnknown),
+            ("build-aux/install-sh", Class::VendoredDiffers),
+            ("build-aux/ltmain.sh", Class::VendoredUnknown),
+            ("m4/libtool.m4", Class::VendoredDiffers),
+            ("m4/ltversion.m4", Class::VendoredUnknown),
+        ]
+    );
+    // The code change is shown: compile learnt MSYS after this copy, without a new version.
+    let compile = member(&r, "build-aux/compile");
+    assert!(compile.detail.contains("only upstream releases of compile"));
+    let d = compile.diff.as_ref().unwrap();
+    assert!(d.removed_lines.iter().any(|l| l.contains("MSYS")), "{d:?}");
 }

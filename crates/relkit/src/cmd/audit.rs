@@ -93,11 +93,11 @@ impl CorpusArgs {
   relkit audit tarball xz-5.8.1.tar.xz --tree exported-v5.8.1/ --format sarif > audit.sarif
 
 Classes: same, updated (msgmerge'd catalog, git-log ChangeLog), generated, vendored,
-vendored_modified (critical), vendored_variant, vendored_newer, vendored_unknown, differs,
-unexplained, only_in_reference.
+vendored_modified (critical), vendored_differs, vendored_variant, vendored_newer,
+vendored_unknown, differs, unexplained, only_in_reference.
 
 Exit codes: 0 nothing critical, 1 critical findings (a vendored macro/script that announces a
-known upstream version with code added, or any vendored or changed file whose new lines run
+known upstream version with code added where every upstream commit of it is known, or any vendored or changed file whose new lines run
 data through a shell or decode it), 2 unreadable, unsafe or missing input.")]
 pub struct TarballArgs {
     /// The release tarball (.tar, .tar.gz, .tar.xz, .tar.bz2, .tar.zst, .zip) or an unpacked
