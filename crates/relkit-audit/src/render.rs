@@ -321,11 +321,12 @@ pub fn history_text(r: &HistoryReport) -> String {
         who.dedup();
         let _ = writeln!(
             out,
-            "  {:12} {:8} {} ({} commits by {})",
+            "  {:12} {:8} {} ({} commit{} by {})",
             b.category,
             b.status,
             b.path,
             b.commit_count,
+            if b.commit_count == 1 { "" } else { "s" },
             who.join(", ")
         );
     }
@@ -338,13 +339,18 @@ pub fn history_text(r: &HistoryReport) -> String {
     for s in &p.committers {
         let _ = writeln!(out, "  {:5.1}% {:4} {}", s.percent, s.commits, s.name);
     }
-    let _ = writeln!(out, "new authors: {}", p.new_authors.join(", "));
-    let _ = writeln!(out, "new committers: {}", p.new_committers.join(", "));
-    let _ = writeln!(
-        out,
-        "new to build files: {}",
-        p.new_to_build_files.join(", ")
-    );
+    for (label, names) in [
+        ("new authors", &p.new_authors),
+        ("new committers", &p.new_committers),
+        ("new to build files", &p.new_to_build_files),
+    ] {
+        let names = if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        };
+        let _ = writeln!(out, "{label}: {names}");
+    }
     let _ = writeln!(out, "\nrelease tags:");
     for t in &p.release_tags {
         let _ = writeln!(out, "  {} {} by {}", t.date, t.tag, t.tagger);
