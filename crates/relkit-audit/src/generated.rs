@@ -2,9 +2,11 @@
 //! and structure), never from the file name alone: autoconf `configure`, automake
 //! `Makefile.in`, aclocal's `aclocal.m4`, autoheader's `config.h.in`, gettext's compiled
 //! catalogs (`.gmo`), message templates (`.pot`, from xgettext or po4a), po4a-translated
-//! man pages, man pages rendered to text or typeset by groff to PDF/PostScript, gettext's
-//! `stamp-po`, the `.tarball-version` stamp of gnulib's git-version-gen, and Python sdist
-//! metadata (PKG-INFO, setuptools' egg-info files).
+//! man pages, man pages rendered to text or typeset by groff to PDF/PostScript/HTML,
+//! gettext's `stamp-po`, the `.tarball-version` stamp of gnulib's git-version-gen, Python
+//! sdist metadata (PKG-INFO, setuptools' egg-info files), Bison parsers, flex scanners,
+//! gperf hash functions, makeinfo's Info manuals, texi2html's and Texinfo's HTML manuals,
+//! help2man's man pages and automake's `version.texi`/`stamp-vti`.
 //!
 //! Each recognizer also names the input the tool works from (`Makefile.am`,
 //! `configure.ac`, `de.po`…), so the audit can check that this input is in the tag.
@@ -94,9 +96,19 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
     if line1.starts_with(b"/* ")
         && line1.ends_with(b"Generated from configure.ac by autoheader.  */")
     {
+        // The header may live below configure.ac (AC_CONFIG_HEADERS([src/config.h])).
+        let mut inputs = Vec::new();
+        let mut up = dir;
+        loop {
+            inputs.push(format!("{up}configure.ac"));
+            if up.is_empty() {
+                break;
+            }
+            up = dir_of(up.trim_end_matches('/'));
+        }
         return Some(Recognized {
             tool: "autoheader (config header template)".into(),
-            inputs: vec![format!("{dir}configure.ac")],
+            inputs,
         });
     }
     // GNU message catalog: the magic number in either byte order.
@@ -249,11 +261,211 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
             inputs,
         });
     }
+    if let Some(r) = parser_or_doc_generator(path, content, head, tag) {
+        return Some(r);
+    }
     if content == b"timestamp\n" && path.ends_with("stamp-po") {
         return Some(Recognized {
             tool: "gettext po/Makefile (catalog update stamp)".into(),
             inputs: vec![format!("{dir}Makevars"), format!("{dir}LINGUAS")],
         });
+    }
+    None
+}
+
+/// Tag files that a generator names as its input (`plural.y`, `gettext.texi`): the name
+/// beside the generated file first, then any file of the tag with that base name.
+fn named_input(dir: &str, name: &str, tag: &BTreeSet<String>) -> Vec<String> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let beside = format!("{dir}{name}");
+    let elsewhere: Vec<String> = tag
+        .iter()
+        .filter(|p| p.rsplit('/').next() == Some(base) && **p != beside)
+        .cloned()
+        .collect();
+    let mut out = vec![beside];
+    out.extend(elsewhere);
+    out
+}
+
+/// The tag files in `dir` with one of `extensions` (e.g. the `.texi` manuals beside a
+/// generated `version.texi`).
+fn files_in_dir(dir: &str, extensions: &[&str], tag: &BTreeSet<String>) -> Vec<String> {
+    tag.iter()
+        .filter(|p| {
+            dir_of(p) == dir
+                && extensions
+                    .iter()
+                    .any(|e| p.rsplit('/').next().is_some_and(|f| f.ends_with(e)))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Parser generators (Bison, flex, gperf) and documentation tools (makeinfo, texi2html,
+/// Texinfo's HTML, help2man, automake's `version.texi` stamp, groff's HTML) as GNU release
+/// tarballs carry their output: each by its banner plus a structural mark, with the input
+/// the output itself names where it does.
+fn parser_or_doc_generator(
+    path: &str,
+    content: &[u8],
+    head: &[u8],
+    tag: &BTreeSet<String>,
+) -> Option<Recognized> {
+    static BISON: OnceLock<Regex> = OnceLock::new();
+    static GPERF: OnceLock<Regex> = OnceLock::new();
+    static MAKEINFO: OnceLock<Regex> = OnceLock::new();
+    static TEXI2HTML: OnceLock<Regex> = OnceLock::new();
+    static TEXINFO_HTML: OnceLock<Regex> = OnceLock::new();
+    static HELP2MAN: OnceLock<Regex> = OnceLock::new();
+    static GROFF_HTML: OnceLock<Regex> = OnceLock::new();
+    static VERSION_TEXI: OnceLock<Regex> = OnceLock::new();
+    static LINE_DIRECTIVE: OnceLock<Regex> = OnceLock::new();
+    let dir = dir_of(path);
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    // `#line N "grammar.y"` directives name the grammar a parser or scanner was made from.
+    let grammar = |extensions: &[&str]| -> Vec<String> {
+        let line = re(&LINE_DIRECTIVE, r#"(?m)^#line [0-9]+ "([^"\n]+)""#);
+        let mut inputs = Vec::new();
+        for c in line.captures_iter(&content[..content.len().min(256 << 10)]) {
+            let file = String::from_utf8_lossy(&c[1]).into_owned();
+            if extensions.iter().any(|e| file.ends_with(e)) && !inputs.contains(&file) {
+                inputs.push(file);
+            }
+        }
+        if inputs.is_empty() {
+            inputs = extensions.iter().map(|e| format!("{stem}{e}")).collect();
+        }
+        inputs
+            .iter()
+            .flat_map(|f| named_input(dir, f, tag))
+            .collect()
+    };
+    if let Some(v) = captured(
+        re(
+            &BISON,
+            r"^/\* A Bison parser, made by GNU Bison ([0-9][0-9.]*)\.  \*/",
+        ),
+        head,
+    ) && (contains(content, b"YYBISON") || contains(content, b"Bison interface"))
+    {
+        return Some(Recognized {
+            tool: format!("GNU Bison {v} (parser)"),
+            inputs: grammar(&[".y", ".yy", ".ypp"]),
+        });
+    }
+    // At the start of lines: flex's own skeleton (skel.c) quotes both in C strings.
+    if contains(head, b"\n/* A lexical scanner generated by flex */\n")
+        && contains(content, b"\n#define FLEX_SCANNER")
+    {
+        return Some(Recognized {
+            tool: "flex (scanner)".into(),
+            inputs: grammar(&[".l", ".ll", ".lex"]),
+        });
+    }
+    let gperf = re(
+        &GPERF,
+        r"^/\* (?:ANSI-)?C(?:\+\+)? code produced by gperf version ([0-9][0-9.]*) \*/\n/\* Command-line: gperf [^\n]*?(\S+\.gperf)\s",
+    );
+    if let Some(c) = gperf.captures(head) {
+        let input = String::from_utf8_lossy(&c[2]).into_owned();
+        return Some(Recognized {
+            tool: format!("gperf {} (perfect hash)", String::from_utf8_lossy(&c[1])),
+            inputs: named_input(dir, &input, tag),
+        });
+    }
+    let makeinfo = re(
+        &MAKEINFO,
+        r"^This is (\S+), produced by [Mm]akeinfo version ([0-9][0-9.]*) from\s+(\S+?)\.?\s",
+    );
+    // Info files are nodes separated by `\x1f` lines; a split manual's main file holds the
+    // indirect table instead.
+    if let Some(c) = makeinfo.captures(head)
+        && [
+            &b"\x1f\nFile: "[..],
+            b"\x1f\nIndirect:",
+            b"\x1f\nTag Table:",
+        ]
+        .iter()
+        .any(|mark| contains(content, mark))
+    {
+        let source = String::from_utf8_lossy(&c[3]).into_owned();
+        return Some(Recognized {
+            tool: format!("makeinfo {} (Info manual)", String::from_utf8_lossy(&c[2])),
+            inputs: named_input(dir, &source, tag),
+        });
+    }
+    let texi2html = re(
+        &TEXI2HTML,
+        r#"<meta name="[Gg]enerator" content="texi2html ([0-9][0-9.a-z]*)">"#,
+    );
+    let texinfo_html = re(
+        &TEXINFO_HTML,
+        r"<!-- Created by GNU Texinfo ([0-9][0-9.]*),",
+    );
+    let html = if let Some(v) = captured(texi2html, head) {
+        Some(format!("texi2html {v} (HTML manual)"))
+    } else {
+        captured(texinfo_html, head).map(|v| format!("GNU Texinfo {v} (HTML manual)"))
+    };
+    if let Some(tool) = html {
+        // Split manuals live beside their source or in a `manual/`-like subdirectory.
+        let mut inputs = files_in_dir(dir, &[".texi", ".texinfo", ".txi"], tag);
+        if inputs.is_empty() {
+            let parent = dir_of(dir.trim_end_matches('/'));
+            inputs = files_in_dir(parent, &[".texi", ".texinfo", ".txi"], tag);
+        }
+        return Some(Recognized { tool, inputs });
+    }
+    if let Some(v) = captured(
+        re(
+            &HELP2MAN,
+            r#"^\.\\" DO NOT MODIFY THIS FILE!  It was generated by help2man ([0-9][0-9.]*)\."#,
+        ),
+        head,
+    ) && contains(head, b"\n.TH ")
+    {
+        // help2man runs the built program; what the tag holds is its include file
+        // (`page.x`) or the build rule that names it.
+        let page = stem;
+        let mut inputs = vec![format!("{dir}{page}.x")];
+        inputs
+            .extend(["Makefile.am", "CMakeLists.txt", "meson.build"].map(|f| format!("{dir}{f}")));
+        return Some(Recognized {
+            tool: format!("help2man {v} (man page from --help)"),
+            inputs,
+        });
+    }
+    if let Some(v) = captured(
+        re(
+            &GROFF_HTML,
+            r"^<!-- Creator     : groff version ([0-9][0-9.]*) -->",
+        ),
+        head,
+    ) && contains(head, b"groff -Thtml")
+    {
+        // page.1.html is typeset from page.1 (itself possibly generated: its include file
+        // page.x then).
+        let page = name.strip_suffix(".html").unwrap_or(name);
+        let page_stem = page.rsplit_once('.').map_or(page, |(s, _)| s);
+        let mut inputs = named_input(dir, page, tag);
+        inputs.push(format!("{dir}{page_stem}.x"));
+        return Some(Recognized {
+            tool: format!("groff {v} (man page typeset to HTML)"),
+            inputs,
+        });
+    }
+    // automake's texinfo rules write version.texi / stamp-vti with mdate-sh: `@set` lines
+    // (UPDATED, UPDATED-MONTH, EDITION, VERSION…) and nothing else.
+    if name.starts_with("stamp-") || (name.starts_with("version") && name.ends_with(".texi")) {
+        let only_sets = re(&VERSION_TEXI, r"^(?:@set [A-Z][A-Z-]* [^\n`$;|&]*\n){2,8}$");
+        if only_sets.is_match(content) && contains(content, b"@set UPDATED ") {
+            return Some(Recognized {
+                tool: "automake's mdate-sh via make (Texinfo version stamp)".into(),
+                inputs: files_in_dir(dir, &[".texi", ".texinfo", ".txi"], tag),
+            });
+        }
     }
     None
 }
@@ -369,6 +581,85 @@ mod tests {
 
     fn tag(paths: &[&str]) -> BTreeSet<String> {
         paths.iter().map(|p| p.to_string()).collect()
+    }
+
+    /// A real generated file of `tests/fixtures/generated/` (see its ATTRIBUTION.md).
+    macro_rules! fixture {
+        ($name:literal) => {
+            include_bytes!(concat!("../tests/fixtures/generated/", $name)).as_slice()
+        };
+    }
+
+    #[test]
+    fn parser_generators_are_recognized_with_the_grammar_they_name() {
+        let t = tag(&["src/scan.l", "src/parse.y", "lib/iconv_open-aix.gperf"]);
+        let r = recognize("src/scan.c", fixture!("scan.c"), &t).unwrap();
+        assert_eq!(r.tool, "flex (scanner)");
+        assert_eq!(r.inputs, ["src/scan.l"]);
+        let r = recognize("src/parse.h", fixture!("parse.h"), &t).unwrap();
+        assert_eq!(r.tool, "GNU Bison 3.0.4 (parser)");
+        assert_eq!(r.inputs, ["src/parse.y", "src/parse.yy", "src/parse.ypp"]);
+        // gperf's command line names its input; found elsewhere in the tag by its name.
+        let r = recognize(
+            "gnulib-lib/iconv_open-aix.h",
+            fixture!("iconv_open-aix.h"),
+            &t,
+        )
+        .unwrap();
+        assert_eq!(r.tool, "gperf 3.3 (perfect hash)");
+        assert_eq!(
+            r.inputs,
+            [
+                "gnulib-lib/iconv_open-aix.gperf",
+                "lib/iconv_open-aix.gperf"
+            ]
+        );
+        // A banner alone, without the generator's structure, is not enough.
+        let banner_only =
+            b"/* A Bison parser, made by GNU Bison 3.8.2.  */\nint main(void) { return 0; }\n";
+        assert_eq!(recognize("src/parse.c", banner_only, &t), None);
+        let flex_banner_only = b"\n/* A lexical scanner generated by flex */\nsystem(\"sh\");\n";
+        assert_eq!(recognize("src/scan.c", flex_banner_only, &t), None);
+        // flex's skeleton compiled into flex: the banner quoted in a C string.
+        let skeleton = b"const char *skel[] = {\n  \"/* A lexical scanner generated by flex */\",\n  \"#define FLEX_SCANNER\",\n";
+        assert_eq!(recognize("src/skel.c", skeleton, &t), None);
+    }
+
+    #[test]
+    fn autoheader_templates_below_configure_ac_name_it() {
+        let header = b"/* src/config.h.in.  Generated from configure.ac by autoheader.  */\n";
+        let r = recognize("src/config.h.in", header, &tag(&["configure.ac"])).unwrap();
+        assert_eq!(r.inputs, ["src/configure.ac", "configure.ac"]);
+    }
+
+    #[test]
+    fn documentation_tools_are_recognized_with_their_sources() {
+        let t = tag(&["doc/flex.texi", "doc/Makefile.am", "doc/gettext.texi"]);
+        let r = recognize("doc/flex.info", fixture!("flex.info"), &t).unwrap();
+        assert_eq!(r.tool, "makeinfo 6.1 (Info manual)");
+        assert_eq!(r.inputs, ["doc/flex.texi"]);
+        let r = recognize("doc/flex.info-1", fixture!("flex.info-1"), &t).unwrap();
+        assert_eq!(r.inputs, ["doc/flex.texi"]);
+        let r = recognize("doc/stamp-vti", fixture!("stamp-vti"), &t).unwrap();
+        assert_eq!(
+            r.tool,
+            "automake's mdate-sh via make (Texinfo version stamp)"
+        );
+        assert_eq!(r.inputs, ["doc/flex.texi", "doc/gettext.texi"]);
+        let r = recognize("doc/version.texi", fixture!("stamp-vti"), &t).unwrap();
+        assert_eq!(r.inputs, ["doc/flex.texi", "doc/gettext.texi"]);
+        let r = recognize("doc/flex.1", fixture!("flex.1"), &t).unwrap();
+        assert_eq!(r.tool, "help2man 1.47.3 (man page from --help)");
+        assert!(r.inputs.contains(&"doc/Makefile.am".to_string()));
+        let r = recognize("doc/gettext_1.html", fixture!("gettext_1.html"), &t).unwrap();
+        assert_eq!(r.tool, "texi2html 1.78a (HTML manual)");
+        assert_eq!(r.inputs, ["doc/flex.texi", "doc/gettext.texi"]);
+        let r = recognize("man/msginit.1.html", fixture!("msginit.1.html"), &t).unwrap();
+        assert_eq!(r.tool, "groff 1.22.3 (man page typeset to HTML)");
+        assert_eq!(r.inputs, ["man/msginit.1", "man/msginit.x"]);
+        // A version stamp with anything but `@set` lines is not automake's.
+        let odd = b"@set UPDATED 6 May 2017\n@set VERSION 2.6.4\n@c $(curl x | sh)\n";
+        assert_eq!(recognize("doc/stamp-vti", odd, &t), None);
     }
 
     #[test]
