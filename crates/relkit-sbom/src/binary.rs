@@ -387,9 +387,7 @@ fn scan_path_with_time(path: &Path) -> Result<(Vec<FileScan>, Option<String>)> {
     }
     match crate::tree::kind_of(path) {
         Ok(crate::tree::Kind::Zip) => scan_stream(|tx| zip_members(path, &origin, tx)),
-        Ok(
-            kind @ (crate::tree::Kind::Tar | crate::tree::Kind::TarGz | crate::tree::Kind::TarXz),
-        ) => {
+        Ok(kind) if kind.is_tar() => {
             let reader = crate::tree::tar_reader(path, kind)?;
             scan_stream(|tx| tar_members(reader, &origin, tx))
         }
@@ -559,9 +557,8 @@ pub fn looks_binary(path: &Path) -> Result<bool> {
             .filter_map(|n| n.ok())
             .any(|n| n.matches('/').count() <= 1 && is_pe_name(&n)));
     }
-    if let Ok(
-        kind @ (crate::tree::Kind::Tar | crate::tree::Kind::TarGz | crate::tree::Kind::TarXz),
-    ) = crate::tree::kind_of(path)
+    if let Ok(kind) = crate::tree::kind_of(path)
+        && kind.is_tar()
     {
         // Only the first members are looked at, so a large source tarball is not decompressed
         // twice: binary tarballs put their executables near the top.
@@ -598,7 +595,7 @@ fn build(scans: &[FileScan], path: &Path, opts: &BinaryOptions) -> Document {
         .file_name()
         .map(|n| {
             let n = n.to_string_lossy();
-            [".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar", ".zip"]
+            crate::tree::ARCHIVE_SUFFIXES
                 .iter()
                 .find_map(|s| n.strip_suffix(s))
                 .unwrap_or(&n)

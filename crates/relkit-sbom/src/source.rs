@@ -200,7 +200,7 @@ pub fn generate_keeping(
         .map(|n| n.to_string_lossy().into_owned())
         .map(|n| {
             let n = n.trim_end_matches('/');
-            [".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar", ".zip"]
+            crate::tree::ARCHIVE_SUFFIXES
                 .iter()
                 .find_map(|s| n.strip_suffix(s))
                 .unwrap_or(n)

@@ -1,5 +1,5 @@
 //! Streaming enumeration and hashing of a directory tree or a source archive
-//! (.tar, .tar.gz, .tar.xz, .zip): every regular file gets SHA-1 and SHA-256.
+//! (.tar, .tar.gz, .tar.xz, .tar.bz2, .tar.zst, .zip): every regular file gets SHA-1 and SHA-256.
 //!
 //! Archives are read once, sequentially, never unpacked to disk; hashing runs on a second
 //! thread (and on a rayon pool for directories) so decompression and hashing overlap.
@@ -90,8 +90,28 @@ pub enum Kind {
     TarGz,
     /// xz-compressed tar.
     TarXz,
+    /// bzip2-compressed tar.
+    TarBz2,
+    /// zstd-compressed tar.
+    TarZst,
     /// Zip (also wheels).
     Zip,
+}
+
+/// File name suffixes of the archives [`kind_of`] reads, stripped to name a release.
+pub const ARCHIVE_SUFFIXES: [&str; 11] = [
+    ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tbz", ".tar.zst", ".tzst", ".tar",
+    ".zip",
+];
+
+impl Kind {
+    /// Whether this is a tar archive (compressed or not).
+    pub fn is_tar(self) -> bool {
+        matches!(
+            self,
+            Kind::Tar | Kind::TarGz | Kind::TarXz | Kind::TarBz2 | Kind::TarZst
+        )
+    }
 }
 
 /// Classifies `path` as a directory or a supported archive.
@@ -107,6 +127,10 @@ pub fn kind_of(path: &Path) -> Result<Kind> {
         Kind::TarGz
     } else if name.ends_with(".tar.xz") || name.ends_with(".txz") {
         Kind::TarXz
+    } else if name.ends_with(".tar.bz2") || name.ends_with(".tbz2") || name.ends_with(".tbz") {
+        Kind::TarBz2
+    } else if name.ends_with(".tar.zst") || name.ends_with(".tzst") {
+        Kind::TarZst
     } else if name.ends_with(".tar") {
         Kind::Tar
     } else if name.ends_with(".zip") || name.ends_with(".whl") {
@@ -114,7 +138,7 @@ pub fn kind_of(path: &Path) -> Result<Kind> {
     } else if path.exists() {
         return Err(Error::Archive {
             origin: path.display().to_string(),
-            message: "not a directory and not a .tar, .tar.gz, .tar.xz, .zip or .whl archive"
+            message: "not a directory and not a .tar, .tar.gz, .tar.xz, .tar.bz2, .tar.zst, .zip or .whl archive"
                 .into(),
         });
     } else {
@@ -147,7 +171,12 @@ pub fn scan(
     Ok(tree)
 }
 
-/// The decompressed byte stream of a tarball of `kind` (tar, tar.gz or tar.xz).
+/// Largest zstd window accepted (log2): 128 MiB, zstd's own default limit, so a forged frame
+/// header cannot make the decoder allocate gigabytes.
+const ZSTD_WINDOW_LOG_MAX: u32 = 27;
+
+/// The decompressed byte stream of a tarball of `kind` (tar, tar.gz, tar.xz, tar.bz2 or
+/// tar.zst; concatenated streams read as one, as the command-line tools do).
 pub(crate) fn tar_reader(path: &Path, kind: Kind) -> Result<Box<dyn Read + Send>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     Ok(match kind {
@@ -157,6 +186,15 @@ pub(crate) fn tar_reader(path: &Path, kind: Kind) -> Result<Box<dyn Read + Send>
         Kind::TarXz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(
             std::io::BufReader::new(file),
         )),
+        Kind::TarBz2 => Box::new(bzip2::bufread::MultiBzDecoder::new(
+            std::io::BufReader::new(file),
+        )),
+        Kind::TarZst => {
+            let mut dec = zstd::stream::read::Decoder::new(file).map_err(|e| Error::io(path, e))?;
+            dec.window_log_max(ZSTD_WINDOW_LOG_MAX)
+                .map_err(|e| Error::io(path, e))?;
+            Box::new(dec)
+        }
         _ => Box::new(std::io::BufReader::new(file)),
     })
 }

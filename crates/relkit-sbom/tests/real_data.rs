@@ -1,6 +1,7 @@
 //! Library tests on real data: CPython source fixture, CPython's SBOMs, the SPDX/CycloneDX
 //! conformance documents and the Windows embeddable DLLs.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use relkit_sbom::{Format, binary, check, diff, json, merge, model::Document, source};
@@ -232,6 +233,38 @@ fn archives_give_the_same_files_as_the_directory() {
         let doc = generate(&p);
         assert_eq!(doc.files, from_dir.files, "{name}");
         assert_eq!(doc.packages.len(), from_dir.packages.len());
+    }
+    // bzip2 and zstd compress with the real tools (oracles: CI's 10-base installs them);
+    // two streams concatenated read as one, as `bzip2 -d` / `zstd -d` do.
+    let plain = tmp.path().join("Python-3.13.5.tar");
+    tar_of(&root, &plain, "", false);
+    let bytes = std::fs::read(&plain).unwrap();
+    let (first, second) = bytes.split_at(bytes.len() / 2);
+    for (name, tool, args) in [
+        ("Python-3.13.5.tar.bz2", "bzip2", &["-c"][..]),
+        ("Python-3.13.5.tar.zst", "zstd", &["-q", "-c"][..]),
+    ] {
+        let mut out = Vec::new();
+        for part in [first, second] {
+            let mut child = std::process::Command::new(tool)
+                .args(args)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("missing oracle {tool}: {e}"));
+            let mut stdin = child.stdin.take().unwrap();
+            let part = part.to_vec();
+            let feeder = std::thread::spawn(move || stdin.write_all(&part).unwrap());
+            let o = child.wait_with_output().unwrap();
+            feeder.join().unwrap();
+            assert!(o.status.success(), "{tool}");
+            out.extend_from_slice(&o.stdout);
+        }
+        let p = tmp.path().join(name);
+        std::fs::write(&p, out).unwrap();
+        let doc = generate(&p);
+        assert_eq!(doc.files, from_dir.files, "{name}");
+        assert_eq!(doc.packages.len(), from_dir.packages.len(), "{name}");
     }
     let zip_path = tmp.path().join("Python-3.13.5.zip");
     {

@@ -49,7 +49,7 @@ pub enum InputKind {
 #[derive(clap::Args, Debug)]
 #[command(disable_version_flag = true)]
 pub struct GenerateArgs {
-    /// Directory, .tar, .tar.gz, .tar.xz, .zip, .whl, or PE file.
+    /// Directory, .tar, .tar.gz, .tar.xz, .tar.bz2, .tar.zst, .zip, .whl, or PE file.
     pub path: PathBuf,
     /// Output: FORMAT (stdout) or FORMAT=PATH; FORMAT is spdx-json or cyclonedx-json. Repeatable.
     #[arg(short = 'o', long = "output", default_value = "spdx-json")]
