@@ -21,6 +21,24 @@ fn audit_rev(tarball: &std::path::Path, repo: &std::path::Path, rev: &str) -> Ta
     audit_tarball(tarball, &reference, &CorpusSpec::default()).expect("audit")
 }
 
+/// Audits the official xz tarball `file` (downloaded into `target/relkit-data/` by CI)
+/// against `rev` of the real repository; `None` when the file is absent outside CI.
+fn audit_official(file: &str, rev: &str) -> Option<TarballReport> {
+    let tarball = relkit_testkit::upstream_data(file)?;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = common::xz_repo(tmp.path());
+    Some(audit_rev(&tarball, &repo, rev))
+}
+
+/// The (path, class) of every member of `r` that is a warning, in report order.
+fn warnings(r: &TarballReport) -> Vec<(&str, Class)> {
+    r.members
+        .iter()
+        .filter(|m| m.severity == Severity::Warning)
+        .map(|m| (m.path.as_str(), m.class))
+        .collect()
+}
+
 #[test]
 fn official_581_tarball_is_fully_explained_by_the_tag_and_upstream_copies() {
     let Some(tarball) = common::xz_tarball() else {
@@ -313,12 +331,9 @@ fn missing_tag_is_a_clear_error() {
 
 #[test]
 fn official_541_tarball_has_nothing_critical_and_its_updates_explained() {
-    let Some(tarball) = relkit_testkit::upstream_data("xz-utils_5.4.1.orig.tar.xz") else {
+    let Some(r) = audit_official("xz-utils_5.4.1.orig.tar.xz", "v5.4.1") else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = common::xz_repo(tmp.path());
-    let r = audit_rev(&tarball, &repo, "v5.4.1");
     let expected: BTreeMap<Class, usize> = [
         (Class::Same, 453),
         (Class::Updated, 25),
@@ -400,14 +415,8 @@ fn official_541_tarball_has_nothing_critical_and_its_updates_explained() {
     }
     // What stays flagged: the modified libtool's ltmain.sh (another home page URL besides
     // the version).
-    let flagged: Vec<(&str, Class)> = r
-        .members
-        .iter()
-        .filter(|m| m.severity == Severity::Warning)
-        .map(|m| (m.path.as_str(), m.class))
-        .collect();
     assert_eq!(
-        flagged,
+        warnings(&r),
         [
             ("build-aux/ltmain.sh", Class::VendoredUnknown),
             ("m4/libtool.m4", Class::VendoredVariant),
@@ -456,12 +465,9 @@ fn official_525_tarball_made_with_tools_built_from_git_is_reviewed_not_condemned
     // serial 58) with content no release has. Only releases of those files are known, so
     // they are shown for review (warning), not called tampering; copies that differ from a
     // release only by the years of their copyright line are upstream's own.
-    let Some(tarball) = relkit_testkit::upstream_data("xz-utils_5.2.5.orig.tar.xz") else {
+    let Some(r) = audit_official("xz-utils_5.2.5.orig.tar.xz", "v5.2.5") else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = common::xz_repo(tmp.path());
-    let r = audit_rev(&tarball, &repo, "v5.2.5");
     let expected: BTreeMap<Class, usize> = [
         (Class::Same, 383),
         (Class::Updated, 14),
@@ -515,14 +521,8 @@ fn official_525_tarball_made_with_tools_built_from_git_is_reviewed_not_condemned
         "{:?}",
         makefile.known
     );
-    let flagged: Vec<(&str, Class)> = r
-        .members
-        .iter()
-        .filter(|m| m.severity == Severity::Warning)
-        .map(|m| (m.path.as_str(), m.class))
-        .collect();
     assert_eq!(
-        flagged,
+        warnings(&r),
         [
             ("build-aux/compile", Class::VendoredDiffers),
             ("build-aux/config.guess", Class::VendoredUnknown),
