@@ -584,9 +584,6 @@ fn runs_data_through_a_shell(content: &[u8], known: Option<&[u8]>) -> Vec<String
         .collect()
 }
 
-/// Whether a diff against a known copy adds no code: every added line is a removed line
-/// with only its version strings changed (`2.4.7` → `2.4.7-dirty`), or blank. Undecidable
-/// (more lines than listed) counts as adding code.
 /// Whether a diff only changes the years of copyright comment lines (`# Copyright (C)
 /// 1999-2018 …` against `… 1999-2020 …`): each changed line is a comment (`#`, `dnl`, `%`,
 /// `@c`) naming a copyright, and equals its counterpart once digits, commas, dashes and
@@ -634,6 +631,9 @@ fn copyright_detail(copy: &KnownCopy, d: &LineDiff) -> String {
     )
 }
 
+/// Whether a diff against a known copy adds no code: every added line is a removed line
+/// with only its version strings changed (`2.4.7` → `2.4.7-dirty`), or blank. Undecidable
+/// (more lines than listed) counts as adding code.
 fn adds_no_code(d: &LineDiff) -> bool {
     static VERSION: OnceLock<regex::Regex> = OnceLock::new();
     let version = VERSION.get_or_init(|| {
