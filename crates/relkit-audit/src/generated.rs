@@ -97,18 +97,9 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
         && line1.ends_with(b"Generated from configure.ac by autoheader.  */")
     {
         // The header may live below configure.ac (AC_CONFIG_HEADERS([src/config.h])).
-        let mut inputs = Vec::new();
-        let mut up = dir;
-        loop {
-            inputs.push(format!("{up}configure.ac"));
-            if up.is_empty() {
-                break;
-            }
-            up = dir_of(up.trim_end_matches('/'));
-        }
         return Some(Recognized {
             tool: "autoheader (config header template)".into(),
-            inputs,
+            inputs: ancestors(dir).map(|d| format!("{d}configure.ac")).collect(),
         });
     }
     // GNU message catalog: the magic number in either byte order.
@@ -288,13 +279,13 @@ fn named_input(dir: &str, name: &str, tag: &BTreeSet<String>) -> Vec<String> {
     out
 }
 
-/// The tag files in `dir` with one of `extensions` (e.g. the `.texi` manuals beside a
-/// generated `version.texi`).
-fn files_in_dir(dir: &str, extensions: &[&str], tag: &BTreeSet<String>) -> Vec<String> {
+/// The Texinfo manuals of the tag directly in `dir` (the sources of a generated
+/// `version.texi` or HTML manual beside them).
+fn texinfo_sources_in(dir: &str, tag: &BTreeSet<String>) -> Vec<String> {
     tag.iter()
         .filter(|p| {
             dir_of(p) == dir
-                && extensions
+                && [".texi", ".texinfo", ".txi"]
                     .iter()
                     .any(|e| p.rsplit('/').next().is_some_and(|f| f.ends_with(e)))
         })
@@ -304,7 +295,8 @@ fn files_in_dir(dir: &str, extensions: &[&str], tag: &BTreeSet<String>) -> Vec<S
 
 /// Parser generators (Bison, flex, gperf) and documentation tools (makeinfo, texi2html,
 /// Texinfo's HTML, help2man, automake's `version.texi` stamp, groff's HTML) as GNU release
-/// tarballs carry their output: each by its banner plus a structural mark, with the input
+/// tarballs carry their output: each by its banner plus a structural mark (the C code the
+/// banner heads, Info's node separators, an HTML document, roff's `.TH`), with the input
 /// the output itself names where it does.
 fn parser_or_doc_generator(
     path: &str,
@@ -409,12 +401,13 @@ fn parser_or_doc_generator(
     } else {
         captured(texinfo_html, head).map(|v| format!("GNU Texinfo {v} (HTML manual)"))
     };
-    if let Some(tool) = html {
+    // The banner inside an HTML document, not merely quoted in a file.
+    if let Some(tool) = html.filter(|_| contains(head, b"<html")) {
         // Split manuals live beside their source or in a `manual/`-like subdirectory.
-        let mut inputs = files_in_dir(dir, &[".texi", ".texinfo", ".txi"], tag);
+        let mut inputs = texinfo_sources_in(dir, tag);
         if inputs.is_empty() {
             let parent = dir_of(dir.trim_end_matches('/'));
-            inputs = files_in_dir(parent, &[".texi", ".texinfo", ".txi"], tag);
+            inputs = texinfo_sources_in(parent, tag);
         }
         return Some(Recognized { tool, inputs });
     }
@@ -463,7 +456,7 @@ fn parser_or_doc_generator(
         if only_sets.is_match(content) && contains(content, b"@set UPDATED ") {
             return Some(Recognized {
                 tool: "automake's mdate-sh via make (Texinfo version stamp)".into(),
-                inputs: files_in_dir(dir, &[".texi", ".texinfo", ".txi"], tag),
+                inputs: texinfo_sources_in(dir, tag),
             });
         }
     }
@@ -537,20 +530,18 @@ fn python_metadata(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option
 /// The Python project files (pyproject.toml, setup.py, setup.cfg) of the tag in the
 /// directories containing `path`, nearest first.
 fn python_project_files(path: &str, tag: &BTreeSet<String>) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut dir = dir_of(path);
-    loop {
-        for file in ["pyproject.toml", "setup.py", "setup.cfg"] {
-            let candidate = format!("{dir}{file}");
-            if tag.contains(&candidate) {
-                out.push(candidate);
-            }
-        }
-        if dir.is_empty() {
-            return out;
-        }
-        dir = dir_of(dir.trim_end_matches('/'));
-    }
+    ancestors(dir_of(path))
+        .flat_map(|dir| ["pyproject.toml", "setup.py", "setup.cfg"].map(|f| format!("{dir}{f}")))
+        .filter(|candidate| tag.contains(candidate))
+        .collect()
+}
+
+/// `dir` (a directory prefix ending in `/`, or empty for the top) and each directory above
+/// it, nearest first, ending with the top (`""`).
+fn ancestors(dir: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(dir), |d| {
+        (!d.is_empty()).then(|| dir_of(d.trim_end_matches('/')))
+    })
 }
 
 /// Whether a `setup.cfg` is the tag's with only the `[egg_info]` section (`tag_build`,
@@ -654,6 +645,19 @@ mod tests {
         let r = recognize("doc/gettext_1.html", fixture!("gettext_1.html"), &t).unwrap();
         assert_eq!(r.tool, "texi2html 1.78a (HTML manual)");
         assert_eq!(r.inputs, ["doc/flex.texi", "doc/gettext.texi"]);
+        // makeinfo --html (libffi's manual): beside no source, the parent's manual.
+        let t2 = tag(&["doc/libffi.texi"]);
+        let r = recognize(
+            "doc/html/Multiple-ABIs.html",
+            fixture!("Multiple-ABIs.html"),
+            &t2,
+        )
+        .unwrap();
+        assert_eq!(r.tool, "GNU Texinfo 6.8 (HTML manual)");
+        assert_eq!(r.inputs, ["doc/libffi.texi"]);
+        let quoted =
+            b"<!-- Created by GNU Texinfo 7.1, https://www.gnu.org/software/texinfo/ -->\n";
+        assert_eq!(recognize("doc/x.html", quoted, &t2), None);
         let r = recognize("man/msginit.1.html", fixture!("msginit.1.html"), &t).unwrap();
         assert_eq!(r.tool, "groff 1.22.3 (man page typeset to HTML)");
         assert_eq!(r.inputs, ["man/msginit.1", "man/msginit.x"]);
