@@ -4,7 +4,7 @@
 //!
 //! The library does no terminal I/O: every function returns data or a typed [`Error`].
 
-pub mod checksum;
+pub use relkit_core::checksum;
 pub mod dsse;
 pub mod intoto;
 pub mod keys;

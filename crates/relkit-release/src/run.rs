@@ -107,7 +107,7 @@ pub struct Release {
     version: String,
     state_path: PathBuf,
     state: State,
-    dirty: Vec<String>,
+    dirty: std::result::Result<Vec<String>, String>,
 }
 
 impl Release {
@@ -204,13 +204,20 @@ impl Release {
                 self.rev
             ));
         }
-        if !self.dirty.is_empty() && !opts.allow_dirty {
-            let shown: Vec<&str> = self.dirty.iter().take(5).map(String::as_str).collect();
-            problems.push(format!(
-                "the work tree has uncommitted changes to tracked files ({}{}); commit or stash them (the plan is read from the work tree), or pass --allow-dirty",
-                shown.join(", "),
-                if self.dirty.len() > 5 { ", …" } else { "" }
-            ));
+        match &self.dirty {
+            _ if opts.allow_dirty => {}
+            Ok(dirty) if dirty.is_empty() => {}
+            Ok(dirty) => {
+                let shown: Vec<&str> = dirty.iter().take(5).map(String::as_str).collect();
+                problems.push(format!(
+                    "the work tree has uncommitted changes to tracked files ({}{}); commit or stash them (the plan is read from the work tree), or pass --allow-dirty",
+                    shown.join(", "),
+                    if dirty.len() > 5 { ", …" } else { "" }
+                ));
+            }
+            Err(why) => problems.push(format!(
+                "cannot tell whether the work tree has uncommitted changes ({why}); fix the repository, or pass --allow-dirty to release without this check"
+            )),
         }
         problems
     }
@@ -682,19 +689,30 @@ fn version_of(repo: &Path, plan: &Plan, rev: &str, commit: &str) -> Result<Strin
     }
 }
 
-/// Tracked files with uncommitted changes (via `git status`; empty when git is absent).
-fn dirty_files(repo: &Path) -> Vec<String> {
-    let out = std::process::Command::new("git")
-        .args(["status", "--porcelain=v1", "--untracked-files=no", "-z"])
-        .current_dir(repo)
-        .output();
-    match out {
-        Ok(o) if o.status.success() => o
-            .stdout
-            .split(|b| *b == 0)
-            .filter(|e| e.len() > 3)
-            .map(|e| String::from_utf8_lossy(&e[3..]).into_owned())
-            .collect(),
-        _ => Vec::new(),
+/// Tracked files with uncommitted changes, read with gitoxide (`Err` with the reason when the
+/// work tree's state cannot be read: the release then refuses, it never assumes "clean").
+fn dirty_files(repo: &Path) -> std::result::Result<Vec<String>, String> {
+    relkit_source::worktree_changes(repo)
+        .map(|changes| {
+            changes
+                .into_iter()
+                .map(|c| {
+                    let kind = serde_json::to_value(c.kind).expect("a kind serializes");
+                    format!("{}: {}", c.path, kind.as_str().unwrap_or("changed"))
+                })
+                .collect()
+        })
+        .map_err(|e| error_chain(&e))
+}
+
+/// An error and its causes, `: `-joined.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
     }
+    text
 }

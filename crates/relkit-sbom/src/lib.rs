@@ -128,33 +128,11 @@ pub fn write(doc: &Document, format: Format) -> (Vec<u8>, Vec<String>) {
     }
 }
 
-/// The committer time (seconds since the epoch) of the newest commit touching `dir`, i.e.
-/// `git log -1 --format=%ct -- .` run in it; `None` when `dir` is not tracked in a git work
-/// tree or git is not installed.
-pub fn git_commit_time(dir: &std::path::Path) -> Option<i64> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["log", "-1", "--format=%ct", "--", "."])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    std::str::from_utf8(&out.stdout).ok()?.trim().parse().ok()
-}
-
-/// The creation time of a document generated from `path` when the caller gave none: the git
-/// commit time of a directory in a git work tree, else `newest_mtime` (the newest member
-/// modification time of the directory or archive), else the current time.
-pub fn input_time(path: &std::path::Path, newest_mtime: Option<&str>) -> String {
-    if path.is_dir()
-        && let Some(t) = git_commit_time(path)
-    {
-        return model::rfc3339_from_epoch(t);
-    }
+/// The creation time of a document generated from `path` when the caller gave none:
+/// `newest_mtime` (the newest member modification time of the directory or archive), else the
+/// current time. (A directory's git commit time is the caller's to give — the CLI reads it with
+/// gitoxide — so this library never runs git and its bytes never depend on a `git` binary.)
+pub fn input_time(_path: &std::path::Path, newest_mtime: Option<&str>) -> String {
     match newest_mtime {
         Some(t) => t.to_string(),
         None => {

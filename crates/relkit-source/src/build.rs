@@ -11,7 +11,7 @@ use relkit_archive::write::pipeline::{Compression, compress_tar};
 use relkit_archive::write::tar::TarOptions;
 use relkit_archive::write::zip::write_zip;
 use relkit_archive::{ModePolicy, Timestamp, TreeOptions, collect_tree};
-use relkit_attest::checksum::write_sums;
+use relkit_core::checksum::write_sums;
 use serde::Serialize;
 use tempfile::NamedTempFile;
 

@@ -9,6 +9,7 @@ pub mod export;
 pub mod manifest;
 pub mod rebuild;
 pub mod sample;
+pub mod worktree;
 
 pub use build::{BuildRequest, BuildResult, Format, SourceInput, build_source};
 pub use config::Config;
@@ -18,3 +19,6 @@ pub use export::{
 };
 pub use manifest::Manifest;
 pub use rebuild::{RebuildReport, RebuildRequest, rebuild};
+pub use worktree::{
+    ChangeKind, WorktreeChange, WorktreeError, commit_time_of_path, worktree_changes,
+};

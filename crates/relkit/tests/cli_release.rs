@@ -396,7 +396,7 @@ fn a_moved_tag_or_an_unexpected_commit_is_refused_before_anything_is_built() {
     let out = s.release(&["plan", "--rev", "v1.0.0"]);
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains("uncommitted changes to tracked files (README)")
+            .contains("uncommitted changes to tracked files (README: modified)")
     );
     let out = s.release(&["run", "--rev", "v9.9.9"]);
     assert_eq!(out.status.code(), Some(1));
@@ -404,6 +404,65 @@ fn a_moved_tag_or_an_unexpected_commit_is_refused_before_anything_is_built() {
         stderr(&out).contains("revision \"v9.9.9\" not found"),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn the_work_tree_guard_reads_git_itself_and_refuses_when_it_cannot() {
+    let s = Setup::new(CHECK);
+    // No `git` on PATH: the guard must still see every kind of change (it once took "git not
+    // found" for "clean").
+    let no_git = s.root.join("empty-path");
+    std::fs::create_dir(&no_git).unwrap();
+    let plan = |s: &Setup| {
+        Command::new(env!("CARGO_BIN_EXE_relkit"))
+            .args(["release", "plan", "--rev", "v1.0.0", "--config"])
+            .arg(&s.plan)
+            .current_dir(&s.repo)
+            .env("PATH", &no_git)
+            .output()
+            .unwrap()
+    };
+    let out = plan(&s);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("uncommitted"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    std::fs::write(s.repo.join("README"), "edited\n").unwrap();
+    std::fs::remove_file(s.repo.join("ops.c")).unwrap();
+    std::fs::write(s.repo.join("NEW"), "staged\n").unwrap();
+    git(&s.repo, &["add", "NEW"]);
+    let out = plan(&s);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "uncommitted changes to tracked files (NEW: staged, README: modified, ops.c: deleted)"
+        ),
+        "{text}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_relkit"))
+        .args(["release", "run", "--rev", "v1.0.0", "--config"])
+        .arg(&s.plan)
+        .current_dir(&s.repo)
+        .env("PATH", &no_git)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("README: modified"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!s.repo.join("dist").exists());
+
+    // An index that cannot be read: refused with the reason, never taken as clean.
+    std::fs::write(s.repo.join(".git/index"), b"DIRC garbage").unwrap();
+    let out = plan(&s);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("cannot tell whether the work tree has uncommitted changes"),
+        "{text}"
     );
 }
 

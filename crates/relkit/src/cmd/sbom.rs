@@ -268,10 +268,31 @@ fn explicit_created(flag: &Option<String>) -> anyhow::Result<Option<String>> {
     }
 }
 
+/// The commit time of a directory in a git work tree (the newest commit that changed it, read
+/// with gitoxide), RFC 3339; empty when `path` is not a directory of a work tree or no commit
+/// holds it (the library then takes the newest file time). A history that cannot be read is an
+/// error: the bytes of the SBOM must not depend on it silently.
+fn commit_time_created(path: &std::path::Path) -> anyhow::Result<String> {
+    if !path.is_dir() {
+        return Ok(String::new());
+    }
+    match relkit_source::commit_time_of_path(path) {
+        Ok(Some(t)) => Ok(relkit_sbom::model::rfc3339_from_epoch(t)),
+        Ok(None) | Err(relkit_source::WorktreeError::NotAWorktree { .. }) => Ok(String::new()),
+        Err(e) => Err(anyhow::Error::new(e).context(format!(
+            "reading the commit time of {} (pass --created or set SOURCE_DATE_EPOCH to give one)",
+            path.display()
+        ))),
+    }
+}
+
 fn generate(a: GenerateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let outs = parse_outputs(&a.outputs)?;
-    // Empty = derived from the input by the library.
-    let created = explicit_created(&a.created)?.unwrap_or_default();
+    // Empty = derived from the input's files by the library.
+    let created = match explicit_created(&a.created)? {
+        Some(c) => c,
+        None => commit_time_created(&a.path)?,
+    };
     let binary = match a.kind {
         InputKind::Binary => true,
         InputKind::Source => false,
