@@ -182,7 +182,9 @@ pub fn starter(d: &Detected) -> String {
     }
     s.push_str(
         "# supplier = \"Organization: Example\"\n# license = \"MIT\"\n\n\
-         [scan]\nfail-on = \"critical\"   # stop the release on findings at or above: critical|high|medium|low|none\n\n\
+         [scan]\nfail-on = \"critical\"   # stop the release on findings at or above: critical|high|medium|low|none\n\
+         # db = \"vuln.sqlite\"      # default: the DB of `relkit db update`; \"sample\" = demo data only\n\
+         max-age = \"7d\"          # an older DB (import or newest record) stops the release\n\n\
          [audit]\nenabled = true          # the tarball audited against the tag (files not in git)\n\n\
          # [sign]\n# key = \"release.key\"        # from `relkit key generate`; or pass --key\n\
          # style = \"bundle\"            # bundle (.sigstore.json) | minisign | raw\n\n\

@@ -178,8 +178,14 @@ impl Default for SbomSettings {
 pub struct ScanSettings {
     /// Run the scan (default true).
     pub enabled: bool,
-    /// Vulnerability DB (default: the user's DB from `relkit db import`, else the bundled sample).
+    /// Vulnerability DB: a path (relative to the repository), else the user's DB from `relkit db
+    /// import`/`update`; `"sample"` selects the bundled demo DB (never chosen silently). With
+    /// neither, the scan step fails.
     pub db: Option<String>,
+    /// The oldest the DB may be — both its last import and its newest record — as `7d` or
+    /// `36h` (default `7d`); an older DB stops the release. The sample DB is exempt (it is
+    /// demo data by name).
+    pub max_age: String,
     /// Stop the release on findings at or above this severity:
     /// `critical`, `high`, `medium`, `low`, or `none` to only report.
     pub fail_on: String,
@@ -190,6 +196,7 @@ impl Default for ScanSettings {
         ScanSettings {
             enabled: true,
             db: None,
+            max_age: "7d".into(),
             fail_on: "critical".into(),
         }
     }
@@ -411,6 +418,9 @@ impl Plan {
                     self.scan.fail_on
                 ),
             ));
+        }
+        if let Err(e) = relkit_vuln::freshness::parse_max_age(&self.scan.max_age) {
+            return Err(err("max-age", format!("[scan] max-age = {e}")));
         }
         if let Some(s) = &self.sign
             && !matches!(s.style.as_str(), "bundle" | "minisign" | "raw")

@@ -649,6 +649,7 @@ fn changed_items(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>)
 /// Identity of the vulnerability DB (path, size, time): a new import means a new scan.
 fn db_fingerprint(repo: &Path, configured: Option<&str>) -> String {
     let path = match configured {
+        Some("sample") => return "bundled sample".into(),
         Some(p) => repo.join(p),
         None => relkit_vuln::sample::default_db_path(),
     };

@@ -1,4 +1,5 @@
-//! Binary evidence: every file of a directory, zip or single PE file is scanned with
+//! Binary evidence: every file of a directory, an archive (zip, tar, .tar.gz/.xz/.bz2/.zst,
+//! read by relkit-archive) or a single file is scanned with
 //! relkit-sbom's binary rules (PE VERSIONINFO, embedded version strings of bundled C
 //! libraries); the declared packages are then compared with what was found using
 //! relkit-sbom's declared-vs-found matching. A file that cannot be read or is a corrupt PE is
@@ -69,32 +70,26 @@ fn scan_all(against: &Path, notes: &mut Vec<String>) -> Result<Vec<FileScan>> {
         }
         return Ok(scans);
     }
-    let mut f = std::fs::File::open(against).map_err(io)?;
-    let mut head = [0u8; 4];
-    let n = f.read(&mut head).map_err(io)?;
-    drop(f);
-    if head[..n].starts_with(b"PK\x03\x04") {
-        let f = std::fs::File::open(against).map_err(io)?;
-        let mut zip =
-            zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(|e| Error::Input {
+    let mut head = Vec::with_capacity(512);
+    std::fs::File::open(against)
+        .and_then(|f| f.take(512).read_to_end(&mut head))
+        .map_err(io)?;
+    if relkit_archive::read::detect(&head).is_some() {
+        // Any archive relkit-archive reads (zip, tar, .tar.gz/.xz/.bz2/.zst), in one pass:
+        // each file member is buffered (up to MAX_BINARY) and scanned when complete.
+        let mut members = MemberScanner {
+            current: None,
+            scan: &mut |name: String, bytes: &[u8], notes: &mut Vec<String>| {
+                scan(name, &mut &bytes[..], bytes.len() as u64, notes)
+            },
+            notes,
+        };
+        relkit_archive::read::read_path_observed(against, &mut members).map_err(|e| {
+            Error::Input {
                 path: against.display().to_string(),
-                message: format!("corrupt zip: {e}"),
-            })?;
-        for i in 0..zip.len() {
-            let mut entry = match zip.by_index(i) {
-                Ok(e) => e,
-                Err(e) => {
-                    notes.push(format!("member #{i}: {e}"));
-                    continue;
-                }
-            };
-            if entry.is_dir() {
-                continue;
+                message: format!("not a readable archive: {e}"),
             }
-            let name = String::from_utf8_lossy(entry.name_raw()).replace('\\', "/");
-            let size = entry.size();
-            scan(name, &mut entry, size, notes);
-        }
+        })?;
         return Ok(scans);
     }
     let mut f = std::fs::File::open(against).map_err(io)?;
@@ -105,6 +100,43 @@ fn scan_all(against: &Path, notes: &mut Vec<String>) -> Result<Vec<FileScan>> {
         .unwrap_or_default();
     scan(name, &mut f, size, notes);
     Ok(scans)
+}
+
+/// Hands each file member of an archive, whole, to `scan` as relkit-archive streams it.
+struct MemberScanner<'a> {
+    /// The member being read: its name and bytes (`None` past [`MAX_BINARY`]).
+    current: Option<(String, Option<Vec<u8>>)>,
+    scan: &'a mut dyn FnMut(String, &[u8], &mut Vec<String>),
+    notes: &'a mut Vec<String>,
+}
+
+impl relkit_archive::read::ContentObserver for MemberScanner<'_> {
+    fn begin(&mut self, member: &relkit_archive::read::Member) {
+        self.current = Some((member.display_path(), Some(Vec::new())));
+    }
+
+    fn content(&mut self, bytes: &[u8]) {
+        if let Some((_, slot)) = &mut self.current
+            && let Some(buf) = slot
+        {
+            if (buf.len() + bytes.len()) as u64 > MAX_BINARY {
+                *slot = None;
+            } else {
+                buf.extend_from_slice(bytes);
+            }
+        }
+    }
+
+    fn done(&mut self, member: &relkit_archive::read::Member) {
+        match self.current.take() {
+            Some((name, Some(bytes))) => (self.scan)(name, &bytes, self.notes),
+            Some((name, None)) => self.notes.push(format!(
+                "{name}: {} bytes, larger than 1 GiB: not scanned",
+                member.size
+            )),
+            None => {}
+        }
+    }
 }
 
 fn evidence_of(e: &relkit_sbom::model::Evidence, version: &str) -> Evidence {

@@ -1,15 +1,14 @@
 //! Read access to what `--against` names for source verification: a directory (files are
-//! opened directly, nothing else is read) or an archive (tar, tar.gz, tar.xz, zip).
+//! opened directly, nothing else is read) or an archive — every format relkit-archive reads
+//! (tar, .tar.gz, .tar.xz, .tar.bz2, .tar.zst, zip), detected by magic.
 //!
-//! Archives are read in one streaming pass that lists every member and keeps the content of
-//! only those whose file name a rule can ask for. relkit-archive's readers are not used here
-//! because their one-pass visitor is crate-private and their public readers hash every member
-//! and need a second decompression pass to fetch content: that made verifying a .tar.xz
-//! slower than generating a whole SBOM from it.
+//! Archives are read in one streaming pass of relkit-archive's reader
+//! ([`relkit_archive::read::read_path_observed`]) that lists every member and keeps the
+//! content of only those whose file name a rule can ask for.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -62,6 +61,34 @@ fn clean(name: &str) -> String {
         .to_string()
 }
 
+/// Keeps (up to [`MAX_READ`] bytes of) the content of the file members whose file name
+/// `keep` accepts, as relkit-archive's reader streams them.
+struct Keeper<'k> {
+    keep: &'k dyn Fn(&str) -> bool,
+    current: Option<(String, Vec<u8>)>,
+    content: BTreeMap<String, std::result::Result<Vec<u8>, String>>,
+}
+
+impl relkit_archive::read::ContentObserver for Keeper<'_> {
+    fn begin(&mut self, member: &relkit_archive::read::Member) {
+        let name = clean(&String::from_utf8_lossy(&member.path));
+        self.current = (self.keep)(file_name(&name)).then(|| (name, Vec::new()));
+    }
+
+    fn content(&mut self, bytes: &[u8]) {
+        if let Some((_, buf)) = &mut self.current {
+            let room = (MAX_READ as usize).saturating_sub(buf.len());
+            buf.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        }
+    }
+
+    fn done(&mut self, _member: &relkit_archive::read::Member) {
+        if let Some((name, buf)) = self.current.take() {
+            self.content.insert(name, Ok(buf));
+        }
+    }
+}
+
 impl Tree {
     /// Opens `path`. `probe` are SBOM file paths used to decide whether a single top
     /// directory is the root; `keep(file_name)` says which archive members to keep.
@@ -93,75 +120,29 @@ impl Tree {
                 listing: OnceLock::new(),
             });
         }
-        let mut head = [0u8; 6];
-        let n = File::open(path)
-            .and_then(|mut f| f.read(&mut head))
-            .map_err(io)?;
-        let head = &head[..n];
-        let input = |message: String| Error::Input {
-            path: label.clone(),
-            message,
+        // Archives go through relkit-archive's one reader (every format `sbom generate` and
+        // `diff` read, detected by magic, with its safety limits), in one pass that keeps the
+        // content of the members a rule may ask for.
+        let mut keeper = Keeper {
+            keep,
+            current: None,
+            content: BTreeMap::new(),
         };
-        let mut names: Vec<String> = Vec::new();
-        let mut content: BTreeMap<String, std::result::Result<Vec<u8>, String>> = BTreeMap::new();
-        if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-            let f = File::open(path).map_err(io)?;
-            let mut zip = zip::ZipArchive::new(BufReader::new(f))
-                .map_err(|e| input(format!("corrupt zip: {e}")))?;
-            for i in 0..zip.len() {
-                let mut entry = zip
-                    .by_index(i)
-                    .map_err(|e| input(format!("corrupt zip member #{i}: {e}")))?;
-                if entry.is_dir() {
-                    continue;
-                }
-                let name = clean(&String::from_utf8_lossy(entry.name_raw()));
-                if keep(file_name(&name)) {
-                    let r = read_capped(&mut entry).map_err(|e| format!("{name}: {e}"));
-                    content.insert(name.clone(), r);
-                }
-                names.push(name);
+        let archive = relkit_archive::read::read_path_observed(path, &mut keeper).map_err(|e| {
+            Error::Input {
+                path: label.clone(),
+                message: format!(
+                    "not a readable directory or archive (tar, tar.gz, tar.xz, tar.bz2, tar.zst, zip): {e}"
+                ),
             }
-        } else {
-            let f = BufReader::new(File::open(path).map_err(io)?);
-            let reader: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
-                Box::new(flate2::read::MultiGzDecoder::new(f))
-            } else if head.starts_with(b"\xfd7zXZ\x00") {
-                Box::new(liblzma::read::XzDecoder::new_multi_decoder(f))
-            } else {
-                Box::new(f)
-            };
-            let mut ar = tar::Archive::new(reader);
-            let entries = ar.entries().map_err(|e| {
-                input(format!(
-                    "not a readable directory or archive (tar, tar.gz, tar.xz, zip): {e}"
-                ))
-            })?;
-            for entry in entries {
-                let mut entry = entry.map_err(|e| {
-                    input(format!(
-                        "not a readable archive (tar, tar.gz, tar.xz, zip) after {} members: {e}",
-                        names.len()
-                    ))
-                })?;
-                // GNU tar writes large mostly-empty files as sparse members: still files.
-                let kind = entry.header().entry_type();
-                if !(kind.is_file() || kind.is_gnu_sparse() || kind == tar::EntryType::Continuous) {
-                    continue;
-                }
-                let name = clean(&String::from_utf8_lossy(&entry.path_bytes()));
-                if keep(file_name(&name)) {
-                    let r = read_capped(&mut entry).map_err(|e| format!("{name}: {e}"));
-                    content.insert(name.clone(), r);
-                }
-                names.push(name);
-            }
-        }
-        if names.is_empty() && !head.is_empty() && !head.starts_with(b"PK") {
-            return Err(input(
-                "not a readable directory or archive (tar, tar.gz, tar.xz, zip): no members".into(),
-            ));
-        }
+        })?;
+        let content = keeper.content;
+        let names: Vec<String> = archive
+            .members
+            .iter()
+            .filter(|m| m.kind == relkit_archive::read::MemberKind::File)
+            .map(|m| clean(&String::from_utf8_lossy(&m.path)))
+            .collect();
         let first: BTreeSet<&str> = names
             .iter()
             .map(|p| p.split('/').next().unwrap_or(""))

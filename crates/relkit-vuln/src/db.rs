@@ -140,6 +140,10 @@ pub struct Stats {
     pub total: u64,
     /// Latest `modified` value.
     pub latest_modified: Option<String>,
+    /// When the last successful import finished (RFC 3339), if recorded.
+    pub last_import: Option<String>,
+    /// Whether this is relkit's bundled sample DB (demo data).
+    pub sample: bool,
 }
 
 /// The records a lookup found.
@@ -333,8 +337,53 @@ impl Db {
                 (None, None) => DbError::Input(e),
             })?;
         }
+        let now = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("the current time formats");
+        tx.execute(
+            "INSERT OR REPLACE INTO relkit_vuln_meta(key, value) VALUES('last_import', ?1)",
+            [now],
+        )
+        .map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(report)
+    }
+
+    /// A meta value, `None` when absent.
+    fn meta(&self, key: &str) -> Result<Option<String>, DbError> {
+        self.conn
+            .query_row(
+                "SELECT value FROM relkit_vuln_meta WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.sql())
+    }
+
+    /// Marks this DB as relkit's bundled sample (demo data), which release gates refuse unless
+    /// asked for by name.
+    pub fn mark_sample(&self) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO relkit_vuln_meta(key, value) VALUES('sample', 'true')",
+                [],
+            )
+            .map(|_| ())
+            .map_err(self.sql())
+    }
+
+    /// The times the DB records about itself: its last import and its newest record.
+    pub fn freshness(&self) -> Result<crate::freshness::Freshness, DbError> {
+        let newest_record: Option<String> = self
+            .conn
+            .query_row("SELECT max(modified) FROM records", [], |r| r.get(0))
+            .map_err(self.sql())?;
+        Ok(crate::freshness::Freshness {
+            last_import: self.meta("last_import")?,
+            newest_record,
+            sample: self.meta("sample")?.as_deref() == Some("true"),
+        })
     }
 
     /// Record counts.
@@ -381,6 +430,8 @@ impl Db {
             excluded: excluded as u64,
             total: total as u64,
             latest_modified: latest,
+            last_import: self.meta("last_import")?,
+            sample: self.meta("sample")?.as_deref() == Some("true"),
         })
     }
 

@@ -11,6 +11,7 @@
 
 pub mod db;
 pub mod ecosystem;
+pub mod freshness;
 pub mod input;
 pub mod matching;
 pub mod parse;

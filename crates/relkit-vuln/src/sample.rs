@@ -34,7 +34,7 @@ pub fn default_db_path() -> PathBuf {
 /// Builds the sample DB in `dir` unless it is already there; returns its path.
 pub fn sample_db_in(dir: &Path) -> Result<PathBuf, DbError> {
     let digest = hex::encode(Sha256::digest(SAMPLE_SOURCE));
-    let path = dir.join(format!("sample-{}.sqlite", &digest[..16]));
+    let path = dir.join(format!("sample-v2-{}.sqlite", &digest[..16]));
     if path.exists() {
         return Ok(path);
     }
@@ -55,6 +55,7 @@ pub fn sample_db_in(dir: &Path) -> Result<PathBuf, DbError> {
     {
         let mut db = Db::create(&tmp_db)?;
         db.import(&[src], ImportOptions::default(), &|_| {})?;
+        db.mark_sample()?;
     }
     let renamed = std::fs::rename(&tmp_db, &path);
     match renamed {

@@ -56,6 +56,16 @@ fn the_sample_covers_what_users_try_first() {
     };
     assert!(eco("PyPI") > 2500 && eco("Go") > 4000 && eco("crates.io") > 1000);
     assert!(eco("Maven") >= 1 && eco("RubyGems") >= 1);
+    // It says what it is and when it was built, so release gates can refuse it unless asked.
+    assert!(stats.sample);
+    let fresh = db.freshness().unwrap();
+    assert!(fresh.sample && fresh.last_import.is_some());
+    assert_eq!(fresh.newest_record, stats.latest_modified);
+    let one_day = std::time::Duration::from_secs(86_400);
+    let err = fresh
+        .check(one_day, time::OffsetDateTime::now_utc())
+        .unwrap_err();
+    assert!(err.contains("newest record was modified"), "{err}");
     // xz 5.6.1 under its right CPE: the backdoor; under the Go package's CPE: not it.
     assert_eq!(
         ids(

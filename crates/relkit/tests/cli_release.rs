@@ -467,6 +467,110 @@ fn the_work_tree_guard_reads_git_itself_and_refuses_when_it_cannot() {
 }
 
 #[test]
+fn the_scan_step_needs_a_real_current_db_and_never_falls_back_to_the_sample() {
+    let s = Setup::new(CHECK);
+    let cache = s.root.join("cache");
+    let plan_text = std::fs::read_to_string(&s.plan).unwrap();
+    let with_scan = |extra: &str| {
+        let kept: Vec<&str> = plan_text
+            .lines()
+            .filter(|l| !l.starts_with("db = "))
+            .collect();
+        let text = kept
+            .join("\n")
+            .replace("[scan]\n", &format!("[scan]\n{extra}"));
+        std::fs::write(&s.plan, text).unwrap();
+    };
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_relkit"))
+            .args(["release", "run", "--rev", "v1.0.0", "--config"])
+            .arg(&s.plan)
+            .current_dir(&s.repo)
+            .env("XDG_CACHE_HOME", &cache)
+            .output()
+            .unwrap()
+    };
+    // No DB named and none imported: the step fails and says what to do (it used to scan
+    // against the bundled demo DB and pass).
+    with_scan("");
+    let out = run();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("step `scan` failed")
+            && err.contains("no vulnerability DB")
+            && err.contains("relkit db update"),
+        "{err}"
+    );
+    // The user's DB, imported now from real (older) records: stale by its newest record.
+    let sample_source =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../relkit-vuln/data/sample.tar.xz");
+    let db = cache.join("relkit/vuln.sqlite");
+    let out = relkit(
+        &s.root,
+        &[
+            "db",
+            "import",
+            sample_source.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("older than the maximum age of 7 days")
+            && err.contains("newest record was modified")
+            && err.contains("days ago"),
+        "{err}"
+    );
+    // The same DB with a maximum age the user chose: scanned, and the note says how old.
+    with_scan("max-age = \"36500d\"\n");
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let notes = s.state()["steps"]["scan"]["notes"].to_string();
+    assert!(notes.contains("DB imported"), "{notes}");
+    let start_over = || {
+        for d in [
+            s.repo.join(".relkit"),
+            s.repo.join("dist"),
+            s.root.join("pub"),
+        ] {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    };
+    // The sample, asked for by name: scanned, with a warning that this is no gate.
+    start_over();
+    with_scan("db = \"sample\"\n");
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let notes = s.state()["steps"]["scan"]["notes"].to_string();
+    assert!(notes.contains("bundled sample DB (demo data"), "{notes}");
+    // The same sample named by its path is refused: demo data only when asked for by name.
+    let sample = std::fs::read_dir(cache.join("relkit"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("sample-"))
+        .expect("the sample DB was built in the cache");
+    start_over();
+    with_scan(&format!(
+        "db = {:?}\nmax-age = \"36500d\"\n",
+        sample.to_str().unwrap()
+    ));
+    let out = run();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is relkit's bundled sample DB"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn ctrl_c_in_the_middle_of_a_step_leaves_a_consistent_state_and_the_run_resumes() {
     let s = Setup::new("");
     let marker = s.root.join("slept-once");
@@ -922,6 +1026,27 @@ fn init_writes_a_plan_that_plan_and_dry_run_understand() {
     assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
     assert!(stderr(&dry).contains("not run yet"), "{}", stderr(&dry));
     assert!(!s.repo.join("dist").exists() && !s.repo.join(".relkit").exists());
+    // The starter plan names no DB: with none imported, the scan refuses to pass on nothing.
+    let no_db = Command::new(env!("CARGO_BIN_EXE_relkit"))
+        .args(["release", "run", "--rev", "v1.0.0"])
+        .current_dir(&s.repo)
+        .env("XDG_CACHE_HOME", s.root.join("empty-cache"))
+        .output()
+        .unwrap();
+    assert_eq!(no_db.status.code(), Some(1), "{}", stderr(&no_db));
+    assert!(
+        stderr(&no_db).contains("step `scan` failed: no vulnerability DB"),
+        "{}",
+        stderr(&no_db)
+    );
+    let plan_path = s.repo.join("relkit.toml");
+    let text = std::fs::read_to_string(&plan_path).unwrap();
+    assert!(text.contains("# db = \"vuln.sqlite\""), "{text}");
+    std::fs::write(
+        &plan_path,
+        text.replace("# db = \"vuln.sqlite\"", "db = \"sample\""),
+    )
+    .unwrap();
     let run = relkit(
         &s.repo,
         &["release", "run", "--rev", "v1.0.0", "--format", "json"],

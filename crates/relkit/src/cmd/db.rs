@@ -139,5 +139,12 @@ fn stats(a: StatsArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     if let Some(m) = &s.latest_modified {
         println!("latest modified: {m}");
     }
+    match &s.last_import {
+        Some(t) => println!("last import: {t}"),
+        None => println!("last import: not recorded (made by an older relkit)"),
+    }
+    if s.sample {
+        println!("this is relkit's bundled sample DB: demo data, not for release gates");
+    }
     Ok(Outcome::Ok)
 }

@@ -207,6 +207,7 @@ name = "build"
 command = "./configure && make && ./hello"
 
 [scan]
+db = "sample"      # the demo scans against the bundled demo DB; a real release names a current DB
 fail-on = "none"   # the sample vendors xz 5.6.1 on purpose: report CVE-2024-3094, do not stop
 
 [sign]
