@@ -797,7 +797,7 @@ fn created_comes_from_the_newest_member_else_the_caller() {
     assert_eq!(gen_bytes(&tgz).1, first);
 
     // An explicit time wins.
-    let doc = source::generate(&repo, &opts(), &|_| {}).unwrap();
+    let doc = source::generate(&plain, &opts(), &|_| {}).unwrap();
     assert_eq!(doc.created, "2025-06-11T00:00:00Z");
 }
 
