@@ -78,9 +78,10 @@ fn read_err<E: std::error::Error + Send + Sync + 'static>(
 /// Opens the repository whose work tree holds `dir`, isolated from the user's and the system's
 /// git configuration (the repository's own `.git/config` still counts).
 fn discover(dir: &Path) -> Result<gix::Repository, WorktreeError> {
-    let mut trust = gix::sec::trust::Mapping::<gix::open::Options>::default();
-    trust.full = gix::open::Options::isolated();
-    trust.reduced = gix::open::Options::isolated();
+    let trust = gix::sec::trust::Mapping {
+        full: gix::open::Options::isolated(),
+        reduced: gix::open::Options::isolated(),
+    };
     gix::ThreadSafeRepository::discover_opts(dir, Default::default(), trust)
         .map(gix::Repository::from)
         .map_err(|e| WorktreeError::NotAWorktree {

@@ -102,11 +102,14 @@ fn scan_all(against: &Path, notes: &mut Vec<String>) -> Result<Vec<FileScan>> {
     Ok(scans)
 }
 
+/// Scans one whole member: its name, its bytes, and the notes to add to.
+type ScanMember<'a> = &'a mut dyn FnMut(String, &[u8], &mut Vec<String>);
+
 /// Hands each file member of an archive, whole, to `scan` as relkit-archive streams it.
 struct MemberScanner<'a> {
     /// The member being read: its name and bytes (`None` past [`MAX_BINARY`]).
     current: Option<(String, Option<Vec<u8>>)>,
-    scan: &'a mut dyn FnMut(String, &[u8], &mut Vec<String>),
+    scan: ScanMember<'a>,
     notes: &'a mut Vec<String>,
 }
 
