@@ -383,13 +383,7 @@ impl Cx<'_> {
 
 /// RFC 3339 UTC of a Unix time.
 fn rfc3339(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+    relkit_core::time::rfc3339_from_epoch(t)
 }
 
 fn extension(p: &Path) -> String {

@@ -242,26 +242,7 @@ pub fn verification_code<'a>(file_sha1s: impl IntoIterator<Item = &'a str>) -> S
 }
 
 /// Formats seconds since the Unix epoch as RFC 3339 UTC (`YYYY-MM-DDTHH:MM:SSZ`).
-pub fn rfc3339_from_epoch(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
+pub use relkit_core::time::rfc3339_from_epoch;
 
 /// Normalizes an RFC 3339 timestamp with any offset or fraction to SPDX's UTC form
 /// `YYYY-MM-DDThh:mm:ssZ`; `None` when it is not RFC 3339.
@@ -303,17 +284,8 @@ pub fn normalize_timestamp(s: &str) -> Option<String> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
-    // Howard Hinnant's days_from_civil.
-    let yy = if mo <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(rfc3339_from_epoch(
-        days * 86_400 + h * 3600 + mi * 60 + se - offset,
-    ))
+    let days = relkit_core::time::epoch_from_civil(y as i32, mo as u8, d as u8)?;
+    Some(rfc3339_from_epoch(days + h * 3600 + mi * 60 + se - offset))
 }
 
 #[cfg(test)]

@@ -202,36 +202,9 @@ pub(crate) fn normalize_member_path(raw: &[u8]) -> Result<Vec<u8>, PathProblem> 
     Ok(parts.join(&b'/'))
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// `YYYY-MM-DDThh:mm:ssZ (seconds)` for a Unix time.
 pub(crate) fn format_time(secs: i64) -> String {
-    let days = secs.div_euclid(86400);
-    let rem = secs.rem_euclid(86400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z ({secs})",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{} ({secs})", relkit_core::time::rfc3339_from_epoch(secs))
 }
 
 #[cfg(test)]
@@ -282,7 +255,6 @@ mod tests {
             format_time(1_709_634_030),
             "2024-03-05T10:20:30Z (1709634030)"
         );
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
     }
 
     #[test]

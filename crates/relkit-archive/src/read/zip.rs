@@ -10,7 +10,7 @@ use serde::Serialize;
 use zip::ZipArchive;
 use zip::result::ZipError;
 
-use super::util::{days_from_civil, escape_bytes, hex, normalize_member_path};
+use super::util::{escape_bytes, hex, normalize_member_path};
 use super::{Error, Flow, Member, MemberKind, Visit};
 
 /// Longest symlink target read from a zip entry.
@@ -163,12 +163,14 @@ fn ux_owner(data: &[u8]) -> Option<(u64, u64)> {
 /// Seconds since the epoch of a DOS date/time, taken as UTC (zip stores local time and
 /// no zone; readers that need exact times use the `UT` field when present).
 fn dos_to_unix(date: u16, time: u16) -> i64 {
-    let year = i64::from(date >> 9) + 1980;
-    let month = i64::from((date >> 5) & 15).clamp(1, 12);
-    let day = i64::from(date & 31).max(1);
+    let year = i32::from(date >> 9) + 1980;
+    let month = ((date >> 5) & 15).clamp(1, 12) as u8;
+    let day = (date & 31).max(1) as u8;
     let secs =
         i64::from(time >> 11) * 3600 + i64::from((time >> 5) & 63) * 60 + i64::from(time & 31) * 2;
-    days_from_civil(year, month, day) * 86400 + secs
+    relkit_core::time::epoch_from_civil(year, month, day)
+        .expect("DOS years 1980-2107 and months clamped to 1-12 are representable")
+        + secs
 }
 
 fn dos_string(date: u16, time: u16) -> String {

@@ -434,26 +434,10 @@ pub fn dos_datetime(secs: i64) -> (u16, u16) {
     let min = 315_532_800; // 1980-01-01T00:00:00Z
     let max = 4_354_819_198; // 2107-12-31T23:59:58Z
     let secs = secs.clamp(min, max);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let time = ((rem / 3600) << 11) | (((rem % 3600) / 60) << 5) | ((rem % 60) / 2);
-    let date = ((y - 1980) << 9) | (m << 5) | d;
-    (time as u16, date as u16)
-}
-
-/// Year, month, day of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let c = relkit_core::time::civil(secs);
+    let time = (u16::from(c.hour) << 11) | (u16::from(c.minute) << 5) | (u16::from(c.second) / 2);
+    let date = (((c.year - 1980) as u16) << 9) | (u16::from(c.month) << 5) | u16::from(c.day);
+    (time, date)
 }
 
 #[cfg(test)]
