@@ -1,8 +1,13 @@
 //! Verification policies (`policy.toml`): what the provenance and the signer must be.
 //!
 //! Every field is optional, but unknown fields are an error (a typo must not silently
-//! weaken a policy). String values are exact, except `ref` and `identity`, which are glob
-//! patterns where `*` matches any run of characters.
+//! weaken a policy). String values are exact, except `ref`, `builder_id` and `identity`,
+//! which are glob patterns where `*` matches any run of characters.
+//!
+//! A `[signer]` table names the expected signer of keyless Sigstore bundles and must say both
+//! who (`identity`, or `identity_regexp`) and which OIDC issuer (`issuer`, or
+//! `issuer_regexp`): a certificate for any identity at a known issuer is no proof at all.
+//! Regular expressions must match the whole value (they are anchored).
 //!
 //! ```toml
 //! [provenance]
@@ -15,6 +20,10 @@
 //! identity = "thomas@python.org"
 //! issuer = "https://accounts.google.com"
 //! ```
+//!
+//! [`ExpectedSigner`] is the checked form, also built from `relkit verify`'s
+//! `--certificate-identity` / `--certificate-oidc-issuer` flags (exact matches, as in
+//! sigstore-python and cosign).
 
 use serde::Deserialize;
 
@@ -48,14 +57,144 @@ pub struct ProvenancePolicy {
     pub builder_id: Option<String>,
 }
 
-/// Requirements on the Sigstore signer.
+/// Requirements on the Sigstore signer (the `[signer]` table).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignerPolicy {
-    /// Glob pattern for the certificate identity (SAN).
+    /// Glob pattern for the certificate identity (a SAN: e-mail or URI).
     pub identity: Option<String>,
+    /// Regular expression (anchored) for the certificate identity.
+    pub identity_regexp: Option<String>,
     /// Exact OIDC issuer.
     pub issuer: Option<String>,
+    /// Regular expression (anchored) for the OIDC issuer.
+    pub issuer_regexp: Option<String>,
+}
+
+/// How an expected value is compared with what a certificate says.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// The exact string.
+    Exact(String),
+    /// A glob where `*` matches any run of characters.
+    Glob(String),
+    /// An anchored regular expression (its source, and the compiled form).
+    Regexp(String, regex_lite::Regex),
+}
+
+impl Matcher {
+    /// An anchored regular expression; `what` names the value in the error.
+    pub fn regexp(pattern: &str, what: &str) -> Result<Self, Error> {
+        regex_lite::Regex::new(&format!("^(?:{pattern})$"))
+            .map(|re| Matcher::Regexp(pattern.to_string(), re))
+            .map_err(|e| {
+                Error::Policy(format!(
+                    "{what} {pattern:?} is not a valid regular expression: {e}"
+                ))
+            })
+    }
+
+    /// Whether `value` matches.
+    pub fn matches(&self, value: &str) -> bool {
+        match self {
+            Matcher::Exact(s) => s == value,
+            Matcher::Glob(g) => glob_match(g, value),
+            Matcher::Regexp(_, re) => re.is_match(value),
+        }
+    }
+
+    /// Human-readable form for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Matcher::Exact(s) => format!("{s:?}"),
+            Matcher::Glob(g) => format!("{g:?} (glob)"),
+            Matcher::Regexp(r, _) => format!("/{r}/ (regexp)"),
+        }
+    }
+}
+
+/// The expected signer of a keyless Sigstore bundle: a certificate identity (matched
+/// against every e-mail, URI and Sigstore other-name SAN) and an OIDC issuer (the Fulcio
+/// issuer extension, 1.3.6.1.4.1.57264.1.8, else the legacy 1.3.6.1.4.1.57264.1.1).
+#[derive(Debug, Clone)]
+pub struct ExpectedSigner {
+    /// The identity.
+    pub identity: Matcher,
+    /// The OIDC issuer.
+    pub issuer: Matcher,
+}
+
+impl ExpectedSigner {
+    /// From `--certificate-identity[-regexp]` and `--certificate-oidc-issuer[-regexp]`: each
+    /// side needs exactly one of its two forms.
+    pub fn from_flags(
+        identity: Option<&str>,
+        identity_regexp: Option<&str>,
+        issuer: Option<&str>,
+        issuer_regexp: Option<&str>,
+    ) -> Result<Self, Error> {
+        let identity = match (identity, identity_regexp) {
+            (Some(s), None) => Matcher::Exact(s.to_string()),
+            (None, Some(r)) => Matcher::regexp(r, "--certificate-identity-regexp")?,
+            (None, None) => {
+                return Err(Error::Policy(
+                    "the expected signer needs --certificate-identity (or --certificate-identity-regexp)".into(),
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(Error::Policy(
+                    "give --certificate-identity or --certificate-identity-regexp, not both".into(),
+                ));
+            }
+        };
+        let issuer = match (issuer, issuer_regexp) {
+            (Some(s), None) => Matcher::Exact(s.to_string()),
+            (None, Some(r)) => Matcher::regexp(r, "--certificate-oidc-issuer-regexp")?,
+            (None, None) => {
+                return Err(Error::Policy(
+                    "the expected signer needs --certificate-oidc-issuer (or --certificate-oidc-issuer-regexp)".into(),
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(Error::Policy(
+                    "give --certificate-oidc-issuer or --certificate-oidc-issuer-regexp, not both"
+                        .into(),
+                ));
+            }
+        };
+        Ok(ExpectedSigner { identity, issuer })
+    }
+
+    /// Ok with a sentence when one of `sans` matches the identity and `issuer` the issuer;
+    /// otherwise every mismatch as a reason.
+    pub fn check(&self, sans: &[String], issuer: &str) -> Result<String, Vec<String>> {
+        let mut out = Vec::new();
+        let matched = sans.iter().find(|s| self.identity.matches(s));
+        if matched.is_none() {
+            out.push(format!(
+                "the signer identity is {}, the expected signer is {}",
+                match sans {
+                    [one] => format!("{one:?}"),
+                    many => format!("one of {many:?}"),
+                },
+                self.identity.describe()
+            ));
+        }
+        if !self.issuer.matches(issuer) {
+            out.push(format!(
+                "the OIDC issuer is {issuer:?}, the expected issuer is {}",
+                self.issuer.describe()
+            ));
+        }
+        match matched {
+            Some(m) if out.is_empty() => Ok(format!(
+                "identity {m:?} matches {} and issuer {issuer:?} matches {}",
+                self.identity.describe(),
+                self.issuer.describe()
+            )),
+            _ => Err(out),
+        }
+    }
 }
 
 impl Policy {
@@ -66,6 +205,9 @@ impl Policy {
             return Err(Error::Policy(
                 "the policy requires nothing: add a [provenance] or [signer] table".into(),
             ));
+        }
+        if let Some(s) = &p.signer {
+            s.expected()?;
         }
         Ok(p)
     }
@@ -133,18 +275,37 @@ impl ProvenancePolicy {
 }
 
 impl SignerPolicy {
-    /// Every violated requirement for a signer identity and issuer.
-    pub fn violations(&self, identity: &str, issuer: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        check(
-            &mut out,
-            "the signer identity",
-            &self.identity,
-            identity,
-            true,
-        );
-        check(&mut out, "the OIDC issuer", &self.issuer, issuer, false);
-        out
+    /// The checked form; a table without an identity or without an issuer is an error.
+    pub fn expected(&self) -> Result<ExpectedSigner, Error> {
+        let identity = match (&self.identity, &self.identity_regexp) {
+            (Some(g), None) => Matcher::Glob(g.clone()),
+            (None, Some(r)) => Matcher::regexp(r, "[signer] identity_regexp")?,
+            (None, None) => {
+                return Err(Error::Policy(
+                    "[signer] must name the expected identity (identity = \"...\" or identity_regexp = \"...\"); an issuer alone admits anyone who can log in there".into(),
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(Error::Policy(
+                    "[signer] has both identity and identity_regexp: keep one".into(),
+                ));
+            }
+        };
+        let issuer = match (&self.issuer, &self.issuer_regexp) {
+            (Some(s), None) => Matcher::Exact(s.clone()),
+            (None, Some(r)) => Matcher::regexp(r, "[signer] issuer_regexp")?,
+            (None, None) => {
+                return Err(Error::Policy(
+                    "[signer] must name the expected OIDC issuer (issuer = \"...\" or issuer_regexp = \"...\")".into(),
+                ));
+            }
+            (Some(_), Some(_)) => {
+                return Err(Error::Policy(
+                    "[signer] has both issuer and issuer_regexp: keep one".into(),
+                ));
+            }
+        };
+        Ok(ExpectedSigner { identity, issuer })
     }
 }
 
@@ -157,7 +318,55 @@ mod tests {
         assert!(Policy::parse("[provenance]\nrepo = \"x\"\n").is_err());
         assert!(Policy::parse("colour = 1\n").is_err());
         assert!(Policy::parse("").is_err());
-        assert!(Policy::parse("[signer]\nissuer = \"https://accounts.google.com\"\n").is_ok());
+        // A signer needs both who and which issuer.
+        assert!(Policy::parse("[signer]\nissuer = \"https://accounts.google.com\"\n").is_err());
+        assert!(Policy::parse("[signer]\nidentity = \"thomas@python.org\"\n").is_err());
+        assert!(
+            Policy::parse(
+                "[signer]\nidentity = \"thomas@python.org\"\nissuer = \"https://accounts.google.com\"\n"
+            )
+            .is_ok()
+        );
+        assert!(Policy::parse("[signer]\nidentity_regexp = \"(\"\nissuer = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn expected_signer_matches_any_san_exactly_or_anchored() {
+        let s = ExpectedSigner::from_flags(
+            Some("thomas@python.org"),
+            None,
+            Some("https://accounts.google.com"),
+            None,
+        )
+        .unwrap();
+        let sans = vec!["thomas@python.org".to_string()];
+        assert!(s.check(&sans, "https://accounts.google.com").is_ok());
+        assert!(
+            s.check(
+                &["xthomas@python.org".into()],
+                "https://accounts.google.com"
+            )
+            .is_err()
+        );
+        assert!(s.check(&sans, "https://accounts.google.com/").is_err());
+        let r = ExpectedSigner::from_flags(
+            None,
+            Some(".*@python\\.org"),
+            None,
+            Some("https://accounts\\.google\\.com"),
+        )
+        .unwrap();
+        assert!(r.check(&sans, "https://accounts.google.com").is_ok());
+        // Anchored: a match inside the value is not a match.
+        assert!(
+            r.check(
+                &["thomas@python.org.evil.example".into()],
+                "https://accounts.google.com"
+            )
+            .is_err()
+        );
+        assert!(ExpectedSigner::from_flags(Some("a"), None, None, None).is_err());
+        assert!(ExpectedSigner::from_flags(None, None, Some("b"), None).is_err());
     }
 
     #[test]

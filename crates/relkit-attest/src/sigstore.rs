@@ -1,24 +1,31 @@
 //! Sigstore bundles (v0.1–v0.3 JSON): writing key-based bundles and verifying keyless
-//! (Fulcio certificate + Rekor log) bundles fully offline against a `trusted_root.json`.
+//! (Fulcio certificate + Rekor log) and key-based bundles fully offline against a
+//! `trusted_root.json` (the public-good production and staging roots ship with relkit:
+//! [`TrustedRoot::production`], [`TrustedRoot::staging`]).
 //!
-//! Offline verification of a keyless bundle proves, in order:
-//! 1. the bundle's media type is a known bundle version;
-//! 2. the transparency log entry is from a log in the trusted root, and its signed entry
-//!    timestamp (SET) and/or its RFC 6962 inclusion proof with the log-signed checkpoint
-//!    verify against the log's key (v0.2+ bundles must carry the inclusion proof);
-//! 3. the leaf certificate chains to a Fulcio CA of the trusted root, every certificate of the
-//!    chain was valid at the log's integrated time, and the leaf is for code signing;
-//! 4. the log entry body is this signature, this certificate and this artifact digest (the
-//!    CVE-2022-36056 binding check);
-//! 5. the signature verifies over the artifact digest (message signature) or over the DSSE
-//!    pre-authentication encoding (DSSE envelope, whose statement must name the artifact).
+//! Offline verification of a keyless bundle follows the Sigstore client specification, in
+//! sigstore-python's order, and passes every offline `bundle-verify` case of the Sigstore
+//! conformance suite (`crates/relkit/tests/attest_cli.rs`):
+//! 1. the media type is a known bundle version; v0.3 bundles carry the leaf certificate,
+//!    older ones a chain that must not contain a root CA; exactly one log entry;
+//! 2. the log entry is from a log of the trusted root; its RFC 6962 inclusion proof leads to
+//!    a root hash the log signed in a checkpoint (required from v0.2 on); its signed entry
+//!    timestamp (SET) verifies (required for v0.1);
+//! 3. the signing times are the integrated time authenticated by the SET and every RFC 3161
+//!    timestamp over the signature (each must verify against a TSA of the trusted root);
+//!    at least one is required (Rekor v2 entries have no integrated time);
+//! 4. at each signing time the log key was valid and the leaf chained to a Fulcio CA of the
+//!    trusted root with every certificate valid (closed intervals throughout);
+//! 5. the leaf's embedded SCT verifies against a CT log of the trusted root (SCT extensions
+//!    are signed data, not an error);
+//! 6. the leaf is a code-signing, digitalSignature, non-CA certificate, and its identity
+//!    (any e-mail / URI / Sigstore other-name SAN, exact) and OIDC issuer (extension
+//!    1.3.6.1.4.1.57264.1.8, else .1.1) match the expected signer ([`SignerCheck`]);
+//! 7. the signature verifies over the artifact digest (message signature) or the DSSE
+//!    pre-authentication encoding (whose statement must name the artifact), and the log
+//!    entry body records this signature, certificate and digest (CVE-2022-36056).
 //!
-//! The signing time is the log's integrated time (Rekor v1, authenticated by the SET or the
-//! inclusion proof) or, for Rekor v2 entries (no integrated time; checkpoint-signed inclusion
-//! proof required), an RFC 3161 timestamp over the signature from a timestamp authority of the
-//! trusted root (CMS SignedData: signed attributes, messageDigest, TSA chain).
-//!
-//! The Fulcio certificate's embedded SCT must verify against a CT log of the trusted root.
+//! [`BundleChecks`] says which of these a bundle passed.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -238,9 +245,9 @@ pub struct TrustedKey {
     /// e.g. `PKIX_ECDSA_P256_SHA_256`.
     #[serde(default)]
     pub key_details: String,
-    /// Validity.
+    /// Validity (absent = always, as protobuf-specs allows for keys).
     #[serde(default)]
-    pub valid_for: ValidFor,
+    pub valid_for: Option<ValidFor>,
 }
 
 /// A certificate authority in the trusted root.
@@ -254,7 +261,7 @@ pub struct TrustedCa {
     pub cert_chain: CertChain,
     /// Validity.
     #[serde(default)]
-    pub valid_for: ValidFor,
+    pub valid_for: Option<ValidFor>,
 }
 
 /// A Sigstore `trusted_root.json` (the parts used for offline verification).
@@ -277,8 +284,15 @@ pub struct TrustedRoot {
     pub ctlogs: Vec<TrustedLog>,
 }
 
+/// The Sigstore public-good production trusted root shipped with relkit (see
+/// `data/PROVENANCE.md`).
+pub const PRODUCTION_TRUSTED_ROOT: &str = include_str!("../data/trusted_root.production.json");
+/// The Sigstore public-good staging trusted root shipped with relkit.
+pub const STAGING_TRUSTED_ROOT: &str = include_str!("../data/trusted_root.staging.json");
+
 impl TrustedRoot {
-    /// Parses a trusted root JSON document.
+    /// Parses a trusted root JSON document. Every validity window must have a start (the
+    /// protobuf-specs `TimeRange`): a missing bound is refused, never read as "always".
     pub fn parse(text: &str) -> Result<Self, Error> {
         let root: TrustedRoot =
             serde_json::from_str(text).map_err(|e| Error::Format(format!("trusted root: {e}")))?;
@@ -291,7 +305,69 @@ impl TrustedRoot {
                 root.media_type
             )));
         }
+        let windows = root
+            .tlogs
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                (
+                    format!("$.tlogs[{i}].publicKey.validFor"),
+                    &l.public_key.valid_for,
+                )
+            })
+            .chain(root.ctlogs.iter().enumerate().map(|(i, l)| {
+                (
+                    format!("$.ctlogs[{i}].publicKey.validFor"),
+                    &l.public_key.valid_for,
+                )
+            }))
+            .chain(
+                root.certificate_authorities
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        (
+                            format!("$.certificateAuthorities[{i}].validFor"),
+                            &c.valid_for,
+                        )
+                    }),
+            )
+            .chain(root.timestamp_authorities.iter().enumerate().map(|(i, c)| {
+                (
+                    format!("$.timestampAuthorities[{i}].validFor"),
+                    &c.valid_for,
+                )
+            }));
+        for (path, v) in windows {
+            match v {
+                None => {}
+                Some(ValidFor { start: None, .. }) => {
+                    return Err(Error::Format(format!(
+                        "trusted root: {path} has no start: a validity window must say when it begins"
+                    )));
+                }
+                Some(ValidFor {
+                    start: Some(s),
+                    end,
+                }) => {
+                    rfc3339(s)?;
+                    if let Some(e) = end {
+                        rfc3339(e)?;
+                    }
+                }
+            }
+        }
         Ok(root)
+    }
+
+    /// The Sigstore public-good production root shipped with relkit.
+    pub fn production() -> Self {
+        Self::parse(PRODUCTION_TRUSTED_ROOT).expect("the shipped production root parses")
+    }
+
+    /// The Sigstore public-good staging root shipped with relkit.
+    pub fn staging() -> Self {
+        Self::parse(STAGING_TRUSTED_ROOT).expect("the shipped staging root parses")
     }
 }
 
@@ -351,13 +427,89 @@ pub struct Artifact<'a> {
     pub bytes: Option<&'a [u8]>,
 }
 
+/// The state of one check of a bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckState {
+    /// The material was present and verified.
+    Verified,
+    /// The bundle does not carry this material (and nothing required it).
+    Absent,
+    /// Deliberately not checked (the identity under `--any-signer`).
+    NotChecked,
+}
+
+impl CheckState {
+    fn from_bool(verified: bool) -> Self {
+        if verified {
+            CheckState::Verified
+        } else {
+            CheckState::Absent
+        }
+    }
+}
+
+/// Which checks a verified bundle passed (stable JSON field names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BundleChecks {
+    /// The Fulcio certificate chains to a CA of the trusted root and it and the chain were
+    /// valid at every proven signing time (`absent` for key-based bundles).
+    pub certificate_chain: CheckState,
+    /// The certificate's embedded SCT verifies against a CT log of the trusted root.
+    pub sct: CheckState,
+    /// The RFC 6962 inclusion proof leads from the log entry to the proof's root hash.
+    pub inclusion_proof: CheckState,
+    /// The log signed a checkpoint for that root hash.
+    pub checkpoint: CheckState,
+    /// The log's signed entry timestamp (SET) over the entry and its integrated time.
+    pub signed_entry_timestamp: CheckState,
+    /// An RFC 3161 timestamp over the signature from a TSA of the trusted root.
+    pub rfc3161_timestamp: CheckState,
+    /// The signature verifies over the artifact's digest (or the DSSE envelope naming it), and
+    /// the log entry records this signature, key/certificate and digest.
+    pub artifact_digest: CheckState,
+    /// The certificate's identity and issuer match the expected signer.
+    pub identity: CheckState,
+}
+
+impl BundleChecks {
+    /// `name: state` pairs in a fixed order, for text output.
+    pub fn pairs(&self) -> [(&'static str, CheckState); 8] {
+        [
+            ("certificate_chain", self.certificate_chain),
+            ("sct", self.sct),
+            ("inclusion_proof", self.inclusion_proof),
+            ("checkpoint", self.checkpoint),
+            ("signed_entry_timestamp", self.signed_entry_timestamp),
+            ("rfc3161_timestamp", self.rfc3161_timestamp),
+            ("artifact_digest", self.artifact_digest),
+            ("identity", self.identity),
+        ]
+    }
+}
+
+/// Whose signature a keyless bundle must carry.
+#[derive(Debug, Clone, Copy)]
+pub enum SignerCheck<'a> {
+    /// The certificate must match this identity and issuer.
+    Expect(&'a crate::policy::ExpectedSigner),
+    /// Anyone (`--any-signer`): everything else is verified, the identity is reported only.
+    AnySigner,
+}
+
 /// What a verified keyless bundle proves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SigstoreProof {
-    /// The signer identity (certificate SAN: e-mail or URI).
+    /// The signer identity: the SAN that matched the expected signer (else the first SAN).
     pub identity: String,
+    /// Every identity SAN of the certificate (e-mail, URI, Sigstore other-name).
+    pub identities: Vec<String>,
     /// OIDC issuer from the Fulcio extension.
     pub issuer: String,
+    /// How the identity was checked: a sentence, or that it was not (`--any-signer`).
+    pub identity_check: String,
+    /// Which checks passed.
+    pub checks: BundleChecks,
     /// The proven signing time (Unix seconds): the log's integrated time or an RFC 3161 time.
     pub integrated_time: i64,
     /// Where the signing time comes from.
@@ -400,7 +552,9 @@ fn rfc3339(s: &str) -> Result<i64, Error> {
         .map_err(|e| Error::Format(format!("trusted root: bad time {s:?}: {e}")))
 }
 
-fn valid_at(v: &ValidFor, t: i64) -> Result<bool, Error> {
+/// Whether `t` is inside the closed window `[start, end]` (no window: always).
+fn valid_at(v: &Option<ValidFor>, t: i64) -> Result<bool, Error> {
+    let Some(v) = v else { return Ok(true) };
     if let Some(s) = &v.start
         && rfc3339(s)? > t
     {
@@ -419,11 +573,87 @@ enum AnyKey {
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
     Ed25519(ed25519_dalek::VerifyingKey),
+    /// RSA (PKCS #1 v1.5 signatures): modulus, public exponent, modulus length in bytes.
+    Rsa(num_bigint::BigUint, num_bigint::BigUint, usize),
+}
+
+const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const OID_RSA_SHA256: &str = "1.2.840.113549.1.1.11";
+const OID_RSA_SHA384: &str = "1.2.840.113549.1.1.12";
+const OID_RSA_SHA512: &str = "1.2.840.113549.1.1.13";
+
+/// The DER DigestInfo prefix of PKCS #1 v1.5 (RFC 8017 §9.2 note 1) for a digest length.
+fn digest_info_prefix(digest_len: usize) -> Option<&'static [u8]> {
+    Some(match digest_len {
+        32 => &[
+            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x01, 0x05, 0x00, 0x04, 0x20,
+        ],
+        48 => &[
+            0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x02, 0x05, 0x00, 0x04, 0x30,
+        ],
+        64 => &[
+            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x03, 0x05, 0x00, 0x04, 0x40,
+        ],
+        _ => return None,
+    })
 }
 
 impl AnyKey {
+    /// An RSA key from an SPKI whose algorithm is rsaEncryption.
+    fn rsa_from_spki_der(der: &[u8]) -> Option<Self> {
+        let spki = spki::SubjectPublicKeyInfoRef::from_der(der).ok()?;
+        if spki.algorithm.oid.to_string() != OID_RSA_ENCRYPTION {
+            return None;
+        }
+        let bits = spki.subject_public_key.as_bytes()?;
+        let mut r = der::SliceReader::new(bits).ok()?;
+        let (n, e) = der::Reader::sequence(&mut r, |r| {
+            let n = der::asn1::UintRef::decode(r)?;
+            let e = der::asn1::UintRef::decode(r)?;
+            Ok((n.as_bytes().to_vec(), e.as_bytes().to_vec()))
+        })
+        .ok()?;
+        let n = num_bigint::BigUint::from_bytes_be(&n);
+        let len = n.bits().div_ceil(8) as usize;
+        (len >= 256).then(|| AnyKey::Rsa(n, num_bigint::BigUint::from_bytes_be(&e), len))
+    }
+
+    /// RSASSA-PKCS1-v1_5 verification by re-encoding (RFC 8017 §8.2.2): the signature
+    /// raised to e mod n must equal 00 01 FF…FF 00 DigestInfo(digest) byte for byte.
+    fn verify_rsa_pkcs1(&self, digest: &[u8], sig: &[u8]) -> bool {
+        let AnyKey::Rsa(n, e, k) = self else {
+            return false;
+        };
+        let Some(prefix) = digest_info_prefix(digest.len()) else {
+            return false;
+        };
+        let t_len = prefix.len() + digest.len();
+        if sig.len() != *k || *k < t_len + 11 {
+            return false;
+        }
+        let s = num_bigint::BigUint::from_bytes_be(sig);
+        if &s >= n {
+            return false;
+        }
+        let m = s.modpow(e, n).to_bytes_be();
+        let mut em = vec![0u8; k - m.len()];
+        em.extend_from_slice(&m);
+        let mut want = vec![0x00, 0x01];
+        want.resize(k - t_len - 1, 0xff);
+        want.push(0x00);
+        want.extend_from_slice(prefix);
+        want.extend_from_slice(digest);
+        em == want
+    }
+
     fn from_spki_der(der: &[u8]) -> Result<Self, Error> {
         use p256::pkcs8::DecodePublicKey;
+        if let Some(k) = Self::rsa_from_spki_der(der) {
+            return Ok(k);
+        }
         if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
             return Ok(AnyKey::P256(k));
         }
@@ -434,7 +664,7 @@ impl AnyKey {
             return Ok(AnyKey::Ed25519(k));
         }
         Err(fail(
-            "unsupported public key algorithm (P-256, P-384 and ed25519 are supported)",
+            "unsupported public key algorithm (P-256, P-384, ed25519 and RSA ≥ 2048 bits are supported)",
         ))
     }
 
@@ -445,7 +675,7 @@ impl AnyKey {
                 .is_ok_and(|s| k.verify_prehash(digest, &s).is_ok()),
             AnyKey::P384(k) => p384::ecdsa::Signature::from_der(sig)
                 .is_ok_and(|s| k.verify_prehash(digest, &s).is_ok()),
-            AnyKey::Ed25519(_) => false,
+            AnyKey::Ed25519(_) | AnyKey::Rsa(..) => false,
         }
     }
 
@@ -454,6 +684,7 @@ impl AnyKey {
         match self {
             AnyKey::Ed25519(k) => ed25519_dalek::Signature::from_slice(sig)
                 .is_ok_and(|s| k.verify_strict(msg, &s).is_ok()),
+            AnyKey::Rsa(..) => self.verify_rsa_pkcs1(&Sha256::digest(msg), sig),
             _ => self.verify_prehash(&Sha256::digest(msg), sig),
         }
     }
@@ -478,9 +709,12 @@ fn verify_cert_signature(child: &Certificate, parent: &Certificate) -> Result<()
         .to_der()
         .map_err(|e| fail(format!("certificate: {e}")))?;
     let oid = child.signature_algorithm.oid.to_string();
-    let digest: Vec<u8> = match oid.as_str() {
-        OID_ECDSA_SHA256 => Sha256::digest(&tbs).to_vec(),
-        OID_ECDSA_SHA384 => Sha384::digest(&tbs).to_vec(),
+    let (rsa, digest): (bool, Vec<u8>) = match oid.as_str() {
+        OID_ECDSA_SHA256 => (false, Sha256::digest(&tbs).to_vec()),
+        OID_ECDSA_SHA384 => (false, Sha384::digest(&tbs).to_vec()),
+        OID_RSA_SHA256 => (true, Sha256::digest(&tbs).to_vec()),
+        OID_RSA_SHA384 => (true, Sha384::digest(&tbs).to_vec()),
+        OID_RSA_SHA512 => (true, sha2::Sha512::digest(&tbs).to_vec()),
         other => {
             return Err(fail(format!(
                 "unsupported certificate signature algorithm {other}"
@@ -488,7 +722,13 @@ fn verify_cert_signature(child: &Certificate, parent: &Certificate) -> Result<()
         }
     };
     let sig = child.signature.raw_bytes();
-    if cert_key(parent)?.verify_prehash(&digest, sig) {
+    let key = cert_key(parent)?;
+    let ok = if rsa {
+        key.verify_rsa_pkcs1(&digest, sig)
+    } else {
+        key.verify_prehash(&digest, sig)
+    };
+    if ok {
         Ok(())
     } else {
         Err(fail(
@@ -584,12 +824,19 @@ fn verify_chain(
     )))
 }
 
-/// Signer identity (SAN), OIDC issuer, and the code-signing EKU check.
-fn leaf_identity(leaf: &Certificate) -> Result<(String, String), Error> {
-    let mut identity = None;
+/// Sigstore's other-name SAN type (a UTF8String identity, e.g. for SPIFFE-less usernames).
+const OID_OTHERNAME_SIGSTORE: &str = "1.3.6.1.4.1.57264.1.7";
+const OID_KEY_USAGE: &str = "2.5.29.15";
+const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
+
+/// The signing certificate's identity SANs and OIDC issuer, after the Sigstore X.509
+/// profile checks (digitalSignature key usage, codeSigning EKU, not a CA).
+fn leaf_identity(leaf: &Certificate) -> Result<(Vec<String>, String), Error> {
+    let mut identities = Vec::new();
     let mut issuer_v1 = None;
     let mut issuer_v2 = None;
     let mut code_signing = false;
+    let mut digital_signature = false;
     for ext in leaf.tbs_certificate.extensions.iter().flatten() {
         let value = ext.extn_value.as_bytes();
         match ext.extn_id.to_string().as_str() {
@@ -598,8 +845,17 @@ fn leaf_identity(leaf: &Certificate) -> Result<(String, String), Error> {
                     .map_err(|e| fail(format!("certificate SAN: {e}")))?;
                 for name in san.0 {
                     match name {
-                        GeneralName::Rfc822Name(s) => identity = Some(s.to_string()),
-                        GeneralName::UniformResourceIdentifier(s) => identity = Some(s.to_string()),
+                        GeneralName::Rfc822Name(s) => identities.push(s.to_string()),
+                        GeneralName::UniformResourceIdentifier(s) => identities.push(s.to_string()),
+                        GeneralName::OtherName(o)
+                            if o.type_id.to_string() == OID_OTHERNAME_SIGSTORE =>
+                        {
+                            let v = o
+                                .value
+                                .decode_as::<der::asn1::Utf8StringRef<'_>>()
+                                .map_err(|e| fail(format!("certificate other-name SAN: {e}")))?;
+                            identities.push(v.as_str().to_string());
+                        }
                         _ => {}
                     }
                 }
@@ -608,6 +864,11 @@ fn leaf_identity(leaf: &Certificate) -> Result<(String, String), Error> {
                 let eku = ExtendedKeyUsage::from_der(value)
                     .map_err(|e| fail(format!("certificate extended key usage: {e}")))?;
                 code_signing = eku.0.iter().any(|o| o.to_string() == OID_CODE_SIGNING);
+            }
+            OID_KEY_USAGE => {
+                let ku = x509_cert::ext::pkix::KeyUsage::from_der(value)
+                    .map_err(|e| fail(format!("certificate key usage: {e}")))?;
+                digital_signature = ku.digital_signature();
             }
             OID_ISSUER_V1 => issuer_v1 = Some(String::from_utf8_lossy(value).into_owned()),
             OID_ISSUER_V2 => {
@@ -618,17 +879,55 @@ fn leaf_identity(leaf: &Certificate) -> Result<(String, String), Error> {
             _ => {}
         }
     }
+    if is_ca(leaf)? {
+        return Err(fail(
+            "the signing certificate is a CA certificate, not a leaf",
+        ));
+    }
+    if !digital_signature {
+        return Err(fail(
+            "the signing certificate's key usage is not digitalSignature",
+        ));
+    }
     if !code_signing {
         return Err(fail(
             "the signing certificate is not for code signing (no codeSigning EKU)",
         ));
     }
-    let identity =
-        identity.ok_or_else(|| fail("the signing certificate has no e-mail or URI SAN"))?;
+    if identities.is_empty() {
+        return Err(fail(
+            "the signing certificate has no e-mail, URI or Sigstore identity SAN",
+        ));
+    }
     let issuer = issuer_v2
         .or(issuer_v1)
         .ok_or_else(|| fail("the signing certificate has no OIDC issuer extension"))?;
-    Ok((identity, issuer))
+    Ok((identities, issuer))
+}
+
+/// Whether a certificate is a CA (basicConstraints cA, or keyCertSign key usage).
+fn is_ca(cert: &Certificate) -> Result<bool, Error> {
+    for ext in cert.tbs_certificate.extensions.iter().flatten() {
+        let value = ext.extn_value.as_bytes();
+        match ext.extn_id.to_string().as_str() {
+            OID_BASIC_CONSTRAINTS => {
+                let bc = x509_cert::ext::pkix::BasicConstraints::from_der(value)
+                    .map_err(|e| fail(format!("certificate basic constraints: {e}")))?;
+                if bc.ca {
+                    return Ok(true);
+                }
+            }
+            OID_KEY_USAGE => {
+                let ku = x509_cert::ext::pkix::KeyUsage::from_der(value)
+                    .map_err(|e| fail(format!("certificate key usage: {e}")))?;
+                if ku.key_cert_sign() {
+                    return Ok(true);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(false)
 }
 
 /// RFC 6962 / RFC 9162 §2.1.3.2 inclusion proof verification.
@@ -677,65 +976,105 @@ pub fn leaf_hash(data: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Verifies a signed-note checkpoint with an ECDSA log key; returns (tree size, root hash).
+/// Verifies a signed-note checkpoint (C2SP signed note / Rekor checkpoint) with the log key;
+/// returns (tree size, root hash). A signature line counts when it names the log (its host
+/// name, e.g. `rekor.sigstore.dev`), its 4-byte key hint is the log id's first four bytes and
+/// it verifies over the note text; other lines (witness cosignatures) are ignored.
 fn verify_checkpoint(
     note: &str,
     key: &AnyKey,
     key_id: &[u8],
     log_name: &str,
 ) -> Result<(u64, Vec<u8>), Error> {
-    let split = note
-        .find("\n\n")
-        .ok_or_else(|| fail("checkpoint: no blank line between the note and its signatures"))?;
+    if note.matches("\n\n").count() != 1 {
+        return Err(fail(
+            "checkpoint: the note must have exactly one blank line between its text and its signatures",
+        ));
+    }
+    let split = note.find("\n\n").expect("counted above");
     let body = &note[..split + 1];
-    let mut lines = body.lines();
-    let _origin = lines.next().ok_or_else(|| fail("checkpoint: empty"))?;
-    let size = parse_u64(lines.next().unwrap_or_default(), "checkpoint tree size")?;
-    let root = b64(lines.next().unwrap_or_default(), "checkpoint root hash")?;
-    for sig_line in note[split + 2..].lines() {
+    let sigs = &note[split + 2..];
+    if sigs.is_empty() || !sigs.ends_with('\n') {
+        return Err(fail(
+            "checkpoint: the signature block is empty or does not end with a newline",
+        ));
+    }
+    let lines: Vec<&str> = body.trim().split('\n').collect();
+    if lines.len() < 3 {
+        return Err(fail(
+            "checkpoint: the note needs an origin, a tree size and a root hash",
+        ));
+    }
+    if lines[0].is_empty() {
+        return Err(fail("checkpoint: empty origin line"));
+    }
+    let size = lines[1].parse::<u64>().map_err(|_| {
+        fail(format!(
+            "checkpoint: tree size {:?} is not an integer",
+            lines[1]
+        ))
+    })?;
+    let root = B64.decode(lines[2]).map_err(|_| {
+        fail(format!(
+            "checkpoint: root hash {:?} is not base64",
+            lines[2]
+        ))
+    })?;
+    let mut tried = 0;
+    for sig_line in sigs.lines() {
         let Some(rest) = sig_line.strip_prefix("\u{2014} ") else {
             continue;
         };
-        let Some((name, sig_b64)) = rest.rsplit_once(' ') else {
+        let mut parts = rest.split(' ');
+        let (Some(name), Some(sig_b64), None) = (parts.next(), parts.next(), parts.next()) else {
             continue;
         };
         if name != log_name {
             continue;
         }
-        let Ok(raw) = B64.decode(sig_b64) else {
-            continue;
-        };
-        if raw.len() < 5 || raw[..4] != key_id[..4] {
+        let raw = B64
+            .decode(sig_b64)
+            .map_err(|_| fail("checkpoint: a signature is not base64"))?;
+        if raw.len() < 5 {
+            return Err(fail("checkpoint: a signature is too short"));
+        }
+        if key_id.len() < 4 || raw[..4] != key_id[..4] {
             continue;
         }
+        tried += 1;
         if key.verify_message_sha256(body.as_bytes(), &raw[4..]) {
             return Ok((size, root));
         }
-        return Err(fail(
-            "checkpoint: the log's signature on the checkpoint does not verify",
-        ));
     }
-    Err(fail("checkpoint: no signature by the log's name and key"))
+    Err(fail(if tried == 0 {
+        "checkpoint: no signature by the log (no signature line carries its name and key hint)"
+            .to_string()
+    } else {
+        "checkpoint: the log's signature on the checkpoint does not verify".to_string()
+    }))
 }
 
-/// Verifies one log entry against the trusted logs: SET and/or inclusion proof.
 /// What a verified log entry established.
 struct TlogResult {
     log_url: String,
     set: bool,
     proof: bool,
     checkpoint: bool,
-    /// The log's integrated time (Rekor v1); `None` for Rekor v2 entries.
+    /// The log's integrated time, only when a verified SET authenticates it.
     integrated_time: Option<i64>,
     /// Validity window of the log key, checked against the proven signing time.
-    key_valid_for: ValidFor,
+    key_valid_for: Option<ValidFor>,
 }
 
-fn verify_tlog(
-    entry: &TlogEntry,
-    root: &TrustedRoot,
-    require_proof: bool,
-) -> Result<TlogResult, Error> {
+/// Verifies one log entry against the trusted logs: inclusion proof with its signed
+/// checkpoint (required from bundle v0.2 on) and the SET (required for v0.1).
+fn verify_tlog(entry: &TlogEntry, root: &TrustedRoot, v01: bool) -> Result<TlogResult, Error> {
+    if !matches!(entry.kind_version.version.as_str(), "0.0.1" | "0.0.2") {
+        return Err(fail(format!(
+            "unsupported log entry version {} {}",
+            entry.kind_version.kind, entry.kind_version.version
+        )));
+    }
     let key_id = b64(&entry.log_id.key_id, "logId.keyId")?;
     let log = root
         .tlogs
@@ -751,7 +1090,8 @@ fn verify_tlog(
         .integrated_time
         .as_deref()
         .map(|s| parse_u64(s, "integratedTime").map(|v| v as i64))
-        .transpose()?;
+        .transpose()?
+        .filter(|t| *t != 0);
     let key = AnyKey::from_spki_der(&b64(&log.public_key.raw_bytes, "trusted log key")?)?;
     let body = b64(&entry.canonicalized_body, "canonicalizedBody")?;
     let log_index = parse_u64(&entry.log_index, "logIndex")?;
@@ -763,7 +1103,7 @@ fn verify_tlog(
         // The SET signs the canonical JSON of the entry (keys sorted, no spaces).
         let payload = format!(
             "{{\"body\":{},\"integratedTime\":{},\"logID\":\"{}\",\"logIndex\":{}}}",
-            serde_json::to_string(entry.canonicalized_body.trim()).expect("string serializes"),
+            serde_json::to_string(&B64.encode(&body)).expect("string serializes"),
             integrated,
             hex::encode(&key_id),
             log_index
@@ -800,7 +1140,8 @@ fn verify_tlog(
                 // The note signer name is the log's host name (e.g. rekor.sigstore.dev).
                 let log_name = log
                     .base_url
-                    .trim_start_matches("https://")
+                    .split_once("://")
+                    .map_or(log.base_url.as_str(), |(_, rest)| rest)
                     .trim_end_matches('/');
                 let (csize, croot) = verify_checkpoint(&c.envelope, &key, &key_id, log_name)?;
                 if csize != size || croot != root_hash {
@@ -810,28 +1151,23 @@ fn verify_tlog(
                 }
                 checkpoint_ok = true;
             }
-            None if !set_ok => {
+            None if !v01 => {
                 return Err(fail(
-                    "the inclusion proof has no signed checkpoint and there is no SET: the root hash is unauthenticated",
+                    "the inclusion proof has no signed checkpoint: its root hash is unauthenticated",
                 ));
             }
             None => {}
         }
         proof_ok = true;
     }
-    if require_proof && !proof_ok {
+    if v01 && !set_ok {
+        return Err(fail(
+            "a v0.1 bundle needs the log's signed entry timestamp (inclusion promise), and it has none",
+        ));
+    }
+    if !v01 && !proof_ok {
         return Err(fail(
             "this bundle version requires an inclusion proof, and it has none",
-        ));
-    }
-    if integrated.is_none() && !checkpoint_ok {
-        return Err(fail(
-            "a log entry without an integrated time (Rekor v2) needs an inclusion proof with a signed checkpoint",
-        ));
-    }
-    if !set_ok && !proof_ok {
-        return Err(fail(
-            "the log entry has neither a signed entry timestamp nor an inclusion proof",
         ));
     }
     Ok(TlogResult {
@@ -839,22 +1175,54 @@ fn verify_tlog(
         set: set_ok,
         proof: proof_ok,
         checkpoint: checkpoint_ok,
-        integrated_time: integrated,
+        integrated_time: if set_ok { integrated } else { None },
         key_valid_for: log.public_key.valid_for.clone(),
     })
 }
 
 fn pem_to_der(pem_b64: &str) -> Result<Vec<u8>, Error> {
-    let pem = String::from_utf8(b64(pem_b64, "log entry certificate")?)
-        .map_err(|_| fail("log entry certificate is not PEM text"))?;
+    let pem = String::from_utf8(b64(pem_b64, "log entry certificate or key")?)
+        .map_err(|_| fail("log entry certificate or key is not PEM text"))?;
     let b: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     b64(&b, "log entry certificate PEM")
 }
 
-/// Checks the log entry body is about this signature, certificate and artifact digest.
+/// Who signed, as the log entry records it: a certificate or a public key (DER).
+#[derive(Clone, Copy)]
+enum Verifier<'a> {
+    Cert(&'a [u8]),
+    Key(&'a [u8]),
+}
+
+impl Verifier<'_> {
+    fn der(&self) -> &[u8] {
+        match self {
+            Verifier::Cert(d) | Verifier::Key(d) => d,
+        }
+    }
+
+    /// The DER a Rekor v2 verifier object carries for this kind of verifier.
+    fn v2_der(&self, v: &Value) -> Result<Vec<u8>, Error> {
+        let raw = match self {
+            Verifier::Cert(_) => v["x509Certificate"]["rawBytes"].as_str(),
+            Verifier::Key(_) => v["publicKey"]["rawBytes"].as_str(),
+        };
+        b64(raw.unwrap_or_default(), "log entry verifier")
+    }
+
+    fn what(&self) -> &'static str {
+        match self {
+            Verifier::Cert(_) => "certificate",
+            Verifier::Key(_) => "public key",
+        }
+    }
+}
+
+/// Checks the log entry body is about this signature, certificate (or key) and artifact
+/// digest: the binding that defeats CVE-2022-36056.
 fn verify_body(
     entry: &TlogEntry,
-    leaf_der: &[u8],
+    verifier: Verifier<'_>,
     sig: &[u8],
     digest_hex: &str,
     envelope: Option<&Envelope>,
@@ -893,9 +1261,9 @@ fn verify_body(
                 spec["signature"]["publicKey"]["content"]
                     .as_str()
                     .unwrap_or_default(),
-            )? != leaf_der
+            )? != verifier.der()
             {
-                return Err(mismatch("certificate"));
+                return Err(mismatch(verifier.what()));
             }
         }
         ("dsse", "0.0.1") => {
@@ -914,8 +1282,48 @@ fn verify_body(
             if b64(s["signature"].as_str().unwrap_or_default(), "log signature")? != sig {
                 return Err(mismatch("signature"));
             }
-            if pem_to_der(s["verifier"].as_str().unwrap_or_default())? != leaf_der {
-                return Err(mismatch("certificate"));
+            if pem_to_der(s["verifier"].as_str().unwrap_or_default())? != verifier.der() {
+                return Err(mismatch(verifier.what()));
+            }
+        }
+        ("intoto", "0.0.2") => {
+            // Rekor v1's in-toto type: the envelope with its payload and signatures each
+            // base64-encoded once more, the signer as base64 PEM.
+            let env = envelope
+                .ok_or_else(|| fail("an intoto log entry needs a DSSE envelope in the bundle"))?;
+            let payload = env.payload_bytes()?;
+            let content = &spec["content"];
+            if content["payloadHash"]["algorithm"] != "sha256"
+                || content["payloadHash"]["value"] != hex::encode(Sha256::digest(&payload))
+            {
+                return Err(mismatch("DSSE payload"));
+            }
+            let logged = &content["envelope"];
+            if let Some(p) = logged["payload"].as_str()
+                && b64(
+                    std::str::from_utf8(&b64(p, "log payload")?).unwrap_or_default(),
+                    "log payload",
+                )? != payload
+            {
+                return Err(mismatch("DSSE payload"));
+            }
+            if logged["payloadType"].as_str() != Some(env.payload_type.as_str()) {
+                return Err(mismatch("DSSE payload type"));
+            }
+            let sigs = logged["signatures"].as_array().cloned().unwrap_or_default();
+            let [s] = sigs.as_slice() else {
+                return Err(fail("the intoto log entry must have exactly one signature"));
+            };
+            let logged_sig = b64(s["sig"].as_str().unwrap_or_default(), "log signature")?;
+            if b64(
+                std::str::from_utf8(&logged_sig).unwrap_or_default(),
+                "log signature",
+            )? != sig
+            {
+                return Err(mismatch("signature"));
+            }
+            if pem_to_der(s["publicKey"].as_str().unwrap_or_default())? != verifier.der() {
+                return Err(mismatch(verifier.what()));
             }
         }
         ("hashedrekord", "0.0.2") => {
@@ -944,11 +1352,8 @@ fn verify_body(
             {
                 return Err(mismatch("signature"));
             }
-            let cert = v["signature"]["verifier"]["x509Certificate"]["rawBytes"]
-                .as_str()
-                .unwrap_or_default();
-            if b64(cert, "log certificate")? != leaf_der {
-                return Err(mismatch("certificate"));
+            if verifier.v2_der(&v["signature"]["verifier"])? != verifier.der() {
+                return Err(mismatch(verifier.what()));
             }
         }
         ("dsse", "0.0.2") => {
@@ -971,11 +1376,8 @@ fn verify_body(
             if b64(s["content"].as_str().unwrap_or_default(), "log signature")? != sig {
                 return Err(mismatch("signature"));
             }
-            let cert = s["verifier"]["x509Certificate"]["rawBytes"]
-                .as_str()
-                .unwrap_or_default();
-            if b64(cert, "log certificate")? != leaf_der {
-                return Err(mismatch("certificate"));
+            if verifier.v2_der(&s["verifier"])? != verifier.der() {
+                return Err(mismatch(verifier.what()));
             }
         }
         _ => return Err(fail(format!("unsupported log entry kind {kind} {version}"))),
@@ -983,80 +1385,121 @@ fn verify_body(
     Ok(())
 }
 
-/// Verifies a keyless bundle offline for an artifact. See the module docs for what is proven.
-pub fn verify_keyless(
-    bundle: &Bundle,
-    artifact: Artifact<'_>,
-    root: &TrustedRoot,
-) -> Result<SigstoreProof, Error> {
+/// Checks the media type; true for a v0.1 bundle (SET required, proof optional).
+fn bundle_version_is_v01(bundle: &Bundle) -> Result<bool, Error> {
     if !KNOWN_MEDIA_TYPES.contains(&bundle.media_type.as_str()) {
         return Err(fail(format!(
             "unsupported bundle media type {:?}",
             bundle.media_type
         )));
     }
-    let require_proof = !bundle.media_type.ends_with("version=0.1");
+    Ok(bundle.media_type.ends_with("version=0.1"))
+}
+
+/// The DER of the signing certificate: v0.3 bundles carry it alone, older ones a chain
+/// whose first entry is the leaf and which must not hold a root CA (protobuf-specs).
+fn signing_certificate_der(bundle: &Bundle) -> Result<Vec<u8>, Error> {
     let vm = &bundle.verification_material;
-    let leaf_b64 = vm
-        .certificate
-        .as_ref()
-        .or_else(|| {
-            vm.x509_certificate_chain
-                .as_ref()
-                .and_then(|c| c.certificates.first())
-        })
-        .ok_or_else(|| {
+    let key_based =
+        "this is a key-based bundle (public key hint, no certificate): verify it with --key";
+    let v03 = bundle.media_type == BUNDLE_V03 || bundle.media_type.ends_with("version=0.3");
+    if v03 {
+        let c = vm.certificate.as_ref().ok_or_else(|| {
             fail(if vm.public_key.is_some() {
-                "this is a key-based bundle (public key hint, no certificate): verify it with --key"
+                key_based
             } else {
-                "the bundle has no signing certificate"
+                "the v0.3 bundle has no signing certificate"
             })
         })?;
-    let leaf_der = b64(&leaf_b64.raw_bytes, "certificate")?;
-    let leaf = Certificate::from_der(&leaf_der).map_err(|e| {
-        fail(format!(
-            "the signing certificate is not valid DER X.509: {e}"
-        ))
+        return b64(&c.raw_bytes, "certificate");
+    }
+    let chain = vm.x509_certificate_chain.as_ref().ok_or_else(|| {
+        fail(if vm.public_key.is_some() {
+            key_based
+        } else {
+            "the bundle has no signing certificate chain"
+        })
     })?;
-    let [entry] = vm.tlog_entries.as_slice() else {
-        return Err(fail(format!(
-            "expected exactly one transparency log entry, the bundle has {}",
-            vm.tlog_entries.len()
-        )));
+    let Some((leaf, rest)) = chain.certificates.split_first() else {
+        return Err(fail("the bundle's certificate chain is empty"));
     };
-    let tlog = verify_tlog(entry, root, require_proof)?;
-    let bundle_sig = match (&bundle.message_signature, &bundle.dsse_envelope) {
-        (Some(ms), None) => b64(&ms.signature, "messageSignature.signature")?,
-        (None, Some(env)) if env.signatures.len() == 1 => {
-            b64(&env.signatures[0].sig, "dsseEnvelope signature")?
-        }
-        _ => {
+    for c in rest {
+        let cert = Certificate::from_der(&b64(&c.raw_bytes, "chain certificate")?)
+            .map_err(|e| fail(format!("a chain certificate is not valid DER X.509: {e}")))?;
+        if cert.tbs_certificate.subject == cert.tbs_certificate.issuer && is_ca(&cert)? {
             return Err(fail(
-                "the bundle must hold exactly one of messageSignature and a DSSE envelope with one signature",
+                "the bundle's certificate chain contains a root CA: trust anchors come only from the trusted root",
             ));
         }
-    };
-    let (t, time_source) = match tlog.integrated_time {
-        Some(t) => (t, TimeSource::Log),
-        None => {
-            let (t, tsa) =
-                verify_timestamps(vm.timestamp_verification_data.as_ref(), &bundle_sig, root)?;
-            (t, TimeSource::Timestamp(tsa))
-        }
-    };
-    if !valid_at(&tlog.key_valid_for, t)? {
-        return Err(fail(format!(
-            "the log key of {} was not valid at {}",
-            tlog.log_url,
-            fmt_time(t)
-        )));
     }
-    let (_, issuer_cert) = verify_chain(&leaf, root, t)?;
-    let ct_log = verify_sct(&leaf, &issuer_cert, root)?;
-    let (identity, issuer) = leaf_identity(&leaf)?;
-    let key = cert_key(&leaf)?;
+    b64(&leaf.raw_bytes, "certificate")
+}
+
+/// The one signature of the bundle: the message signature or the DSSE envelope's.
+fn bundle_signature(bundle: &Bundle) -> Result<Vec<u8>, Error> {
+    match (&bundle.message_signature, &bundle.dsse_envelope) {
+        (Some(ms), None) => b64(&ms.signature, "messageSignature.signature"),
+        (None, Some(env)) if env.signatures.len() == 1 => {
+            b64(&env.signatures[0].sig, "dsseEnvelope signature")
+        }
+        (None, Some(_)) => Err(fail("the DSSE envelope must have exactly one signature")),
+        _ => Err(fail(
+            "the bundle must hold exactly one of messageSignature and dsseEnvelope",
+        )),
+    }
+}
+
+/// The verified signing times: the log's integrated time when a SET authenticates it, and
+/// every RFC 3161 timestamp of the bundle (each must verify: an unverifiable timestamp is a
+/// failure, not something to skip). At least one is required, and the log key must have
+/// been valid at each.
+fn signing_times(
+    tlog: &TlogResult,
+    bundle: &Bundle,
+    signature: &[u8],
+    root: &TrustedRoot,
+) -> Result<Vec<(i64, TimeSource)>, Error> {
+    let mut times = Vec::new();
+    if let Some(t) = tlog.integrated_time {
+        times.push((t, TimeSource::Log));
+    }
+    for (t, tsa) in verify_timestamps(
+        bundle
+            .verification_material
+            .timestamp_verification_data
+            .as_ref(),
+        signature,
+        root,
+    )? {
+        times.push((t, TimeSource::Timestamp(tsa)));
+    }
+    if times.is_empty() {
+        return Err(fail(
+            "no verified signing time: the log entry has no signed entry timestamp (Rekor v2 entries never do) and the bundle has no RFC 3161 timestamp",
+        ));
+    }
+    for (t, _) in &times {
+        if !valid_at(&tlog.key_valid_for, *t)? {
+            return Err(fail(format!(
+                "the log key of {} was not valid at {}",
+                tlog.log_url,
+                fmt_time(*t)
+            )));
+        }
+    }
+    Ok(times)
+}
+
+/// Verifies the signature over the artifact and the log entry's binding to it; returns the
+/// DSSE payload for envelopes (whose statement must name the artifact).
+fn verify_signature_and_binding(
+    bundle: &Bundle,
+    entry: &TlogEntry,
+    artifact: Artifact<'_>,
+    key: &AnyKey,
+    verifier: Verifier<'_>,
+) -> Result<Option<Vec<u8>>, Error> {
     let digest_hex = hex::encode(artifact.sha256);
-    let mut dsse_payload = None;
     match (&bundle.message_signature, &bundle.dsse_envelope) {
         (Some(ms), None) => {
             if let Some(md) = &ms.message_digest
@@ -1068,43 +1511,121 @@ pub fn verify_keyless(
                 ));
             }
             let sig = b64(&ms.signature, "messageSignature.signature")?;
-            verify_body(entry, &leaf_der, &sig, &digest_hex, None)?;
-            let ok = match (&key, artifact.bytes) {
+            let ok = match (key, artifact.bytes) {
                 (AnyKey::Ed25519(_), Some(bytes)) => key.verify_message_sha256(bytes, &sig),
                 (AnyKey::Ed25519(_), None) => false,
                 _ => key.verify_prehash(&artifact.sha256, &sig),
             };
             if !ok {
-                return Err(fail(
-                    "the signature does not verify over the artifact with the certificate's key",
-                ));
+                return Err(fail(format!(
+                    "the signature does not verify over the artifact with the {}'s key",
+                    verifier.what()
+                )));
             }
+            verify_body(entry, verifier, &sig, &digest_hex, None)?;
+            Ok(None)
         }
         (None, Some(env)) => {
             let [s] = env.signatures.as_slice() else {
                 return Err(fail("the DSSE envelope must have exactly one signature"));
             };
             let sig = b64(&s.sig, "dsseEnvelope signature")?;
-            verify_body(entry, &leaf_der, &sig, &digest_hex, Some(env))?;
             let payload = env.payload_bytes()?;
             if !key.verify_message_sha256(&pae(&env.payload_type, &payload), &sig) {
-                return Err(fail(
-                    "the DSSE signature does not verify with the certificate's key",
-                ));
+                return Err(fail(format!(
+                    "the DSSE signature does not verify with the {}'s key",
+                    verifier.what()
+                )));
             }
+            verify_body(entry, verifier, &sig, &digest_hex, Some(env))?;
             check_subject(&payload, &digest_hex)?;
-            dsse_payload = Some(payload);
+            Ok(Some(payload))
         }
-        _ => {
-            return Err(fail(
-                "the bundle must hold exactly one of messageSignature and dsseEnvelope",
-            ));
-        }
+        _ => Err(fail(
+            "the bundle must hold exactly one of messageSignature and dsseEnvelope",
+        )),
     }
+}
+
+/// Verifies a keyless bundle offline for an artifact, following the Sigstore client
+/// specification in sigstore-python's order (see the module docs for what is proven).
+/// `signer` says whose signature it must be; [`SignerCheck::AnySigner`] verifies everything
+/// else and reports the identity as not checked.
+pub fn verify_keyless(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    root: &TrustedRoot,
+    signer: SignerCheck<'_>,
+) -> Result<SigstoreProof, Error> {
+    let v01 = bundle_version_is_v01(bundle)?;
+    let leaf_der = signing_certificate_der(bundle)?;
+    let leaf = Certificate::from_der(&leaf_der).map_err(|e| {
+        fail(format!(
+            "the signing certificate is not valid DER X.509: {e}"
+        ))
+    })?;
+    let vm = &bundle.verification_material;
+    let [entry] = vm.tlog_entries.as_slice() else {
+        return Err(fail(format!(
+            "expected exactly one transparency log entry, the bundle has {}",
+            vm.tlog_entries.len()
+        )));
+    };
+    let signature = bundle_signature(bundle)?;
+    let tlog = verify_tlog(entry, root, v01)?;
+    let times = signing_times(&tlog, bundle, &signature, root)?;
+    let mut issuer_cert = None;
+    for (t, _) in &times {
+        issuer_cert = Some(verify_chain(&leaf, root, *t)?.1);
+    }
+    let issuer_cert = issuer_cert.expect("signing_times returns at least one time");
+    let ct_log = verify_sct(&leaf, &issuer_cert, root)?;
+    let (identities, issuer) = leaf_identity(&leaf)?;
+    let (identity, identity_check, identity_state) = match signer {
+        SignerCheck::Expect(expected) => match expected.check(&identities, &issuer) {
+            Ok(how) => (
+                identities
+                    .iter()
+                    .find(|i| expected.identity.matches(i))
+                    .cloned()
+                    .unwrap_or_default(),
+                how,
+                CheckState::Verified,
+            ),
+            Err(reasons) => return Err(fail(reasons.join("; "))),
+        },
+        SignerCheck::AnySigner => (
+            identities[0].clone(),
+            "not checked (--any-signer): anyone can obtain a certificate for their own identity"
+                .to_string(),
+            CheckState::NotChecked,
+        ),
+    };
+    let key = cert_key(&leaf)?;
+    let dsse_payload =
+        verify_signature_and_binding(bundle, entry, artifact, &key, Verifier::Cert(&leaf_der))?;
+    let (time, time_source) = times[0].clone();
+    let checks = BundleChecks {
+        certificate_chain: CheckState::Verified,
+        sct: CheckState::Verified,
+        inclusion_proof: CheckState::from_bool(tlog.proof),
+        checkpoint: CheckState::from_bool(tlog.checkpoint),
+        signed_entry_timestamp: CheckState::from_bool(tlog.set),
+        rfc3161_timestamp: CheckState::from_bool(
+            times
+                .iter()
+                .any(|(_, s)| matches!(s, TimeSource::Timestamp(_))),
+        ),
+        artifact_digest: CheckState::Verified,
+        identity: identity_state,
+    };
     Ok(SigstoreProof {
         identity,
+        identities,
         issuer,
-        integrated_time: t,
+        identity_check,
+        checks,
+        integrated_time: time,
         time_source,
         ct_log,
         log_index: parse_u64(&entry.log_index, "logIndex")?,
@@ -1481,12 +2002,15 @@ fn verify_timestamp(
     )))
 }
 
-/// The signing time from the bundle's RFC 3161 timestamps (the first that verifies).
+/// At most this many RFC 3161 timestamps are read (as sigstore-go and sigstore-python).
+const MAX_TIMESTAMPS: usize = 32;
+
+/// Verifies every RFC 3161 timestamp of the bundle; returns their times and TSA URIs.
 fn verify_timestamps(
     data: Option<&Value>,
     signature: &[u8],
     root: &TrustedRoot,
-) -> Result<(i64, String), Error> {
+) -> Result<Vec<(i64, String)>, Error> {
     let tokens: Vec<&str> = data
         .and_then(|d| d["rfc3161Timestamps"].as_array())
         .into_iter()
@@ -1494,18 +2018,31 @@ fn verify_timestamps(
         .filter_map(|t| t["signedTimestamp"].as_str())
         .collect();
     if tokens.is_empty() {
+        return Ok(Vec::new());
+    }
+    if tokens.len() > MAX_TIMESTAMPS {
+        return Err(fail(format!(
+            "the bundle has {} RFC 3161 timestamps, more than the {MAX_TIMESTAMPS} a verifier reads",
+            tokens.len()
+        )));
+    }
+    if tokens
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+        != tokens.len()
+    {
+        return Err(fail("the bundle has the same RFC 3161 timestamp twice"));
+    }
+    if root.timestamp_authorities.is_empty() {
         return Err(fail(
-            "the log entry has no integrated time (Rekor v2) and the bundle has no RFC 3161 timestamp: the signing time cannot be proven",
+            "the bundle has an RFC 3161 timestamp but the trusted root has no timestamp authority to verify it",
         ));
     }
-    let mut last = None;
-    for t in tokens {
-        match verify_timestamp(&b64(t, "signedTimestamp")?, signature, root) {
-            Ok(r) => return Ok(r),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.expect("at least one token was tried"))
+    tokens
+        .into_iter()
+        .map(|t| verify_timestamp(&b64(t, "signedTimestamp")?, signature, root))
+        .collect()
 }
 
 /// Checks an in-toto statement names the artifact's SHA-256 among its subjects.
@@ -1524,27 +2061,95 @@ pub fn check_subject(payload: &[u8], digest_hex: &str) -> Result<crate::intoto::
     }
 }
 
-/// Verifies a key-based bundle (public key hint) with a given public key.
+/// What a verified key-based bundle proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyProof {
+    /// Which checks passed (no certificate, SCT or identity for a key).
+    pub checks: BundleChecks,
+    /// The transparency log and index, when the bundle carries a log entry.
+    pub log: Option<(String, u64)>,
+    /// The DSSE payload (an in-toto statement) when the bundle holds an envelope.
+    pub dsse_payload: Option<Vec<u8>>,
+}
+
+/// Verifies a key-based ("managed key") bundle with the given public key. The bundle's
+/// `publicKey.hint` is opaque and never compared. A bundle with a transparency log entry
+/// (cosign, sigstore-go) has it verified as a keyless one's is, against `root` (inclusion
+/// proof + checkpoint, SET or RFC 3161 time, the entry bound to this key, signature and
+/// digest); relkit's own key bundles carry none.
 pub fn verify_with_key(
     bundle: &Bundle,
     artifact: Artifact<'_>,
     key: &PublicKey,
+    root: Option<&TrustedRoot>,
+) -> Result<KeyProof, Error> {
+    let v01 = bundle_version_is_v01(bundle)?;
+    let vm = &bundle.verification_material;
+    if vm.certificate.is_some() || vm.x509_certificate_chain.is_some() {
+        return Err(fail(
+            "this is a keyless bundle (it carries a certificate), not a key-based one",
+        ));
+    }
+    let spki = key.to_der();
+    let any_key = AnyKey::from_spki_der(&spki)?;
+    let mut checks = BundleChecks {
+        certificate_chain: CheckState::Absent,
+        sct: CheckState::Absent,
+        inclusion_proof: CheckState::Absent,
+        checkpoint: CheckState::Absent,
+        signed_entry_timestamp: CheckState::Absent,
+        rfc3161_timestamp: CheckState::Absent,
+        artifact_digest: CheckState::Verified,
+        identity: CheckState::Absent,
+    };
+    let entry = match vm.tlog_entries.as_slice() {
+        [] => None,
+        [e] => Some(e),
+        many => {
+            return Err(fail(format!(
+                "expected at most one transparency log entry, the bundle has {}",
+                many.len()
+            )));
+        }
+    };
+    let Some(entry) = entry else {
+        let dsse_payload = verify_without_log(bundle, artifact, key, &any_key)?;
+        return Ok(KeyProof {
+            checks,
+            log: None,
+            dsse_payload,
+        });
+    };
+    let root = root.ok_or_else(|| {
+        fail("the bundle carries a transparency log entry, which needs a trusted root to verify")
+    })?;
+    let signature = bundle_signature(bundle)?;
+    let tlog = verify_tlog(entry, root, v01)?;
+    let times = signing_times(&tlog, bundle, &signature, root)?;
+    let dsse_payload =
+        verify_signature_and_binding(bundle, entry, artifact, &any_key, Verifier::Key(&spki))?;
+    checks.inclusion_proof = CheckState::from_bool(tlog.proof);
+    checks.checkpoint = CheckState::from_bool(tlog.checkpoint);
+    checks.signed_entry_timestamp = CheckState::from_bool(tlog.set);
+    checks.rfc3161_timestamp = CheckState::from_bool(
+        times
+            .iter()
+            .any(|(_, s)| matches!(s, TimeSource::Timestamp(_))),
+    );
+    Ok(KeyProof {
+        checks,
+        log: Some((tlog.log_url, parse_u64(&entry.log_index, "logIndex")?)),
+        dsse_payload,
+    })
+}
+
+/// A key-based bundle without a log entry: the signature (and digest hint) only.
+fn verify_without_log(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    key: &PublicKey,
+    any_key: &AnyKey,
 ) -> Result<Option<Vec<u8>>, Error> {
-    if !KNOWN_MEDIA_TYPES.contains(&bundle.media_type.as_str()) {
-        return Err(fail(format!(
-            "unsupported bundle media type {:?}",
-            bundle.media_type
-        )));
-    }
-    if let Some(h) = &bundle.verification_material.public_key
-        && h.hint != key.key_id()
-    {
-        return Err(fail(format!(
-            "the bundle names key {} but the given key is {}",
-            h.hint,
-            key.key_id()
-        )));
-    }
     match (&bundle.message_signature, &bundle.dsse_envelope) {
         (Some(ms), None) => {
             if let Some(md) = &ms.message_digest
@@ -1557,8 +2162,7 @@ pub fn verify_with_key(
             }
             let sig = b64(&ms.signature, "messageSignature.signature")?;
             let ok = match key {
-                PublicKey::P256(k) => p256::ecdsa::Signature::from_der(&sig)
-                    .is_ok_and(|s| k.verify_prehash(&artifact.sha256, &s).is_ok()),
+                PublicKey::P256(_) => any_key.verify_prehash(&artifact.sha256, &sig),
                 PublicKey::Ed25519(_) => {
                     artifact.bytes.is_some_and(|b| key.verify(b, &sig).is_ok())
                 }
@@ -1629,10 +2233,13 @@ mod tests {
                 .to_string()
                 .contains("does not chain")
         );
-        let (identity, issuer) = leaf_identity(&leaf).unwrap();
+        let (identities, issuer) = leaf_identity(&leaf).unwrap();
         assert_eq!(
-            (identity.as_str(), issuer.as_str()),
-            ("william@yossarian.net", "https://github.com/login/oauth")
+            (identities, issuer.as_str()),
+            (
+                vec!["william@yossarian.net".to_string()],
+                "https://github.com/login/oauth"
+            )
         );
     }
 

@@ -1,7 +1,9 @@
 //! `relkit verify`: checks an artifact against any combination of a checksums file, a
 //! detached or minisign signature, a Sigstore bundle, a provenance attestation and a policy,
 //! and says in words what was proven. It fails closed: a piece that cannot be verified, or a
-//! policy requirement without the material to check it, is a failed check with a reason.
+//! policy requirement without the material to check it, is a failed check with a reason. A
+//! keyless Sigstore bundle needs an expected signer ([`VerifyOptions::signer`] or the
+//! policy's `[signer]`): without one it fails unless [`VerifyOptions::any_signer`] is set.
 
 use serde::Serialize;
 
@@ -11,9 +13,10 @@ use crate::dsse::Envelope;
 use crate::intoto::{ProvenanceFacts, SLSA_PROVENANCE_V1, Statement, provenance_facts};
 use crate::keys::PublicKey;
 use crate::minisign;
-use crate::policy::Policy;
+use crate::policy::{ExpectedSigner, Policy};
 use crate::sigstore::{
-    Artifact, Bundle, SigstoreProof, TrustedRoot, check_subject, verify_keyless, verify_with_key,
+    Artifact, Bundle, BundleChecks, SignerCheck, SigstoreProof, TrustedRoot, check_subject,
+    verify_keyless, verify_with_key,
 };
 
 /// A verification key: a PKIX (SPKI PEM) key or a minisign public key.
@@ -68,6 +71,20 @@ pub struct Inputs<'a> {
     pub trusted_root: Option<Input<TrustedRoot>>,
 }
 
+/// How keyless Sigstore signatures are judged.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// The expected signer (from `--certificate-identity` / `--certificate-oidc-issuer`); a
+    /// policy's `[signer]` applies as well.
+    pub signer: Option<ExpectedSigner>,
+    /// Accept any signer when no expected signer is given (`--any-signer`): every other
+    /// check still runs, the identity is reported as not checked.
+    pub any_signer: bool,
+}
+
+/// The message for a keyless bundle without an expected signer.
+pub const NO_SIGNER: &str = "a keyless Sigstore bundle proves only that someone signed: give the expected signer with --certificate-identity (or --certificate-identity-regexp) and --certificate-oidc-issuer, or a --policy with a [signer] table; --any-signer accepts any signer";
+
 /// One check and its result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
@@ -90,6 +107,8 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// The signer proven by a Sigstore bundle, if any.
     pub signer: Option<SigstoreProof>,
+    /// Which checks the Sigstore bundle (`--bundle`) passed, keyless or key-based.
+    pub bundle_checks: Option<BundleChecks>,
     /// The provenance proven by an attestation, if any.
     pub provenance: Option<ProvenanceFacts>,
     /// True only when at least one check ran and every check passed.
@@ -135,8 +154,8 @@ fn describe_signer(p: &SigstoreProof) -> String {
         ));
     }
     format!(
-        "signed by {} (OIDC issuer {}) with a Fulcio certificate that chains to the trusted root, was valid at {when} and carries a verified SCT from {}; recorded in the transparency log {} at index {} ({how})",
-        p.identity, p.issuer, p.ct_log, p.log_url, p.log_index
+        "signed by {} (OIDC issuer {}) with a Fulcio certificate that chains to the trusted root, was valid at {when} and carries a verified SCT from {}; recorded in the transparency log {} at index {} ({how}); expected signer: {}",
+        p.identity, p.issuer, p.ct_log, p.log_url, p.log_index, p.identity_check
     )
 }
 
@@ -155,47 +174,113 @@ fn or_unknown(s: &str) -> &str {
     if s.is_empty() { "(not stated)" } else { s }
 }
 
-/// A verified bundle: the keyless proof (if keyless), the DSSE payload (if any), and a sentence.
-type BundleResult = Result<(Option<SigstoreProof>, Option<Vec<u8>>, String), String>;
+/// A verified bundle: the keyless proof (if keyless), the checks passed, the DSSE payload
+/// (if any), and a sentence.
+type BundleResult = Result<(Option<SigstoreProof>, BundleChecks, Option<Vec<u8>>, String), String>;
 
-/// A bundle verified either keyless (trusted root) or with the given key.
-fn verify_any_bundle(inputs: &Inputs<'_>, path: &str, text: &str) -> BundleResult {
+/// Whether a bundle is key-based (no certificate); unparsable text counts as keyless.
+pub fn is_key_based(bundle_text: &str) -> bool {
+    Bundle::parse(bundle_text).is_ok_and(|b| {
+        let vm = &b.verification_material;
+        vm.certificate.is_none() && vm.x509_certificate_chain.is_none() && vm.public_key.is_some()
+    })
+}
+
+/// A bundle verified either keyless (trusted root + expected signer) or with the given key.
+fn verify_any_bundle(
+    inputs: &Inputs<'_>,
+    opts: &VerifyOptions,
+    path: &str,
+    text: &str,
+) -> BundleResult {
     let bundle = Bundle::parse(text).map_err(|e| format!("{path}: {e}"))?;
-    if bundle.verification_material.public_key.is_some() {
+    let root = inputs.trusted_root.as_ref().map(|r| &r.content);
+    if is_key_based(text) {
         let Some(VerifyKey::Pkix(key)) = &inputs.key else {
             return Err(format!(
                 "{path}: a key-based bundle needs the signer's public key (--key PUB.pem)"
             ));
         };
-        let payload =
-            verify_with_key(&bundle, inputs.artifact, key).map_err(|e| format!("{path}: {e}"))?;
+        let proof = verify_with_key(&bundle, inputs.artifact, key, root)
+            .map_err(|e| format!("{path}: {e}"))?;
+        let log = match &proof.log {
+            Some((url, index)) => format!(
+                "recorded in the transparency log {url} at index {index} ({})",
+                describe_checks(&proof.checks)
+            ),
+            None => "key-based bundle, no transparency log entry".to_string(),
+        };
         let what = format!(
-            "signed by the {} key {} (key-based bundle, no transparency log entry)",
+            "signed by the {} key {} ({log})",
             key.kind().name(),
             key.key_id()
         );
-        return Ok((None, payload, what));
+        return Ok((None, proof.checks, proof.dsse_payload, what));
     }
-    let Some(root) = &inputs.trusted_root else {
+    let Some(root) = root else {
         return Err(format!(
-            "{path}: a keyless Sigstore bundle needs --trusted-root trusted_root.json"
+            "{path}: a keyless Sigstore bundle needs a trusted root (--trusted-root trusted_root.json, or relkit's shipped --staging / production root)"
         ));
     };
-    let proof = verify_keyless(&bundle, inputs.artifact, &root.content)
+    let policy_signer = match inputs
+        .policy
+        .as_ref()
+        .and_then(|p| p.content.signer.as_ref())
+    {
+        Some(sp) => Some(sp.expected().map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let expected: Vec<&ExpectedSigner> = opts.signer.iter().chain(policy_signer.iter()).collect();
+    let check = match expected.first() {
+        Some(e) => SignerCheck::Expect(e),
+        None if opts.any_signer => SignerCheck::AnySigner,
+        None => return Err(format!("{path}: {NO_SIGNER}")),
+    };
+    let proof = verify_keyless(&bundle, inputs.artifact, root, check)
         .map_err(|e| format!("{path}: {e}"))?;
+    for e in expected.iter().skip(1) {
+        e.check(&proof.identities, &proof.issuer)
+            .map_err(|r| format!("{path}: {}", r.join("; ")))?;
+    }
     let what = describe_signer(&proof);
     let payload = proof.dsse_payload.clone();
-    Ok((Some(proof), payload, what))
+    let checks = proof.checks;
+    Ok((Some(proof), checks, payload, what))
+}
+
+/// `name verified, name absent, …` for the checks a bundle went through.
+fn describe_checks(c: &BundleChecks) -> String {
+    c.pairs()
+        .iter()
+        .map(|(name, state)| {
+            format!(
+                "{name} {}",
+                match state {
+                    crate::sigstore::CheckState::Verified => "verified",
+                    crate::sigstore::CheckState::Absent => "absent",
+                    crate::sigstore::CheckState::NotChecked => "NOT CHECKED",
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Runs every check the inputs call for, with the default options (a keyless bundle needs
+/// the policy's `[signer]`). `Err` only when there is nothing to verify.
+pub fn verify(inputs: &Inputs<'_>) -> Result<Report, Error> {
+    verify_with(inputs, &VerifyOptions::default())
 }
 
 /// Runs every check the inputs call for. `Err` only when there is nothing to verify.
-pub fn verify(inputs: &Inputs<'_>) -> Result<Report, Error> {
+pub fn verify_with(inputs: &Inputs<'_>, opts: &VerifyOptions) -> Result<Report, Error> {
     let digest_hex = hex::encode(inputs.artifact.sha256);
     let mut report = Report {
         artifact: inputs.name.clone(),
         sha256: digest_hex.clone(),
         checks: Vec::new(),
         signer: None,
+        bundle_checks: None,
         provenance: None,
         passed: false,
     };
@@ -242,9 +327,10 @@ pub fn verify(inputs: &Inputs<'_>) -> Result<Report, Error> {
     }
 
     if let Some(b) = &inputs.bundle {
-        match verify_any_bundle(inputs, &b.path, &b.content) {
-            Ok((proof, _, what)) => {
+        match verify_any_bundle(inputs, opts, &b.path, &b.content) {
+            Ok((proof, checks, _, what)) => {
                 report.signer = proof;
+                report.bundle_checks = Some(checks);
                 report.push("bundle", Ok(what));
             }
             Err(e) => report.push("bundle", Err(e)),
@@ -252,7 +338,7 @@ pub fn verify(inputs: &Inputs<'_>) -> Result<Report, Error> {
     }
 
     if let Some(p) = &inputs.provenance {
-        let r = verify_provenance(inputs, &p.path, &p.content, &digest_hex);
+        let r = verify_provenance(inputs, opts, &p.path, &p.content, &digest_hex);
         match r {
             Ok((st, proof, what)) => {
                 if report.signer.is_none() {
@@ -306,13 +392,13 @@ pub fn verify(inputs: &Inputs<'_>) -> Result<Report, Error> {
                     "{}: the policy has [signer] requirements but no verified keyless Sigstore signature was given",
                     policy.path
                 )),
-                Some(s) => {
-                    let v = sp.violations(&s.identity, &s.issuer);
-                    if v.is_empty() {
-                        proven.push("the signer requirements");
-                    }
-                    reasons.extend(v);
-                }
+                Some(s) => match sp.expected() {
+                    Err(e) => reasons.push(format!("{}: {e}", policy.path)),
+                    Ok(expected) => match expected.check(&s.identities, &s.issuer) {
+                        Ok(_) => proven.push("the signer requirements"),
+                        Err(v) => reasons.extend(v.into_iter().map(|r| format!("policy: {r}"))),
+                    },
+                },
             }
         }
         let r = if reasons.is_empty() {
@@ -341,6 +427,7 @@ type ProvenanceResult = Result<(Statement, Option<SigstoreProof>, String), Strin
 
 fn verify_provenance(
     inputs: &Inputs<'_>,
+    opts: &VerifyOptions,
     path: &str,
     text: &str,
     digest_hex: &str,
@@ -348,7 +435,7 @@ fn verify_provenance(
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("{path}: not JSON: {e}"))?;
     if json.get("mediaType").is_some() {
-        let (proof, payload, what) = verify_any_bundle(inputs, path, text)?;
+        let (proof, _, payload, what) = verify_any_bundle(inputs, opts, path, text)?;
         let payload = payload
             .ok_or_else(|| format!("{path}: the bundle holds no DSSE envelope (no attestation)"))?;
         let st = check_subject(&payload, digest_hex).map_err(|e| format!("{path}: {e}"))?;

@@ -4,7 +4,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use relkit_attest::sigstore::{Artifact, Bundle, TimeSource, TrustedRoot, verify_keyless};
+use relkit_attest::policy::ExpectedSigner;
+use relkit_attest::sigstore::{
+    Artifact, Bundle, SignerCheck, TimeSource, TrustedRoot, verify_keyless,
+};
 use sha2::{Digest, Sha256};
 
 const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sigstore/");
@@ -20,6 +23,13 @@ fn staging() -> TrustedRoot {
 fn production() -> TrustedRoot {
     TrustedRoot::parse(&read("trusted_root.production.json")).unwrap()
 }
+
+/// The expected signer (exact identity and issuer, as `--certificate-identity` gives it).
+fn who(identity: &str, issuer: &str) -> ExpectedSigner {
+    ExpectedSigner::from_flags(Some(identity), None, Some(issuer), None).unwrap()
+}
+
+const BEACON: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 
 fn art(bytes: &[u8]) -> Artifact<'_> {
     Artifact {
@@ -37,9 +47,10 @@ fn digest_only(hex: &str) -> Artifact<'static> {
 
 #[test]
 fn v03_bundle_verifies_with_identity_and_issuer() {
+    let expected = who("william@yossarian.net", "https://github.com/login/oauth");
     let data = std::fs::read(format!("{FIX}bundle_v3.txt")).unwrap();
     let b = Bundle::parse(&read("bundle_v3.txt.sigstore")).unwrap();
-    let p = verify_keyless(&b, art(&data), &staging()).unwrap();
+    let p = verify_keyless(&b, art(&data), &staging(), SignerCheck::Expect(&expected)).unwrap();
     assert_eq!(p.identity, "william@yossarian.net");
     assert_eq!(p.issuer, "https://github.com/login/oauth");
     assert_eq!(p.log_index, 25915956);
@@ -49,56 +60,64 @@ fn v03_bundle_verifies_with_identity_and_issuer() {
     // Without the CT log in the trusted root, the certificate's SCT cannot be verified.
     let mut no_ct = staging();
     no_ct.ctlogs.clear();
-    let e = verify_keyless(&b, art(&data), &no_ct)
+    let e = verify_keyless(&b, art(&data), &no_ct, SignerCheck::Expect(&expected))
         .unwrap_err()
         .to_string();
     assert!(e.contains("no embedded SCT"), "{e}");
     // The staging bundle does not verify against the production root.
-    let e = verify_keyless(&b, art(&data), &production())
-        .unwrap_err()
-        .to_string();
+    let e = verify_keyless(
+        &b,
+        art(&data),
+        &production(),
+        SignerCheck::Expect(&expected),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("not in the trusted root"), "{e}");
 }
 
 #[test]
 fn v01_bundle_verifies() {
+    let expected = who("a@tny.town", "https://github.com/login/oauth");
     let data = std::fs::read(format!("{FIX}bundle.txt")).unwrap();
     let b = Bundle::parse(&read("bundle.txt.sigstore")).unwrap();
-    let p = verify_keyless(&b, art(&data), &staging()).unwrap();
+    let p = verify_keyless(&b, art(&data), &staging(), SignerCheck::Expect(&expected)).unwrap();
     assert_eq!(p.identity, "a@tny.town");
 }
 
 #[test]
 fn cpython_release_bundle_verifies_against_production_root() {
+    let expected = who("thomas@python.org", "https://accounts.google.com");
     // sha256 of Python-3.12.5.tgz as published on python.org.
     let a = digest_only("38dc4e2c261d49c661196066edbfb70fdb16be4a79cc8220c224dfeb5636d405");
     let b = Bundle::parse(&read("Python-3.12.5.tgz.sigstore")).unwrap();
-    let p = verify_keyless(&b, a, &production()).unwrap();
+    let p = verify_keyless(&b, a, &production(), SignerCheck::Expect(&expected)).unwrap();
     assert_eq!(p.identity, "thomas@python.org");
     assert_eq!(p.issuer, "https://accounts.google.com");
     let mut other = a;
     other.sha256[31] ^= 1;
-    assert!(verify_keyless(&b, other, &production()).is_err());
+    assert!(verify_keyless(&b, other, &production(), SignerCheck::Expect(&expected)).is_err());
 }
 
 #[test]
 fn negative_assets_fail_with_reasons() {
+    let expected = who("william@yossarian.net", "https://github.com/login/oauth");
     let data = std::fs::read(format!("{FIX}bundle_cve_2022_36056.txt")).unwrap();
     let b = Bundle::parse(&read("bundle_cve_2022_36056.txt.sigstore")).unwrap();
-    let e = verify_keyless(&b, art(&data), &staging())
+    let e = verify_keyless(&b, art(&data), &staging(), SignerCheck::Expect(&expected))
         .unwrap_err()
         .to_string();
     assert!(e.contains("the log entry is not for this"), "{e}");
 
     let data = std::fs::read(format!("{FIX}bundle.txt")).unwrap();
     let b = Bundle::parse(&read("bundle_invalid_version.txt.sigstore")).unwrap();
-    let e = verify_keyless(&b, art(&data), &staging())
+    let e = verify_keyless(&b, art(&data), &staging(), SignerCheck::Expect(&expected))
         .unwrap_err()
         .to_string();
     assert!(e.contains("unsupported bundle media type"), "{e}");
 
     let b = Bundle::parse(&read("bundle_no_log_entry.txt.sigstore")).unwrap();
-    let e = verify_keyless(&b, art(&data), &staging())
+    let e = verify_keyless(&b, art(&data), &staging(), SignerCheck::Expect(&expected))
         .unwrap_err()
         .to_string();
     assert!(e.contains("exactly one transparency log entry"), "{e}");
@@ -106,6 +125,7 @@ fn negative_assets_fail_with_reasons() {
 
 #[test]
 fn rekor_v2_dsse_bundle_verifies_with_an_rfc3161_time() {
+    let expected = who(BEACON, "https://token.actions.githubusercontent.com");
     // The statement's subject is sigstore-python's a.txt (sha256 below); the fixture file
     // next to the bundle is a different input and must not verify.
     let subject = digest_only("a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf");
@@ -113,7 +133,7 @@ fn rekor_v2_dsse_bundle_verifies_with_an_rfc3161_time() {
         serde_json::from_str(&read("a.dsse.staging-rekor-v2.txt.sigstore.json")).unwrap();
     let b: Bundle = serde_json::from_value(json.clone()).unwrap();
     let root = staging();
-    let p = verify_keyless(&b, subject, &root).unwrap();
+    let p = verify_keyless(&b, subject, &root, SignerCheck::Expect(&expected)).unwrap();
     assert_eq!(
         p.identity,
         "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
@@ -127,7 +147,7 @@ fn rekor_v2_dsse_bundle_verifies_with_an_rfc3161_time() {
     let st: serde_json::Value = serde_json::from_slice(p.dsse_payload.as_deref().unwrap()).unwrap();
     assert_eq!(st["predicateType"], "https://slsa.dev/provenance/v1");
     let data = std::fs::read(format!("{FIX}a.dsse.staging-rekor-v2.txt")).unwrap();
-    let e = verify_keyless(&b, art(&data), &root)
+    let e = verify_keyless(&b, art(&data), &root, SignerCheck::Expect(&expected))
         .unwrap_err()
         .to_string();
     assert!(e.contains("no subject of the statement"), "{e}");
@@ -138,7 +158,9 @@ fn rekor_v2_dsse_bundle_verifies_with_an_rfc3161_time() {
         .unwrap()
         .remove("timestampVerificationData");
     let nb: Bundle = serde_json::from_value(no_ts).unwrap();
-    let e = verify_keyless(&nb, subject, &root).unwrap_err().to_string();
+    let e = verify_keyless(&nb, subject, &root, SignerCheck::Expect(&expected))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no RFC 3161 timestamp"), "{e}");
     // Single-byte tampering of the timestamp token, the DSSE signature and payload, the
     // certificate and the log entry.
@@ -157,7 +179,7 @@ fn rekor_v2_dsse_bundle_verifies_with_an_rfc3161_time() {
         for pos in positions(len) {
             let b = tampered(&json, pointer, pos);
             assert!(
-                verify_keyless(&b, subject, &root).is_err(),
+                verify_keyless(&b, subject, &root, SignerCheck::Expect(&expected)).is_err(),
                 "{pointer} byte {pos} of {len}"
             );
         }
@@ -192,17 +214,18 @@ fn positions(len: usize) -> Vec<usize> {
 
 #[test]
 fn single_byte_tampering_always_fails() {
+    let expected = who("william@yossarian.net", "https://github.com/login/oauth");
     let data = std::fs::read(format!("{FIX}bundle_v3.txt")).unwrap();
     let json: serde_json::Value = serde_json::from_str(&read("bundle_v3.txt.sigstore")).unwrap();
     let root = staging();
     let good: Bundle = serde_json::from_value(json.clone()).unwrap();
-    assert!(verify_keyless(&good, art(&data), &root).is_ok());
+    assert!(verify_keyless(&good, art(&data), &root, SignerCheck::Expect(&expected)).is_ok());
 
     for i in positions(data.len()) {
         let mut d = data.clone();
         d[i] ^= 0x01;
         assert!(
-            verify_keyless(&good, art(&d), &root).is_err(),
+            verify_keyless(&good, art(&d), &root, SignerCheck::Expect(&expected)).is_err(),
             "artifact byte {i}"
         );
     }
@@ -221,7 +244,7 @@ fn single_byte_tampering_always_fails() {
         for pos in positions(len) {
             let b = tampered(&json, pointer, pos);
             assert!(
-                verify_keyless(&b, art(&data), &root).is_err(),
+                verify_keyless(&b, art(&data), &root, SignerCheck::Expect(&expected)).is_err(),
                 "{pointer} byte {pos} of {len}"
             );
         }
@@ -245,7 +268,10 @@ fn single_byte_tampering_always_fails() {
         let mut b = json.clone();
         *b.pointer_mut(pointer).unwrap() = serde_json::Value::String(value.into());
         let b: Bundle = serde_json::from_value(b).unwrap();
-        assert!(verify_keyless(&b, art(&data), &root).is_err(), "{pointer}");
+        assert!(
+            verify_keyless(&b, art(&data), &root, SignerCheck::Expect(&expected)).is_err(),
+            "{pointer}"
+        );
     }
     let cp = "/verificationMaterial/tlogEntries/0/inclusionProof/checkpoint/envelope";
     let text = json.pointer(cp).unwrap().as_str().unwrap().to_string();
@@ -259,7 +285,7 @@ fn single_byte_tampering_always_fails() {
         *b.pointer_mut(cp).unwrap() = serde_json::Value::String(String::from_utf8(bytes).unwrap());
         let b: Bundle = serde_json::from_value(b).unwrap();
         assert!(
-            verify_keyless(&b, art(&data), &root).is_err(),
+            verify_keyless(&b, art(&data), &root, SignerCheck::Expect(&expected)).is_err(),
             "checkpoint byte {pos}"
         );
     }

@@ -682,7 +682,7 @@ fn attest_then_verify_with_policy() {
     write(
         dir,
         "signer.toml",
-        b"[signer]\nidentity = \"thomas@python.org\"\n",
+        b"[signer]\nidentity = \"thomas@python.org\"\nissuer = \"https://accounts.google.com\"\n",
     );
     fails(
         &[
@@ -907,11 +907,11 @@ fn sigstore_cli_oracle_and_relkit_agree_on_real_bundles() {
     // Wrong identity / wrong issuer.
     for (p, reason) in [
         (
-            "[signer]\nidentity = \"hugo@python.org\"\n",
+            "[signer]\nidentity = \"hugo@python.org\"\nissuer = \"https://accounts.google.com\"\n",
             "the signer identity is \"thomas@python.org\"",
         ),
         (
-            "[signer]\nissuer = \"https://github.com/login/oauth\"\n",
+            "[signer]\nidentity = \"thomas@python.org\"\nissuer = \"https://github.com/login/oauth\"\n",
             "the OIDC issuer is \"https://accounts.google.com\"",
         ),
     ] {
@@ -950,6 +950,10 @@ fn sigstore_cli_oracle_and_relkit_agree_on_real_bundles() {
             "badproof.json",
             "--trusted-root",
             &fix("trusted_root.staging.json"),
+            "--certificate-identity",
+            "william@yossarian.net",
+            "--certificate-oidc-issuer",
+            "https://github.com/login/oauth",
         ],
     );
     assert_eq!(o.status.code(), Some(1));
@@ -1030,8 +1034,11 @@ issuer = \"https://token.actions.githubusercontent.com\"\n",
                 &fix(input),
                 "--bundle",
                 &fix(bundle),
-                "--trusted-root",
-                &fix("trusted_root.staging.json"),
+                "--staging",
+                "--certificate-identity",
+                "william@yossarian.net",
+                "--certificate-oidc-issuer",
+                "https://github.com/login/oauth",
             ],
         )
     };
