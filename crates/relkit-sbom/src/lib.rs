@@ -43,7 +43,8 @@ pub mod json;
 pub mod merge;
 pub mod model;
 pub mod pe;
-pub mod sarif;
+/// SARIF helpers (moved to relkit-core; kept here for callers of `relkit_sbom::sarif`).
+pub use relkit_core::sarif;
 pub mod source;
 pub mod spdx;
 mod tree;

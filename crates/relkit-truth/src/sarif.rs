@@ -1,7 +1,7 @@
 //! SARIF 2.1.0 rendering of a [`Report`]: one result per contradicted,
 //! inconsistent or unverifiable package, located at the evidence file and line.
 
-use relkit_sbom::sarif::artifact_uri;
+use relkit_core::sarif::artifact_uri;
 use serde_json::{Value, json};
 
 use crate::{Report, Verdict};
@@ -68,21 +68,12 @@ pub fn to_sarif(report: &Report, sbom_text: Option<&str>) -> Value {
             }
         }));
     }
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "relkit",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/relkit/relkit",
-                "rules": [
-                    {"id": "contradicted", "shortDescription": {"text": "The bytes show another version than the SBOM declares"}},
-                    {"id": "inconsistent-identifiers", "shortDescription": {"text": "A CPE or PURL names another version than the package"}},
-                    {"id": "unverifiable", "shortDescription": {"text": "No evidence of the declared version was found"}}
-                ]
-            }},
-            "results": results
-        }]
-    })
+    relkit_core::sarif::log(
+        vec![
+            json!({"id": "contradicted", "shortDescription": {"text": "The bytes show another version than the SBOM declares"}}),
+            json!({"id": "inconsistent-identifiers", "shortDescription": {"text": "A CPE or PURL names another version than the package"}}),
+            json!({"id": "unverifiable", "shortDescription": {"text": "No evidence of the declared version was found"}}),
+        ],
+        results,
+    )
 }

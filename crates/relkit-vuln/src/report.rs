@@ -1,7 +1,7 @@
 //! Scan report formats and VEX: OpenVEX `not_affected` suppression, SARIF 2.1.0 and
 //! CycloneDX 1.6 VEX output.
 
-use relkit_sbom::sarif::artifact_uri;
+use relkit_core::sarif::artifact_uri;
 use serde_json::{Value, json};
 
 use crate::record::Level;
@@ -210,19 +210,7 @@ pub fn to_sarif(report: &Report) -> Value {
             })
         })
         .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "relkit",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/relkit/relkit",
-                "rules": rules,
-            }},
-            "results": results,
-        }],
-    })
+    relkit_core::sarif::log(rules, results)
 }
 
 fn cdx_justification(openvex: Option<&str>) -> Option<&'static str> {

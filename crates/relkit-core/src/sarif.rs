@@ -1,21 +1,37 @@
-//! SARIF helpers shared by every relkit report that is rendered as SARIF 2.1.0 (scan,
-//! SBOM verify): the SBOM crate is the one they all depend on.
+//! SARIF 2.1.0 for every relkit report rendered as SARIF (scan, SBOM verify, audit): the log
+//! envelope with relkit as the tool, and artifact URIs.
+
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde_json::{Value, json};
+
+/// What a path segment of a URI reference may not hold as is: controls, space, `%`, `#`, `?`
+/// (and every non-ASCII byte, which `utf8_percent_encode` always encodes).
+const PATH: &AsciiSet = &CONTROLS.add(b' ').add(b'%').add(b'#').add(b'?');
+
+/// A SARIF 2.1.0 log with one run of relkit: `rules` (reportingDescriptor objects) and
+/// `results` as given.
+pub fn log(rules: Vec<Value>, results: Vec<Value>) -> Value {
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "relkit",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/relkit/relkit",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    })
+}
 
 /// A SARIF `artifactLocation.uri`: relative paths as they are (with `/`), absolute paths
 /// as `file://` URIs (SARIF §3.10: a relative reference must not begin with `/`), with `.`
 /// and `..` segments resolved lexically (SARIF validators reject `..` in file URIs).
 pub fn artifact_uri(target: &str) -> String {
     let path = normalize(&target.replace('\\', "/"));
-    let mut out = String::new();
-    for c in path.chars() {
-        match c {
-            ' ' => out.push_str("%20"),
-            '%' => out.push_str("%25"),
-            '#' => out.push_str("%23"),
-            '?' => out.push_str("%3F"),
-            c => out.push(c),
-        }
-    }
+    let out = utf8_percent_encode(&path, PATH).to_string();
     if out.starts_with('/') {
         format!("file://{out}")
     } else {
@@ -65,5 +81,14 @@ mod tests {
             "file:///w/crates/truth/x.json"
         );
         assert_eq!(artifact_uri("../a/../b.json"), "../b.json");
+        assert_eq!(artifact_uri("a#b?c%d"), "a%23b%3Fc%25d");
+        assert_eq!(artifact_uri("Lib/é.py"), "Lib/%C3%A9.py");
+    }
+
+    #[test]
+    fn the_log_names_relkit_and_the_schema() {
+        let v = super::log(vec![], vec![]);
+        assert_eq!(v["version"], "2.1.0");
+        assert_eq!(v["runs"][0]["tool"]["driver"]["name"], "relkit");
     }
 }
