@@ -23,6 +23,11 @@ pub struct Recognized {
     pub tool: String,
     /// The inputs the tool works from: any one of them present in the tag explains the file.
     pub inputs: Vec<String>,
+    /// Whether the recognizer checked the whole content, so that nothing in it is left
+    /// unexplained (a one-line version stamp, setuptools' egg-info lists, `@set` lines):
+    /// such a file is `generated`; any other needs regeneration to be more than
+    /// `generated_unverified`.
+    pub checked: bool,
 }
 
 fn first_line(content: &[u8]) -> &[u8] {
@@ -70,6 +75,7 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
             return Some(Recognized {
                 tool: format!("autoconf {v} (configure script)"),
                 inputs: vec![format!("{dir}configure.ac"), format!("{dir}configure.in")],
+                checked: false,
             });
         }
     }
@@ -81,6 +87,7 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
         return Some(Recognized {
             tool: format!("automake {v} (Makefile.in)"),
             inputs: vec![format!("{dir}Makefile.am")],
+            checked: false,
         });
     }
     let aclocal = re(
@@ -91,6 +98,7 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
         return Some(Recognized {
             tool: format!("aclocal {v} (aclocal.m4)"),
             inputs: vec![format!("{dir}configure.ac"), format!("{dir}configure.in")],
+            checked: false,
         });
     }
     if line1.starts_with(b"/* ")
@@ -100,6 +108,7 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
         return Some(Recognized {
             tool: "autoheader (config header template)".into(),
             inputs: ancestors(dir).map(|d| format!("{d}configure.ac")).collect(),
+            checked: false,
         });
     }
     // GNU message catalog: the magic number in either byte order.
@@ -112,6 +121,7 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
         return Some(Recognized {
             tool: "msgfmt (compiled message catalog)".into(),
             inputs: vec![format!("{dir}{stem}.po")],
+            checked: false,
         });
     }
     // A PO template: the header entry with POT-Creation-Date and the placeholder revision.
@@ -135,6 +145,7 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
         return Some(Recognized {
             tool: tool.into(),
             inputs,
+            checked: false,
         });
     }
     // A man page translated by po4a: roff with po4a's banner.
@@ -156,6 +167,7 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
         return Some(Recognized {
             tool: "po4a (translated man page)".into(),
             inputs,
+            checked: false,
         });
     }
     // A man page rendered to text: `NAME(1)  Title  NAME(1)` then a NAME section.
@@ -180,6 +192,7 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
         return Some(Recognized {
             tool: format!("man (page {page} rendered to text)"),
             inputs,
+            checked: false,
         });
     }
     // A man page typeset by groff to PDF or PostScript: the creator groff writes.
@@ -225,6 +238,7 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
         return Some(Recognized {
             tool: format!("groff {version} (man page typeset to {format})"),
             inputs,
+            checked: false,
         });
     }
     // Python sdists: the core metadata (PKG-INFO) and setuptools' egg-info directory, made
@@ -233,6 +247,7 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
         return Some(Recognized {
             tool: tool.into(),
             inputs: python_project_files(path, tag),
+            checked: tool.starts_with("setuptools egg_info"),
         });
     }
     // gnulib's dist-hook writes the version git-version-gen computed into .tarball-version
@@ -250,6 +265,7 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
         return Some(Recognized {
             tool: "git-version-gen via make dist (version stamp)".into(),
             inputs,
+            checked: true,
         });
     }
     if let Some(r) = parser_or_doc_generator(path, content, head, tag) {
@@ -259,6 +275,7 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
         return Some(Recognized {
             tool: "gettext po/Makefile (catalog update stamp)".into(),
             inputs: vec![format!("{dir}Makevars"), format!("{dir}LINGUAS")],
+            checked: true,
         });
     }
     None
@@ -345,6 +362,7 @@ fn parser_or_doc_generator(
         return Some(Recognized {
             tool: format!("GNU Bison {v} (parser)"),
             inputs: grammar(&[".y", ".yy", ".ypp"]),
+            checked: false,
         });
     }
     // At the start of lines: flex's own skeleton (skel.c) quotes both in C strings.
@@ -354,6 +372,7 @@ fn parser_or_doc_generator(
         return Some(Recognized {
             tool: "flex (scanner)".into(),
             inputs: grammar(&[".l", ".ll", ".lex"]),
+            checked: false,
         });
     }
     let gperf = re(
@@ -365,6 +384,7 @@ fn parser_or_doc_generator(
         return Some(Recognized {
             tool: format!("gperf {} (perfect hash)", String::from_utf8_lossy(&c[1])),
             inputs: named_input(dir, &input, tag),
+            checked: false,
         });
     }
     let makeinfo = re(
@@ -386,6 +406,7 @@ fn parser_or_doc_generator(
         return Some(Recognized {
             tool: format!("makeinfo {} (Info manual)", String::from_utf8_lossy(&c[2])),
             inputs: named_input(dir, &source, tag),
+            checked: false,
         });
     }
     let texi2html = re(
@@ -409,7 +430,11 @@ fn parser_or_doc_generator(
             let parent = dir_of(dir.trim_end_matches('/'));
             inputs = texinfo_sources_in(parent, tag);
         }
-        return Some(Recognized { tool, inputs });
+        return Some(Recognized {
+            tool,
+            inputs,
+            checked: false,
+        });
     }
     if let Some(v) = captured(
         re(
@@ -428,6 +453,7 @@ fn parser_or_doc_generator(
         return Some(Recognized {
             tool: format!("help2man {v} (man page from --help)"),
             inputs,
+            checked: false,
         });
     }
     if let Some(v) = captured(
@@ -447,6 +473,7 @@ fn parser_or_doc_generator(
         return Some(Recognized {
             tool: format!("groff {v} (man page typeset to HTML)"),
             inputs,
+            checked: false,
         });
     }
     // automake's texinfo rules write version.texi / stamp-vti with mdate-sh: `@set` lines
@@ -457,6 +484,7 @@ fn parser_or_doc_generator(
             return Some(Recognized {
                 tool: "automake's mdate-sh via make (Texinfo version stamp)".into(),
                 inputs: texinfo_sources_in(dir, tag),
+                checked: true,
             });
         }
     }

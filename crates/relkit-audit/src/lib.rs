@@ -4,6 +4,9 @@
 //! - [`tarball`]: every member of a release tarball compared with its tag; files only in
 //!   the tarball explained as a known tool's output ([`generated`]) or as an exact copy of
 //!   a known upstream macro/script ([`corpus`], filled by [`import`]), or flagged.
+//! - [`alarm`]: every text member scanned for lines that run data through a shell or
+//!   decode it; each such line must be explained by the tag, a known upstream copy or an
+//!   input of the file's generator, or the audit is critical.
 //! - [`po`], [`changelog`] and [`export_subst`]: files of the tag that `make dist` or `git
 //!   archive` update, explained (a catalog merged by msgmerge, a `ChangeLog` written by `git
 //!   log`, `$Format:…$` placeholders expanded).
@@ -18,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alarm;
 pub mod changelog;
 pub mod corpus;
 pub mod error;

@@ -48,12 +48,14 @@
 //! names and class names are stable; new fields may be added.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use relkit_archive::read::{ContentObserver, Member, MemberKind, fetch_ranges, read_path_observed};
 use serde::Serialize;
 
+use crate::alarm::{AlarmLine, Explainers, Found};
 use crate::corpus::{
     Blobs, Corpus, KnownCopy, Version, is_copied_name, is_history_source, parse_version,
 };
@@ -134,8 +136,14 @@ pub enum Class {
     /// In both; the tarball's file is the tag's, updated by a known tool (`msgmerge` of a
     /// `.po`, a `ChangeLog` written by `git log` from the tag's history).
     Updated,
-    /// Only in the tarball; a known tool's output whose input is in the tag.
+    /// Only in the tarball; a known tool's output whose input is in the tag, and whose
+    /// content is explained: reproduced by regeneration (but for volatile lines), or
+    /// checked whole against its input (a `git log` ChangeLog, a version stamp).
     Generated,
+    /// Only in the tarball; recognized as a known tool's output whose input is in the tag,
+    /// but its content was not reproduced (no regeneration with the tool's version): its
+    /// lines that run data through a shell must still come from an input of the tool.
+    GeneratedUnverified,
     /// Only in the tarball; byte-identical to a known upstream copy.
     Vendored,
     /// Only in the tarball; a known version number with different content that adds code,
@@ -186,6 +194,7 @@ impl Class {
             | Class::VendoredVariant
             | Class::VendoredNewer
             | Class::VendoredUnknown
+            | Class::GeneratedUnverified
             | Class::Unexplained => Severity::Warning,
         }
     }
@@ -233,6 +242,45 @@ pub struct MemberReport {
     /// tarball). A regenerated file that differs beyond volatile lines raises the severity
     /// to at least `warning`.
     pub regenerated: Option<Regenerated>,
+    /// Its lines that run data through a shell or decode it ([`crate::alarm`]), each with
+    /// what explains it; absent when it has none (binary members are not scanned).
+    pub alarms: Option<Alarms>,
+}
+
+/// The alarm lines of one member and what explains each; any line nothing explains makes
+/// the member critical.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alarms {
+    /// Lines that match (complete; at most 200 are listed).
+    pub count: usize,
+    /// Lines nothing known explains.
+    pub unexplained: usize,
+    /// The listed lines.
+    pub lines: Vec<JudgedLine>,
+}
+
+/// One alarm line and what explains it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JudgedLine {
+    /// 1-based line number.
+    pub line: usize,
+    /// The line (cut at 400 bytes).
+    pub text: String,
+    /// What explains it: `the tag`, the tag's file, an upstream copy, a build input's line
+    /// (`m4/x.m4:12`), the generator's own library, the words of a tag file, a commit
+    /// message; `null` when nothing does.
+    pub explained_by: Option<String>,
+}
+
+/// Alarm lines over the whole tarball.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AlarmTotals {
+    /// Text members with at least one alarm line.
+    pub files: usize,
+    /// Alarm lines in them.
+    pub lines: usize,
+    /// Of those, lines nothing known explains.
+    pub unexplained: usize,
 }
 
 /// The result of [`audit_tarball`].
@@ -254,6 +302,9 @@ pub struct TarballReport {
     pub severities: BTreeMap<Severity, usize>,
     /// With `--regenerate`: the command, both sides' tool versions and status counts.
     pub regeneration: Option<RegenSummary>,
+    /// Lines of text members that run data through a shell or decode it, and how many of
+    /// them nothing known explains.
+    pub alarm_lines: AlarmTotals,
     /// Every member (and every reference-only file), sorted by path.
     pub members: Vec<MemberReport>,
 }
@@ -557,33 +608,6 @@ fn classify_extra(
     )
 }
 
-/// Lines of `content` (not in `known`: the closest upstream copy, or the tag's file) that
-/// run data through a shell or decode it the way the 2024 xz backdoor's macro did: a pipe
-/// into `$SHELL`/`sh`/`eval`, `grep -a` (binary files searched as text), or a decompressor
-/// or decoder run with `-d`. No macro or helper script of gnulib's history (27,572
-/// versions), gettext, libtool or automake contains one, so any is a critical finding.
-fn runs_data_through_a_shell(content: &[u8], known: Option<&[u8]>) -> Vec<String> {
-    static PATTERN: OnceLock<regex::bytes::Regex> = OnceLock::new();
-    let pattern = PATTERN.get_or_init(|| {
-        regex::bytes::Regex::new(concat!(
-            r"\|\s*(?:\$\{?(?:CONFIG_)?SHELL\}?|(?:/bin/)?(?:ba|da|k|z)?sh|eval)",
-            r"(?:\s*$|\s+[^|\s]|\s*[;)\]`&])",
-            r"|\bgrep\s+-[A-Za-z]*a",
-            r"|\b(?:xz|unxz|xzcat|lzma|unlzma|gzip|gunzip|zcat|bzip2|bunzip2|base64|uudecode)\s+(?:-[A-Za-z]*d[A-Za-z]*|--decompress|--decode)\b",
-        ))
-        .expect("static regex")
-    });
-    let known_lines: BTreeSet<&[u8]> = known
-        .map(|k| k.split(|&b| b == b'\n').collect())
-        .unwrap_or_default();
-    content
-        .split(|&b| b == b'\n')
-        .filter(|l| pattern.is_match(l) && !known_lines.contains(l))
-        .take(MAX_LISTED)
-        .map(|l| String::from_utf8_lossy(l).trim().to_string())
-        .collect()
-}
-
 /// Whether a diff only changes the years of copyright comment lines (`# Copyright (C)
 /// 1999-2018 …` against `… 1999-2020 …`): each changed line is a comment (`#`, `dnl`, `%`,
 /// `@c`) naming a copyright, and equals its counterpart once digits, commas, dashes and
@@ -707,6 +731,10 @@ struct Keeper {
     budget: u64,
     /// The content kept per member position, and whether it is complete.
     kept: BTreeMap<usize, (Vec<u8>, bool)>,
+    /// Scans the member being read for alarm lines (every byte, also past [`MAX_CONTENT`]).
+    scanner: crate::alarm::Scanner,
+    /// The alarm lines of each text member that has any, by position.
+    alarms: BTreeMap<usize, crate::alarm::Found>,
 }
 
 /// A member read before the reference arrived.
@@ -735,6 +763,8 @@ impl Keeper {
             pending_limit: PENDING_LIMIT,
             budget: BUDGET,
             kept: BTreeMap::new(),
+            scanner: crate::alarm::Scanner::default(),
+            alarms: BTreeMap::new(),
         }
     }
 
@@ -801,10 +831,15 @@ impl ContentObserver for Keeper {
         }
         self.current.clear();
         self.overflow = false;
+        self.scanner.reset();
     }
 
     fn content(&mut self, bytes: &[u8]) {
-        if self.overflow || self.failed.is_some() {
+        if self.failed.is_some() {
+            return;
+        }
+        self.scanner.feed(bytes);
+        if self.overflow {
             return;
         }
         if self.current.len() + bytes.len() > MAX_CONTENT as usize {
@@ -819,6 +854,10 @@ impl ContentObserver for Keeper {
     }
 
     fn done(&mut self, member: &Member) {
+        let found = self.scanner.finish();
+        if found.count > 0 && !found.binary {
+            self.alarms.insert(member.position, found);
+        }
         self.poll(false);
         if self.failed.is_some() {
             return;
@@ -923,6 +962,7 @@ pub fn audit_tarball_with(
     if let Some(e) = keeper.failed.take() {
         return Err(e);
     }
+    let repo = reference_repo(reference);
     let reference = keeper.reference.take().ok_or_else(|| Error::Io {
         path: tarball.to_path_buf(),
         source: std::io::Error::other("the reference could not be loaded"),
@@ -1061,193 +1101,60 @@ pub fn audit_tarball_with(
         _ => (None, BTreeMap::new()),
     };
 
-    let git_log = |content: &[u8]| {
-        let subjects = subjects.as_ref()?;
-        if !crate::changelog::looks_like_git_log(content) {
-            return None;
-        }
-        crate::changelog::git_log_entries(content, subjects).ok()
+    let ctx = Context {
+        tag,
+        tag_paths: &tag_paths,
+        tag_contents: &tag_contents,
+        reference: &reference,
+        corpus: &corpus,
+        subjects: subjects.as_ref(),
     };
-
     let mut members = Vec::new();
+    let mut facts = Vec::new();
     let mut seen = BTreeSet::new();
     for (path, m, same) in files {
         seen.insert(path.clone());
         let content = contents.get(&m.position).map_or(&[][..], |v| v.as_slice());
         let complete = complete.contains(&m.position);
-        let (class, detail, version, known, diff) = if same {
-            (
-                Class::Same,
-                "identical to the tag".to_string(),
-                None,
-                None,
-                None,
-            )
-        } else if let Some(t) = tag.get(&path) {
-            let mut diff = None;
-            let mut updated = false;
-            let detail = if t.kind != m.kind {
-                format!(
-                    "a {} in the tarball but a {} in the tag",
-                    m.kind.name(),
-                    t.kind.name()
-                )
-            } else if m.kind != MemberKind::File {
-                format!(
-                    "link target differs: tag {:?}",
-                    t.link_target.as_deref().map(display)
-                )
-            } else if let Some(x) = complete
-                .then(|| {
-                    let (commit, tree) = (reference.commit.as_ref()?, reference.tree_id.as_ref()?);
-                    crate::export_subst::expansion(tag_contents.get(&path)?, content, commit, tree)
-                })
-                .flatten()
-            {
-                updated = true;
-                format!(
-                    "the tag's file with its {} `$Format:…$` placeholder{} expanded for the tag's commit, as `git archive` does (export-subst)",
-                    x.placeholders,
-                    if x.placeholders == 1 { "" } else { "s" }
-                )
-            } else if complete
-                && path.rsplit('/').next() == Some("setup.cfg")
-                && tag_contents
-                    .get(&path)
-                    .is_some_and(|old| crate::generated::setuptools_setup_cfg(old, content))
-            {
-                updated = true;
-                "the tag's file with the [egg_info] section setuptools' sdist appends (tag_build, tag_date)".to_string()
-            } else if let Some(log) = complete.then(|| git_log(content)).flatten() {
-                updated = true;
-                format!(
-                    "written by `git log` from the tag's history: {} commits, each in the history of the tag with its subject (the tag holds a {}-byte file)",
-                    log.commits, t.size
-                )
-            } else {
-                match tag_contents.get(&path) {
-                    Some(old) if is_text(old) && is_text(content) => {
-                        let d = line_diff(format!("{path} in the tag"), old, content);
-                        let mut text =
-                            format!("differs from the tag: +{} -{} lines", d.added, d.removed);
-                        // A catalog merged by `make dist` (msgmerge) with the new template.
-                        if path.ends_with(".po") {
-                            match crate::po::msgmerge_update(old, content) {
-                                Ok(u) => {
-                                    updated = true;
-                                    text = format!(
-                                        "updated by msgmerge from the tag's file (+{} -{} lines): {} entries ({} translated, {} fuzzy, {} untranslated) and {} obsolete, no translation the tag's file lacks",
-                                        d.added,
-                                        d.removed,
-                                        u.entries,
-                                        u.translated,
-                                        u.fuzzy,
-                                        u.untranslated,
-                                        u.obsolete
-                                    );
-                                }
-                                Err(e) => {
-                                    text = format!("{text}; not a msgmerge update of it: {e}");
-                                }
-                            }
-                        }
-                        if !updated {
-                            diff = Some(d);
-                        }
-                        text
-                    }
-                    _ => format!(
-                        "content differs from the tag ({} bytes there, {} here; binary or too large for a line diff)",
-                        t.size, m.size
-                    ),
-                }
-            };
-            let class = if updated {
-                Class::Updated
-            } else {
-                Class::Differs
-            };
-            (class, detail, None, None, diff)
-        } else if m.kind != MemberKind::File {
-            let target = m.link_target.as_deref().map(display).unwrap_or_default();
-            (
-                Class::Unexplained,
-                format!("{} to {target} only in the tarball", m.kind.name()),
-                None,
-                None,
-                None,
-            )
-        } else {
-            let sha = m.sha256.map(hex::encode).unwrap_or_default();
-            match complete.then(|| git_log(content)).flatten() {
-                Some(log) => (
-                    Class::Generated,
-                    format!(
-                        "written by `git log` from the tag's history: {} commits, each in the history of the tag with its subject",
-                        log.commits
-                    ),
-                    None,
-                    None,
-                    None,
-                ),
-                None => classify_extra(&path, content, &sha, complete, &corpus, &tag_paths),
-            }
-        };
-        let mut severity = class.severity();
-        let mut detail = detail;
-        // Vendored files against their closest known copy, changed files against the tag.
-        let vendored = matches!(
-            class,
-            Class::VendoredModified
-                | Class::VendoredDiffers
-                | Class::VendoredVariant
-                | Class::VendoredNewer
-                | Class::VendoredUnknown
-        );
-        if complete && (vendored || (class == Class::Differs && tag_contents.contains_key(&path))) {
-            let compared = if vendored {
-                known.as_ref().and_then(|k| corpus.blob(&k.sha256))
-            } else {
-                tag_contents.get(&path).map(Vec::as_slice)
-            };
-            let alarming = runs_data_through_a_shell(content, compared);
-            if let Some(first) = alarming.first() {
-                severity = Severity::Critical;
-                detail = format!(
-                    "{detail}; CRITICAL: {} line{} that {} run{} data through a shell or decode{} it, as the 2024 xz backdoor's macro did: {first}",
-                    alarming.len(),
-                    if alarming.len() == 1 { "" } else { "s" },
-                    if vendored {
-                        "no known copy has"
-                    } else {
-                        "the tag does not have"
-                    },
-                    if alarming.len() == 1 { "s" } else { "" },
-                    if alarming.len() == 1 { "s" } else { "" },
-                );
-            }
-        }
+        let v = classify_member(&ctx, &path, m, same, content, complete);
         let regenerated = regenerated_files.remove(&path);
+        let mut severity = v.class.severity();
         if regenerated
             .as_ref()
             .is_some_and(|r| r.status == RegenStatus::Differs)
         {
             severity = severity.max(Severity::Warning);
         }
-        members.push(MemberReport {
+        let mut member = MemberReport {
             path,
             kind: m.kind.name(),
             size: m.size,
             sha256: m.sha256.map(hex::encode),
-            class,
+            class: v.class,
             severity,
-            detail,
-            version,
-            known,
-            diff,
+            detail: v.detail,
+            version: v.version,
+            known: v.known,
+            diff: v.diff,
             regenerated,
+            alarms: None,
+        };
+        let generator = (member.class == Class::Generated && !v.checked)
+            .then(|| crate::generated::recognize(&member.path, content, &tag_paths))
+            .flatten()
+            .filter(|g| !g.checked);
+        if generator.is_some() {
+            unverified(&mut member, opts.regenerate.is_some());
+        }
+        facts.push(Facts {
+            position: m.position,
+            content,
+            generator,
+            git_log: v.git_log,
         });
+        members.push(member);
     }
+    judge_alarms(&mut members, &facts, &keeper.alarms, &ctx, repo)?;
     for (path, t) in tag {
         if !seen.contains(path) {
             members.push(MemberReport {
@@ -1262,15 +1169,22 @@ pub fn audit_tarball_with(
                 known: None,
                 diff: None,
                 regenerated: None,
+                alarms: None,
             });
         }
     }
     members.sort_by(|a, b| a.path.cmp(&b.path));
     let mut counts = BTreeMap::new();
     let mut severities = BTreeMap::new();
+    let mut alarm_lines = AlarmTotals::default();
     for m in &members {
         *counts.entry(m.class).or_insert(0) += 1;
         *severities.entry(m.severity).or_insert(0) += 1;
+        if let Some(a) = &m.alarms {
+            alarm_lines.files += 1;
+            alarm_lines.lines += a.count;
+            alarm_lines.unexplained += a.unexplained;
+        }
     }
     Ok(TarballReport {
         tarball: tarball.display().to_string(),
@@ -1281,8 +1195,677 @@ pub fn audit_tarball_with(
         counts,
         regeneration,
         severities,
+        alarm_lines,
         members,
     })
+}
+
+/// The git repository of a reference, where its history can be read.
+fn reference_repo(reference: &Reference) -> Option<&Path> {
+    match reference {
+        Reference::Git { repo, .. } => Some(repo),
+        Reference::Tree(_) => None,
+    }
+}
+
+/// What classifying a member needs: the tag and the corpus.
+struct Context<'a> {
+    /// The tag's entries by path.
+    tag: &'a BTreeMap<String, crate::reference::RefEntry>,
+    /// The tag's paths.
+    tag_paths: &'a BTreeSet<String>,
+    /// The tag's side of every member that differs (complete text files).
+    tag_contents: &'a BTreeMap<String, Vec<u8>>,
+    /// The reference (commit and tree ids for export-subst).
+    reference: &'a RefTree,
+    /// The corpus, with the groups of the tarball-only names loaded.
+    corpus: &'a Corpus,
+    /// Commit id → subject of the tag's history (when the tarball has a git-log ChangeLog).
+    subjects: Option<&'a std::collections::HashMap<String, String>>,
+}
+
+/// The classification of one member.
+struct Verdict {
+    class: Class,
+    detail: String,
+    version: Option<Version>,
+    known: Option<KnownCopy>,
+    diff: Option<LineDiff>,
+    /// Whether the recognizer checked the whole content against its input (a `git log`
+    /// ChangeLog checked commit by commit, a version stamp…).
+    checked: bool,
+    /// Whether the member is a ChangeLog written by `git log` from the tag's history.
+    git_log: bool,
+}
+
+impl Verdict {
+    fn plain(class: Class, detail: String) -> Verdict {
+        Verdict {
+            class,
+            detail,
+            version: None,
+            known: None,
+            diff: None,
+            checked: false,
+            git_log: false,
+        }
+    }
+}
+
+/// What the later phases need of a classified member.
+struct Facts<'a> {
+    /// Its position in the archive (the key of its alarm lines).
+    position: usize,
+    /// Its content as kept (empty for members identical to the tag).
+    content: &'a [u8],
+    /// For generated members not checked by content: the generator recognized.
+    generator: Option<crate::generated::Recognized>,
+    /// Whether it is a ChangeLog written by `git log`.
+    git_log: bool,
+}
+
+/// Classifies one member of the tarball (`same`: identical to the tag's file).
+fn classify_member(
+    ctx: &Context,
+    path: &str,
+    m: &Member,
+    same: bool,
+    content: &[u8],
+    complete: bool,
+) -> Verdict {
+    let git_log = |content: &[u8]| {
+        if !complete || !crate::changelog::looks_like_git_log(content) {
+            return None;
+        }
+        crate::changelog::git_log_entries(content, ctx.subjects?).ok()
+    };
+    if same {
+        return Verdict::plain(Class::Same, "identical to the tag".into());
+    }
+    if let Some(t) = ctx.tag.get(path) {
+        return classify_changed(ctx, path, m, t, content, complete);
+    }
+    if m.kind != MemberKind::File {
+        let target = m.link_target.as_deref().map(display).unwrap_or_default();
+        return Verdict::plain(
+            Class::Unexplained,
+            format!("{} to {target} only in the tarball", m.kind.name()),
+        );
+    }
+    if let Some(log) = git_log(content) {
+        return Verdict {
+            checked: true,
+            git_log: true,
+            ..Verdict::plain(
+                Class::Generated,
+                format!(
+                    "written by `git log` from the tag's history: {} commits, each in the history of the tag with its subject",
+                    log.commits
+                ),
+            )
+        };
+    }
+    let sha = m.sha256.map(hex::encode).unwrap_or_default();
+    let (class, detail, version, known, diff) =
+        classify_extra(path, content, &sha, complete, ctx.corpus, ctx.tag_paths);
+    Verdict {
+        version,
+        known,
+        diff,
+        ..Verdict::plain(class, detail)
+    }
+}
+
+/// Classifies a member that the tag has with other content (or of another kind).
+fn classify_changed(
+    ctx: &Context,
+    path: &str,
+    m: &Member,
+    t: &crate::reference::RefEntry,
+    content: &[u8],
+    complete: bool,
+) -> Verdict {
+    let updated = |detail: String| Verdict::plain(Class::Updated, detail);
+    if t.kind != m.kind {
+        return Verdict::plain(
+            Class::Differs,
+            format!(
+                "a {} in the tarball but a {} in the tag",
+                m.kind.name(),
+                t.kind.name()
+            ),
+        );
+    }
+    if m.kind != MemberKind::File {
+        return Verdict::plain(
+            Class::Differs,
+            format!(
+                "link target differs: tag {:?}",
+                t.link_target.as_deref().map(display)
+            ),
+        );
+    }
+    let old = ctx.tag_contents.get(path).filter(|_| complete);
+    if let Some(x) = old.and_then(|old| {
+        let (commit, tree) = (
+            ctx.reference.commit.as_ref()?,
+            ctx.reference.tree_id.as_ref()?,
+        );
+        crate::export_subst::expansion(old, content, commit, tree)
+    }) {
+        return updated(format!(
+            "the tag's file with its {} `$Format:…$` placeholder{} expanded for the tag's commit, as `git archive` does (export-subst)",
+            x.placeholders,
+            if x.placeholders == 1 { "" } else { "s" }
+        ));
+    }
+    if path.rsplit('/').next() == Some("setup.cfg")
+        && old.is_some_and(|old| crate::generated::setuptools_setup_cfg(old, content))
+    {
+        return updated("the tag's file with the [egg_info] section setuptools' sdist appends (tag_build, tag_date)".to_string());
+    }
+    let log = complete
+        .then(|| {
+            if !crate::changelog::looks_like_git_log(content) {
+                return None;
+            }
+            crate::changelog::git_log_entries(content, ctx.subjects?).ok()
+        })
+        .flatten();
+    if let Some(log) = log {
+        return Verdict {
+            git_log: true,
+            ..updated(format!(
+                "written by `git log` from the tag's history: {} commits, each in the history of the tag with its subject (the tag holds a {}-byte file)",
+                log.commits, t.size
+            ))
+        };
+    }
+    match ctx.tag_contents.get(path) {
+        Some(old) if is_text(old) && is_text(content) => {
+            let d = line_diff(format!("{path} in the tag"), old, content);
+            let text = format!("differs from the tag: +{} -{} lines", d.added, d.removed);
+            // A catalog merged by `make dist` (msgmerge) with the new template.
+            if !path.ends_with(".po") {
+                return Verdict {
+                    diff: Some(d),
+                    ..Verdict::plain(Class::Differs, text)
+                };
+            }
+            match crate::po::msgmerge_update(old, content) {
+                Ok(u) => updated(format!(
+                    "updated by msgmerge from the tag's file (+{} -{} lines): {} entries ({} translated, {} fuzzy, {} untranslated) and {} obsolete, no translation the tag's file lacks",
+                    d.added,
+                    d.removed,
+                    u.entries,
+                    u.translated,
+                    u.fuzzy,
+                    u.untranslated,
+                    u.obsolete
+                )),
+                Err(e) => Verdict {
+                    diff: Some(d),
+                    ..Verdict::plain(
+                        Class::Differs,
+                        format!("{text}; not a msgmerge update of it: {e}"),
+                    )
+                },
+            }
+        }
+        _ => Verdict::plain(
+            Class::Differs,
+            format!(
+                "content differs from the tag ({} bytes there, {} here; binary or too large for a line diff)",
+                t.size, m.size
+            ),
+        ),
+    }
+}
+
+/// A generated member whose content no regeneration reproduced becomes
+/// `generated_unverified` (a warning), saying why.
+fn unverified(member: &mut MemberReport, regenerating: bool) {
+    let why = match &member.regenerated {
+        Some(r) if matches!(r.status, RegenStatus::Identical | RegenStatus::VolatileOnly) => {
+            member
+                .detail
+                .push_str("; regenerated here with the same result");
+            return;
+        }
+        Some(r) => match r.status {
+            RegenStatus::OtherToolVersion => {
+                "the regeneration here ran another version of its tool"
+            }
+            RegenStatus::NotProduced => "the regeneration command did not produce it",
+            _ => "the regeneration here produced other content",
+        },
+        None if regenerating => "the regeneration did not compare it",
+        None => {
+            "not regenerated (run with --regenerate and the generator's version to reproduce it)"
+        }
+    };
+    member.class = Class::GeneratedUnverified;
+    member.severity = member.severity.max(Class::GeneratedUnverified.severity());
+    let _ = write!(member.detail, "; content not reproduced: {why}");
+}
+
+/// Whether a member is a build input whose alarm lines may explain generated files: an m4
+/// macro file (`aclocal.m4` too), `configure.ac`/`configure.in`, a `Makefile.am` or a
+/// fragment it includes.
+fn is_build_input(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    [".m4", ".ac", ".am", ".mk"]
+        .iter()
+        .any(|e| name.ends_with(e))
+        || name == "configure.in"
+}
+
+/// Whether a generator writes code (whose lines an input macro or template must explain)
+/// rather than documentation or catalogs (whose lines the tag's text must say).
+fn writes_code(tool: &str) -> bool {
+    [
+        "autoconf",
+        "automake",
+        "aclocal",
+        "autoheader",
+        "GNU Bison",
+        "flex",
+        "gperf",
+    ]
+    .iter()
+    .any(|t| tool.starts_with(t))
+}
+
+/// What can explain the alarm lines of one member.
+#[derive(Default)]
+struct Ways<'a> {
+    /// Every line, by what the member is (`the tag`: identical to it).
+    all: Option<String>,
+    /// A line of this text (ends' blanks aside), and what it is.
+    lines: Option<(BTreeSet<&'a str>, String)>,
+    /// Alarm lines of the build inputs, and the generator's own ones.
+    inputs: Option<(&'a Explainers, &'a Explainers)>,
+    /// Texts of the tag that the words of a line must follow each other in.
+    words: Vec<(&'a str, &'a [String])>,
+    /// Whether the full messages of the tag's commits explain lines (a git-log ChangeLog).
+    log: bool,
+}
+
+/// Judges every member's alarm lines: each must be explained by what the member's class
+/// rests on (the tag, a known upstream copy, an input of its generator, the tag's
+/// history), else the member is critical, with the lines shown. A member whose lines only
+/// a build input explains that is itself critical is critical too.
+fn judge_alarms(
+    members: &mut [MemberReport],
+    facts: &[Facts],
+    found: &BTreeMap<usize, Found>,
+    ctx: &Context,
+    repo: Option<&Path>,
+) -> Result<()> {
+    let mut inputs = Explainers::default();
+    for (m, f) in members.iter().zip(facts) {
+        if is_build_input(&m.path)
+            && let Some(a) = found.get(&f.position)
+        {
+            inputs.add(&m.path, &a.lines);
+        }
+    }
+    let mut autoconf = Explainers::default();
+    autoconf.add_generator("autoconf");
+    let mut automake = Explainers::default();
+    automake.add_generator("automake");
+    let docs = doc_texts(members, facts, found, ctx)?;
+    let doc_words: BTreeMap<&str, Vec<String>> = docs
+        .iter()
+        .map(|(p, c)| (p.as_str(), crate::alarm::words(&String::from_utf8_lossy(c))))
+        .collect();
+    let messages = commit_messages(members, facts, found, repo)?;
+    let mut leans_on: Vec<(usize, String)> = Vec::new();
+    for (i, (m, f)) in members.iter_mut().zip(facts).enumerate() {
+        let Some(a) = found.get(&f.position) else {
+            continue;
+        };
+        let mut ways = Ways {
+            log: f.git_log,
+            ..Ways::default()
+        };
+        if m.class == Class::Same {
+            ways.all = Some("the tag".into());
+        }
+        let text = explaining_text(m, ctx);
+        if let Some(text) = &text {
+            let what = match m.class {
+                Class::Differs | Class::Updated => "the tag's file".to_string(),
+                _ => m.known.as_ref().map_or_else(
+                    || "a known copy".into(),
+                    |k| format!("upstream {}", k.describe()),
+                ),
+            };
+            ways.lines = Some((lines_of(text), what));
+        }
+        if let Some(g) = &f.generator {
+            if writes_code(&g.tool) {
+                let own = if g.tool.starts_with("autoconf") {
+                    &autoconf
+                } else {
+                    &automake
+                };
+                ways.inputs = Some((&inputs, own));
+            } else {
+                ways.words = doc_inputs(&m.path, g, ctx.tag_paths, &docs)
+                    .into_iter()
+                    .filter_map(|p| Some((p, doc_words.get(p)?.as_slice())))
+                    .collect();
+            }
+        } else if m.class == Class::Updated && (m.path.ends_with(".po") || m.path.ends_with(".pot"))
+        {
+            let g = crate::generated::Recognized {
+                tool: "msgmerge".into(),
+                inputs: Vec::new(),
+                checked: false,
+            };
+            ways.words = doc_inputs(&m.path, &g, ctx.tag_paths, &docs)
+                .into_iter()
+                .filter_map(|p| Some((p, doc_words.get(p)?.as_slice())))
+                .collect();
+        }
+        let mut judged = Vec::new();
+        for l in &a.lines {
+            let by = explain(&ways, l, f.content, &messages);
+            if let Some((_, Some(file))) = &by {
+                leans_on.push((i, file.clone()));
+            }
+            judged.push(JudgedLine {
+                line: l.line,
+                text: crate::alarm::cut(&l.text),
+                explained_by: by.map(|(why, _)| why),
+            });
+        }
+        // Lines past those listed are explained only when the whole member is.
+        let unlisted = if ways.all.is_some() {
+            0
+        } else {
+            a.count - a.lines.len()
+        };
+        let unexplained = judged.iter().filter(|l| l.explained_by.is_none()).count() + unlisted;
+        if unexplained > 0 {
+            raise(m, &judged, unexplained);
+        }
+        m.alarms = Some(Alarms {
+            count: a.count,
+            unexplained,
+            lines: judged,
+        });
+    }
+    // Lines explained only by a build input that is itself critical.
+    let critical: BTreeSet<String> = members
+        .iter()
+        .filter(|m| m.severity == Severity::Critical)
+        .map(|m| m.path.clone())
+        .collect();
+    for (i, file) in leans_on {
+        let m = &mut members[i];
+        if critical.contains(&file) && m.severity != Severity::Critical {
+            m.severity = Severity::Critical;
+            let _ = write!(
+                m.detail,
+                "; CRITICAL: its lines that run data through a shell come from {file}, which is itself critical"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The text whose lines explain a member's alarm lines: the tag's file (changed members),
+/// the known upstream copy (vendored ones).
+fn explaining_text(m: &MemberReport, ctx: &Context) -> Option<Vec<u8>> {
+    match m.class {
+        Class::Differs | Class::Updated => ctx.tag_contents.get(&m.path).cloned(),
+        Class::Vendored
+        | Class::VendoredModified
+        | Class::VendoredDiffers
+        | Class::VendoredVariant
+        | Class::VendoredNewer
+        | Class::VendoredUnknown => {
+            let k = m.known.as_ref()?;
+            ctx.corpus.blob(&k.sha256).map(<[u8]>::to_vec)
+        }
+        _ => None,
+    }
+}
+
+fn lines_of(text: &[u8]) -> BTreeSet<&str> {
+    text.split(|&b| b == b'\n')
+        .filter_map(|l| std::str::from_utf8(l).ok())
+        .map(str::trim)
+        .collect()
+}
+
+/// What explains one alarm line: `(why, the build input it leans on)`.
+fn explain(
+    ways: &Ways,
+    l: &AlarmLine,
+    content: &[u8],
+    messages: &std::collections::HashMap<String, String>,
+) -> Option<(String, Option<String>)> {
+    if let Some(all) = &ways.all {
+        return Some((all.clone(), None));
+    }
+    let text = l.text.trim();
+    if let Some((lines, what)) = &ways.lines
+        && lines.contains(text)
+    {
+        return Some((what.clone(), None));
+    }
+    if let Some((inputs, own)) = ways.inputs {
+        if let Some((from, file)) = inputs.explain(text) {
+            return Some((from.to_string(), Some(file.to_string())));
+        }
+        if let Some((from, _)) = own.explain(text) {
+            return Some((format!("its generator's own {from}"), None));
+        }
+    }
+    if let Some((path, _)) = ways
+        .words
+        .iter()
+        .find(|(_, w)| crate::alarm::said_in(text, w))
+    {
+        return Some((format!("the words of {path} in the tag"), None));
+    }
+    if ways.log
+        && let Some(id) = changelog_block(content, l.line)
+        && messages
+            .get(id)
+            .is_some_and(|msg| msg.lines().any(|m| m.trim() == text))
+    {
+        return Some((
+            format!("the message of commit {id} in the tag's history"),
+            None,
+        ));
+    }
+    None
+}
+
+/// The commit id of the `git log` block holding line `line` (1-based) of a ChangeLog.
+fn changelog_block(content: &[u8], line: usize) -> Option<&str> {
+    content
+        .split(|&b| b == b'\n')
+        .take(line)
+        .filter_map(|l| l.strip_prefix(b"commit "))
+        .filter_map(|rest| std::str::from_utf8(rest.split(|&b| b == b' ').next()?).ok())
+        .filter(|id| id.len() >= 40 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .last()
+}
+
+/// Raises a member to critical for its unexplained alarm lines.
+fn raise(m: &mut MemberReport, judged: &[JudgedLine], unexplained: usize) {
+    let looked_at = match m.class {
+        Class::Differs | Class::Updated => "the tag's file does not have",
+        Class::Generated | Class::GeneratedUnverified => "no input of its generator explains",
+        Class::Vendored
+        | Class::VendoredModified
+        | Class::VendoredDiffers
+        | Class::VendoredVariant
+        | Class::VendoredNewer
+        | Class::VendoredUnknown => "no known copy has",
+        _ => "nothing known explains",
+    };
+    let s = if unexplained == 1 { "s" } else { "" };
+    let first = judged
+        .iter()
+        .find(|l| l.explained_by.is_none())
+        .map_or_else(String::new, |l| {
+            format!(": line {}: {}", l.line, l.text.trim())
+        });
+    m.severity = Severity::Critical;
+    let _ = write!(
+        m.detail,
+        "; CRITICAL: {unexplained} line{} that {looked_at} run{s} data through a shell or decode{s} it, as the 2024 xz backdoor's macro did{first}",
+        if unexplained == 1 { "" } else { "s" },
+    );
+}
+
+/// Paths of the tag whose words may explain a documentation member's alarm lines: the
+/// generator's inputs, the tag's own file of that path, and for catalogs and templates the
+/// tag's man pages and the sources its `POTFILES.in` lists.
+fn doc_inputs<'a>(
+    path: &str,
+    g: &crate::generated::Recognized,
+    tag: &'a BTreeSet<String>,
+    docs: &BTreeMap<String, Vec<u8>>,
+) -> Vec<&'a str> {
+    let mut out: Vec<&str> = tag
+        .iter()
+        .filter(|p| g.inputs.contains(p) || *p == path)
+        .map(String::as_str)
+        .collect();
+    if path.ends_with(".po") || path.ends_with(".pot") {
+        let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+        let listed: BTreeSet<&str> = docs
+            .get(&format!("{dir}POTFILES.in"))
+            .map(|c| {
+                std::str::from_utf8(c)
+                    .unwrap_or("")
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.extend(
+            tag.iter()
+                .filter(|p| is_man_page(p) || listed.contains(p.as_str()))
+                .map(String::as_str),
+        );
+    }
+    out
+}
+
+fn is_man_page(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.rsplit_once('.').is_some_and(|(stem, s)| {
+        !stem.is_empty()
+            && s.len() <= 3
+            && s.starts_with(|c: char| matches!(c, '1'..='9'))
+            && s[1..].chars().all(|c| c.is_ascii_lowercase())
+    })
+}
+
+/// The tag's texts that documentation members with alarm lines may be explained by (read
+/// only when such a member exists).
+fn doc_texts(
+    members: &[MemberReport],
+    facts: &[Facts],
+    found: &BTreeMap<usize, Found>,
+    ctx: &Context,
+) -> Result<BTreeMap<String, Vec<u8>>> {
+    let needs: Vec<(&str, crate::generated::Recognized)> = members
+        .iter()
+        .zip(facts)
+        .filter(|(_, f)| found.contains_key(&f.position))
+        .filter_map(|(m, f)| match &f.generator {
+            Some(g) if !writes_code(&g.tool) => Some((m.path.as_str(), g.clone())),
+            None if m.class == Class::Updated
+                && (m.path.ends_with(".po") || m.path.ends_with(".pot")) =>
+            {
+                Some((
+                    m.path.as_str(),
+                    crate::generated::Recognized {
+                        tool: "msgmerge".into(),
+                        inputs: Vec::new(),
+                        checked: false,
+                    },
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    if needs.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    // POTFILES.in first: it names more of what is needed.
+    let potfiles: BTreeSet<String> = needs
+        .iter()
+        .map(|(p, _)| format!("{}POTFILES.in", &p[..p.rfind('/').map_or(0, |i| i + 1)]))
+        .filter(|p| ctx.tag.contains_key(p))
+        .collect();
+    let mut texts = ctx.reference.contents(&potfiles)?;
+    let wanted: BTreeSet<String> = needs
+        .iter()
+        .flat_map(|(p, g)| doc_inputs(p, g, ctx.tag_paths, &texts))
+        .filter(|p| !texts.contains_key(*p))
+        .filter(|p| {
+            ctx.tag
+                .get(*p)
+                .is_some_and(|t| t.kind == MemberKind::File && t.size <= MAX_CONTENT)
+        })
+        .map(str::to_string)
+        .collect();
+    texts.extend(ctx.reference.contents(&wanted)?);
+    Ok(texts)
+}
+
+/// The full messages of the tag's commits whose `git log` ChangeLog blocks hold alarm lines.
+fn commit_messages(
+    members: &[MemberReport],
+    facts: &[Facts],
+    found: &BTreeMap<usize, Found>,
+    repo: Option<&Path>,
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut ids = BTreeSet::new();
+    for (_, f) in members.iter().zip(facts).filter(|(_, f)| f.git_log) {
+        for l in found
+            .get(&f.position)
+            .map_or(&[][..], |a| a.lines.as_slice())
+        {
+            if let Some(id) = changelog_block(f.content, l.line) {
+                ids.insert(id.to_string());
+            }
+        }
+    }
+    let mut out = std::collections::HashMap::new();
+    let Some(repo_path) = repo.filter(|_| !ids.is_empty()) else {
+        return Ok(out);
+    };
+    let git_error = |detail: String| Error::Git {
+        repo: repo_path.to_path_buf(),
+        detail,
+    };
+    let repo = gix::open_opts(repo_path, gix::open::Options::isolated())
+        .map_err(|e| git_error(format!("not a git repository (or cannot be opened): {e}")))?;
+    for id in ids {
+        let oid = gix::ObjectId::from_hex(id.as_bytes())
+            .map_err(|e| git_error(format!("commit id {id}: {e}")))?;
+        // A ChangeLog block naming a commit the repository lacks explains nothing.
+        let Ok(commit) = repo.find_commit(oid) else {
+            continue;
+        };
+        let message = commit
+            .message_raw()
+            .map_err(|e| git_error(format!("commit {id}: {e}")))?;
+        out.insert(id, String::from_utf8_lossy(message).into_owned());
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -1410,34 +1993,6 @@ mod tests {
             &["# Copyright (C) 2018 FSF"],
             &[]
         )));
-    }
-
-    #[test]
-    fn lines_that_run_data_through_a_shell_are_found() {
-        // The 2024 backdoor's build-to-host.m4 additions (as published in its analyses).
-        let attack = concat!(
-            "  gl_am_configmake=`grep -aErls \"#{4}[[:alnum:]]{5}#{4}$\" $srcdir/ 2>/dev/null`\n",
-            "  gl_[$1]_config='sed \\\"r\\n\\\" $gl_am_configmake | eval $gl_path_map | $gl_[$1]_prefix -d 2>/dev/null'\n",
-            "  AC_CONFIG_COMMANDS([build-to-host], [eval $gl_config_gt | $SHELL 2>/dev/null], [gl_config_gt=\"eval \\$gl_[$1]_config\"])\n",
-            "  payload=`xz -dc $srcdir/tests/files/good.xz`\n",
-        );
-        assert_eq!(runs_data_through_a_shell(attack.as_bytes(), None).len(), 4);
-        // Ordinary macro lines: a case pattern naming the sh CPU, tests, tr, gzip -9.
-        let ordinary = concat!(
-            "       | sh | sh[1234] | sh[1234]e[lb] \\\n",
-            "  if test -d \"$dir\"; then :; fi\n",
-            "  case `echo r | tr -d '\\r'` in\n",
-            "  gzip -9 -c file > file.gz\n",
-            "  eval ac_val=\\$$ac_var\n",
-        );
-        assert!(runs_data_through_a_shell(ordinary.as_bytes(), None).is_empty());
-        // A line the known copy already has is not reported.
-        let line = "x | $SHELL\n";
-        assert!(runs_data_through_a_shell(line.as_bytes(), Some(line.as_bytes())).is_empty());
-        assert_eq!(
-            runs_data_through_a_shell(line.as_bytes(), None),
-            ["x | $SHELL"]
-        );
     }
 
     #[test]

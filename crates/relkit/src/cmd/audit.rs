@@ -92,13 +92,22 @@ impl CorpusArgs {
   relkit audit tarball xz-5.8.1.tar.xz --repo xz --rev v5.8.1
   relkit audit tarball xz-5.8.1.tar.xz --tree exported-v5.8.1/ --format sarif > audit.sarif
 
-Classes: same, updated (msgmerge'd catalog, git-log ChangeLog), generated, vendored,
-vendored_modified (critical), vendored_differs, vendored_variant, vendored_newer,
-vendored_unknown, differs, unexplained, only_in_reference.
+Classes: same, updated (msgmerge'd catalog, git-log ChangeLog), generated (reproduced by
+--regenerate, or checked whole), generated_unverified (recognized by its generator's banner,
+content not reproduced: warning), vendored, vendored_modified (critical), vendored_differs,
+vendored_variant, vendored_newer, vendored_unknown, differs, unexplained, only_in_reference.
+
+Every text member is scanned for lines that pipe data into a shell or `eval`, use `grep -a`,
+or decompress/decode with `-d`. Each such line must be explained by what its class rests on:
+the tag (same, differs, updated), the known upstream copy (vendored*), a line of a build
+input (m4 macro, configure.ac, Makefile.am) or the generator's own library (configure,
+Makefile.in), the words of the tag's source (generated documentation and catalogs), or the
+tag's commit messages (git-log ChangeLog). A line nothing explains makes the member critical.
 
 Exit codes: 0 nothing critical, 1 critical findings (a vendored macro/script that announces a
-known upstream version with code added where every upstream commit of it is known, or any vendored or changed file whose new lines run
-data through a shell or decode it), 2 unreadable, unsafe or missing input.")]
+known upstream version with code added where every upstream commit of it is known, or any
+member with a line that runs data through a shell or decodes it and that nothing known
+explains), 2 unreadable, unsafe or missing input.")]
 pub struct TarballArgs {
     /// The release tarball (.tar, .tar.gz, .tar.xz, .tar.bz2, .tar.zst, .zip) or an unpacked
     /// directory.
