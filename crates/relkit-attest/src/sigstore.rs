@@ -766,7 +766,7 @@ fn verify_chain(
     let (nb, na) = cert_validity(leaf);
     if t < nb || t > na {
         return Err(fail(format!(
-            "the signing certificate was not valid at the log's integrated time {} (valid {} to {})",
+            "the signing certificate was not valid at the proven signing time {} (valid {} to {})",
             fmt_time(t),
             fmt_time(nb),
             fmt_time(na)
@@ -1746,7 +1746,7 @@ fn verify_sct(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeSource {
-    /// The transparency log's integrated time (Rekor v1), authenticated by the SET or proof.
+    /// The transparency log's integrated time (Rekor v1), authenticated by its SET.
     Log,
     /// An RFC 3161 timestamp from this timestamp authority (its URI in the trusted root).
     Timestamp(String),
@@ -2220,7 +2220,7 @@ mod tests {
         for when in [na + 1, nb - 1, t + 86_400] {
             let e = verify_chain(&leaf, &root, when).unwrap_err().to_string();
             assert!(
-                e.contains("was not valid at the log's integrated time"),
+                e.contains("was not valid at the proven signing time"),
                 "{e}"
             );
         }

@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use relkit_attest::policy::ExpectedSigner;
 use relkit_attest::sigstore::{
-    Artifact, Bundle, SignerCheck, TimeSource, TrustedRoot, verify_keyless,
+    Artifact, Bundle, CheckState, SignerCheck, TimeSource, TrustedRoot, verify_keyless,
 };
 use sha2::{Digest, Sha256};
 
@@ -77,6 +77,33 @@ fn v03_bundle_verifies_with_identity_and_issuer() {
 }
 
 #[test]
+fn trusted_root_windows_must_start() {
+    let mut root: serde_json::Value =
+        serde_json::from_str(&read("trusted_root.staging.json")).unwrap();
+    root["tlogs"][0]["publicKey"]["validFor"]
+        .as_object_mut()
+        .unwrap()
+        .remove("start");
+    let e = TrustedRoot::parse(&root.to_string())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("$.tlogs[0].publicKey.validFor has no start"),
+        "{e}"
+    );
+    // The shipped roots parse and are the fixtures' bytes (sigstore-python 4.5.1's).
+    assert_eq!(
+        relkit_attest::sigstore::PRODUCTION_TRUSTED_ROOT,
+        read("trusted_root.production.json")
+    );
+    assert_eq!(
+        relkit_attest::sigstore::STAGING_TRUSTED_ROOT,
+        read("trusted_root.staging.json")
+    );
+    assert!(!TrustedRoot::production().tlogs.is_empty());
+}
+
+#[test]
 fn v01_bundle_verifies() {
     let expected = who("a@tny.town", "https://github.com/login/oauth");
     let data = std::fs::read(format!("{FIX}bundle.txt")).unwrap();
@@ -144,6 +171,24 @@ fn rekor_v2_dsse_bundle_verifies_with_an_rfc3161_time() {
         TimeSource::Timestamp("https://timestamp.sigstage.dev/api/v1/timestamp".into())
     );
     assert!(p.inclusion_proof && p.checkpoint && !p.signed_entry_timestamp);
+    assert_eq!(p.checks.rfc3161_timestamp, CheckState::Verified);
+    assert_eq!(p.checks.signed_entry_timestamp, CheckState::Absent);
+    assert_eq!(p.checks.identity, CheckState::Verified);
+    // The same bundle from anyone: verified, the identity reported as not checked; the
+    // wrong signer: refused with both values named.
+    let any = verify_keyless(&b, subject, &root, SignerCheck::AnySigner).unwrap();
+    assert_eq!(any.checks.identity, CheckState::NotChecked);
+    let other = who(
+        "https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main",
+        "https://token.actions.githubusercontent.com",
+    );
+    let e = verify_keyless(&b, subject, &root, SignerCheck::Expect(&other))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("the signer identity is") && e.contains("someone/else"),
+        "{e}"
+    );
     let st: serde_json::Value = serde_json::from_slice(p.dsse_payload.as_deref().unwrap()).unwrap();
     assert_eq!(st["predicateType"], "https://slsa.dev/provenance/v1");
     let data = std::fs::read(format!("{FIX}a.dsse.staging-rekor-v2.txt")).unwrap();

@@ -1168,3 +1168,235 @@ fn secrets_never_appear_in_output() {
         }
     }
 }
+
+const CPYTHON_3_12_5: &str =
+    "sha256:38dc4e2c261d49c661196066edbfb70fdb16be4a79cc8220c224dfeb5636d405";
+
+/// CPython 3.12.5's real release bundle, keyless, against relkit's shipped production root
+/// (no --trusted-root): the release manager's identity passes, another fails (exit 1), none
+/// is a usage error (exit 2), --any-signer passes with a warning and says so.
+#[test]
+fn cpython_release_bundle_needs_the_release_managers_identity() {
+    let d = tmp();
+    let dir = d.path();
+    let bundle = format!("{FIX}Python-3.12.5.tgz.sigstore");
+    let verify = |extra: &[&str]| {
+        let mut a = vec!["verify", CPYTHON_3_12_5, "--bundle", &bundle];
+        a.extend_from_slice(extra);
+        relkit(dir, &a)
+    };
+    let thomas = [
+        "--certificate-identity",
+        "thomas@python.org",
+        "--certificate-oidc-issuer",
+        "https://accounts.google.com",
+    ];
+    let o = ok(verify(&thomas));
+    let t = text(&o);
+    assert!(
+        t.contains("signed by thomas@python.org (OIDC issuer https://accounts.google.com)"),
+        "{t}"
+    );
+    assert!(t.contains("bundle identity: verified"), "{t}");
+    let mut json = thomas.to_vec();
+    json.extend(["--format", "json"]);
+    let o = ok(verify(&json));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let checks = &v["bundle_checks"];
+    for (name, want) in [
+        ("certificate_chain", "verified"),
+        ("sct", "verified"),
+        ("inclusion_proof", "verified"),
+        // A v0.1 bundle: the SET authenticates the entry, the proof carries no checkpoint.
+        ("checkpoint", "absent"),
+        ("signed_entry_timestamp", "verified"),
+        ("rfc3161_timestamp", "absent"),
+        ("artifact_digest", "verified"),
+        ("identity", "verified"),
+    ] {
+        assert_eq!(checks[name], want, "{name}: {checks}");
+    }
+    assert_eq!(v["signer"]["identities"][0], "thomas@python.org");
+    assert_eq!(v["passed"], true);
+
+    // Another release manager, or the right one at another issuer: exit 1 with the reason.
+    for (id, iss, reason) in [
+        (
+            "pablogsal@python.org",
+            "https://accounts.google.com",
+            "the signer identity is \"thomas@python.org\"",
+        ),
+        (
+            "thomas@python.org",
+            "https://github.com/login/oauth",
+            "the OIDC issuer is \"https://accounts.google.com\"",
+        ),
+    ] {
+        let o = verify(&[
+            "--certificate-identity",
+            id,
+            "--certificate-oidc-issuer",
+            iss,
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(text(&o).contains(reason), "{}", text(&o));
+    }
+    // A regexp is anchored: a prefix is not a match.
+    let o = verify(&[
+        "--certificate-identity-regexp",
+        "thomas@python",
+        "--certificate-oidc-issuer",
+        "https://accounts.google.com",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    ok(verify(&[
+        "--certificate-identity-regexp",
+        "[a-z]+@python\\.org",
+        "--certificate-oidc-issuer-regexp",
+        "https://accounts\\.google\\.com",
+    ]));
+
+    // No expected signer: a usage error that says what to pass.
+    let o = verify(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--certificate-identity"), "{}", text(&o));
+    // Half a signer is also a usage error.
+    let o = verify(&["--certificate-identity", "thomas@python.org"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--certificate-oidc-issuer"),
+        "{}",
+        text(&o)
+    );
+
+    // --any-signer: verified, with a loud warning on stderr and the identity not checked.
+    let o = ok(verify(&["--any-signer"]));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("WARNING: --any-signer"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("bundle identity: NOT CHECKED"), "{stdout}");
+    assert!(stdout.contains("VERIFIED"), "{stdout}");
+    // Everything else is still checked: a wrong digest fails.
+    let o = relkit(
+        dir,
+        &[
+            "verify",
+            "sha256:38dc4e2c261d49c661196066edbfb70fdb16be4a79cc8220c224dfeb5636d406",
+            "--bundle",
+            &bundle,
+            "--any-signer",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    // The production bundle does not verify against the shipped staging root.
+    let mut staging = thomas.to_vec();
+    staging.push("--staging");
+    let o = verify(&staging);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("not in the trusted root"), "{}", text(&o));
+}
+
+/// Every offline `bundle-verify` case of the Sigstore conformance suite, run as the suite
+/// runs them (`test/test_bundle.py::test_verify`) through the CLI-protocol adapter
+/// `scripts/sigstore-conformance`: names ending `_fail` must fail, every other must pass.
+#[test]
+fn sigstore_conformance_bundle_verify_cases() {
+    const DEFAULT_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
+    let cases = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../relkit-attest/tests/fixtures/sigstore-conformance/bundle-verify"
+    ));
+    let adapter = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/sigstore-conformance"
+    );
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(cases)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    let first_line = |p: &Path| {
+        std::fs::read_to_string(p)
+            .ok()
+            .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+    };
+    let (mut right, mut wrong) = (0, Vec::new());
+    for case in &dirs {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let bundle = case.join("bundle.sigstore.json");
+        let mut args: Vec<String> = vec![
+            "verify-bundle".into(),
+            "--bundle".into(),
+            bundle.display().to_string(),
+        ];
+        let key = case.join("key.pub");
+        if key.exists() {
+            args.extend(["--key".into(), key.display().to_string()]);
+        } else {
+            let identity = first_line(&case.join("identity")).unwrap_or(DEFAULT_IDENTITY.into());
+            let issuer = first_line(&case.join("issuer")).unwrap_or(DEFAULT_ISSUER.into());
+            args.extend([
+                "--certificate-identity".into(),
+                identity,
+                "--certificate-oidc-issuer".into(),
+                issuer,
+            ]);
+        }
+        let root = case.join("trusted_root.json");
+        if root.exists() {
+            args.extend(["--trusted-root".into(), root.display().to_string()]);
+        }
+        let artifact = case.join("artifact");
+        let artifact = if artifact.exists() {
+            artifact
+        } else {
+            cases.join("a.txt")
+        };
+        args.push(artifact.display().to_string());
+        let o = Command::new(adapter)
+            .args(&args)
+            .env("RELKIT", RELKIT)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {adapter}: {e}"));
+        let must_fail = name.ends_with("_fail");
+        let code = o.status.code();
+        let correct = if must_fail {
+            matches!(code, Some(1) | Some(2))
+        } else {
+            code == Some(0)
+        };
+        let why = text(&o)
+            .lines()
+            .find(|l| l.starts_with("FAILED") || l.starts_with("error:"))
+            .unwrap_or("")
+            .to_string();
+        println!(
+            "{} {name}: expected {}, exit {code:?} {why}",
+            if correct { "ok   " } else { "WRONG" },
+            if must_fail { "failure" } else { "success" },
+        );
+        if correct {
+            right += 1;
+        } else {
+            wrong.push(format!("{name} (exit {code:?}): {}", text(&o)));
+        }
+    }
+    println!(
+        "sigstore-conformance bundle-verify: {right} of {} cases as expected",
+        dirs.len()
+    );
+    assert_eq!(
+        dirs.len(),
+        70,
+        "the suite's 70 offline cases must all be present"
+    );
+    assert!(
+        wrong.is_empty(),
+        "{} conformance case(s) wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
