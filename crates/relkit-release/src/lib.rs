@@ -12,6 +12,7 @@
 //! output, so a re-run resumes, redoes what changed, and refuses when a finished output was
 //! tampered with.
 
+#[allow(unsafe_code)] // process-group signals: see the SAFETY comments in exec.rs
 pub mod exec;
 pub mod gather;
 pub mod github;
