@@ -173,6 +173,29 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// Refuses to start when a stored project's settings fail today's rules (e.g. a trusted root
+/// for keyless bundles without a `[signer]` policy, configured by an older relkit).
+async fn check_projects(db: &db::Db) -> Result<(), Error> {
+    let rows = db
+        .query("SELECT name, policy, trusted_root FROM projects", vec![])
+        .await?;
+    for r in rows {
+        let rules = verify::ProjectRules {
+            policy: r[1].opt_text(),
+            trusted_root: r[2].opt_text(),
+            ..Default::default()
+        };
+        verify::validate_rules(&rules).map_err(|e| {
+            Error::Refused(format!(
+                "project {}: {}; fix it with `relkit serve project set`",
+                r[0].text(),
+                e.0
+            ))
+        })?;
+    }
+    Ok(())
+}
+
 /// A running server.
 pub struct Server {
     /// The address it listens on.
@@ -185,6 +208,7 @@ impl Server {
     /// Opens the store and starts serving on `listen` (port 0 picks a free port).
     pub async fn start(cfg: &Config, listen: SocketAddr) -> Result<Server, Error> {
         let store = Store::open(&cfg.data_dir, cfg.database.as_deref()).await?;
+        check_projects(&store.db).await?;
         let state = Arc::new(AppState {
             db: store.db,
             blobs: store.blobs,

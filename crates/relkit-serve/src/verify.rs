@@ -6,7 +6,7 @@
 
 use relkit_attest::policy::Policy;
 use relkit_attest::sigstore::{Artifact, TrustedRoot};
-use relkit_attest::verify::{Input, Inputs, VerifyKey, verify};
+use relkit_attest::verify::{Input, Inputs, VerifyKey, VerifyOptions, verify, verify_with};
 
 /// The kinds of material attached to a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,10 +75,18 @@ pub struct Verdict {
     pub detail: String,
 }
 
-/// Checks that the settings parse (called when a project is configured).
+/// Checks that the settings parse (called when a project is configured and when the server
+/// starts). A trusted root (keyless bundles) needs a policy with a `[signer]`: a keyless
+/// signature proves nothing until it is someone's in particular.
 pub fn validate_rules(r: &ProjectRules) -> Result<(), Rejected> {
-    if let Some(p) = &r.policy {
-        Policy::parse(p).map_err(|e| Rejected(format!("policy: {e}")))?;
+    let policy = match &r.policy {
+        Some(p) => Some(Policy::parse(p).map_err(|e| Rejected(format!("policy: {e}")))?),
+        None => None,
+    };
+    if r.trusted_root.is_some() && policy.as_ref().is_none_or(|p| p.signer.is_none()) {
+        return Err(Rejected(
+            "trusted_root: keyless Sigstore bundles need an expected signer: give the project a policy with a [signer] table (identity and issuer), e.g. [signer] identity = \"thomas@python.org\" issuer = \"https://accounts.google.com\"".into(),
+        ));
     }
     if let Some(k) = &r.verify_key {
         VerifyKey::parse(k).map_err(|e| Rejected(format!("verify_key: {e}")))?;
@@ -190,7 +198,21 @@ pub fn check_material(
         Kind::Bundle => inputs.bundle = Some(input(text()?)),
         Kind::Provenance => inputs.provenance = Some(input(text()?)),
     }
-    let report = verify(&inputs).map_err(|e| Rejected(format!("{material_name}: {e}")))?;
+    // Keyless bundles are verified against the project policy's [signer] on arrival.
+    let signer = match rules.policy.as_deref().map(Policy::parse).transpose() {
+        Ok(p) => p
+            .and_then(|p| p.signer)
+            .map(|s| s.expected())
+            .transpose()
+            .map_err(|e| Rejected(format!("project policy: {e}")))?,
+        Err(e) => return Err(Rejected(format!("project policy: {e}"))),
+    };
+    let opts = VerifyOptions {
+        signer,
+        any_signer: false,
+    };
+    let report =
+        verify_with(&inputs, &opts).map_err(|e| Rejected(format!("{material_name}: {e}")))?;
     if !report.passed {
         let why: Vec<String> = report
             .checks
@@ -297,4 +319,64 @@ pub fn check_policy(
         }
     }
     Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIX: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../relkit-attest/tests/fixtures/sigstore/"
+    );
+    /// SHA-256 of CPython's Python-3.12.5.tgz, signed keyless by its release manager.
+    const CPYTHON: &str = "38dc4e2c261d49c661196066edbfb70fdb16be4a79cc8220c224dfeb5636d405";
+
+    fn rules(policy: Option<&str>) -> ProjectRules {
+        ProjectRules {
+            policy: policy.map(str::to_string),
+            trusted_root: Some(relkit_attest::sigstore::PRODUCTION_TRUSTED_ROOT.to_string()),
+            ..Default::default()
+        }
+    }
+
+    fn upload(r: &ProjectRules) -> Result<Verdict, Rejected> {
+        let bundle = std::fs::read(format!("{FIX}Python-3.12.5.tgz.sigstore")).unwrap();
+        let digest: [u8; 32] = hex::decode(CPYTHON).unwrap().try_into().unwrap();
+        check_material(
+            Kind::Bundle,
+            &bundle,
+            "Python-3.12.5.tgz.sigstore",
+            "Python-3.12.5.tgz",
+            digest,
+            None,
+            r,
+        )
+    }
+
+    #[test]
+    fn keyless_bundles_need_a_signer_policy() {
+        // A trusted root without a [signer] policy is refused when the project is configured.
+        for policy in [
+            None,
+            Some("[provenance]\nrepository = \"https://github.com/python/cpython\"\n"),
+        ] {
+            let e = validate_rules(&rules(policy)).unwrap_err().0;
+            assert!(e.contains("[signer]"), "{e}");
+            // And an upload under such (older) settings fails closed.
+            let e = upload(&rules(policy)).unwrap_err().0;
+            assert!(e.contains("expected signer"), "{e}");
+        }
+        let thomas = "[signer]\nidentity = \"thomas@python.org\"\nissuer = \"https://accounts.google.com\"\n";
+        validate_rules(&rules(Some(thomas))).unwrap();
+        let v = upload(&rules(Some(thomas))).unwrap();
+        assert_eq!(v.status, "verified");
+        let hugo =
+            "[signer]\nidentity = \"hugo@python.org\"\nissuer = \"https://accounts.google.com\"\n";
+        let e = upload(&rules(Some(hugo))).unwrap_err().0;
+        assert!(
+            e.contains("the signer identity is \"thomas@python.org\""),
+            "{e}"
+        );
+    }
 }
