@@ -422,3 +422,60 @@ pub fn compare_all(
     };
     Ok((summary, out))
 }
+
+/// The command the audit runs by itself when the tools here match the tarball's banners.
+pub const AUTO_COMMAND: &str = "autoreconf -fi";
+
+impl Toolchain {
+    /// The versions of the autotools installed here, from each one's `--version` (first
+    /// line, last word: `autoconf (GNU Autoconf) 2.71` → `2.71`); a tool that is missing
+    /// or does not answer is absent.
+    pub fn installed() -> Toolchain {
+        let mut found = BTreeMap::new();
+        for (tool, program) in [
+            (Tool::Autoconf, "autoconf"),
+            (Tool::Automake, "automake"),
+            (Tool::Libtool, "libtoolize"),
+            (Tool::Gettext, "autopoint"),
+        ] {
+            let Ok(out) = Command::new(program).arg("--version").output() else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&out.stdout);
+            let version = text
+                .lines()
+                .next()
+                .and_then(|l| l.split_whitespace().last());
+            if let Some(v) = version
+                .filter(|v| out.status.success() && v.starts_with(|c: char| c.is_ascii_digit()))
+            {
+                found.insert(tool, v.to_string());
+            }
+        }
+        Toolchain(found)
+    }
+
+    /// Whether `here` runs every tool of this (a tarball's) toolchain in the same version,
+    /// or why not. A tarball without a `configure` banner has nothing to regenerate.
+    pub fn matched_by(&self, here: &Toolchain) -> std::result::Result<(), String> {
+        if self.version(Tool::Autoconf).is_none() {
+            return Err("no autoconf banner in the tarball".into());
+        }
+        let gaps: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(tool, v)| here.version(**tool) != Some(v.as_str()))
+            .map(|(tool, v)| {
+                let local = here
+                    .version(*tool)
+                    .map_or_else(|| "not installed".to_string(), |h| h.to_string());
+                format!("{} {v} made the tarball, here {local}", tool.name())
+            })
+            .collect();
+        if gaps.is_empty() {
+            Ok(())
+        } else {
+            Err(gaps.join("; "))
+        }
+    }
+}

@@ -54,6 +54,8 @@ pub fn audit_release(
                 .join(" && ")
         }),
         env: env.to_vec(),
+        // The prepare steps are what explains the release's generated files.
+        auto_regenerate: false,
     };
     let report = crate::tarball::audit_tarball_with(tarball, reference, corpus, &opts)?;
     let count = |s: Severity| report.severities.get(&s).copied().unwrap_or(0);

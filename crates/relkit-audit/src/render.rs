@@ -146,6 +146,9 @@ pub fn tarball_text(r: &TarballReport, verbose: bool) -> String {
         if a.files == 1 { "" } else { "s" },
         a.unexplained
     );
+    if let Some(why) = &r.regeneration_skipped {
+        let _ = writeln!(out, "regeneration: {why}");
+    }
     if let Some(g) = &r.regeneration {
         let tools = |t: &crate::regenerate::Toolchain| {
             let v: Vec<String> =

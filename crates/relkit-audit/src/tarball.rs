@@ -62,7 +62,7 @@ use crate::corpus::{
 use crate::error::{Error, Result, io};
 use crate::generated::recognize;
 use crate::reference::RefTree;
-use crate::regenerate::{RegenStatus, RegenSummary, Regenerated};
+use crate::regenerate::{AUTO_COMMAND, RegenStatus, RegenSummary, Regenerated, Tool, Toolchain};
 
 /// Bytes of a member read for classification and diffs (larger files: only the head).
 const MAX_CONTENT: u64 = 4 << 20;
@@ -123,6 +123,11 @@ pub struct AuditOptions {
     /// Environment variables set for the command (e.g. `SOURCE_DATE_EPOCH`, as relkit's
     /// own prepare steps get).
     pub env: Vec<(String, String)>,
+    /// Without `regenerate`: run `autoreconf -fi` in a scratch copy of the tag by itself
+    /// when the autotools installed here are the versions the tarball's banners name, so
+    /// that its generated files are reproduced (`generated`) rather than only recognized
+    /// (`generated_unverified`). Off in [`Default`]; the CLI turns it on.
+    pub auto_regenerate: bool,
 }
 
 /// How one member was classified.
@@ -300,8 +305,12 @@ pub struct TarballReport {
     pub counts: BTreeMap<Class, usize>,
     /// Member count per severity.
     pub severities: BTreeMap<Severity, usize>,
-    /// With `--regenerate`: the command, both sides' tool versions and status counts.
+    /// With `--regenerate` (or the automatic regeneration): the command, both sides' tool
+    /// versions and status counts.
     pub regeneration: Option<RegenSummary>,
+    /// Why the automatic regeneration did not run, when it was wanted (tool versions here
+    /// differ from the tarball's, no configure, the command failed).
+    pub regeneration_skipped: Option<String>,
     /// Lines of text members that run data through a shell or decode it, and how many of
     /// them nothing known explains.
     pub alarm_lines: AlarmTotals,
@@ -963,6 +972,10 @@ pub fn audit_tarball_with(
         return Err(e);
     }
     let repo = reference_repo(reference);
+    let git_ref = match reference {
+        Reference::Git { repo, rev } => Some((repo.clone(), rev.clone())),
+        Reference::Tree(_) => None,
+    };
     let reference = keeper.reference.take().ok_or_else(|| Error::Io {
         path: tarball.to_path_buf(),
         source: std::io::Error::other("the reference could not be loaded"),
@@ -1071,34 +1084,56 @@ pub fn audit_tarball_with(
     loaded?;
     let subjects = subjects?;
 
-    // With --regenerate: every complete file only in the tarball against what the command made.
-    let (regeneration, mut regenerated_files) = match (&regen_dir, &opts.regenerate) {
-        (Some(dir), Some(cmd)) => {
-            // Files of the tag count only when the command changed them.
-            let changed = |p: &str| {
-                let Some(ref_dir) = &ref_dir else { return true };
-                let (a, b) = (ref_dir.join(p), dir.join(p));
-                match (std::fs::read(&a), std::fs::read(&b)) {
-                    (Ok(a), Ok(b)) => a != b,
-                    _ => true,
+    // The tarball's files the regeneration is compared on: every complete file only in
+    // the tarball, and those that differ from the tag.
+    let candidates: Vec<(&str, &[u8], bool)> = files
+        .iter()
+        .filter(|(_, m, same)| {
+            m.kind == MemberKind::File && !same && complete.contains(&m.position)
+        })
+        .map(|(p, m, _)| {
+            let content = contents.get(&m.position).map_or(&[][..], |v| v.as_slice());
+            (p.as_str(), content, tag.contains_key(p))
+        })
+        .collect();
+    // Without --regenerate, the audit regenerates by itself when the tools here are those
+    // the tarball's banners name.
+    let mut regeneration_skipped = None;
+    let auto_dir = match (&opts.regenerate, opts.auto_regenerate) {
+        (None, true) => {
+            match auto_regenerate(
+                &candidates,
+                git_ref.as_ref(),
+                ref_dir.as_deref(),
+                scratch.path(),
+                &opts.env,
+            )? {
+                Ok(dirs) => Some(dirs),
+                Err(why) => {
+                    regeneration_skipped = Some(why);
+                    None
                 }
-            };
-            let extra: Vec<(&str, &[u8])> = files
-                .iter()
-                .filter(|(p, m, same)| {
-                    m.kind == MemberKind::File
-                        && complete.contains(&m.position)
-                        && (!tag.contains_key(p) || (!same && changed(p)))
-                })
-                .map(|(p, m, _)| {
-                    let content = contents.get(&m.position).map_or(&[][..], |v| v.as_slice());
-                    (p.as_str(), content)
-                })
-                .collect();
-            let (summary, each) = crate::regenerate::compare_all(cmd, dir, &extra, &corpus)?;
+            }
+        }
+        _ => None,
+    };
+    let regenerated = match (&opts.regenerate, &regen_dir, &ref_dir, &auto_dir) {
+        (Some(cmd), Some(dir), _, _) => Some((cmd.clone(), dir.as_path(), ref_dir.as_deref())),
+        (None, _, _, Some((from, dir))) => Some((
+            format!(
+                "{AUTO_COMMAND} (run by the audit: the tools here match the tarball's banners)"
+            ),
+            dir.as_path(),
+            Some(from.as_path()),
+        )),
+        _ => None,
+    };
+    let (regeneration, mut regenerated_files) = match regenerated {
+        Some((cmd, dir, from)) => {
+            let (summary, each) = compare_regenerated(&cmd, dir, from, &candidates, &corpus)?;
             (Some(summary), each)
         }
-        _ => (None, BTreeMap::new()),
+        None => (None, BTreeMap::new()),
     };
 
     let ctx = Context {
@@ -1194,10 +1229,82 @@ pub fn audit_tarball_with(
         stripped_prefix: top.map(|t| format!("{}/", display(&t))),
         counts,
         regeneration,
+        regeneration_skipped,
         severities,
         alarm_lines,
         members,
     })
+}
+
+/// Compares the tarball's `candidates` (path, content, whether the tag has the path) with
+/// what `cmd` made in `dir` from the tag export `from`: files only in the tarball, and
+/// files of the tag that the command changed.
+fn compare_regenerated(
+    cmd: &str,
+    dir: &Path,
+    from: Option<&Path>,
+    candidates: &[(&str, &[u8], bool)],
+    corpus: &Corpus,
+) -> Result<(RegenSummary, BTreeMap<String, Regenerated>)> {
+    let changed = |p: &str| {
+        let Some(from) = from else { return true };
+        match (std::fs::read(from.join(p)), std::fs::read(dir.join(p))) {
+            (Ok(a), Ok(b)) => a != b,
+            _ => true,
+        }
+    };
+    let files: Vec<(&str, &[u8])> = candidates
+        .iter()
+        .filter(|(p, _, in_tag)| !in_tag || changed(p))
+        .map(|(p, c, _)| (*p, *c))
+        .collect();
+    crate::regenerate::compare_all(cmd, dir, &files, corpus)
+}
+
+/// Runs [`AUTO_COMMAND`] in a scratch copy of the tag when the autotools installed here
+/// are the versions the tarball's banners name: `(tag export, regenerated tree)`, or why
+/// not (versions differ, no configure, the command failed — the generated files then stay
+/// `generated_unverified`).
+fn auto_regenerate(
+    candidates: &[(&str, &[u8], bool)],
+    git_ref: Option<&(PathBuf, String)>,
+    ref_dir: Option<&Path>,
+    scratch: &Path,
+    env: &[(String, String)],
+) -> Result<std::result::Result<(PathBuf, PathBuf), String>> {
+    let mut order: Vec<(&str, &[u8])> = candidates
+        .iter()
+        .filter(|(_, _, in_tag)| !in_tag)
+        .map(|(p, c, _)| (*p, *c))
+        .collect();
+    order.sort_by_key(|(p, _)| (p.matches('/').count(), *p));
+    let tarball = Toolchain::detect(order);
+    if tarball.version(Tool::Autoconf).is_none() {
+        return Ok(Err(
+            "no autoconf banner in the tarball: nothing to regenerate".into(),
+        ));
+    }
+    let here = Toolchain::installed();
+    if let Err(gaps) = tarball.matched_by(&here) {
+        return Ok(Err(format!(
+            "not regenerated automatically: {gaps} (give --regenerate to run a command anyway)"
+        )));
+    }
+    let from = match (ref_dir, git_ref) {
+        (Some(dir), _) => dir.to_path_buf(),
+        (None, Some((repo, rev))) => {
+            let dest = scratch.join("tag");
+            relkit_source::export_rev(repo, rev, &dest, &relkit_source::ExportOptions::default())?;
+            dest
+        }
+        (None, None) => return Ok(Err("no tag export to regenerate from".into())),
+    };
+    let dir = scratch.join("auto-regenerated");
+    crate::regenerate::copy_tree(&from, &dir)?;
+    if let Err(e) = crate::regenerate::run(AUTO_COMMAND, &dir, env) {
+        return Ok(Err(format!("`{AUTO_COMMAND}` failed here: {e}")));
+    }
+    Ok(Ok((from, dir)))
 }
 
 /// The git repository of a reference, where its history can be read.

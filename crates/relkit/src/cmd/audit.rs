@@ -93,9 +93,12 @@ impl CorpusArgs {
   relkit audit tarball xz-5.8.1.tar.xz --tree exported-v5.8.1/ --format sarif > audit.sarif
 
 Classes: same, updated (msgmerge'd catalog, git-log ChangeLog), generated (reproduced by
---regenerate, or checked whole), generated_unverified (recognized by its generator's banner,
+regeneration, or checked whole), generated_unverified (recognized by its generator's banner,
 content not reproduced: warning), vendored, vendored_modified (critical), vendored_differs,
 vendored_variant, vendored_newer, vendored_unknown, differs, unexplained, only_in_reference.
+
+Without --regenerate, `autoreconf -fi` runs by itself in a scratch copy of the tag when the
+autotools installed here are the versions the tarball's banners name (--no-regenerate: never).
 
 Every text member is scanned for lines that pipe data into a shell or `eval`, use `grep -a`,
 or decompress/decode with `-d`. Each such line must be explained by what its class rests on:
@@ -127,6 +130,11 @@ pub struct TarballArgs {
     /// compare every file only in the tarball with what it produced.
     #[arg(long, value_name = "CMD")]
     pub regenerate: Option<String>,
+    /// Do not run `autoreconf -fi` by itself when the autotools installed here are the
+    /// versions the tarball's banners name (generated files then stay
+    /// generated_unverified).
+    #[arg(long, conflicts_with = "regenerate")]
+    pub no_regenerate: bool,
     /// List every member in the text report, including those identical to the tag.
     #[arg(long)]
     pub verbose: bool,
@@ -197,6 +205,7 @@ fn tarball(a: TarballArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let spinner = ctx.spinner("auditing");
     let opts = AuditOptions {
         regenerate: a.regenerate.clone(),
+        auto_regenerate: !a.no_regenerate,
         ..Default::default()
     };
     let report = audit_tarball_with(&a.tarball, &reference, &a.corpus.spec(), &opts)
