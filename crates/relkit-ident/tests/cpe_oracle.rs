@@ -14,23 +14,9 @@ use std::process::{Command, Stdio};
 use relkit_ident::cpe::{AttrValue, Attribute, AttributeRelation, Wfn, compare_names};
 use serde_json::{Value, json};
 
+/// Whether the PyPI package `cpe` is importable (installed by .ci/deps.d/30-ident.sh).
 fn oracle_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import cpe"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        if std::env::var_os("RELKIT_REQUIRE_ORACLES").is_some_and(|v| !v.is_empty()) {
-            panic!(
-                "oracle missing: the PyPI package `cpe` is not importable by python3 (install it with `pip install cpe`; CI does this in .ci/deps.d/30-ident.sh)"
-            );
-        }
-        eprintln!(
-            "SKIPPED: oracle `cpe` (PyPI) not installed; set RELKIT_REQUIRE_ORACLES to make this a failure"
-        );
-    }
-    ok
+    relkit_testkit::oracle_runs("python3", &["-c", "import cpe"])
 }
 
 fn run_oracle(requests: &[Value]) -> Vec<Value> {

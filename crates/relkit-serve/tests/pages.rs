@@ -16,11 +16,7 @@ fn chromium() -> Option<String> {
             return Some(c.to_string());
         }
     }
-    assert!(
-        !require_oracles(),
-        "chromium is required (RELKIT_REQUIRE_ORACLES is set): apt-get install chromium"
-    );
-    eprintln!("SKIPPING: chromium not installed (apt-get install chromium)");
+    relkit_testkit::missing("oracle `chromium` (apt-get install chromium)");
     None
 }
 

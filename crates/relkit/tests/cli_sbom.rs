@@ -43,15 +43,10 @@ fn oracle(program: &str, args: &[&str]) -> Option<Output> {
         {
             Some(o)
         }
-        _ if std::env::var_os("RELKIT_REQUIRE_ORACLES").is_some_and(|v| !v.is_empty()) => {
-            panic!(
-                "oracle {program} {args:?} is not installed and RELKIT_REQUIRE_ORACLES is set (see .ci/deps.d/50-sbom.sh)"
-            )
-        }
         _ => {
-            eprintln!(
-                "SKIP: oracle {program} not installed (pip install spdx-tools 'cyclonedx-python-lib[json-validation]')"
-            );
+            relkit_testkit::missing(&format!(
+                "oracle {program} {args:?} (.ci/deps.d/50-sbom.sh: pip install spdx-tools 'cyclonedx-python-lib[json-validation]')"
+            ));
             None
         }
     }

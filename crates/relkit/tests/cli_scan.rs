@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use relkit_testkit::oracles_required;
 use serde_json::Value;
 
 fn relkit() -> Command {
@@ -72,10 +73,6 @@ fn old_externals(dir: &Path) -> PathBuf {
 
 fn json_of(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap()
-}
-
-fn oracles_required() -> bool {
-    std::env::var_os("RELKIT_REQUIRE_ORACLES").is_some_and(|v| !v.is_empty())
 }
 
 #[test]

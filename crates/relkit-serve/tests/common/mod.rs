@@ -17,8 +17,9 @@ pub enum Backend {
     Postgres,
 }
 
+/// Whether a missing service or oracle must fail the test (CI).
 pub fn require_oracles() -> bool {
-    std::env::var("RELKIT_REQUIRE_ORACLES").is_ok_and(|v| !v.is_empty())
+    relkit_testkit::oracles_required()
 }
 
 fn pg_base() -> String {
