@@ -1,10 +1,10 @@
 //! Walking import inputs one document at a time: files, directory trees, `.gz`/`.xz`
-//! compressed files, zip archives and tar / tar.gz / tar.xz exports. Each document is handed
+//! compressed files, and zip / tar / .tar.gz / .tar.xz / .tar.bz2 / .tar.zst exports (read by
+//! relkit-archive). Each document is handed
 //! to a callback with its origin (`export.tar.xz!vulns/pip/PYSEC-2023-228.yaml`), so memory
 //! holds one document at a time.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 /// How a document's bytes are to be read.
@@ -29,13 +29,13 @@ pub enum InputError {
         /// The cause.
         source: std::io::Error,
     },
-    /// A zip archive could not be read.
-    #[error("{path}: not a readable zip archive: {source}")]
-    Zip {
+    /// An archive could not be read (relkit-archive's reader said why).
+    #[error("{path}: not a readable archive: {message}")]
+    Archive {
         /// The archive.
         path: String,
         /// The cause.
-        source: zip::result::ZipError,
+        message: String,
     },
     /// The callback asked to stop.
     #[error("{0}")]
@@ -68,12 +68,12 @@ pub fn kind_of(name: &str) -> Option<DocKind> {
 }
 
 fn is_archive(lower: &str) -> bool {
-    lower.ends_with(".zip")
-        || lower.ends_with(".tar")
-        || lower.ends_with(".tar.gz")
-        || lower.ends_with(".tgz")
-        || lower.ends_with(".tar.xz")
-        || lower.ends_with(".txz")
+    [
+        ".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".tar.zst",
+        ".tzst",
+    ]
+    .iter()
+    .any(|ext| lower.ends_with(ext))
 }
 
 /// Calls `f(origin, kind, bytes)` for every document under `path` in a stable order.
@@ -120,89 +120,71 @@ fn walk_file(path: &Path, f: &mut Sink) -> Result<(), InputError> {
         source,
     };
     let lower = origin.to_ascii_lowercase();
-    let file = File::open(path).map_err(io)?;
-    let reader = BufReader::new(file);
-    if lower.ends_with(".zip") {
-        let mut zip = zip::ZipArchive::new(reader).map_err(|source| InputError::Zip {
-            path: origin.clone(),
-            source,
-        })?;
-        for i in 0..zip.len() {
-            let mut entry = zip.by_index(i).map_err(|source| InputError::Zip {
-                path: origin.clone(),
-                source,
-            })?;
-            if !entry.is_file() {
-                continue;
-            }
-            let name = entry
-                .name()
-                .map_err(|source| InputError::Zip {
-                    path: origin.clone(),
-                    source,
-                })?
-                .to_string();
-            let Some(kind) = kind_of(&name) else { continue };
-            let member = format!("{origin}!{name}");
-            let mut bytes = Vec::new();
-            entry
-                .read_to_end(&mut bytes)
-                .map_err(|source| InputError::Io {
-                    path: member.clone(),
-                    source,
-                })?;
-            emit(&member, &name, kind, bytes, f)?;
-        }
-        return Ok(());
+    if let Some(kind) = kind_of(&lower) {
+        // One document, perhaps `.gz`/`.xz`-compressed on its own.
+        let bytes = std::fs::read(path).map_err(io)?;
+        return emit(&origin, &lower, kind, bytes, f);
     }
-    if lower.ends_with(".tar") {
-        return walk_tar(&origin, reader, f);
-    }
-    if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
-        return walk_tar(&origin, flate2::read::GzDecoder::new(reader), f);
-    }
-    if lower.ends_with(".tar.xz") || lower.ends_with(".txz") {
-        return walk_tar(&origin, liblzma::read::XzDecoder::new(reader), f);
-    }
-    let Some(kind) = kind_of(&lower) else {
+    if !is_archive(&lower) {
         return Err(InputError::Io {
             path: origin,
             source: std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
-                "not a .json, .yaml, .md (RustSec), .gz/.xz of those, .zip or .tar[.gz|.xz] input",
+                "not a .json, .yaml, .md (RustSec), .gz/.xz of those, .zip or .tar[.gz|.xz|.bz2|.zst] input",
             ),
         });
+    }
+    // Archives go through relkit-archive's one streaming reader (format by magic, its safety
+    // checks); only the members that are documents are read.
+    let mut docs = Documents {
+        origin: &origin,
+        sink: f,
+        failed: None,
     };
-    let mut bytes = Vec::new();
-    let mut r: Box<dyn Read> = Box::new(reader);
-    r.read_to_end(&mut bytes).map_err(io)?;
-    emit(&origin, &lower, kind, bytes, f)
+    let walked = relkit_archive::read::walk_path(path, &mut docs);
+    if let Some(e) = docs.failed {
+        return Err(e);
+    }
+    walked.map_err(|e| InputError::Archive {
+        path: origin.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(())
 }
 
-fn walk_tar(origin: &str, reader: impl Read, f: &mut Sink) -> Result<(), InputError> {
-    let io = |path: String, source| InputError::Io { path, source };
-    let mut archive = tar::Archive::new(reader);
-    for entry in archive.entries().map_err(|e| io(origin.to_string(), e))? {
-        let mut entry = entry.map_err(|e| io(origin.to_string(), e))?;
-        // GNU tar writes large mostly-empty files as sparse members: still files.
-        let kind = entry.header().entry_type();
-        if !(kind.is_file() || kind.is_gnu_sparse() || kind == tar::EntryType::Continuous) {
-            continue;
+/// Hands each document member of an archive to the sink.
+struct Documents<'a, 'f> {
+    origin: &'a str,
+    sink: &'a mut Sink<'f>,
+    /// Why the walk was stopped (the sink refused, or a member could not be decompressed).
+    failed: Option<InputError>,
+}
+
+impl relkit_archive::read::Visit for Documents<'_, '_> {
+    fn visit(
+        &mut self,
+        member: relkit_archive::read::Member,
+        content: &mut dyn Read,
+    ) -> std::io::Result<relkit_archive::read::Flow> {
+        use relkit_archive::read::Flow;
+        if member.kind != relkit_archive::read::MemberKind::File {
+            return Ok(Flow::Continue);
         }
-        let name = entry
-            .path()
-            .map_err(|e| io(origin.to_string(), e))?
-            .to_string_lossy()
-            .into_owned();
-        let Some(kind) = kind_of(&name) else { continue };
-        let member = format!("{origin}!{name}");
+        let name = String::from_utf8_lossy(&member.path).into_owned();
+        let Some(kind) = kind_of(&name) else {
+            return Ok(Flow::Continue);
+        };
+        let origin = format!("{}!{name}", self.origin);
         let mut bytes = Vec::new();
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| io(member.clone(), e))?;
-        emit(&member, &name, kind, bytes, f)?;
+        content.read_to_end(&mut bytes)?;
+        match emit(&origin, &name, kind, bytes, self.sink) {
+            Ok(()) => Ok(Flow::Continue),
+            Err(e) => {
+                self.failed = Some(e);
+                Ok(Flow::Stop)
+            }
+        }
     }
-    Ok(())
 }
 
 /// Decompresses `.gz` / `.xz` members before handing them on.

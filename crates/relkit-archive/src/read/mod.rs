@@ -229,15 +229,25 @@ pub struct Archive {
 }
 
 /// Whether a walk continues after a member.
-pub(crate) enum Flow {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
     /// Go on with the next member.
     Continue,
     /// Stop reading: everything wanted has been seen.
     Stop,
 }
 
-/// Receives each member and a reader over its content during a walk.
-pub(crate) trait Visit {
+/// Receives each member and a reader over its content during a [`walk_path`]: the one
+/// streaming reader of relkit for every format (directories, tar, .tar.gz/.xz/.bz2/.zst, zip,
+/// detected by magic), with its safety checks (unsafe paths, decompression limits) applied
+/// before a member reaches the visitor.
+///
+/// The visitor decides per member whether to read its bytes: content not read is skipped
+/// (for compressed streams, decompressed and discarded); a member's content reader yields
+/// exactly the size its header declares, or fails. [`Member::size`], [`Member::sha256`] and
+/// [`Member::chunk_crcs`] are left empty for a visitor — count and hash what you read, or use
+/// [`read_path`] / [`read_path_observed`], which hash every file.
+pub trait Visit {
     /// Handles one member; `content` yields its bytes (empty for non-files).
     fn visit(&mut self, member: Member, content: &mut dyn Read) -> std::io::Result<Flow>;
 }
@@ -329,8 +339,9 @@ pub fn fetch_ranges(
     Ok(fetcher.got)
 }
 
-/// Walks a path: a directory directly, a file through format detection.
-fn walk_path(path: &Path, visitor: &mut dyn Visit) -> Result<Container, Error> {
+/// Walks an archive file or a directory member by member, in archive order (directories:
+/// sorted by name), handing each to `visitor` (see [`Visit`]); returns the container facts.
+pub fn walk_path(path: &Path, visitor: &mut dyn Visit) -> Result<Container, Error> {
     let label = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|source| Error::Io {
         path: label.clone(),
