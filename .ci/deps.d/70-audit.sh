@@ -47,3 +47,7 @@ fetch xz-utils bookworm xz-utils_5.4.1.orig.tar.xz \
 # built from git, so its helper scripts announce released versions with other content.
 fetch xz-utils bullseye xz-utils_5.2.5.orig.tar.xz \
   3e1e518ffc912f86608a8cb35e4bd41ad1aec210df2a47aaa1f95e7f5576ef56
+# flex 2.6.4 (Debian 12's, upstream's tarball of May 2017, automake 1.15): an older automake's
+# dist rules for the every-file alarm (no line of a clean release may be left unexplained).
+fetch flex bookworm flex_2.6.4.orig.tar.gz \
+  e87aae032bf07c26f85ac0ed3250998c37621d95f8bd748b31f15b33c45ee995

@@ -178,8 +178,8 @@ pub fn scan(content: &[u8]) -> Found {
 /// Lines of the generators' own libraries that match the alarm pattern, as they appear in
 /// their output (`*` stands for what an m4 macro expands to): automake's `lib/am/distdir.am`
 /// (the `dist-*` and `distcheck` rules of every top-level `Makefile.in`; automake 1.16.5 as
-/// Debian 12 installs it, and the 1.17 forms as xz 5.8.1's automake-1.17 `Makefile.in`
-/// has them), autoconf's `lib/autoconf/status.m4` and `lib/autotest/general.m4` (2.71).
+/// Debian 12 installs it, the 1.17 forms as xz 5.8.1's automake-1.17 `Makefile.in` has them,
+/// and the `GZIP=$(GZIP_ENV)` forms of automake 1.15 as flex 2.6.4's has them), autoconf's `lib/autoconf/status.m4` and `lib/autotest/general.m4` (2.71).
 /// Read with `grep` over `/usr/share/automake-1.16` and `/usr/share/autoconf`; nothing
 /// else in either library (nor in libtool's) matches.
 pub const GENERATOR_LINES: &[(&str, &str)] = &[
@@ -222,6 +222,14 @@ pub const GENERATOR_LINES: &[(&str, &str)] = &[
     (
         "automake lib/am/distdir.am",
         "zstd -dc $(distdir).tar.zst | $(am__untar) ;;\\",
+    ),
+    (
+        "automake lib/am/distdir.am",
+        "GZIP=$(GZIP_ENV) gzip -dc $(distdir).tar.gz | $(am__untar) ;;\\",
+    ),
+    (
+        "automake lib/am/distdir.am",
+        "GZIP=$(GZIP_ENV) gzip -dc $(distdir).shar.gz | unshar ;;\\",
     ),
     (
         "autoconf lib/autoconf/status.m4",
@@ -444,6 +452,7 @@ mod tests {
         for line in [
             "\t  eval GZIP= gzip -dc $(distdir).tar.gz | $(am__untar) ;;\\",
             "\ttardir=$(distdir) && $(am__tar) | eval GZIP= gzip $(GZIP_ENV) -c >$(distdir).tar.gz",
+            "\t  GZIP=$(GZIP_ENV) gzip -dc $(distdir).shar.gz | unshar ;;\\",
         ] {
             assert!(a.explain(line).is_some(), "{line}");
         }

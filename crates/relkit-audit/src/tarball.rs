@@ -8,7 +8,13 @@
 //!   `msgmerge` (no translation the tag lacks), a `ChangeLog` written by `git log` (every
 //!   commit of the tag's history, with its subject), `$Format:…$` placeholders expanded by
 //!   `git archive` (export-subst), a `setup.cfg` given setuptools' `[egg_info]` section;
-//! - `generated` (ok): recognized by content as a tool's output whose input is in the tag;
+//! - `generated` (ok): recognized by content as a tool's output whose input is in the tag,
+//!   and its content explained: reproduced by regeneration (`--regenerate CMD`, or
+//!   `autoreconf -fi` run by the audit itself when the autotools installed here are the
+//!   versions the tarball's banners name), volatile lines aside, or checked whole against
+//!   its input (a `git log` ChangeLog, a version stamp, setuptools' egg-info lists);
+//! - `generated_unverified` (warning): recognized the same way, but its content was not
+//!   reproduced (no regeneration with its tool's version here): for review;
 //! - `vendored` (ok): byte-identical to a known upstream copy (which one is said), or to a
 //!   known copy of the same version but for the years in its copyright comment lines
 //!   (upstream updates those years without changing the version);
@@ -26,25 +32,35 @@
 //! - `unexplained` (warning): only in the tarball and none of the above;
 //! - `only_in_reference` (info): in the tag but not in the tarball (export-ignore, …).
 //!
-//! Whatever its class, a vendored file whose lines that no known copy has (or a changed
-//! file whose lines that the tag does not have) run data through a shell or decode it — a
-//! pipe into `$SHELL`/`sh`/`eval`, `grep -a`, a decompressor with `-d`, as the 2024 xz
-//! backdoor's `build-to-host.m4` did under a made-up "serial 30" — is `critical`.
+//! Whatever its class, every text member is read for lines that run data through a shell
+//! or decode it — a pipe into `$SHELL`/`sh`/`eval`, `grep -a`, a decompressor with `-d`, as
+//! the 2024 xz backdoor's `build-to-host.m4` did under a made-up "serial 30"
+//! ([`crate::alarm`]). Each such line must be explained by what the member's class rests
+//! on: the tag (`same`: a finding on the tag itself is not the tarball's; `differs`,
+//! `updated`: a line of the tag's file), the known upstream copy (vendored classes), an
+//! alarm line of a build input (an m4 macro, `configure.ac`, `Makefile.am`: generated code
+//! such as `configure` and `Makefile.in`) or of the generator's own library (automake's
+//! dist rules), the words of the tag's source (generated manuals and catalogs), the tag's
+//! commit messages (a `git log` ChangeLog). A line nothing explains makes the member
+//! `critical`, whatever its class, with the line shown; a line explained only by a build
+//! input that is itself critical makes the generated file critical too.
 //!
-//! Cost: the tarball is decompressed once; each member's content is hashed and kept only
-//! when it differs from the reference, which is streamed from git on another thread at the
-//! same time.
+//! Cost: the tarball is decompressed once; each member's content is hashed, scanned by the
+//! alarm, and kept only when it differs from the reference, which is streamed from git on
+//! another thread at the same time.
 //!
 //! The JSON report (`relkit audit tarball --format json`) is the serde form of
 //! [`TarballReport`]: `tarball`, `tarball_sha256`, `reference`, `commit`,
-//! `stripped_prefix`, `counts` (class → n), `severities` (severity → n), `regeneration`
-//! (with `--regenerate`: `command`, `tarball_tools` and `regenerated_tools` (tool → version),
-//! `counts` (status → n)) and `members`, each
+//! `stripped_prefix`, `counts` (class → n), `severities` (severity → n), `alarm_lines`
+//! (`files`, `lines`, `unexplained`), `regeneration` (with a regeneration: `command`,
+//! `tarball_tools` and `regenerated_tools` (tool → version), `counts` (status → n)),
+//! `regeneration_skipped` (why the automatic one did not run) and `members`, each
 //! with `path`, `kind`, `size`, `sha256`, `class`, `severity`, `detail`, `version`
 //! (`{"serial": N}` or `{"stamp": "…"}`), `known` (the matching or closest upstream copy:
 //! `file`, `version`, `sha256`, `sources`), `diff` (`against`, `added`, `removed`,
 //! `added_lines`, `removed_lines`) and `regenerated` (`status`: identical, volatile_only, other_tool_version, differs or
-//! not_produced; `explanation`, `ignored`, `diff`). Field
+//! not_produced; `explanation`, `ignored`, `diff`) and `alarms` (`count`, `unexplained`,
+//! `lines`: `line`, `text`, `explained_by`, null when nothing explains it). Field
 //! names and class names are stable; new fields may be added.
 
 use std::collections::{BTreeMap, BTreeSet};
