@@ -21,8 +21,6 @@ use crate::error::{Error, Result};
 const QUEUE_LIMIT: usize = 8 << 20;
 /// Files kept in memory for later parsing (in-tree SBOM, wheels) may not exceed this.
 const KEEP_LIMIT: u64 = 512 << 20;
-/// A zip member expanding more than this ratio (and past 64 MiB) is treated as a bomb.
-const ZIP_BOMB_RATIO: u64 = 1000;
 
 /// One hashed regular file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,13 +157,7 @@ pub fn scan(
 ) -> Result<Tree> {
     let mut tree = match kind_of(path)? {
         Kind::Dir => scan_dir(path, keep, progress)?,
-        Kind::Zip => scan_zip(path, keep, progress)?,
-        kind => scan_tar(
-            tar_reader(path, kind)?,
-            &path.display().to_string(),
-            keep,
-            progress,
-        )?,
+        _ => scan_archive(path, keep, progress)?,
     };
     tree.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(tree)
@@ -378,112 +370,111 @@ fn pipelined(
     })
 }
 
-fn scan_tar(
-    reader: Box<dyn Read + Send>,
-    origin: &str,
-    keep: &(dyn Fn(&str) -> bool + Sync),
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<Tree> {
-    let mut tree = pipelined(keep, progress, |tx| {
-        let mut newest = None;
-        let mut archive = tar::Archive::new(reader);
-        let io = |e: std::io::Error| Error::Archive {
-            origin: origin.into(),
-            message: format!("corrupt or truncated tar: {e}"),
-        };
-        for entry in archive.entries().map_err(io)? {
-            let mut entry = entry.map_err(io)?;
-            let kind = entry.header().entry_type();
-            if !(kind.is_file() || kind.is_gnu_sparse() || kind == tar::EntryType::Continuous) {
-                continue;
-            }
-            let name = safe_name(&entry.path_bytes(), origin)?;
-            if let Ok(t) = entry.header().mtime() {
-                keep_newest(&mut newest, crate::model::rfc3339_from_epoch(t as i64));
-            }
-            let size = entry.size();
-            // Large members are hashed as they stream, unless the caller keeps their bytes.
-            if size as usize <= QUEUE_LIMIT || (size <= KEEP_LIMIT && wanted(keep, &name)) {
-                // The declared size is a claim: reserve no more than a queued member needs.
-                let mut buf = Vec::with_capacity((size as usize).min(QUEUE_LIMIT));
-                entry.read_to_end(&mut buf).map_err(io)?;
-                let _ = tx.send(Job::Bytes(name, buf));
-            } else {
-                let (sha1, sha256, size) = hash_reader(&mut entry, progress).map_err(io)?;
-                let _ = tx.send(Job::Done(HashedFile {
-                    path: name,
-                    sha1,
-                    sha256,
-                    size,
-                }));
-            }
-        }
-        Ok(newest)
-    })?;
-    strip_common_root(&mut tree);
-    Ok(tree)
-}
-
-fn scan_zip(
+/// Hashes every file member of an archive read by relkit-archive's one streaming reader
+/// (tar, .tar.gz/.xz/.bz2/.zst, zip; format by magic; its path, size and zip-bomb checks),
+/// on the reading thread for large members and on the hashing thread for the others.
+fn scan_archive(
     path: &Path,
     keep: &(dyn Fn(&str) -> bool + Sync),
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Tree> {
     let origin = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let zerr = |e: zip::result::ZipError| Error::Archive {
-        origin: origin.clone(),
-        message: format!("corrupt zip: {e}"),
-    };
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(zerr)?;
     let mut tree = pipelined(keep, progress, |tx| {
-        let mut newest = None;
-        for i in 0..archive.len() {
-            let mut entry = archive.by_index(i).map_err(zerr)?;
-            if entry.is_dir() {
-                continue;
-            }
-            let name = safe_name(entry.name_raw(), &origin)?;
-            if let Some(t) = entry.last_modified() {
-                keep_newest(&mut newest, zip_time(t));
-            }
-            let (size, packed) = (entry.size(), entry.compressed_size().max(1));
-            if size > 64 << 20 && size / packed > ZIP_BOMB_RATIO {
-                return Err(Error::Archive {
-                    origin: origin.clone(),
-                    message: format!(
-                        "refusing member {name:?}: {packed} bytes expand to {size} (zip bomb?)"
-                    ),
-                });
-            }
-            let io = |e: std::io::Error| Error::Archive {
-                origin: origin.clone(),
-                message: format!("{name}: {e}"),
-            };
-            // Large members are hashed as they stream, unless the caller keeps their bytes.
-            if size as usize <= QUEUE_LIMIT || (size <= KEEP_LIMIT && wanted(keep, &name)) {
-                // The declared size is a claim: reserve no more than a queued member needs.
-                let mut buf = Vec::with_capacity((size as usize).min(QUEUE_LIMIT));
-                // Never trust the declared size: read at most one byte past it.
-                (&mut entry)
-                    .take(size + 1)
-                    .read_to_end(&mut buf)
-                    .map_err(io)?;
-                let _ = tx.send(Job::Bytes(name, buf));
-            } else {
-                let (sha1, sha256, size) = hash_reader(&mut entry, progress).map_err(io)?;
-                let _ = tx.send(Job::Done(HashedFile {
-                    path: name,
-                    sha1,
-                    sha256,
-                    size,
-                }));
-            }
+        let mut feeder = Feeder {
+            origin: &origin,
+            keep,
+            progress,
+            tx,
+            newest: None,
+            failed: None,
+        };
+        let walked = relkit_archive::read::walk_path(path, &mut feeder);
+        if let Some(e) = feeder.failed {
+            return Err(e);
         }
-        Ok(newest)
+        walked.map_err(|e| {
+            // relkit-archive's messages start with the archive's name: say it once.
+            let text = e.to_string();
+            let message = text
+                .strip_prefix(&format!("{origin}: "))
+                .unwrap_or(&text)
+                .to_string();
+            Error::Archive {
+                origin: origin.clone(),
+                message,
+            }
+        })?;
+        Ok(feeder.newest)
     })?;
     strip_common_root(&mut tree);
     Ok(tree)
+}
+
+/// Sends each file member of an archive walk to the hashing pipeline.
+struct Feeder<'a> {
+    origin: &'a str,
+    keep: &'a (dyn Fn(&str) -> bool + Sync),
+    progress: &'a (dyn Fn(u64) + Sync),
+    tx: &'a mpsc::SyncSender<Job>,
+    newest: Option<String>,
+    /// An error of ours (a refused name, a member too large to keep) that stopped the walk.
+    failed: Option<Error>,
+}
+
+impl relkit_archive::read::Visit for Feeder<'_> {
+    fn visit(
+        &mut self,
+        member: relkit_archive::read::Member,
+        content: &mut dyn Read,
+    ) -> std::io::Result<relkit_archive::read::Flow> {
+        use relkit_archive::read::{Flow, MemberKind};
+        if member.kind != MemberKind::File {
+            return Ok(Flow::Continue);
+        }
+        let name = match safe_name(&member.path, self.origin) {
+            Ok(n) => n,
+            Err(e) => {
+                self.failed = Some(e);
+                return Ok(Flow::Stop);
+            }
+        };
+        keep_newest(
+            &mut self.newest,
+            crate::model::rfc3339_from_epoch(member.mtime),
+        );
+        // Small members (and the ones the caller keeps) go to the hashing thread whole; large
+        // ones are hashed as they stream. The size is learnt by reading, never trusted from a
+        // header.
+        let mut buf = Vec::new();
+        content.take(QUEUE_LIMIT as u64 + 1).read_to_end(&mut buf)?;
+        if buf.len() <= QUEUE_LIMIT {
+            let _ = self.tx.send(Job::Bytes(name, buf));
+            return Ok(Flow::Continue);
+        }
+        if wanted(self.keep, &name) {
+            content
+                .take(KEEP_LIMIT + 1 - buf.len() as u64)
+                .read_to_end(&mut buf)?;
+            if buf.len() as u64 > KEEP_LIMIT {
+                self.failed = Some(Error::Archive {
+                    origin: self.origin.to_string(),
+                    message: format!("{name}: larger than {KEEP_LIMIT} bytes, too large to parse"),
+                });
+                return Ok(Flow::Stop);
+            }
+            let _ = self.tx.send(Job::Bytes(name, buf));
+            return Ok(Flow::Continue);
+        }
+        let (sha1, sha256, size) =
+            hash_reader(std::io::Cursor::new(buf).chain(content), self.progress)?;
+        let _ = self.tx.send(Job::Done(HashedFile {
+            path: name,
+            sha1,
+            sha256,
+            size,
+        }));
+        Ok(Flow::Continue)
+    }
 }
 
 /// Source archives usually wrap everything in `NAME-VERSION/`; paths are made relative to it.

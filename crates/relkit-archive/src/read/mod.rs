@@ -255,7 +255,7 @@ pub trait Visit {
 /// Reads an archive file or a directory.
 pub fn read_path(path: &Path) -> Result<Archive, Error> {
     let mut collector = Collector::default();
-    let container = walk_path(path, &mut collector)?;
+    let container = walk_path_hashing(path, &mut collector, true)?;
     Ok(Archive {
         label: path.display().to_string(),
         container,
@@ -283,7 +283,7 @@ pub fn read_path_observed(
         members: Vec::new(),
         observer: Some(observer),
     };
-    let container = walk_path(path, &mut collector)?;
+    let container = walk_path_hashing(path, &mut collector, true)?;
     Ok(Archive {
         label: path.display().to_string(),
         container,
@@ -294,7 +294,7 @@ pub fn read_path_observed(
 /// Reads an archive from any seekable reader; the format is detected from magic bytes.
 pub fn read_reader<R: Read + Seek>(reader: R, label: &str) -> Result<Archive, Error> {
     let mut collector = Collector::default();
-    let container = walk_reader(reader, label, None, &mut collector)?;
+    let container = walk_reader(reader, label, None, &mut collector, true)?;
     Ok(Archive {
         label: label.to_string(),
         container,
@@ -309,7 +309,7 @@ pub fn read_reader_as<R: Read + Seek>(
     format: Format,
 ) -> Result<Archive, Error> {
     let mut collector = Collector::default();
-    let container = walk_reader(reader, label, Some(format), &mut collector)?;
+    let container = walk_reader(reader, label, Some(format), &mut collector, true)?;
     Ok(Archive {
         label: label.to_string(),
         container,
@@ -342,6 +342,17 @@ pub fn fetch_ranges(
 /// Walks an archive file or a directory member by member, in archive order (directories:
 /// sorted by name), handing each to `visitor` (see [`Visit`]); returns the container facts.
 pub fn walk_path(path: &Path, visitor: &mut dyn Visit) -> Result<Container, Error> {
+    walk_path_hashing(path, visitor, false)
+}
+
+/// [`walk_path`]; with `hashes`, the container's SHA-256 (of the file and of the tar stream)
+/// too, as [`read_path`] reports them. A visitor that needs neither saves a pass over the
+/// bytes.
+fn walk_path_hashing(
+    path: &Path,
+    visitor: &mut dyn Visit,
+    hashes: bool,
+) -> Result<Container, Error> {
     let label = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|source| Error::Io {
         path: label.clone(),
@@ -355,7 +366,7 @@ pub fn walk_path(path: &Path, visitor: &mut dyn Visit) -> Result<Container, Erro
         path: label.clone(),
         source,
     })?;
-    walk_reader(file, &label, None, visitor)
+    walk_reader(file, &label, None, visitor, hashes)
 }
 
 /// Detects the format of `reader` (unless given) and walks its members.
@@ -364,12 +375,19 @@ fn walk_reader<R: Read + Seek>(
     label: &str,
     format: Option<Format>,
     visitor: &mut dyn Visit,
+    hashes: bool,
 ) -> Result<Container, Error> {
     let io_err = |source| Error::Io {
         path: label.to_string(),
         source,
     };
-    let (size, sha256) = util::hash_whole(&mut reader).map_err(io_err)?;
+    let (size, sha256) = if hashes {
+        let (size, sha256) = util::hash_whole(&mut reader).map_err(io_err)?;
+        (size, Some(sha256))
+    } else {
+        (reader.seek(SeekFrom::End(0)).map_err(io_err)?, None)
+    };
+    reader.seek(SeekFrom::Start(0)).map_err(io_err)?;
     let mut head = Vec::with_capacity(512);
     reader
         .by_ref()
@@ -386,7 +404,7 @@ fn walk_reader<R: Read + Seek>(
     };
     let mut container = Container::new(format);
     container.size = Some(size);
-    container.sha256 = Some(sha256);
+    container.sha256 = sha256;
     match format {
         Format::Directory => {
             return Err(Error::UnknownFormat {
@@ -395,12 +413,12 @@ fn walk_reader<R: Read + Seek>(
             });
         }
         Format::Tar => {
-            let (info, _) = tar::walk(BufReader::new(reader), label, "tar", visitor)?;
+            let (info, _) = tar::walk(BufReader::new(reader), label, "tar", visitor, hashes)?;
             info.apply(&mut container);
         }
         Format::TarGz => {
             let gz = GzipReader::new(BufReader::new(reader));
-            let (info, gz) = tar::walk(gz, label, "tar.gz", visitor)?;
+            let (info, gz) = tar::walk(gz, label, "tar.gz", visitor, hashes)?;
             info.apply(&mut container);
             container.gzip = gz.info();
         }
@@ -409,14 +427,14 @@ fn walk_reader<R: Read + Seek>(
             let checks = xz::sha256_checks(&mut reader, &head).map_err(io_err)?;
             reader.seek(SeekFrom::Start(0)).map_err(io_err)?;
             let dec = xz::decoder(BufReader::new(reader), checks).map_err(io_err)?;
-            let (info, _) = tar::walk(dec, label, "tar.xz", visitor)?;
+            let (info, _) = tar::walk(dec, label, "tar.xz", visitor, hashes)?;
             info.apply(&mut container);
         }
         Format::TarBz2 => {
             // Concatenated streams (pbzip2, `cat a.bz2 b.bz2`) read as one, as bzip2 -d does;
             // each block's CRC is checked by the decoder.
             let dec = bzip2::bufread::MultiBzDecoder::new(BufReader::new(reader));
-            let (info, _) = tar::walk(dec, label, "tar.bz2", visitor)?;
+            let (info, _) = tar::walk(dec, label, "tar.bz2", visitor, hashes)?;
             info.apply(&mut container);
         }
         Format::TarZst => {
@@ -424,7 +442,7 @@ fn walk_reader<R: Read + Seek>(
             // zstd's own default limit (128 MiB windows, `--long=27`): a forged frame header
             // asking for a 2 GiB window is refused instead of allocated.
             dec.window_log_max(ZSTD_WINDOW_LOG_MAX).map_err(io_err)?;
-            let (info, _) = tar::walk(dec, label, "tar.zst", visitor)?;
+            let (info, _) = tar::walk(dec, label, "tar.zst", visitor, hashes)?;
             info.apply(&mut container);
         }
         Format::Zip => {

@@ -14,7 +14,7 @@ const PAX_KEYS_IN_MEMBER: [&str; 3] = ["path", "linkpath", "size"];
 /// Stream-level facts gathered while walking.
 pub(crate) struct TarInfo {
     size: u64,
-    sha256: String,
+    sha256: Option<String>,
     pax_global: Vec<String>,
 }
 
@@ -22,7 +22,7 @@ impl TarInfo {
     /// Copies the facts into the container.
     pub fn apply(self, c: &mut Container) {
         c.tar_size = Some(self.size);
-        c.tar_sha256 = Some(self.sha256);
+        c.tar_sha256 = self.sha256;
         c.pax_global = self.pax_global;
     }
 }
@@ -34,8 +34,9 @@ pub(crate) fn walk<T: Read>(
     label: &str,
     layer: &'static str,
     visitor: &mut dyn Visit,
+    hash: bool,
 ) -> Result<(TarInfo, T), Error> {
-    let mut archive = tar::Archive::new(HashingReader::new(inner));
+    let mut archive = tar::Archive::new(HashingReader::new(inner, hash));
     let mut pax_global = Vec::new();
     let corrupt = |member: Option<String>, offset: Option<u64>, e: io::Error| Error::Corrupt {
         archive: label.to_string(),

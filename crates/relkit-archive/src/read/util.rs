@@ -79,16 +79,17 @@ pub(crate) fn hash_whole<R: Read + Seek>(reader: &mut R) -> io::Result<(u64, Str
 /// stream), so the report can say whether two tar streams are byte-identical.
 pub(crate) struct HashingReader<R> {
     inner: R,
-    sha: Sha256,
+    /// `None`: count only (a visitor walk that wants no container hashes).
+    sha: Option<Sha256>,
     count: u64,
 }
 
 impl<R: Read> HashingReader<R> {
-    /// Wraps `inner`.
-    pub fn new(inner: R) -> Self {
+    /// Wraps `inner`; hashes what is read when `hash` is set, else only counts it.
+    pub fn new(inner: R, hash: bool) -> Self {
         HashingReader {
             inner,
-            sha: Sha256::new(),
+            sha: hash.then(Sha256::new),
             count: 0,
         }
     }
@@ -98,16 +99,18 @@ impl<R: Read> HashingReader<R> {
         self.count
     }
 
-    /// (bytes read, hex SHA-256, the inner reader).
-    pub fn finish(self) -> (u64, String, R) {
-        (self.count, hex(&self.sha.finalize()), self.inner)
+    /// (bytes read, hex SHA-256 when hashing, the inner reader).
+    pub fn finish(self) -> (u64, Option<String>, R) {
+        (self.count, self.sha.map(|s| hex(&s.finalize())), self.inner)
     }
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.sha.update(&buf[..n]);
+        if let Some(sha) = &mut self.sha {
+            sha.update(&buf[..n]);
+        }
         self.count += n as u64;
         Ok(n)
     }
@@ -127,6 +130,11 @@ impl<R: Read> ExactReader<R> {
             inner,
             remaining: size,
         }
+    }
+
+    /// The wrapped reader.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
     }
 }
 

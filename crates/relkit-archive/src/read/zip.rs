@@ -10,11 +10,51 @@ use serde::Serialize;
 use zip::ZipArchive;
 use zip::result::ZipError;
 
-use super::util::{escape_bytes, hex, normalize_member_path};
+use super::util::{ExactReader, escape_bytes, hex, normalize_member_path};
+
+/// A zip member's content: [`ExactReader`] over the declared size, then one more read of
+/// the zip crate's reader, so that it reaches its end and checks the CRC-32 (a reader that
+/// stopped at the declared size would never see a corrupt member), and so that data running
+/// past the declared size is an error rather than silently cut.
+struct DeclaredSize<R> {
+    inner: ExactReader<R>,
+    checked: bool,
+}
+
+impl<R: Read> DeclaredSize<R> {
+    fn new(inner: R, size: u64) -> Self {
+        DeclaredSize {
+            inner: ExactReader::new(inner, size),
+            checked: false,
+        }
+    }
+}
+
+impl<R: Read> Read for DeclaredSize<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() && !self.checked {
+            self.checked = true;
+            let mut probe = [0u8; 1];
+            if self.inner.get_mut().read(&mut probe)? != 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "member data runs past its declared size",
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
 use super::{Error, Flow, Member, MemberKind, Visit};
 
 /// Longest symlink target read from a zip entry.
 const MAX_LINK_TARGET: u64 = 64 * 1024;
+/// A member declared larger than this whose data is compressed more than [`BOMB_RATIO`] times
+/// is refused as a zip bomb (real archives do not compress 64 MiB a thousandfold).
+const BOMB_MIN_SIZE: u64 = 64 << 20;
+/// See [`BOMB_MIN_SIZE`].
+const BOMB_RATIO: u64 = 1000;
 
 /// Container facts of a zip archive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -294,6 +334,12 @@ pub(crate) fn walk<R: Read + Seek>(
         );
         d.insert("zip.local_extra".into(), describe_extra(&raw.local_extra));
         d.insert("zip.comment".into(), escape_bytes(&raw.comment));
+        let (size, packed) = (f.size(), f.compressed_size().max(1));
+        if size > BOMB_MIN_SIZE && size / packed > BOMB_RATIO {
+            return Err(here(format!(
+                "refusing the member: {packed} bytes expand to {size} (a zip bomb?)"
+            )));
+        }
         let flow = if is_symlink {
             let mut target = Vec::new();
             f.by_ref()
@@ -303,7 +349,9 @@ pub(crate) fn walk<R: Read + Seek>(
             m.link_target = Some(target);
             visitor.visit(m, &mut io::empty())
         } else {
-            visitor.visit(m, &mut f)
+            // Exactly the declared size (an error when the data ends early or runs on), and the
+            // zip reader's CRC check at its end.
+            visitor.visit(m, &mut DeclaredSize::new(&mut f, size))
         }
         .map_err(|e| here(e.to_string()))?;
         if let Flow::Stop = flow {
