@@ -386,10 +386,8 @@ fn scan_path_with_time(path: &Path) -> Result<(Vec<FileScan>, Option<String>)> {
         return Ok((scans, newest));
     }
     match crate::tree::kind_of(path) {
-        Ok(crate::tree::Kind::Zip) => scan_stream(|tx| zip_members(path, &origin, tx)),
-        Ok(kind) if kind.is_tar() => {
-            let reader = crate::tree::tar_reader(path, kind)?;
-            scan_stream(|tx| tar_members(reader, &origin, tx))
+        Ok(kind) if kind == crate::tree::Kind::Zip || kind.is_tar() => {
+            scan_stream(|tx| archive_members(path, &origin, tx))
         }
         _ => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
@@ -426,22 +424,6 @@ fn scan_stream(
     })
 }
 
-/// Reads a member whose declared size was checked, at most one byte past `MAX_MEMBER`.
-fn read_member_bytes(mut r: impl Read, origin: &str, name: &str) -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    (&mut r)
-        .take(MAX_MEMBER + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::Archive {
-            origin: origin.into(),
-            message: format!("{name}: {e}"),
-        })?;
-    if buf.len() as u64 > MAX_MEMBER {
-        return Err(too_large(origin, name));
-    }
-    Ok(buf)
-}
-
 fn too_large(origin: &str, name: &str) -> Error {
     Error::Archive {
         origin: origin.into(),
@@ -449,84 +431,117 @@ fn too_large(origin: &str, name: &str) -> Error {
     }
 }
 
-fn zip_members(path: &Path, origin: &str, tx: &mpsc::SyncSender<Member>) -> Result<Option<String>> {
-    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let zerr = |e: zip::result::ZipError| Error::Archive {
-        origin: origin.into(),
-        message: format!("corrupt zip: {e}"),
-    };
-    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(zerr)?;
-    let mut newest = None;
-    for i in 0..zip.len() {
-        let entry = zip.by_index(i).map_err(zerr)?;
-        if entry.is_dir() {
-            continue;
-        }
-        let name = entry
-            .enclosed_name()
-            .and_then(|p| p.to_str().map(str::to_string))
-            .ok_or_else(|| Error::Archive {
-                origin: origin.into(),
-                message: format!(
-                    "refusing member {:?}: unsafe or non-UTF-8 path",
-                    String::from_utf8_lossy(entry.name_raw())
-                ),
-            })?
-            .replace('\\', "/");
-        if entry.size() > MAX_MEMBER {
-            return Err(too_large(origin, &name));
-        }
-        if let Some(t) = entry.last_modified() {
-            crate::tree::keep_newest(&mut newest, crate::tree::zip_time(t));
-        }
-        let bytes = read_member_bytes(entry, origin, &name)?;
-        if tx.send((name, bytes)).is_err() {
-            break; // the scanner stopped on an error; it reports it
-        }
-    }
-    Ok(newest)
-}
-
-fn tar_members(
-    reader: Box<dyn Read + Send>,
+/// Sends every file member of an archive, read by relkit-archive's one streaming reader
+/// (zip, tar, .tar.gz/.xz/.bz2/.zst), to the scanners; returns the newest member time.
+fn archive_members(
+    path: &Path,
     origin: &str,
     tx: &mpsc::SyncSender<Member>,
 ) -> Result<Option<String>> {
-    let io = |e: std::io::Error| Error::Archive {
-        origin: origin.into(),
-        message: format!("corrupt or truncated tar: {e}"),
+    let mut sender = MemberSender {
+        origin,
+        tx,
+        newest: None,
+        failed: None,
     };
-    let mut archive = tar::Archive::new(reader);
-    let mut newest = None;
-    for entry in archive.entries().map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let kind = entry.header().entry_type();
-        if !(kind.is_file() || kind.is_gnu_sparse() || kind == tar::EntryType::Continuous) {
-            continue;
-        }
-        let name = crate::tree::safe_name(&entry.path_bytes(), origin)?;
-        if entry.size() > MAX_MEMBER {
-            return Err(too_large(origin, &name));
-        }
-        if let Ok(t) = entry.header().mtime() {
-            crate::tree::keep_newest(&mut newest, model::rfc3339_from_epoch(t as i64));
-        }
-        let bytes = read_member_bytes(entry, origin, &name)?;
-        if tx.send((name, bytes)).is_err() {
-            break; // the scanner stopped on an error; it reports it
-        }
+    let walked = relkit_archive::read::walk_path(path, &mut sender);
+    if let Some(e) = sender.failed {
+        return Err(e);
     }
-    Ok(newest)
+    walked.map_err(|e| archive_error(origin, e))?;
+    Ok(sender.newest)
+}
+
+/// relkit-archive's error as ours, the archive named once.
+fn archive_error(origin: &str, e: relkit_archive::read::Error) -> Error {
+    let text = e.to_string();
+    Error::Archive {
+        origin: origin.into(),
+        message: text
+            .strip_prefix(&format!("{origin}: "))
+            .unwrap_or(&text)
+            .to_string(),
+    }
+}
+
+struct MemberSender<'a> {
+    origin: &'a str,
+    tx: &'a mpsc::SyncSender<Member>,
+    newest: Option<String>,
+    /// Our own reason to stop (a refused name, a member over 1 GiB).
+    failed: Option<Error>,
+}
+
+impl relkit_archive::read::Visit for MemberSender<'_> {
+    fn visit(
+        &mut self,
+        member: relkit_archive::read::Member,
+        content: &mut dyn Read,
+    ) -> std::io::Result<relkit_archive::read::Flow> {
+        use relkit_archive::read::{Flow, MemberKind};
+        if member.kind != MemberKind::File {
+            return Ok(Flow::Continue);
+        }
+        let name = match crate::tree::safe_name(&member.path, self.origin) {
+            Ok(n) => n,
+            Err(e) => {
+                self.failed = Some(e);
+                return Ok(Flow::Stop);
+            }
+        };
+        if member.size > MAX_MEMBER {
+            self.failed = Some(too_large(self.origin, &name));
+            return Ok(Flow::Stop);
+        }
+        crate::tree::keep_newest(&mut self.newest, model::rfc3339_from_epoch(member.mtime));
+        let mut bytes = Vec::with_capacity(member.size as usize);
+        content.read_to_end(&mut bytes)?;
+        if self.tx.send((name, bytes)).is_err() {
+            return Ok(Flow::Stop); // the scanner stopped on an error; it reports it
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+/// Stops an archive walk at the first PE file name near the top (binary archives put their
+/// executables there), or after `limit` members, reading no content.
+struct PePeek {
+    seen: usize,
+    limit: usize,
+    found: bool,
+}
+
+impl relkit_archive::read::Visit for PePeek {
+    fn visit(
+        &mut self,
+        member: relkit_archive::read::Member,
+        _content: &mut dyn Read,
+    ) -> std::io::Result<relkit_archive::read::Flow> {
+        use relkit_archive::read::Flow;
+        let name = String::from_utf8_lossy(&member.path).into_owned();
+        self.seen += 1;
+        if name.matches('/').count() <= 1 && is_pe_name(&name) {
+            self.found = true;
+            return Ok(Flow::Stop);
+        }
+        Ok(if self.seen >= self.limit {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        })
+    }
+}
+
+/// Whether a file name is a Windows executable or module (`.dll`, `.pyd`, `.exe`).
+fn is_pe_name(n: &str) -> bool {
+    let n = n.to_ascii_lowercase();
+    n.ends_with(".dll") || n.ends_with(".pyd") || n.ends_with(".exe")
 }
 
 /// Whether `path` looks like binary input: a PE file name, or a directory / zip / tarball with
 /// `.dll`/`.pyd`/`.exe` files at its top level (or one directory down in an archive; in a
 /// tarball among its first members).
 pub fn looks_binary(path: &Path) -> Result<bool> {
-    let is_pe_name = |n: &str| {
-        let n = n.to_ascii_lowercase();
-        n.ends_with(".dll") || n.ends_with(".pyd") || n.ends_with(".exe")
-    };
     if path.is_dir() {
         for e in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
             if is_pe_name(
@@ -546,37 +561,23 @@ pub fn looks_binary(path: &Path) -> Result<bool> {
     if is_pe_name(&name) {
         return Ok(true);
     }
-    if name.to_ascii_lowercase().ends_with(".zip") {
-        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let zip = zip::ZipArchive::new(std::io::BufReader::new(f)).map_err(|e| Error::Archive {
-            origin: path.display().to_string(),
-            message: format!("corrupt zip: {e}"),
-        })?;
-        return Ok(zip
-            .file_names()
-            .filter_map(|n| n.ok())
-            .any(|n| n.matches('/').count() <= 1 && is_pe_name(&n)));
-    }
-    if let Ok(kind) = crate::tree::kind_of(path)
-        && kind.is_tar()
-    {
-        // Only the first members are looked at, so a large source tarball is not decompressed
-        // twice: binary tarballs put their executables near the top.
-        let mut archive = tar::Archive::new(crate::tree::tar_reader(path, kind)?);
-        let entries = archive.entries().map_err(|e| Error::Archive {
-            origin: path.display().to_string(),
-            message: format!("corrupt tar: {e}"),
-        })?;
-        for entry in entries.take(TAR_PEEK) {
-            let Ok(entry) = entry else { break };
-            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            let name = name.trim_start_matches("./");
-            if name.trim_end_matches('/').matches('/').count() <= 1 && is_pe_name(name) {
-                return Ok(true);
-            }
+    match crate::tree::kind_of(path) {
+        Ok(kind) if kind == crate::tree::Kind::Zip || kind.is_tar() => {
+            // In a tarball only the first members are looked at, so a large source tarball is
+            // not decompressed twice: binary tarballs put their executables near the top. A
+            // zip's names are all listed up front (its central directory).
+            let mut peek = PePeek {
+                seen: 0,
+                limit: if kind.is_tar() { TAR_PEEK } else { usize::MAX },
+                found: false,
+            };
+            let origin = path.display().to_string();
+            relkit_archive::read::walk_path(path, &mut peek)
+                .map_err(|e| archive_error(&origin, e))?;
+            Ok(peek.found)
         }
+        _ => Ok(false),
     }
-    Ok(false)
 }
 
 /// Builds the binary SBOM of a directory, zip, tarball or file. An empty `opts.created` is

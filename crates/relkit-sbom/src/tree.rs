@@ -64,19 +64,6 @@ pub(crate) fn rfc3339_of(t: std::time::SystemTime) -> String {
     crate::model::rfc3339_from_epoch(secs)
 }
 
-/// A zip member's DOS time as RFC 3339 (zip times carry no zone; read as UTC).
-pub(crate) fn zip_time(t: zip::DateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 /// Archive kinds recognized from the file name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -161,34 +148,6 @@ pub fn scan(
     };
     tree.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(tree)
-}
-
-/// Largest zstd window accepted (log2): 128 MiB, zstd's own default limit, so a forged frame
-/// header cannot make the decoder allocate gigabytes.
-const ZSTD_WINDOW_LOG_MAX: u32 = 27;
-
-/// The decompressed byte stream of a tarball of `kind` (tar, tar.gz, tar.xz, tar.bz2 or
-/// tar.zst; concatenated streams read as one, as the command-line tools do).
-pub(crate) fn tar_reader(path: &Path, kind: Kind) -> Result<Box<dyn Read + Send>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    Ok(match kind {
-        Kind::TarGz => Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-            file,
-        ))),
-        Kind::TarXz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(
-            std::io::BufReader::new(file),
-        )),
-        Kind::TarBz2 => Box::new(bzip2::bufread::MultiBzDecoder::new(
-            std::io::BufReader::new(file),
-        )),
-        Kind::TarZst => {
-            let mut dec = zstd::stream::read::Decoder::new(file).map_err(|e| Error::io(path, e))?;
-            dec.window_log_max(ZSTD_WINDOW_LOG_MAX)
-                .map_err(|e| Error::io(path, e))?;
-            Box::new(dec)
-        }
-        _ => Box::new(std::io::BufReader::new(file)),
-    })
 }
 
 fn hash_reader(

@@ -258,22 +258,13 @@ fn mentions(text: &str, version: &str) -> bool {
     })
 }
 
-/// Writes `bytes` to `dest` through a temporary file in the same directory and a rename, so
-/// a reader never sees a half-written SBOM.
+/// Writes `bytes` to `dest` through a temporary file in the same directory and a rename
+/// ([`relkit_core::fs::write_atomic`]), so a reader never sees a half-written SBOM.
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match dest.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let io = |source| Error::Io {
+    relkit_core::fs::write_atomic(dest, bytes).map_err(|source| Error::Io {
         path: dest.display().to_string(),
         source,
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    std::io::Write::write_all(&mut tmp, bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(dest).map_err(|e| io(e.error))?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]

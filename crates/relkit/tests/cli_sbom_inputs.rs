@@ -209,6 +209,15 @@ fn created_is_the_commit_time_of_a_work_tree_unless_source_date_epoch_is_set() {
         o.stdout
     };
     let gen_doc = |sde: Option<&str>| gen_doc_env(sde, None);
+    // An output to a device is written in place: /dev/null stays a device (an atomic rename
+    // over it once replaced the machine's /dev/null with a file).
+    let o = relkit()
+        .args(["sbom", "generate", "-q", "-o", "spdx-json=/dev/null"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
     let a = gen_doc(None);
     // No `git` binary on PATH: the commit time comes from gitoxide, the bytes are the same.
     assert_eq!(

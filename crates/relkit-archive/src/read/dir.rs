@@ -50,6 +50,7 @@ pub(crate) fn walk(root: &Path, visitor: &mut dyn Visit) -> Result<(), Error> {
         m.gid = Some(u64::from(meta.gid()));
         let flow = match kind {
             MemberKind::File => {
+                m.size = meta.len();
                 let mut f = File::open(&abs).map_err(|e| io_err(&abs, e))?;
                 visitor.visit(m, &mut f).map_err(|e| io_err(&abs, e))?
             }

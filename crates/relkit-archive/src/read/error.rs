@@ -42,7 +42,7 @@ pub enum Error {
     },
     /// A member path is absolute or contains `..`.
     #[error(
-        "{archive}: member '{member}' has an unsafe path ({reason}); relkit refuses archives whose members could escape the extraction directory"
+        "{archive}: member '{member}' has an unsafe path ({reason}); relkit refuses archives whose members could escape the extraction directory (path traversal)"
     )]
     UnsafePath {
         /// The archive label.

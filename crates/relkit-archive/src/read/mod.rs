@@ -244,8 +244,9 @@ pub enum Flow {
 ///
 /// The visitor decides per member whether to read its bytes: content not read is skipped
 /// (for compressed streams, decompressed and discarded); a member's content reader yields
-/// exactly the size its header declares, or fails. [`Member::size`], [`Member::sha256`] and
-/// [`Member::chunk_crcs`] are left empty for a visitor — count and hash what you read, or use
+/// exactly the size its header declares, or fails. A file member's [`Member::size`] is that
+/// declared size (a directory file's length when it was listed); [`Member::sha256`] and
+/// [`Member::chunk_crcs`] are left empty for a visitor — hash what you read, or use
 /// [`read_path`] / [`read_path_observed`], which hash every file.
 pub trait Visit {
     /// Handles one member; `content` yields its bytes (empty for non-files).

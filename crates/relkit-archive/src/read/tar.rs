@@ -192,6 +192,7 @@ pub(crate) fn walk<T: Read>(
                 }
             }
             let declared = entry.size();
+            m.size = declared;
             let flow = visitor
                 .visit(m, &mut ExactReader::new(&mut entry, declared))
                 .map_err(|e| corrupt(Some(shown.clone()), Some(offset), e))?;

@@ -351,6 +351,7 @@ pub(crate) fn walk<R: Read + Seek>(
         } else {
             // Exactly the declared size (an error when the data ends early or runs on), and the
             // zip reader's CRC check at its end.
+            m.size = size;
             visitor.visit(m, &mut DeclaredSize::new(&mut f, size))
         }
         .map_err(|e| here(e.to_string()))?;
