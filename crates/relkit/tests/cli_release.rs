@@ -592,10 +592,12 @@ fn ctrl_c_in_the_middle_of_a_step_leaves_a_consistent_state_and_the_run_resumes(
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(300));
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe {
-        libc_kill(child.id() as i32, 2);
-    }
+    // Ctrl-C: SIGINT to our own child, through the shell's kill (no unsafe FFI in tests).
+    let st = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(st.success());
     let started = Instant::now();
     let out = child.wait_with_output().unwrap();
     assert!(
@@ -627,11 +629,6 @@ fn ctrl_c_in_the_middle_of_a_step_leaves_a_consistent_state_and_the_run_resumes(
         ["verify-input", "source", "docs", "gather"]
     );
     assert!(s.published().join("SHA256SUMS").is_file());
-}
-
-unsafe extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, sig: i32) -> i32;
 }
 
 #[test]
