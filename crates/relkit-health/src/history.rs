@@ -727,10 +727,12 @@ impl History {
                 let Some(p) = c.parent_ids().next() else {
                     break;
                 };
-                c = p
-                    .object()
-                    .map_err(|x| e("cannot read a commit")(x.into()))?
-                    .into_commit();
+                c = match p.object() {
+                    Ok(o) => o.into_commit(),
+                    // The shallow boundary: the parent is not in the repository.
+                    Err(_) if incomplete.is_some() => break,
+                    Err(x) => return Err(e("cannot read a commit")(x.into())),
+                };
             }
         }
         chain.reverse();

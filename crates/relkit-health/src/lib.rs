@@ -15,6 +15,7 @@ pub mod date;
 pub mod debian;
 pub mod error;
 pub mod history;
+pub mod html;
 pub mod identity;
 pub mod metrics;
 pub mod openpgp;

@@ -427,13 +427,15 @@ pub fn assess(inputs: &Inputs, progress: &dyn Fn(&str)) -> Result<Report> {
         matched.push((pkg, found, repo));
     }
     // A repository that cannot be read is an input error, not a silent no-data.
-    for (path, h) in &histories {
-        if let Err(e) = h {
-            return Err(Error::Git {
-                repo: path.clone(),
-                detail: e.to_string(),
-            });
-        }
+    let failed: Vec<PathBuf> = histories
+        .iter()
+        .filter(|(_, h)| h.is_err())
+        .map(|(p, _)| p.clone())
+        .collect();
+    if let Some(path) = failed.into_iter().min()
+        && let Some(Err(e)) = histories.remove(&path)
+    {
+        return Err(e);
     }
     let as_of = inputs.as_of.unwrap_or_else(|| {
         histories

@@ -78,6 +78,8 @@ enum Command {
     Ci(cmd::release::CiCommand),
     /// Upload a release directory to a relkit server (resumable, idempotent), optionally publish.
     Publish(cmd::publish::PublishArgs),
+    /// Which SBOM components are critical (Debian's graph) and languishing (their git history).
+    Health(cmd::health::HealthArgs),
 }
 
 /// Options shared by every command that prints a report.
@@ -119,6 +121,7 @@ fn main() -> ExitCode {
         Command::Init(a) => cmd::release::init(a, &ctx),
         Command::Ci(c) => cmd::release::ci(c, &ctx),
         Command::Publish(a) => cmd::publish::run(a, &ctx),
+        Command::Health(a) => cmd::health::run(a, &ctx),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@ pub mod cpe;
 pub mod db;
 pub mod demo;
 pub mod diff;
+pub mod health;
 pub mod key;
 pub mod publish;
 pub mod purl;

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# relkit health: Chromium renders the HTML report (screenshot, no console error), gpg reads the
+# xz tag signatures as the oracle of relkit's OpenPGP issuer parser, git builds the synthetic
+# repository and a shallow clone and lists the changes the history pass must see.
+set -euo pipefail
+apt-get install -y -qq chromium gnupg git >/dev/null
+for tool in chromium gpg git; do
+  command -v "$tool" >/dev/null || { echo "missing oracle: $tool" >&2; exit 1; }
+done
