@@ -3,8 +3,8 @@
 //!
 //! A bundle is a header (`# v2 git bundle` or `# v3 git bundle`, optional `@capability`
 //! lines, `-OID` prerequisite lines, `OID refname` lines, a blank line) followed by a pack.
-//! It is unpacked once into a bare repository under the cache directory, named by the
-//! bundle's SHA-256 (the pack is indexed with gitoxide; the refs go to `packed-refs`), and
+//! It is unpacked once into a bare repository under the cache directory, named by a
+//! SHA-256 of the bundle's path, size and modification time (the pack is indexed with gitoxide; the refs go to `packed-refs`), and
 //! reused while the bundle is unchanged.
 
 use std::io::{BufRead, Write};
@@ -118,9 +118,20 @@ fn open_bundle(path: &Path, cache: &Path) -> Result<Opened> {
         path: path.to_path_buf(),
         source: e,
     };
-    let bytes = std::fs::read(path).map_err(io)?;
-    let digest = hex::encode(Sha256::digest(&bytes));
-    let mut reader = std::io::BufReader::new(&bytes[..]);
+    // The cache key: the bundle's absolute path, size and modification time (hashing the
+    // content would read 42 MB of libffi's bundle on every run; a changed file changes its
+    // size or time). The header is read each time for the prerequisites.
+    let meta = std::fs::metadata(path).map_err(io)?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let abs = std::fs::canonicalize(path).map_err(io)?;
+    let key = format!("{}\0{}\0{modified}", abs.display(), meta.len());
+    let digest = hex::encode(Sha256::digest(key.as_bytes()));
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
     let header = read_header(path, &mut reader)?;
     let dir = cache.join(format!("bundle-{}", &digest[..32]));
     if !dir.join("relkit-complete").is_file() {
