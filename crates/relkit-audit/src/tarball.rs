@@ -924,44 +924,7 @@ pub fn audit_tarball_with(
     opts: &AuditOptions,
 ) -> Result<TarballReport> {
     let scratch = tempfile::tempdir().map_err(io(Path::new("temporary directory")))?;
-    // With --regenerate the command needs the tag on disk; otherwise it is streamed from git.
-    let (ref_dir, ref_label, load): (Option<PathBuf>, String, LoadReference) =
-        match (reference, &opts.regenerate) {
-            (Reference::Git { repo, rev }, None) => {
-                // An unknown revision is said at once, before the tarball is read.
-                relkit_source::resolve_rev(repo, rev)?;
-                let (repo, rev2) = (repo.clone(), rev.clone());
-                (
-                    None,
-                    format!("git {} {rev}", repo.display()),
-                    Box::new(move || RefTree::from_git(&repo, &rev2)),
-                )
-            }
-            (Reference::Git { repo, rev }, Some(_)) => {
-                let dest = scratch.path().join("tag");
-                let exported = relkit_source::export_rev(
-                    repo,
-                    rev,
-                    &dest,
-                    &relkit_source::ExportOptions::default(),
-                )?;
-                let (d, repo2, rev2) = (dest.clone(), repo.clone(), rev.clone());
-                (
-                    Some(dest),
-                    format!("git {} {rev}", repo.display()),
-                    Box::new(move || RefTree::from_export(&d, &repo2, &rev2, exported)),
-                )
-            }
-            (Reference::Tree(dir), _) => {
-                let d = dir.clone();
-                (
-                    Some(dir.clone()),
-                    format!("tree {}", dir.display()),
-                    Box::new(move || RefTree::from_dir(&d)),
-                )
-            }
-        };
-
+    let (ref_dir, ref_label, load) = plan_reference(reference, opts, scratch.path())?;
     let regen_dir = match (&opts.regenerate, &ref_dir) {
         (Some(cmd), Some(from)) => {
             let dir = scratch.path().join("regenerated");
@@ -971,8 +934,164 @@ pub fn audit_tarball_with(
         }
         _ => None,
     };
+    let (archive, mut keeper, tree) = read_once(tarball, load)?;
+    check_links(&archive.label, &archive.members)?;
+    let top = top_dir(&archive.members);
+    let files = member_files(&archive.members, top.as_deref(), &tree.entries);
+    let (contents, complete) = kept_contents(&mut keeper, tarball, &files, &top)?;
+    let loaded = load_knowledge(&tree, corpus, &files, &contents, &complete)?;
+    let tag = &tree.entries;
 
-    // The tarball is read once while the reference loads on another thread.
+    // The tarball's files a regeneration is compared on: every complete file only in the
+    // tarball, and those that differ from the tag.
+    let candidates: Vec<(&str, &[u8], bool)> = files
+        .iter()
+        .filter(|(_, m, same)| {
+            m.kind == MemberKind::File && !same && complete.contains(&m.position)
+        })
+        .map(|(p, m, _)| {
+            let content = contents.get(&m.position).map_or(&[][..], |v| v.as_slice());
+            (p.as_str(), content, tag.contains_key(p))
+        })
+        .collect();
+    let git_ref = match reference {
+        Reference::Git { repo, rev } => Some((repo.clone(), rev.clone())),
+        Reference::Tree(_) => None,
+    };
+    // Without --regenerate, the audit regenerates by itself when the tools here are those
+    // the tarball's banners name.
+    let mut regeneration_skipped = None;
+    let auto_dir = match (&opts.regenerate, opts.auto_regenerate) {
+        (None, true) => {
+            let dirs = auto_regenerate(
+                &candidates,
+                git_ref.as_ref(),
+                ref_dir.as_deref(),
+                scratch.path(),
+                &opts.env,
+            )?;
+            dirs.map_err(|why| regeneration_skipped = Some(why)).ok()
+        }
+        _ => None,
+    };
+    let regenerated = match (&opts.regenerate, &regen_dir, &auto_dir) {
+        (Some(cmd), Some(dir), _) => Some((cmd.clone(), dir.as_path(), ref_dir.as_deref())),
+        (None, _, Some((from, dir))) => Some((
+            format!(
+                "{AUTO_COMMAND} (run by the audit: the tools here match the tarball's banners)"
+            ),
+            dir.as_path(),
+            Some(from.as_path()),
+        )),
+        _ => None,
+    };
+    let (regeneration, regenerated_files) = match regenerated {
+        Some((cmd, dir, from)) => {
+            let (summary, each) =
+                compare_regenerated(&cmd, dir, from, &candidates, &loaded.corpus)?;
+            (Some(summary), each)
+        }
+        None => (None, BTreeMap::new()),
+    };
+
+    let tag_paths: BTreeSet<String> = tag.keys().cloned().collect();
+    let ctx = Context {
+        tag,
+        tag_paths: &tag_paths,
+        tag_contents: &loaded.tag_contents,
+        reference: &tree,
+        corpus: &loaded.corpus,
+        subjects: loaded.subjects.as_ref(),
+    };
+    let mut members = classify_all(
+        &ctx,
+        files,
+        &contents,
+        &complete,
+        regenerated_files,
+        &keeper.alarms,
+        opts.regenerate.is_some(),
+        reference_repo(reference),
+    )?;
+    members.extend(left_out(tag, &members));
+    members.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut counts = BTreeMap::new();
+    let mut severities = BTreeMap::new();
+    let mut alarm_lines = AlarmTotals::default();
+    for m in &members {
+        *counts.entry(m.class).or_insert(0) += 1;
+        *severities.entry(m.severity).or_insert(0) += 1;
+        if let Some(a) = &m.alarms {
+            alarm_lines.files += 1;
+            alarm_lines.lines += a.count;
+            alarm_lines.unexplained += a.unexplained;
+        }
+    }
+    Ok(TarballReport {
+        tarball: tarball.display().to_string(),
+        tarball_sha256: archive.container.sha256.clone(),
+        reference: ref_label,
+        commit: tree.commit.clone(),
+        stripped_prefix: top.map(|t| format!("{}/", display(&t))),
+        counts,
+        regeneration,
+        regeneration_skipped,
+        severities,
+        alarm_lines,
+        members,
+    })
+}
+
+/// Where the reference comes from: the tag exported to disk when a regeneration needs it
+/// (or the tree given), else streamed from git; its label; the loader run beside the read.
+fn plan_reference(
+    reference: &Reference,
+    opts: &AuditOptions,
+    scratch: &Path,
+) -> Result<(Option<PathBuf>, String, LoadReference)> {
+    Ok(match (reference, &opts.regenerate) {
+        (Reference::Git { repo, rev }, None) => {
+            // An unknown revision is said at once, before the tarball is read.
+            relkit_source::resolve_rev(repo, rev)?;
+            let (repo, rev2) = (repo.clone(), rev.clone());
+            (
+                None,
+                format!("git {} {rev}", repo.display()),
+                Box::new(move || RefTree::from_git(&repo, &rev2)),
+            )
+        }
+        (Reference::Git { repo, rev }, Some(_)) => {
+            let dest = scratch.join("tag");
+            let exported = relkit_source::export_rev(
+                repo,
+                rev,
+                &dest,
+                &relkit_source::ExportOptions::default(),
+            )?;
+            let (d, repo2, rev2) = (dest.clone(), repo.clone(), rev.clone());
+            (
+                Some(dest),
+                format!("git {} {rev}", repo.display()),
+                Box::new(move || RefTree::from_export(&d, &repo2, &rev2, exported)),
+            )
+        }
+        (Reference::Tree(dir), _) => {
+            let d = dir.clone();
+            (
+                Some(dir.clone()),
+                format!("tree {}", dir.display()),
+                Box::new(move || RefTree::from_dir(&d)),
+            )
+        }
+    })
+}
+
+/// Reads the tarball once while the reference loads on another thread: the archive, what
+/// the keeper kept (contents, alarm lines) and the reference.
+fn read_once(
+    tarball: &Path,
+    load: LoadReference,
+) -> Result<(relkit_archive::read::Archive, Keeper, RefTree)> {
     let (send, incoming) = std::sync::mpsc::channel();
     let mut keeper = Keeper::new(incoming);
     let archive = std::thread::scope(|s| {
@@ -987,41 +1106,54 @@ pub fn audit_tarball_with(
     if let Some(e) = keeper.failed.take() {
         return Err(e);
     }
-    let repo = reference_repo(reference);
-    let git_ref = match reference {
-        Reference::Git { repo, rev } => Some((repo.clone(), rev.clone())),
-        Reference::Tree(_) => None,
-    };
-    let reference = keeper.reference.take().ok_or_else(|| Error::Io {
+    let tree = keeper.reference.take().ok_or_else(|| Error::Io {
         path: tarball.to_path_buf(),
         source: std::io::Error::other("the reference could not be loaded"),
     })?;
-    check_links(&archive.label, &archive.members)?;
-    let top = top_dir(&archive.members);
+    Ok((archive, keeper, tree))
+}
+
+/// The tarball's members but directories, each with its path below the top directory and
+/// whether the tag has the same entry.
+fn member_files<'a>(
+    members: &'a [Member],
+    top: Option<&[u8]>,
+    tag: &BTreeMap<String, crate::reference::RefEntry>,
+) -> Vec<(String, &'a Member, bool)> {
     let strip = |p: &[u8]| -> Option<String> {
-        match &top {
+        match top {
             Some(t) if p.len() > t.len() => Some(display(&p[t.len() + 1..])),
             Some(_) => None,
             None => Some(display(p)),
         }
     };
-    let tag = &reference.entries;
-    let tag_paths: BTreeSet<String> = tag.keys().cloned().collect();
-    let mut files = Vec::new();
-    for m in &archive.members {
-        if m.kind == MemberKind::Dir {
-            continue;
-        }
-        let Some(path) = strip(&m.path) else { continue };
-        let same = tag.get(&path).is_some_and(|t| {
-            t.kind == m.kind && t.sha256 == m.sha256 && t.link_target == m.link_target
-        });
-        files.push((path, m, same));
-    }
-    // The first file member named the top directory wrongly (members outside it come
-    // later): the content kept was chosen by the wrong paths; read the archive again.
-    let guessed_right = keeper.top_guess.as_ref().is_none_or(|g| *g == top);
-    let (contents, complete): (BTreeMap<usize, Vec<u8>>, BTreeSet<usize>) = if guessed_right {
+    members
+        .iter()
+        .filter(|m| m.kind != MemberKind::Dir)
+        .filter_map(|m| {
+            let path = strip(&m.path)?;
+            let same = tag.get(&path).is_some_and(|t| {
+                t.kind == m.kind && t.sha256 == m.sha256 && t.link_target == m.link_target
+            });
+            Some((path, m, same))
+        })
+        .collect()
+}
+
+/// Member content by archive position.
+type Contents = BTreeMap<usize, Vec<u8>>;
+
+/// The content kept of each member that differs from the tag (by archive position), and
+/// which of them are complete. When the first file member named the top directory wrongly
+/// (members outside it come later), the content was chosen by the wrong paths: the
+/// archive is read again for the right ones.
+fn kept_contents(
+    keeper: &mut Keeper,
+    tarball: &Path,
+    files: &[(String, &Member, bool)],
+    top: &Option<Vec<u8>>,
+) -> Result<(Contents, BTreeSet<usize>)> {
+    if keeper.top_guess.as_ref().is_none_or(|g| g == top) {
         let complete = keeper
             .kept
             .iter()
@@ -1032,53 +1164,71 @@ pub fn audit_tarball_with(
             .into_iter()
             .map(|(p, (c, _))| (p, c))
             .collect();
-        (contents, complete)
-    } else {
-        let mut wanted = BTreeMap::new();
-        let mut complete = BTreeSet::new();
-        let mut budget = BUDGET;
-        for (_, m, same) in &files {
-            if m.kind == MemberKind::File && !same {
-                if m.size <= MAX_CONTENT && m.size <= budget {
-                    budget -= m.size;
-                    complete.insert(m.position);
-                    wanted.insert(m.position, 0..m.size);
-                } else {
-                    wanted.insert(m.position, 0..m.size.min(HEAD));
-                }
+        return Ok((contents, complete));
+    }
+    let mut wanted = BTreeMap::new();
+    let mut complete = BTreeSet::new();
+    let mut budget = BUDGET;
+    for (_, m, same) in files {
+        if m.kind == MemberKind::File && !same {
+            if m.size <= MAX_CONTENT && m.size <= budget {
+                budget -= m.size;
+                complete.insert(m.position);
+                wanted.insert(m.position, 0..m.size);
+            } else {
+                wanted.insert(m.position, 0..m.size.min(HEAD));
             }
         }
-        (fetch_ranges(tarball, &wanted)?, complete)
-    };
-    // The reference's side of every line diff.
-    let diffed: BTreeSet<String> = files
+    }
+    Ok((fetch_ranges(tarball, &wanted)?, complete))
+}
+
+/// What classifying needs beyond the tarball, loaded at once.
+struct Knowledge {
+    /// The tag's side of every line diff (complete text files that differ).
+    tag_contents: BTreeMap<String, Vec<u8>>,
+    /// The corpus, with the groups of the tarball-only names loaded.
+    corpus: Corpus,
+    /// The tag's history (commit → subject), when the tarball has a git-log ChangeLog.
+    subjects: Option<std::collections::HashMap<String, String>>,
+}
+
+/// Loads the tag's side of the diffs, the corpus groups of the names (and contents) of the
+/// files only in the tarball, and — on a thread beside the corpus — the tag's history when
+/// a member looks like a `git log` ChangeLog.
+fn load_knowledge(
+    tree: &RefTree,
+    corpus: &CorpusSpec,
+    files: &[(String, &Member, bool)],
+    contents: &BTreeMap<usize, Vec<u8>>,
+    complete: &BTreeSet<usize>,
+) -> Result<Knowledge> {
+    let tag = &tree.entries;
+    let changed = files
         .iter()
-        .filter(|(p, m, same)| {
-            !same
-                && m.kind == MemberKind::File
-                && complete.contains(&m.position)
+        .filter(|(_, m, same)| !same && m.kind == MemberKind::File);
+    let diffed: BTreeSet<String> = changed
+        .clone()
+        .filter(|(p, m, _)| {
+            complete.contains(&m.position)
                 && tag
                     .get(p)
                     .is_some_and(|t| t.kind == MemberKind::File && t.size <= MAX_CONTENT)
         })
         .map(|(p, _, _)| p.clone())
         .collect();
-    let tag_contents = reference.contents(&diffed)?;
-    // Only the corpus groups of the names (and contents) of the files only in the tarball.
+    let tag_contents = tree.contents(&diffed)?;
     let mut corpus = corpus.load(&Blobs::Only(BTreeSet::new()))?;
-    let extra: Vec<(String, String)> = files
-        .iter()
-        .filter(|(p, m, same)| !same && !tag.contains_key(p) && m.kind == MemberKind::File)
+    let extra: Vec<(String, String)> = changed
+        .clone()
+        .filter(|(p, _, _)| !tag.contains_key(p))
         .filter_map(|(p, m, _)| {
             let name = p.rsplit('/').next().unwrap_or(p);
             Some((name.to_string(), hex::encode(m.sha256?)))
         })
         .collect();
-    // A ChangeLog written by `git log` is checked against the tag's history, read (while
-    // the corpus groups load) when the tarball has such a file.
-    let history_wanted = files.iter().any(|(_, m, same)| {
-        !same
-            && complete.contains(&m.position)
+    let history_wanted = changed.clone().any(|(_, m, _)| {
+        complete.contains(&m.position)
             && contents
                 .get(&m.position)
                 .is_some_and(|c| crate::changelog::looks_like_git_log(c))
@@ -1086,7 +1236,7 @@ pub fn audit_tarball_with(
     let (subjects, loaded) = std::thread::scope(|s| {
         let history = s.spawn(|| {
             if history_wanted {
-                reference.commit_subjects()
+                tree.commit_subjects()
             } else {
                 Ok(None)
             }
@@ -1098,76 +1248,31 @@ pub fn audit_tarball_with(
         (history, loaded)
     });
     loaded?;
-    let subjects = subjects?;
+    Ok(Knowledge {
+        tag_contents,
+        corpus,
+        subjects: subjects?,
+    })
+}
 
-    // The tarball's files the regeneration is compared on: every complete file only in
-    // the tarball, and those that differ from the tag.
-    let candidates: Vec<(&str, &[u8], bool)> = files
-        .iter()
-        .filter(|(_, m, same)| {
-            m.kind == MemberKind::File && !same && complete.contains(&m.position)
-        })
-        .map(|(p, m, _)| {
-            let content = contents.get(&m.position).map_or(&[][..], |v| v.as_slice());
-            (p.as_str(), content, tag.contains_key(p))
-        })
-        .collect();
-    // Without --regenerate, the audit regenerates by itself when the tools here are those
-    // the tarball's banners name.
-    let mut regeneration_skipped = None;
-    let auto_dir = match (&opts.regenerate, opts.auto_regenerate) {
-        (None, true) => {
-            match auto_regenerate(
-                &candidates,
-                git_ref.as_ref(),
-                ref_dir.as_deref(),
-                scratch.path(),
-                &opts.env,
-            )? {
-                Ok(dirs) => Some(dirs),
-                Err(why) => {
-                    regeneration_skipped = Some(why);
-                    None
-                }
-            }
-        }
-        _ => None,
-    };
-    let regenerated = match (&opts.regenerate, &regen_dir, &ref_dir, &auto_dir) {
-        (Some(cmd), Some(dir), _, _) => Some((cmd.clone(), dir.as_path(), ref_dir.as_deref())),
-        (None, _, _, Some((from, dir))) => Some((
-            format!(
-                "{AUTO_COMMAND} (run by the audit: the tools here match the tarball's banners)"
-            ),
-            dir.as_path(),
-            Some(from.as_path()),
-        )),
-        _ => None,
-    };
-    let (regeneration, mut regenerated_files) = match regenerated {
-        Some((cmd, dir, from)) => {
-            let (summary, each) = compare_regenerated(&cmd, dir, from, &candidates, &corpus)?;
-            (Some(summary), each)
-        }
-        None => (None, BTreeMap::new()),
-    };
-
-    let ctx = Context {
-        tag,
-        tag_paths: &tag_paths,
-        tag_contents: &tag_contents,
-        reference: &reference,
-        corpus: &corpus,
-        subjects: subjects.as_ref(),
-    };
+/// Classifies every member, marks generated ones whose content was not reproduced, and
+/// judges every member's alarm lines.
+#[allow(clippy::too_many_arguments)]
+fn classify_all(
+    ctx: &Context,
+    files: Vec<(String, &Member, bool)>,
+    contents: &BTreeMap<usize, Vec<u8>>,
+    complete: &BTreeSet<usize>,
+    mut regenerated_files: BTreeMap<String, Regenerated>,
+    alarms: &BTreeMap<usize, Found>,
+    regenerating: bool,
+    repo: Option<&Path>,
+) -> Result<Vec<MemberReport>> {
     let mut members = Vec::new();
     let mut facts = Vec::new();
-    let mut seen = BTreeSet::new();
     for (path, m, same) in files {
-        seen.insert(path.clone());
         let content = contents.get(&m.position).map_or(&[][..], |v| v.as_slice());
-        let complete = complete.contains(&m.position);
-        let v = classify_member(&ctx, &path, m, same, content, complete);
+        let v = classify_member(ctx, &path, m, same, content, complete.contains(&m.position));
         let regenerated = regenerated_files.remove(&path);
         let mut severity = v.class.severity();
         if regenerated
@@ -1191,11 +1296,11 @@ pub fn audit_tarball_with(
             alarms: None,
         };
         let generator = (member.class == Class::Generated && !v.checked)
-            .then(|| crate::generated::recognize(&member.path, content, &tag_paths))
+            .then(|| crate::generated::recognize(&member.path, content, ctx.tag_paths))
             .flatten()
             .filter(|g| !g.checked);
         if generator.is_some() {
-            unverified(&mut member, opts.regenerate.is_some());
+            unverified(&mut member, regenerating);
         }
         facts.push(Facts {
             position: m.position,
@@ -1205,51 +1310,35 @@ pub fn audit_tarball_with(
         });
         members.push(member);
     }
-    judge_alarms(&mut members, &facts, &keeper.alarms, &ctx, repo)?;
-    for (path, t) in tag {
-        if !seen.contains(path) {
-            members.push(MemberReport {
-                path: path.clone(),
-                kind: t.kind.name(),
-                size: t.size,
-                sha256: t.sha256.map(hex::encode),
-                class: Class::OnlyInReference,
-                severity: Severity::Info,
-                detail: "in the tag but not in the tarball (left out by the release, e.g. export-ignore)".into(),
-                version: None,
-                known: None,
-                diff: None,
-                regenerated: None,
-                alarms: None,
-            });
-        }
-    }
-    members.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut counts = BTreeMap::new();
-    let mut severities = BTreeMap::new();
-    let mut alarm_lines = AlarmTotals::default();
-    for m in &members {
-        *counts.entry(m.class).or_insert(0) += 1;
-        *severities.entry(m.severity).or_insert(0) += 1;
-        if let Some(a) = &m.alarms {
-            alarm_lines.files += 1;
-            alarm_lines.lines += a.count;
-            alarm_lines.unexplained += a.unexplained;
-        }
-    }
-    Ok(TarballReport {
-        tarball: tarball.display().to_string(),
-        tarball_sha256: archive.container.sha256.clone(),
-        reference: ref_label,
-        commit: reference.commit.clone(),
-        stripped_prefix: top.map(|t| format!("{}/", display(&t))),
-        counts,
-        regeneration,
-        regeneration_skipped,
-        severities,
-        alarm_lines,
-        members,
-    })
+    judge_alarms(&mut members, &facts, alarms, ctx, repo)?;
+    Ok(members)
+}
+
+/// The tag's entries the tarball leaves out (`only_in_reference`).
+fn left_out(
+    tag: &BTreeMap<String, crate::reference::RefEntry>,
+    members: &[MemberReport],
+) -> Vec<MemberReport> {
+    let seen: BTreeSet<&str> = members.iter().map(|m| m.path.as_str()).collect();
+    tag.iter()
+        .filter(|(path, _)| !seen.contains(path.as_str()))
+        .map(|(path, t)| MemberReport {
+            path: path.clone(),
+            kind: t.kind.name(),
+            size: t.size,
+            sha256: t.sha256.map(hex::encode),
+            class: Class::OnlyInReference,
+            severity: Severity::Info,
+            detail:
+                "in the tag but not in the tarball (left out by the release, e.g. export-ignore)"
+                    .into(),
+            version: None,
+            known: None,
+            diff: None,
+            regenerated: None,
+            alarms: None,
+        })
+        .collect()
 }
 
 /// Compares the tarball's `candidates` (path, content, whether the tag has the path) with
