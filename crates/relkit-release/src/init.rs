@@ -186,6 +186,10 @@ pub fn starter(d: &Detected) -> String {
          # db = \"vuln.sqlite\"      # default: the DB of `relkit db update`; \"sample\" = demo data only\n\
          max-age = \"7d\"          # an older DB (import or newest record) stops the release\n\n\
          [audit]\nenabled = true          # the tarball audited against the tag (files not in git)\n\n\
+         # [health]                       # how critical and looked-after each dependency is\n\
+         # repos = \"upstream/\"             # git histories (dirs, bare repos, .bundle files)\n\
+         # debian-packages = [\"bookworm=Packages.xz\"]\n\
+         # fail-on-findings = false       # true: critical-languishing/transition stop the release\n\n\
          # [sign]\n# key = \"release.key\"        # from `relkit key generate`; or pass --key\n\
          # style = \"bundle\"            # bundle (.sigstore.json) | minisign | raw\n\n\
          # [attest]\n# provenance = true\n\n\

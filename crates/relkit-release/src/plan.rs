@@ -43,6 +43,10 @@ pub struct Plan {
     /// `[audit]`: the built tarball audited against the tag (the xz lesson).
     #[serde(default)]
     pub audit: AuditSettings,
+    /// `[health]`: how critical and how looked-after the release's dependencies are
+    /// (`relkit health`); no section = no health step.
+    #[serde(default)]
+    pub health: Option<HealthSettings>,
     /// `[sign]`: signing key and signature style; no section = nothing is signed.
     #[serde(default)]
     pub sign: Option<SignSettings>,
@@ -214,6 +218,23 @@ impl Default for AuditSettings {
     fn default() -> Self {
         AuditSettings { enabled: true }
     }
+}
+
+/// `[health]` settings: the inputs of `relkit health` for the release SBOM. Its findings
+/// (critical-languishing or transition components) are reported in the step's notes and
+/// report; they stop the release only with `fail-on-findings = true`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default, rename_all = "kebab-case")]
+pub struct HealthSettings {
+    /// Directory of upstream histories (git directories, bare repositories, `.bundle`
+    /// files), relative to the repository.
+    pub repos: Option<String>,
+    /// Debian `Packages` indexes (`FILE` or `SUITE=FILE`), relative to the repository.
+    pub debian_packages: Vec<String>,
+    /// Thresholds (TOML, as `relkit health --policy`).
+    pub policy: Option<String>,
+    /// Stop the release when a component is critical-languishing or in transition.
+    pub fail_on_findings: bool,
 }
 
 /// `[sign]` settings.
@@ -417,6 +438,15 @@ impl Plan {
                     "[scan] fail-on = {:?}: use critical, high, medium, low or none",
                     self.scan.fail_on
                 ),
+            ));
+        }
+        if let Some(h) = &self.health
+            && h.repos.is_none()
+            && h.debian_packages.is_empty()
+        {
+            return Err(err(
+                "[health]",
+                "[health] needs repos = DIR and/or debian-packages = [FILE, …]: with neither there is nothing to assess".into(),
             ));
         }
         if let Err(e) = relkit_vuln::freshness::parse_max_age(&self.scan.max_age) {

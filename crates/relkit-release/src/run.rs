@@ -285,6 +285,7 @@ impl Release {
                 ])
             }
             Step::Audit => serde_json::json!(plan.audit),
+            Step::Health => serde_json::json!(plan.health),
             Step::Sign | Step::Attest | Step::Checksums => {
                 serde_json::json!([plan.sign, plan.attest, opts.key])
             }

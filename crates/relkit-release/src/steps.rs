@@ -45,6 +45,8 @@ pub enum Step {
     Scan,
     /// The built tarball audited against the tag.
     Audit,
+    /// How critical and how looked-after the release's dependencies are (`[health]`).
+    Health,
     /// A signature per file.
     Sign,
     /// SLSA provenance over the release's files.
@@ -69,6 +71,7 @@ impl Step {
             Step::Sbom => "sbom".into(),
             Step::Scan => "scan".into(),
             Step::Audit => "audit".into(),
+            Step::Health => "health".into(),
             Step::Sign => "sign".into(),
             Step::Attest => "attest".into(),
             Step::Checksums => "checksums".into(),
@@ -84,7 +87,7 @@ impl Step {
             Step::Source | Step::Docs => &["verify-input"],
             Step::Test(_) | Step::Audit => &["source"],
             Step::Sbom => &["source", "gather"],
-            Step::Scan => &["sbom"],
+            Step::Scan | Step::Health => &["sbom"],
             Step::Sign | Step::Attest => &["source", "docs", "gather", "sbom"],
             Step::Checksums => &["source", "docs", "gather", "sbom", "sign", "attest"],
             Step::Publish => &[
@@ -139,6 +142,10 @@ impl Step {
                 "audit the source tarball against the tag (files not in git, vendored macros)"
                     .into()
             }
+            Step::Health => {
+                "assess how critical and how looked-after every SBOM component is (relkit health)"
+                    .into()
+            }
             Step::Sign => format!(
                 "sign every file ({})",
                 plan.sign.as_ref().map_or("", |s| s.style.as_str())
@@ -176,6 +183,9 @@ pub fn plan_steps(plan: &Plan) -> Vec<Step> {
     }
     if plan.audit.enabled {
         steps.push(Step::Audit);
+    }
+    if plan.health.is_some() {
+        steps.push(Step::Health);
     }
     if plan.sign.is_some() {
         steps.push(Step::Sign);
@@ -442,6 +452,7 @@ pub fn run_step(step: &Step, cx: &Cx<'_>) -> Result<StepOutput, StepError> {
         Step::Sbom => sbom(cx),
         Step::Scan => scan(cx),
         Step::Audit => audit(cx),
+        Step::Health => health(cx),
         Step::Sign => sign(cx),
         Step::Attest => attest(cx),
         Step::Checksums => checksums(cx),
@@ -952,6 +963,98 @@ fn audit(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
             cx.rev,
             counts.join(", ")
         )],
+        ..StepOutput::default()
+    })
+}
+
+/// `relkit health` on the release SBOM: every component's verdict in the report, the
+/// critical-languishing and transition ones (and those without data) named in the notes.
+fn health(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
+    let settings = cx
+        .plan
+        .health
+        .as_ref()
+        .expect("the step runs only with [health]");
+    let policy = match &settings.policy {
+        Some(p) => {
+            let path = cx.repo.join(p);
+            let text = std::fs::read_to_string(&path)
+                .map_err(fail(format!("[health] policy {}", path.display())))?;
+            relkit_health::Policy::parse(&text, &path.display().to_string())
+                .map_err(fail("[health] policy"))?
+        }
+        None => relkit_health::Policy::default(),
+    };
+    let packages = settings
+        .debian_packages
+        .iter()
+        .map(|spec| match spec.split_once('=') {
+            Some((suite, file)) if !suite.is_empty() && !suite.contains('/') => {
+                (suite.to_string(), cx.repo.join(file))
+            }
+            _ => {
+                let path = cx.repo.join(spec);
+                (relkit_health::report::suite_from_file_name(&path), path)
+            }
+        })
+        .collect();
+    let inputs = relkit_health::Inputs {
+        sbom: release_sbom(cx)?,
+        repos: settings.repos.as_ref().map(|r| cx.repo.join(r)),
+        packages,
+        maps: Vec::new(),
+        policy,
+        as_of: None,
+        timeline: false,
+        roots: relkit_health::debian::DEFAULT_ROOTS
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        cache: relkit_vuln::sample::cache_dir().join("health"),
+    };
+    let report = relkit_health::assess(&inputs, &|_| {}).map_err(fail("relkit health"))?;
+    let report_path = cx.report_path("health");
+    write_atomic(
+        &report_path,
+        &serde_json::to_vec_pretty(&report).expect("report serializes"),
+    )?;
+    let summary: Vec<String> = report
+        .summary
+        .iter()
+        .map(|(verdict, n)| format!("{n} {verdict}"))
+        .collect();
+    let mut notes = vec![format!(
+        "{} components as of {}: {}; report {}",
+        report.components.len(),
+        report.as_of,
+        summary.join(", "),
+        report_path.display()
+    )];
+    use relkit_health::Verdict;
+    for c in &report.components {
+        let what = match c.verdict {
+            Verdict::CriticalLanguishing | Verdict::Transition => c.reasons.join("; "),
+            Verdict::NoData => format!("no data: {}", c.missing.join("; ")),
+            _ => continue,
+        };
+        notes.push(format!(
+            "warning: {} is {}: {what}",
+            c.name,
+            c.verdict.name()
+        ));
+    }
+    if settings.fail_on_findings && report.has_findings() {
+        return Err(StepError::Failed(
+            format!(
+                "components are critical-languishing or in transition (see {}): {}",
+                report_path.display(),
+                notes[1..].join("; ")
+            ),
+            None,
+        ));
+    }
+    Ok(StepOutput {
+        notes,
         ..StepOutput::default()
     })
 }

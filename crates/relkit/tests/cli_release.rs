@@ -571,6 +571,68 @@ fn the_scan_step_needs_a_real_current_db_and_never_falls_back_to_the_sample() {
 }
 
 #[test]
+fn the_health_step_reports_every_component_and_fails_on_unreadable_input() {
+    let packages = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/debian/bookworm_main_binary-amd64_Packages.xz");
+    if !packages.is_file() {
+        relkit_testkit::missing(&format!("shared data {}", packages.display()));
+        return;
+    }
+    let s = Setup::new(CHECK);
+    let text = std::fs::read_to_string(&s.plan).unwrap();
+    std::fs::write(
+        &s.plan,
+        format!(
+            "{text}\n[health]\ndebian-packages = [{:?}]\n",
+            format!("bookworm={}", packages.display())
+        ),
+    )
+    .unwrap();
+    let (out, _) = s.run_json(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // tinycalc is in no Debian index and has no repository: said, not dropped.
+    let notes = s.state()["steps"]["health"]["notes"].to_string();
+    assert!(notes.contains("warning: tinycalc is no-data"), "{notes}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.repo.join(".relkit/reports/health.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["schema"], "relkit-health/1");
+    assert_eq!(report["suites"][0]["suite"], "bookworm");
+
+    // A Packages index that cannot be read fails the step (and the release), never skipped.
+    let bad = s.root.join("bad_Packages");
+    std::fs::write(
+        &bad,
+        "Package: x\nDepends: (((\n\ngarbage without a colon\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &s.plan,
+        format!(
+            "{text}\n[health]\ndebian-packages = [{:?}]\n",
+            bad.display().to_string()
+        ),
+    )
+    .unwrap();
+    let (out, _) = s.run_json(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("step `health` failed"),
+        "{}",
+        stderr(&out)
+    );
+    // And an empty [health] is a plan error.
+    std::fs::write(&s.plan, format!("{text}\n[health]\n")).unwrap();
+    let (out, _) = s.run_json(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[health] needs repos"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn ctrl_c_in_the_middle_of_a_step_leaves_a_consistent_state_and_the_run_resumes() {
     let s = Setup::new("");
     let marker = s.root.join("slept-once");
