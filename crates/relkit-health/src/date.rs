@@ -1,33 +1,24 @@
-//! Civil dates for `--as-of` and the report (UTC, proleptic Gregorian): no date crate needed.
+//! Civil dates for `--as-of` and the report (UTC, proleptic Gregorian), on relkit-core's
+//! calendar.
 
 use crate::error::{Error, Result};
 
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+/// Days since 1970-01-01 of a civil date (a day past the month's end rolls over), on
+/// relkit-core's calendar (the `time` crate); `i64::MIN / DAY` for an unrepresentable date.
 pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let (Ok(y), Ok(m), Ok(d)) = (i32::try_from(y), u8::try_from(m), u8::try_from(d)) else {
+        return i64::MIN / DAY;
+    };
+    relkit_core::time::epoch_from_civil(y, m, d).map_or(i64::MIN / DAY, |s| s / DAY)
 }
 
 /// The civil date `(year, month, day)` of a Unix time.
 pub fn civil(secs: i64) -> (i64, i64, i64) {
-    let days = secs.div_euclid(DAY);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    let c = relkit_core::time::civil(secs);
+    (i64::from(c.year), i64::from(c.month), i64::from(c.day))
 }
 
 /// `YYYY-MM-DD` of a Unix time (UTC).

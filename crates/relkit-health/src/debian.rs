@@ -94,7 +94,7 @@ struct Stanza {
     essential: bool,
 }
 
-/// Reads a `Packages` file: plain, `.xz`, `.gz` (detected by content, not by name).
+/// Reads a `Packages` file: plain, `.xz`, `.gz`, `.lz4` (detected by content, not by name).
 pub fn read_packages_text(path: &Path) -> Result<String> {
     let io = |e| Error::Io {
         path: path.to_path_buf(),
@@ -111,11 +111,10 @@ pub fn read_packages_text(path: &Path) -> Result<String> {
             .read_to_end(&mut out)
             .map_err(io)?;
     } else if raw.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
-        return Err(Error::Packages {
-            path: path.to_path_buf(),
-            line: 0,
-            detail: "lz4-compressed indexes are not read; decompress it with `lz4 -d` or give apt's .xz/.gz index".into(),
-        });
+        // apt's own lists (`/var/lib/apt/lists/*_Packages.lz4`): the LZ4 frame format.
+        lz4_flex::frame::FrameDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(io)?;
     } else {
         out = raw;
     }
@@ -178,7 +177,7 @@ impl Graph {
         Self::build(suite, path, stanzas, alts)
     }
 
-    /// Reads `path` (plain, .xz or .gz) and computes every count.
+    /// Reads `path` (plain, .xz, .gz or .lz4) and computes every count.
     pub fn load(suite: &str, path: &Path) -> Result<Graph> {
         let text = read_packages_text(path)?;
         Self::from_text(suite, path, &text, Alternatives::All)

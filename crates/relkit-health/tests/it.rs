@@ -90,6 +90,31 @@ mod debian {
         shared(&format!("debian/{suite}_main_binary-amd64_Packages.xz"))
     }
 
+    /// apt keeps its lists as `.lz4` (LZ4 frames): the same text as the `.xz` index, with
+    /// GNU xz and the lz4 tool as the producers.
+    #[test]
+    fn an_lz4_index_reads_like_the_xz_one() {
+        let Some(p) = index("trixie") else { return };
+        if relkit_testkit::oracle("lz4").is_none() || relkit_testkit::oracle("xz").is_none() {
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let plain = tmp.path().join("Packages");
+        let lz4 = tmp.path().join("Packages.lz4");
+        let out = relkit_testkit::run_ok(std::process::Command::new("xz").arg("-dc").arg(&p));
+        std::fs::write(&plain, &out).unwrap();
+        relkit_testkit::run_ok(
+            std::process::Command::new("lz4")
+                .args(["-q", "-f"])
+                .arg(&plain)
+                .arg(&lz4),
+        );
+        assert_eq!(
+            read_packages_text(&lz4).unwrap(),
+            read_packages_text(&p).unwrap()
+        );
+    }
+
     #[test]
     fn bookworm_liblzma5_and_zlib1g_figures_and_the_sshd_path() {
         let Some(p) = index("bookworm") else { return };

@@ -45,7 +45,7 @@ pub struct HealthArgs {
     /// Directory of upstream histories: NAME (git directory), NAME.git (bare) or NAME.bundle.
     #[arg(long, value_name = "DIR")]
     pub repos: Option<PathBuf>,
-    /// A Debian Packages index (plain, .xz or .gz), optionally labelled `SUITE=FILE`
+    /// A Debian Packages index (plain, .xz, .gz or .lz4), optionally labelled `SUITE=FILE`
     /// (default label: the file name up to its first `_`); repeatable.
     #[arg(long = "debian-packages", value_name = "[SUITE=]FILE")]
     pub debian_packages: Vec<String>,
@@ -150,7 +150,8 @@ pub fn run(args: HealthArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     };
     match &args.output {
         Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            relkit_core::fs::write_atomic(path, text.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
             ctx.info(format!("wrote {}", path.display()));
         }
         None => print!("{text}"),
