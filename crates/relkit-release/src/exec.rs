@@ -76,8 +76,11 @@ pub fn run_shell(
     loop {
         if let Some(status) = child.try_wait().map_err(io(Path::new("sh")))? {
             if signalled.is_some() {
-                // Background jobs of a non-interactive shell ignore SIGINT: end what is left.
+                // Background jobs of a non-interactive shell ignore SIGINT: end what is left,
+                // and return only once the group is gone (SIGKILL is delivered asynchronously:
+                // "nothing outlives the step" must hold when the caller looks).
                 signal_group(pid, libc::SIGKILL);
+                wait_group_gone(pid, Duration::from_secs(5));
                 return Ok(Exit::Interrupted);
             }
             return Ok(if status.success() {
@@ -108,6 +111,15 @@ fn signal_group(pgid: i32, signal: i32) {
     // The group is our own child's (process_group(0) above), so nothing else is hit.
     unsafe {
         libc::kill(-pgid, signal);
+    }
+}
+
+/// Waits (polling, at most `limit`) until no process of the group `pgid` exists any more.
+fn wait_group_gone(pgid: i32, limit: Duration) {
+    let start = Instant::now();
+    // SAFETY: kill(2) with signal 0 only asks whether the group exists; nothing is sent.
+    while unsafe { libc::kill(-pgid, 0) } == 0 && start.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
