@@ -126,7 +126,8 @@ pub enum ProjectCommand {
         /// Public key (SPKI PEM or minisign) for signatures, key-based bundles, DSSE.
         #[arg(long)]
         key: Option<PathBuf>,
-        /// Sigstore trusted_root.json for keyless bundles.
+        /// Sigstore trusted_root.json for keyless bundles; needs --policy with a [signer] table
+        /// (identity and issuer): keyless bundles are never accepted from any signer.
         #[arg(long)]
         trusted_root: Option<PathBuf>,
         /// Policy TOML (see `relkit verify --help`), applied when publishing.
