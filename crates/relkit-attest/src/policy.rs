@@ -213,25 +213,8 @@ impl Policy {
     }
 }
 
-/// Glob match with `*` only (anchored at both ends).
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
-        return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
-        match rest.find(mid) {
-            Some(i) => rest = &rest[i + mid.len()..],
-            None => return false,
-        }
-    }
-    true
-}
+/// Glob match with `*` only (anchored at both ends): [`relkit_core::glob::matches`].
+pub use relkit_core::glob::matches as glob_match;
 
 fn check(out: &mut Vec<String>, what: &str, want: &Option<String>, got: &str, glob: bool) {
     if let Some(w) = want {

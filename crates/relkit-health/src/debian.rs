@@ -540,25 +540,8 @@ impl Graph {
     }
 }
 
-/// `*`-only glob match.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
-        return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
-        match rest.find(mid) {
-            Some(i) => rest = &rest[i + mid.len()..],
-            None => return false,
-        }
-    }
-    true
-}
+/// `*`-only glob match ([`relkit_core::glob::matches`]).
+pub use relkit_core::glob::matches as glob;
 
 /// Splits the index into stanzas, keeping the fields the graph needs; every malformed line is
 /// an error with its line number.

@@ -444,24 +444,12 @@ fn archive_members(
         newest: None,
         failed: None,
     };
-    let walked = relkit_archive::read::walk_path(path, &mut sender);
+    let walked = crate::tree::walk_archive(path, origin, &mut sender);
     if let Some(e) = sender.failed {
         return Err(e);
     }
-    walked.map_err(|e| archive_error(origin, e))?;
+    walked?;
     Ok(sender.newest)
-}
-
-/// relkit-archive's error as ours, the archive named once.
-fn archive_error(origin: &str, e: relkit_archive::read::Error) -> Error {
-    let text = e.to_string();
-    Error::Archive {
-        origin: origin.into(),
-        message: text
-            .strip_prefix(&format!("{origin}: "))
-            .unwrap_or(&text)
-            .to_string(),
-    }
 }
 
 struct MemberSender<'a> {
@@ -571,9 +559,7 @@ pub fn looks_binary(path: &Path) -> Result<bool> {
                 limit: if kind.is_tar() { TAR_PEEK } else { usize::MAX },
                 found: false,
             };
-            let origin = path.display().to_string();
-            relkit_archive::read::walk_path(path, &mut peek)
-                .map_err(|e| archive_error(&origin, e))?;
+            crate::tree::walk_archive(path, &path.display().to_string(), &mut peek)?;
             Ok(peek.found)
         }
         _ => Ok(false),

@@ -347,26 +347,35 @@ fn scan_archive(
             newest: None,
             failed: None,
         };
-        let walked = relkit_archive::read::walk_path(path, &mut feeder);
+        let walked = walk_archive(path, &origin, &mut feeder);
         if let Some(e) = feeder.failed {
             return Err(e);
         }
-        walked.map_err(|e| {
-            // relkit-archive's messages start with the archive's name: say it once.
-            let text = e.to_string();
-            let message = text
-                .strip_prefix(&format!("{origin}: "))
-                .unwrap_or(&text)
-                .to_string();
-            Error::Archive {
-                origin: origin.clone(),
-                message,
-            }
-        })?;
+        walked?;
         Ok(feeder.newest)
     })?;
     strip_common_root(&mut tree);
     Ok(tree)
+}
+
+/// Walks an archive with relkit-archive's one streaming reader; its errors become ours, with
+/// the archive named once (relkit-archive's messages start with its name).
+pub(crate) fn walk_archive(
+    path: &Path,
+    origin: &str,
+    visitor: &mut dyn relkit_archive::read::Visit,
+) -> Result<()> {
+    relkit_archive::read::walk_path(path, visitor).map_err(|e| {
+        let text = e.to_string();
+        Error::Archive {
+            origin: origin.to_string(),
+            message: text
+                .strip_prefix(&format!("{origin}: "))
+                .unwrap_or(&text)
+                .to_string(),
+        }
+    })?;
+    Ok(())
 }
 
 /// Sends each file member of an archive walk to the hashing pipeline.

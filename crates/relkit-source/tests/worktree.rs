@@ -4,24 +4,12 @@
 //! never read as "clean".
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use relkit_source::{ChangeKind, WorktreeError, commit_time_of_path, worktree_changes};
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
     relkit_testkit::oracle("git")?;
-    let out = relkit_testkit::run_ok(
-        Command::new("git")
-            .current_dir(dir)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.org")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.org")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", dir),
-    );
-    Some(String::from_utf8(out).unwrap())
+    Some(relkit_testkit::git(dir, args))
 }
 
 /// xz's real history (the bundle fixture of relkit-audit), checked out at `dir/xz`.

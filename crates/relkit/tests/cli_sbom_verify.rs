@@ -249,7 +249,7 @@ fn cpython_subset_text_report_and_exit_code() {
 fn every_archive_format_gives_the_same_verdicts() {
     let tmp = tempfile::tempdir().unwrap();
     let top = tmp.path().join("Python-3.13.5");
-    copy_dir(&evidence_tree(), &top);
+    relkit_testkit::copy_dir(&evidence_tree(), &top);
     let packs: [(&str, &[&str]); 5] = [
         ("x.tar.gz", &["tar", "-czf"]),
         ("x.tar.xz", &["tar", "-cJf"]),
@@ -276,18 +276,6 @@ fn every_archive_format_gives_the_same_verdicts() {
         let o = verify(&cpython_sbom(), &archive, &["--format", "json"]);
         assert_eq!(code(&o), 1, "{name}: {}", stderr(&o));
         assert_eq!(verdicts(&json(&o)), cpython_expected(), "{name}");
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
     }
 }
 

@@ -20,6 +20,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use relkit_testkit::{copy_dir, git};
+
 fn relkit() -> Command {
     Command::new(env!("CARGO_BIN_EXE_relkit"))
 }
@@ -34,32 +36,6 @@ fn text(o: &Output) -> String {
 
 fn fixtures(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    relkit_testkit::run_ok(
-        Command::new("git")
-            .current_dir(dir)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.org")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.org")
-            .env("GIT_AUTHOR_DATE", "@1700000000 +0000")
-            .env("GIT_COMMITTER_DATE", "@1700000000 +0000"),
-    );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 /// One trust path: the honest case must exit 0; the unchecked one must exit `code` and say
