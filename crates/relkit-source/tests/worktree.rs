@@ -7,9 +7,22 @@ use std::path::{Path, PathBuf};
 
 use relkit_source::{ChangeKind, WorktreeError, commit_time_of_path, worktree_changes};
 
+/// The `git` oracle in `dir`, with a fixed identity and no system or global configuration
+/// (it sets up and checks test repositories; relkit itself never runs it).
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
     relkit_testkit::oracle("git")?;
-    Some(relkit_testkit::git(dir, args))
+    let out = relkit_testkit::run_ok(
+        std::process::Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null"),
+    );
+    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// xz's real history (the bundle fixture of relkit-audit), checked out at `dir/xz`.

@@ -20,7 +20,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use relkit_testkit::{copy_dir, git};
+use relkit_testkit::copy_dir;
 
 fn relkit() -> Command {
     Command::new(env!("CARGO_BIN_EXE_relkit"))
@@ -32,6 +32,24 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// The `git` oracle in `dir` with a fixed identity and date: it builds the test repositories
+/// (relkit itself never runs git).
+fn git(dir: &Path, args: &[&str]) {
+    relkit_testkit::run_ok(
+        Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .env("GIT_AUTHOR_DATE", "@1700000000 +0000")
+            .env("GIT_COMMITTER_DATE", "@1700000000 +0000")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null"),
+    );
 }
 
 fn fixtures(rel: &str) -> PathBuf {
