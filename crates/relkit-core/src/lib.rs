@@ -1,7 +1,7 @@
 //! relkit-core: the small plumbing every relkit crate may use — the checksum files
 //! (`SHA256SUMS`/`SHA512SUMS` in GNU and BSD formats, checked like `sha256sum -c`) and civil
 //! time (RFC 3339 and calendar dates on the `time` crate), the SARIF 2.1.0 log envelope, and
-//! atomic file writes (`fs::write_atomic`) and `*`-only name patterns (`glob`).
+//! atomic file writes (`fs::write_atomic`) `*`-only name patterns (`glob`) and HTML escaping (`html`).
 //!
 //! It must stay small and leaf-like: no signing, no network, no database, no terminal output,
 //! so that a crate needing a sums file (relkit-source) does not pull in relkit-attest's
@@ -13,5 +13,6 @@
 pub mod checksum;
 pub mod fs;
 pub mod glob;
+pub mod html;
 pub mod sarif;
 pub mod time;

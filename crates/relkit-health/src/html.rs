@@ -9,21 +9,8 @@ use std::fmt::Write as _;
 use crate::report::{ComponentReport, Report};
 use crate::verdict::Verdict;
 
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML element content and attribute values ([`relkit_core::html::escape`]).
+pub use relkit_core::html::escape as esc;
 
 const PEOPLE: &[&str] = &["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#b0b0b0"];
 const KEYS: &[&str] = &[
@@ -107,15 +94,7 @@ pub fn page(r: &Report) -> String {
                     esc(&s.suite)
                 )
             });
-        let flags = if c.flags.is_empty() {
-            "-".to_string()
-        } else {
-            c.flags
-                .iter()
-                .map(|f| f.name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let flags = c.flag_names();
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td><a href=\"#c-{}\">{}</a></td><td>{tier}</td><td>{deb}</td><td>{flags}</td></tr>",

@@ -69,15 +69,7 @@ pub fn text(r: &Report) -> String {
                 c.name.clone(),
                 tier_of(c).to_string(),
                 best_suite(c),
-                if c.flags.is_empty() {
-                    "-".into()
-                } else {
-                    c.flags
-                        .iter()
-                        .map(|f| f.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
+                c.flag_names(),
             ]
         })
         .collect();

@@ -185,6 +185,17 @@ pub struct Report {
     pub summary: BTreeMap<&'static str, usize>,
 }
 
+impl ComponentReport {
+    /// The names of the flags raised, `, `-joined, or `-` when there are none.
+    pub fn flag_names(&self) -> String {
+        if self.flags.is_empty() {
+            return "-".into();
+        }
+        let names: Vec<&str> = self.flags.iter().map(|f| f.name).collect();
+        names.join(", ")
+    }
+}
+
 impl Report {
     /// Whether any component is `critical-languishing` or `transition` (exit code 1).
     pub fn has_findings(&self) -> bool {

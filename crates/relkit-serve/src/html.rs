@@ -11,21 +11,8 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::AppState;
 use crate::api::{self, ApiResult, Page};
 
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML element content and attribute values ([`relkit_core::html::escape`]).
+pub use relkit_core::html::escape as esc;
 
 fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
