@@ -27,7 +27,6 @@
 //!   each configured root (default: openssh-server, systemd, apt, dpkg, python3).
 
 use std::collections::{HashMap, VecDeque};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -94,30 +93,25 @@ struct Stanza {
     essential: bool,
 }
 
-/// Reads a `Packages` file: plain, `.xz`, `.gz`, `.lz4` (detected by content, not by name).
+/// Largest decompressed `Packages` index accepted: 1 GiB (trixie's amd64 main index is
+/// about 70 MB; anything near this is not an index).
+const PACKAGES_LIMIT: u64 = 1 << 30;
+
+/// Reads a `Packages` file: plain, `.xz`, `.gz`, `.bz2`, `.zst`, `.lz4` (detected by content,
+/// not by name, through relkit-archive).
 pub fn read_packages_text(path: &Path) -> Result<String> {
     let io = |e| Error::Io {
         path: path.to_path_buf(),
         source: e,
     };
     let raw = std::fs::read(path).map_err(io)?;
-    let mut out = Vec::new();
-    if raw.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-        liblzma::read::XzDecoder::new_multi_decoder(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(io)?;
-    } else if raw.starts_with(&[0x1f, 0x8b]) {
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(io)?;
-    } else if raw.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
-        // apt's own lists (`/var/lib/apt/lists/*_Packages.lz4`): the LZ4 frame format.
-        lz4_flex::frame::FrameDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(io)?;
-    } else {
-        out = raw;
-    }
+    let (out, _) =
+        relkit_archive::read::decompress_auto(raw, PACKAGES_LIMIT).map_err(|source| {
+            Error::Decompress {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
     String::from_utf8(out).map_err(|e| {
         let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
             .iter()
@@ -177,7 +171,7 @@ impl Graph {
         Self::build(suite, path, stanzas, alts)
     }
 
-    /// Reads `path` (plain, .xz, .gz or .lz4) and computes every count.
+    /// Reads `path` (plain or compressed, see [`read_packages_text`]) and computes every count.
     pub fn load(suite: &str, path: &Path) -> Result<Graph> {
         let text = read_packages_text(path)?;
         Self::from_text(suite, path, &text, Alternatives::All)

@@ -15,6 +15,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A compressed Debian `Packages` index could not be decompressed.
+    #[error("cannot decompress {path}")]
+    Decompress {
+        /// The index file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: relkit_archive::read::DecompressError,
+    },
     /// A Debian `Packages` index is corrupt at a known place.
     #[error(
         "{path}:{line}: corrupt Debian Packages index: {detail}; re-download the index (apt's Packages files are RFC 822 stanzas)"

@@ -27,15 +27,26 @@ pub enum InputError {
         /// The path or archive member.
         path: String,
         /// The cause.
+        #[source]
         source: std::io::Error,
     },
     /// An archive could not be read (relkit-archive's reader said why).
-    #[error("{path}: not a readable archive: {message}")]
+    #[error("{path}: not a readable archive: {source}")]
     Archive {
         /// The archive.
         path: String,
         /// The cause.
-        message: String,
+        #[source]
+        source: Box<relkit_archive::read::Error>,
+    },
+    /// A `.gz` / `.xz` document could not be decompressed.
+    #[error("{path}: {source}")]
+    Decompress {
+        /// The document (a file, or `archive!member`).
+        path: String,
+        /// The cause.
+        #[source]
+        source: Box<relkit_archive::read::DecompressError>,
     },
     /// The callback asked to stop.
     #[error("{0}")]
@@ -145,9 +156,9 @@ fn walk_file(path: &Path, f: &mut Sink) -> Result<(), InputError> {
     if let Some(e) = docs.failed {
         return Err(e);
     }
-    walked.map_err(|e| InputError::Archive {
+    walked.map_err(|source| InputError::Archive {
         path: origin.clone(),
-        message: e.to_string(),
+        source: Box::new(source),
     })?;
     Ok(())
 }
@@ -187,7 +198,11 @@ impl relkit_archive::read::Visit for Documents<'_, '_> {
     }
 }
 
-/// Decompresses `.gz` / `.xz` members before handing them on.
+/// Largest decompressed document accepted: NVD's yearly JSON feeds are a few hundred MB.
+const DOCUMENT_LIMIT: u64 = 4 << 30;
+
+/// Decompresses `.gz` / `.xz` documents (through relkit-archive, format checked by magic)
+/// before handing them on; a document named `.gz` that is not gzip is an error, not text.
 fn emit(
     origin: &str,
     name: &str,
@@ -195,27 +210,41 @@ fn emit(
     bytes: Vec<u8>,
     f: &mut Sink,
 ) -> Result<(), InputError> {
+    use relkit_archive::read::{Compression, DecompressError, decompress};
     let lower = name.to_ascii_lowercase();
-    let bytes = if lower.ends_with(".gz") {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_end(&mut out)
-            .map_err(|source| InputError::Io {
-                path: origin.to_string(),
-                source,
-            })?;
-        out
+    let expected = if lower.ends_with(".gz") {
+        Some(Compression::Gzip)
     } else if lower.ends_with(".xz") {
-        let mut out = Vec::new();
-        liblzma::read::XzDecoder::new(&bytes[..])
-            .read_to_end(&mut out)
-            .map_err(|source| InputError::Io {
-                path: origin.to_string(),
-                source,
-            })?;
-        out
+        Some(Compression::Xz)
     } else {
-        bytes
+        None
+    };
+    let bytes = match expected {
+        None => bytes,
+        Some(format) => {
+            let fail = |source| InputError::Decompress {
+                path: origin.to_string(),
+                source: Box::new(source),
+            };
+            if Compression::detect(&bytes) != Some(format) {
+                return Err(fail(DecompressError::Corrupt {
+                    format,
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "named .{} but not {} data",
+                            if format == Compression::Gzip {
+                                "gz"
+                            } else {
+                                "xz"
+                            },
+                            format.name()
+                        ),
+                    ),
+                }));
+            }
+            decompress(format, &bytes, DOCUMENT_LIMIT).map_err(fail)?
+        }
     };
     f(origin, kind, bytes).map_err(InputError::Stopped)
 }

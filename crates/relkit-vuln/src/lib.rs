@@ -6,9 +6,13 @@
 //!   (NVD configurations), merging aliases into one finding per vulnerability.
 //! * [`report`]: SARIF 2.1.0, CycloneDX VEX and OpenVEX suppression.
 //! * [`sample`]: the small real sample DB shipped inside the binary.
+//! * [`choose`]: the use case shared by `relkit scan` and the release's scan step: which DB,
+//!   whether it must be real and fresh, scan.
 //!
-//! The crate never prints; every failure is a typed error saying where and why.
+//! The crate never prints; every failure is a typed error saying where and why. It must not
+//! choose the sample DB silently: only [`DbChoice::Sample`] or the CLI's announced fallback.
 
+pub mod choose;
 pub mod db;
 pub mod ecosystem;
 pub mod freshness;
@@ -21,6 +25,7 @@ pub mod sample;
 pub mod scan;
 pub mod version;
 
+pub use choose::{ChosenDb, DbChoice, Gate, ScanError, open_db, scan_sbom};
 pub use db::{Db, DbError, ImportOptions, ImportReport};
 pub use record::{Level, Record};
 pub use scan::{Finding, Report, ScanOptions};
@@ -36,14 +41,4 @@ pub fn scan_with_db(
 ) -> Result<Report, DbError> {
     let db = Db::open(db_path)?;
     scan::scan_document(doc, target, &db, opts)
-}
-
-/// Scans an SBOM document against the bundled sample DB (built in the cache on first use).
-pub fn scan_with_sample(
-    doc: &relkit_sbom::Document,
-    target: &str,
-    opts: &ScanOptions,
-) -> Result<Report, DbError> {
-    let path = sample::sample_db()?;
-    scan_with_db(doc, target, &path, opts)
 }

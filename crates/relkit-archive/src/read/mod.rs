@@ -14,6 +14,7 @@
 //! is hostile and `relkit diff` says so). Directories are walked without following symlinks,
 //! so a symlink loop is recorded as symlinks and cannot hang the walk.
 
+mod decompress;
 mod dir;
 mod error;
 mod gzip;
@@ -30,6 +31,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+pub use decompress::{Compression, DecompressError, decompress, decompress_auto};
 pub use error::Error;
 pub use gzip::{GzipInfo, GzipReader};
 pub use xz::{XZ_MEMORY_LIMIT, XzInfo};

@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use relkit_sbom::{binary, source};
-use relkit_vuln::db::Db;
-use relkit_vuln::{Level, Report, ScanOptions, report, sample, scan};
+use relkit_vuln::{DbChoice, Level, Report, ScanOptions, report};
 
 use crate::output::{Context, Outcome, print_json};
 
@@ -104,35 +103,25 @@ fn load_target(path: &Path, ctx: &Context) -> anyhow::Result<relkit_sbom::Docume
     Ok(doc)
 }
 
-fn db_path(a: &ScanArgs, ctx: &Context) -> anyhow::Result<PathBuf> {
-    if let Some(p) = &a.db {
-        return Ok(p.clone());
-    }
-    let imported = sample::default_db_path();
-    if imported.exists() {
-        return Ok(imported);
-    }
-    let p = sample::sample_db().context("building the bundled sample vulnerability DB")?;
-    ctx.info(format!(
-        "using the bundled sample DB {} (run `relkit db import` for a full one)",
-        p.display()
-    ));
-    Ok(p)
-}
-
 /// Runs `relkit scan`.
 pub fn run(a: ScanArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let doc = load_target(&a.target, ctx)?;
-    let path = db_path(&a, ctx)?;
-    let db = Db::open(&path)?;
-    let mut rep = scan::scan_document(
+    let choice = match &a.db {
+        Some(p) => DbChoice::Path(p.clone()),
+        None => DbChoice::ImportedOrSample,
+    };
+    let (mut rep, chosen) = relkit_vuln::scan_sbom(
         &doc,
         &a.target.display().to_string(),
-        &db,
+        &choice,
+        None,
         &ScanOptions {
             only_fixed: a.only_fixed,
         },
     )?;
+    if chosen.sample {
+        ctx.info(chosen.note);
+    }
     if let Some(vex) = &a.vex {
         let text = std::fs::read_to_string(vex)
             .with_context(|| format!("reading the OpenVEX document {}", vex.display()))?;
