@@ -1,7 +1,7 @@
 //! The diff engine on real archives written by GNU tar, gzip, xz and Info-ZIP zip from a
 //! sample tree of real files: every kind of difference the engine claims to find.
 
-mod diff_support;
+use crate::diff_support;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! Shared helpers for the reader and diff tests: a real sample tree built from the
 //! fixtures, and thin wrappers around the oracles (GNU tar, gzip, xz, Info-ZIP zip).
-#![allow(dead_code)] // each test binary uses a different subset of the helpers
+#![allow(dead_code)] // the modules of the test binary use different subsets of the helpers
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;

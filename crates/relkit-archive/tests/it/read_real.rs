@@ -2,7 +2,7 @@
 //! detection by magic bytes, and clear typed errors for truncated, corrupt and unsafe
 //! archives (which member, which archive). Nothing here ever extracts anything.
 
-mod diff_support;
+use crate::diff_support;
 
 use std::path::Path;
 use std::process::Command;
