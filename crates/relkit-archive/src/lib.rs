@@ -4,6 +4,11 @@
 //!
 //! Every writer is deterministic: the same entries give the same bytes on any machine,
 //! whatever the umask, time zone, locale, file-creation order or thread count.
+//!
+//! It is the one place that parses archives and compressed streams ([`read`]: format by
+//! magic, every safety limit in one place; [`read::decompress`] for single streams), so
+//! that every command reads the same formats with the same checks. It must not know about
+//! SBOMs, git or releases, and must never write outside the directory it is asked to.
 
 pub mod diff;
 pub mod entry;
