@@ -42,12 +42,6 @@ pub fn sh(dir: &Path, script: &str) {
     run(Command::new("sh").arg("-c").arg(script).current_dir(dir));
 }
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/diff")
-        .join(name)
-}
-
 /// Builds `parent/proj-1.0/` with text, a >64 KiB text, a binary, an executable, a
 /// symlink, a >100-byte path and a non-UTF-8 name; every mtime is [`MTIME`].
 pub fn make_tree(parent: &Path) -> PathBuf {
@@ -60,12 +54,20 @@ pub fn make_tree(parent: &Path) -> PathBuf {
     )
     .unwrap();
     std::fs::copy(
-        fixture("externals.spdx.json"),
+        relkit_testkit::fixture("cpython-3.13.5/externals.spdx.json"),
         top.join("data/externals.spdx.json"),
     )
     .unwrap();
-    std::fs::copy(fixture("sbom.spdx.json"), top.join("data/sbom.spdx.json")).unwrap();
-    std::fs::copy(fixture("libffi-8.dll"), top.join("bin/libffi-8.dll")).unwrap();
+    std::fs::copy(
+        relkit_testkit::fixture("cpython-3.13.5/sbom.spdx.json"),
+        top.join("data/sbom.spdx.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        relkit_testkit::fixture("windows-embed-3.13/libffi-8.dll"),
+        top.join("bin/libffi-8.dll"),
+    )
+    .unwrap();
     std::fs::write(top.join("bin/run.sh"), "#!/bin/sh\necho run\n").unwrap();
     let long = top.join(LONG_NAME);
     std::fs::create_dir_all(long.parent().unwrap()).unwrap();

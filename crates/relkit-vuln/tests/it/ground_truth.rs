@@ -90,7 +90,8 @@ fn cpython_3_13_5_in_tree_sboms_have_no_nvd_findings() {
     // So the exact expected list is empty.
     for f in ["sbom.spdx.json", "externals.spdx.json"] {
         let (d, _, _) =
-            relkit_sbom::read_file(&data(&format!("tests/fixtures/cpython-3.13.5/{f}"))).unwrap();
+            relkit_sbom::read_file(&relkit_testkit::fixture(&format!("cpython-3.13.5/{f}")))
+                .unwrap();
         assert!(!d.packages.is_empty());
         let r = scan(&db, &d);
         assert_eq!(ids(&r), Vec::<String>::new(), "{f}");
@@ -104,8 +105,10 @@ fn cpython_externals_with_older_bundled_versions() {
     // (CPE version and package version both changed), to prove the scan above could fail.
     let dir = tempfile::tempdir().unwrap();
     let db = sample_db(dir.path());
-    let (mut d, _, _) =
-        relkit_sbom::read_file(&data("tests/fixtures/cpython-3.13.5/externals.spdx.json")).unwrap();
+    let (mut d, _, _) = relkit_sbom::read_file(&relkit_testkit::fixture(
+        "cpython-3.13.5/externals.spdx.json",
+    ))
+    .unwrap();
     for p in &mut d.packages {
         let new = match p.name.as_str() {
             "xz" => "5.6.1",
