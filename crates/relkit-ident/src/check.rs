@@ -1,4 +1,4 @@
-//! Identity checks against the CPE dictionary: CPE suggestions for a package, and the audit
+//! Identity checks against a CPE dictionary (any [`CpeDictionary`]): CPE suggestions for a package, and the audit
 //! of every CPE in an SPDX 2.3 or CycloneDX JSON SBOM (does the vendor:product exist, is it
 //! deprecated, does its CVE history fit the component, do the versions agree).
 
@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::consistency::check_versions;
 use crate::cpe::Wfn;
-use crate::dict::{DictError, Dictionary, MatchKind, Product};
+use crate::dictionary::{CpeDictionary, MatchKind, Product};
 use crate::purl::Purl;
 
 /// A suggested CPE vendor:product with the reasons for it.
@@ -83,13 +83,13 @@ fn component_ecosystem(purl: Option<&Purl>) -> &'static str {
 }
 
 /// Suggests CPE vendor:products for a package name (optionally its version and purl).
-pub fn suggest(
-    dict: &Dictionary,
+pub fn suggest<D: CpeDictionary + ?Sized>(
+    dict: &D,
     name: &str,
     version: Option<&str>,
     purl: Option<&Purl>,
     limit: usize,
-) -> Result<Vec<Suggestion>, DictError> {
+) -> Result<Vec<Suggestion>, D::Error> {
     let mut queries = vec![name.to_string()];
     if let Some(p) = purl
         && !p.name.eq_ignore_ascii_case(name)
@@ -150,7 +150,7 @@ pub fn suggest(
             if let Some(v) = version
                 && let (Some(lo), Some(hi)) = (&p.min_version, &p.max_version)
             {
-                use crate::dict::compare_versions;
+                use crate::dictionary::compare_versions;
                 if compare_versions(lo, v).is_le() && compare_versions(v, hi).is_le() {
                     score += 10.0;
                     reasons.push(format!("version {v} is within the known range {lo} – {hi}"));
@@ -357,10 +357,10 @@ pub fn sbom_components(doc: &Value) -> Result<Vec<SbomComponent>, SbomError> {
 }
 
 /// Checks every component that has a CPE or a PURL.
-pub fn check_components(
-    dict: &Dictionary,
+pub fn check_components<D: CpeDictionary + ?Sized>(
+    dict: &D,
     components: &[SbomComponent],
-) -> Result<Vec<ComponentReport>, DictError> {
+) -> Result<Vec<ComponentReport>, D::Error> {
     let mut reports = Vec::new();
     for c in components {
         if c.cpe.is_none() && c.purl.is_none() {
@@ -439,14 +439,14 @@ fn finding(severity: Severity, code: &'static str, path: &str, message: String) 
     }
 }
 
-fn check_cpe(
-    dict: &Dictionary,
+fn check_cpe<D: CpeDictionary + ?Sized>(
+    dict: &D,
     c: &SbomComponent,
     w: &Wfn,
     path: &str,
     purl: Option<&Purl>,
     findings: &mut Vec<Finding>,
-) -> Result<(), DictError> {
+) -> Result<(), D::Error> {
     let (Some(vendor), Some(product)) = (w.vendor(), w.product()) else {
         findings.push(finding(
             Severity::Error,

@@ -59,9 +59,18 @@ pub enum Error {
         /// What was refused and why.
         message: String,
     },
+    /// A wheel (a zip archive) could not be read.
+    #[error("{origin}: not a valid wheel")]
+    Wheel {
+        /// The wheel.
+        origin: String,
+        /// relkit-archive's reason.
+        #[source]
+        source: relkit_archive::read::Error,
+    },
     /// The CPE dictionary of the identity check could not be read.
     #[error("CPE dictionary: {0}")]
-    Dictionary(#[from] relkit_ident::dict::DictError),
+    Dictionary(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A binary could not be parsed.
     #[error("{file}: {message}")]
     Binary {

@@ -513,17 +513,17 @@ fn run_check(a: CheckArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     let dict_path = match (&a.dict, a.no_dict) {
         (_, true) => None,
         (Some(p), false) => Some(p.clone()),
-        (None, false) => Some(relkit_ident::dict::default_path()).filter(|p| p.is_file()),
+        (None, false) => Some(relkit_cpedict::default_path()).filter(|p| p.is_file()),
     };
     let dict = match &dict_path {
         Some(p) => Some(
-            relkit_ident::dict::Dictionary::open(p)
+            relkit_cpedict::Dictionary::open(p)
                 .with_context(|| format!("opening the CPE dictionary {}", p.display()))?,
         ),
         None => {
             ctx.info(format!(
                 "note: no CPE dictionary at {}: CPE identity checks skipped (build one with `relkit cpe import`)",
-                relkit_ident::dict::default_path().display()
+                relkit_cpedict::default_path().display()
             ));
             None
         }

@@ -226,7 +226,7 @@ fn syft_form(quoted: &str) -> String {
 #[test]
 fn syft_real_nvd_vectors() {
     let data: serde_json::Value = serde_json::from_str(include_str!(
-        "fixtures/cpe/syft-cpe-fs-uri-wfn-vectors.json"
+        "../fixtures/cpe/syft-cpe-fs-uri-wfn-vectors.json"
     ))
     .unwrap();
     let keys = [
@@ -268,8 +268,8 @@ fn syft_real_nvd_vectors() {
 fn cpython_sbom_cpes_parse() {
     let mut n = 0;
     for text in [
-        include_str!("fixtures/cpython/sbom.spdx.json"),
-        include_str!("fixtures/cpython/externals.spdx.json"),
+        include_str!("../fixtures/cpython/sbom.spdx.json"),
+        include_str!("../fixtures/cpython/externals.spdx.json"),
     ] {
         let doc: serde_json::Value = serde_json::from_str(text).unwrap();
         for p in doc["packages"].as_array().unwrap() {

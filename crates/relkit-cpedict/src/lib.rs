@@ -1,4 +1,5 @@
-//! The offline CPE dictionary: vendor:product entries from NVD's CPE dictionary, CPE API
+//! relkit-cpedict: the offline CPE dictionary (SQLite) behind relkit-ident's
+//! [`CpeDictionary`] trait: vendor:product entries from NVD's CPE dictionary, CPE API
 //! pages and CVE records, stored in SQLite, with lookup that answers queries of any length.
 //!
 //! # Storage
@@ -26,6 +27,13 @@
 //! next to the target in one transaction and renames it over the target only when
 //! everything succeeded: a truncated or malformed source leaves the old dictionary intact.
 
+//!
+//! # Must not
+//!
+//! Be a dependency of a crate that only checks identities (relkit-sbom, relkit-truth): they
+//! take a `&impl CpeDictionary`, and the front end (the CLI) opens this one and passes it in.
+//! The crate never prints.
+
 mod import;
 
 use std::collections::{BTreeSet, HashMap};
@@ -33,6 +41,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+
+pub use relkit_ident::dictionary::{CpeDictionary, Hit, MatchKind, Product, compare_versions};
 
 use import::ProductKey;
 
@@ -70,65 +80,6 @@ pub enum DictError {
         /// The SQLite error.
         source: rusqlite::Error,
     },
-}
-
-/// One vendor:product of the dictionary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Product {
-    /// `a`, `o` or `h`.
-    pub part: String,
-    /// Vendor (unquoted).
-    pub vendor: String,
-    /// Product (unquoted).
-    pub product: String,
-    /// Title from the dictionary, if any.
-    pub title: Option<String>,
-    /// Number of CVEs whose configurations name this product.
-    pub cve_count: u64,
-    /// Number of dictionary names (versions, editions) under this product.
-    pub name_count: u64,
-    /// Lowest known version (dictionary names and CVE ranges).
-    pub min_version: Option<String>,
-    /// Highest known version.
-    pub max_version: Option<String>,
-    /// One CVE that names this product.
-    pub sample_cve: Option<String>,
-    /// That CVE's description.
-    pub sample_description: Option<String>,
-    /// Every dictionary name of this product is deprecated.
-    pub deprecated: bool,
-    /// The vendor:product its names were deprecated in favour of.
-    pub deprecated_by: Option<String>,
-    /// The most common target_sw of its names and CVE criteria (e.g. `go`, `python`).
-    pub target_sw: Option<String>,
-}
-
-/// How a search hit matched the query, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MatchKind {
-    /// The product (or `vendor:product`) is the query.
-    ExactProduct,
-    /// The vendor is the query.
-    ExactVendor,
-    /// The product starts with the query.
-    Prefix,
-    /// The query is a whole `_`/`-`/`.`-separated word of the product or vendor.
-    Word,
-    /// The query occurs somewhere in `vendor:product`.
-    Substring,
-    /// Within a small edit distance of the product.
-    Fuzzy,
-}
-
-/// A search result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Hit {
-    /// How it matched.
-    pub kind: MatchKind,
-    /// The product.
-    #[serde(flatten)]
-    pub product: Product,
 }
 
 /// Counts of what a dictionary holds.
@@ -201,42 +152,6 @@ fn row_to_product(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Product, u32)> {
         },
         r.get::<_, i64>(13)? as u32,
     ))
-}
-
-/// Natural version order: digit runs compare numerically, other runs as text.
-pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
-    // The next run of digits or of non-digits from `*i` on (walked in place: collecting the
-    // runs into vectors was a tenth of a large dictionary import).
-    fn chunk<'s>(s: &'s str, i: &mut usize) -> Option<(bool, &'s str)> {
-        let b = s.as_bytes();
-        if *i >= b.len() {
-            return None;
-        }
-        let digit = b[*i].is_ascii_digit();
-        let start = *i;
-        while *i < b.len() && b[*i].is_ascii_digit() == digit {
-            *i += 1;
-        }
-        Some((digit, &s[start..*i]))
-    }
-    let (mut i, mut j) = (0, 0);
-    loop {
-        match (chunk(a, &mut i), chunk(b, &mut j)) {
-            (Some(x), Some(y)) => {
-                let ord = match (x.0, y.0) {
-                    (true, true) => {
-                        let (xs, ys) = (x.1.trim_start_matches('0'), y.1.trim_start_matches('0'));
-                        xs.len().cmp(&ys.len()).then(xs.cmp(ys))
-                    }
-                    _ => x.1.cmp(y.1),
-                };
-                if ord.is_ne() {
-                    return ord;
-                }
-            }
-            (x, y) => return x.is_some().cmp(&y.is_some()),
-        }
-    }
 }
 
 fn grams(key: &[u8], n: usize, out: &mut BTreeSet<Vec<u8>>) {
@@ -746,17 +661,23 @@ fn write_database(path: &Path, acc: import::Accumulator) -> Result<Stats, DictEr
     Ok(stats)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl CpeDictionary for Dictionary {
+    type Error = DictError;
 
-    #[test]
-    fn natural_version_order() {
-        use std::cmp::Ordering::*;
-        assert_eq!(compare_versions("5.6.1", "5.10.0"), Less);
-        assert_eq!(compare_versions("2.7.1", "2.6.3"), Greater);
-        assert_eq!(compare_versions("1.0", "1.0.1"), Less);
-        assert_eq!(compare_versions("3.13.0a1", "3.13.0b1"), Less);
-        assert_eq!(compare_versions("007", "7"), Equal);
+    fn lookup(&self, vendor: &str, product: &str) -> Result<Vec<Product>, DictError> {
+        Dictionary::lookup(self, vendor, product)
+    }
+
+    fn cve_descriptions(
+        &self,
+        vendor: &str,
+        product: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, DictError> {
+        Dictionary::cve_descriptions(self, vendor, product, limit)
+    }
+
+    fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>, DictError> {
+        Dictionary::search(self, query, limit)
     }
 }

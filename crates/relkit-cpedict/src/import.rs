@@ -11,7 +11,7 @@ use quick_xml::events::Event;
 use serde_json::Value;
 
 use super::DictError;
-use crate::cpe::Wfn;
+use relkit_ident::cpe::Wfn;
 
 /// (part, vendor, product), unquoted.
 pub type ProductKey = (String, String, String);
@@ -67,7 +67,7 @@ impl Accumulator {
         if let Some(v) = w.version() {
             acc.versions.push(v);
         }
-        if let Some(t) = w.get(crate::cpe::Attribute::TargetSw).unquoted() {
+        if let Some(t) = w.get(relkit_ident::cpe::Attribute::TargetSw).unquoted() {
             *acc.target_sw.entry(t).or_default() += 1;
         }
         let mut replacement = None;
@@ -131,7 +131,7 @@ impl Accumulator {
                             acc.versions.push(v.to_string());
                         }
                     }
-                    if let Some(t) = w.get(crate::cpe::Attribute::TargetSw).unquoted() {
+                    if let Some(t) = w.get(relkit_ident::cpe::Attribute::TargetSw).unquoted() {
                         *acc.target_sw.entry(t).or_default() += 1;
                     }
                 }

@@ -152,7 +152,7 @@ const LEGACY_CHANGED: [&str; 10] = [
 fn legacy_suite_passes_except_where_the_current_suite_changed_rules() {
     // pkg:cpan/Perl-Version@1.013 is invalid in the legacy suite but valid now.
     let also_changed = "pkg:cpan/Perl-Version@1.013";
-    let text = include_str!("fixtures/purl/test-suite-data.legacy.json");
+    let text = include_str!("../fixtures/purl/test-suite-data.legacy.json");
     let cases: Vec<Value> = serde_json::from_str(text).unwrap();
     let mut failures = Vec::new();
     for c in &cases {

@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use relkit_ident::check::{Severity, check_components, sbom_components, suggest};
-use relkit_ident::dict::{Dictionary, MatchKind};
+use relkit_cpedict::{Dictionary, MatchKind};
 use relkit_ident::purl::Purl;
 
 fn fx(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
+        .join("../relkit-ident/tests/fixtures")
         .join(p)
 }
 
