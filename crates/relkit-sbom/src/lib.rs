@@ -48,6 +48,7 @@ pub use relkit_core::sarif;
 pub mod source;
 pub mod spdx;
 mod tree;
+pub mod wheel;
 
 use serde_json::Value;
 

@@ -6,7 +6,6 @@
 //! from their dist-info METADATA and the projects pip vendors (`pip/_vendor/vendor.txt`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -629,17 +628,19 @@ fn wheel_package(
         origin: path.into(),
         message: m,
     };
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| zerr(format!("not a valid wheel: {e}")))?;
-    let names: Vec<String> = zip
-        .file_names()
-        .filter_map(|n| n.ok().map(|n| n.into_owned()))
-        .collect();
+    let is_metadata = |n: &str| n.ends_with(".dist-info/METADATA") && n.matches('/').count() == 1;
+    let wheel = crate::wheel::read_members(
+        bytes,
+        path,
+        &|n| is_metadata(n) || n.ends_with("/_vendor/vendor.txt"),
+        MEMBER_CAP,
+    )?;
+    let names = &wheel.names;
     let metadata_name = names
         .iter()
-        .find(|n| n.ends_with(".dist-info/METADATA") && n.matches('/').count() == 1)
+        .find(|n| is_metadata(n))
         .ok_or_else(|| zerr("wheel has no *.dist-info/METADATA".into()))?;
-    let metadata = read_member(&mut zip, metadata_name).map_err(zerr)?;
+    let metadata = member_text(&wheel, metadata_name).map_err(zerr)?;
     let headers = parse_metadata(&metadata);
     let get = |k: &str| {
         headers
@@ -696,7 +697,7 @@ fn wheel_package(
     }
     let mut deps = Vec::new();
     if let Some(vendor) = names.iter().find(|n| n.ends_with("/_vendor/vendor.txt")) {
-        let text = read_member(&mut zip, vendor).map_err(zerr)?;
+        let text = member_text(&wheel, vendor).map_err(zerr)?;
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or("").trim();
             let Some((dep, ver)) = line.split_once("==") else {
@@ -726,17 +727,17 @@ fn wheel_package(
     Ok((pkg, deps))
 }
 
-fn read_member(
-    zip: &mut zip::ZipArchive<std::io::Cursor<&[u8]>>,
-    name: &str,
-) -> std::result::Result<String, String> {
-    let entry = zip.by_name(name).map_err(|e| format!("{name}: {e}"))?;
-    let mut s = String::new();
-    entry
-        .take(16 << 20)
-        .read_to_string(&mut s)
-        .map_err(|e| format!("{name}: {e}"))?;
-    Ok(s)
+/// Wheel members larger than this are read only up to it (METADATA and vendor.txt are small).
+const MEMBER_CAP: u64 = 16 << 20;
+
+/// A kept member of a wheel as UTF-8 text.
+fn member_text(wheel: &crate::wheel::Members, name: &str) -> std::result::Result<String, String> {
+    let bytes = wheel
+        .content
+        .get(name)
+        .ok_or_else(|| format!("{name}: not read"))?;
+    String::from_utf8(bytes.clone())
+        .map_err(|_| format!("{name}: stream did not contain valid UTF-8"))
 }
 
 /// Parses the RFC 822 header block of a core-metadata file (continuation lines folded).

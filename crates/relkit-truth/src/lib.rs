@@ -31,6 +31,7 @@ pub mod sarif;
 mod source;
 mod tree;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use relkit_sbom::Document;
@@ -250,6 +251,48 @@ pub fn verify_with(doc: &Document, against: &Path, opts: &Options) -> Result<Rep
         summary: Summary::default(),
     }
     .finish())
+}
+
+/// A source tree handed over as its members, e.g. by `relkit sbom generate`, which has just
+/// read the archive and kept the members [`may_read`] selects: no file or archive is opened.
+#[derive(Debug, Clone, Default)]
+pub struct SourceMembers {
+    /// What the members come from, reported as [`Report::against`] (e.g. the archive path).
+    pub label: String,
+    /// Every regular file's path relative to the tree root, as in the SBOM (`./` allowed).
+    pub files: BTreeSet<String>,
+    /// The content of the files the rules may read ([`may_read`]); other files' content is
+    /// never needed.
+    pub content: BTreeMap<String, Vec<u8>>,
+}
+
+/// Whether the source rules may ask for the content of a file with this path: a file named
+/// in the rules table (by file name), or a wheel. A caller handing over [`SourceMembers`]
+/// keeps these.
+pub fn may_read(path: &str) -> bool {
+    source::may_read(path)
+}
+
+/// Verifies `doc` against a source tree given as its members ([`SourceMembers`]): the same
+/// verdicts as [`verify`] on the archive they were read from.
+pub fn verify_members(doc: &Document, members: SourceMembers) -> Report {
+    let files = members
+        .files
+        .iter()
+        .map(|f| f.trim_start_matches("./").to_string())
+        .collect();
+    let tree = tree::Tree::from_members(&members.label, files, members.content);
+    let (packages, notes) = source::verify_tree(doc, &tree);
+    Report {
+        sbom: String::new(),
+        against: members.label,
+        mode: "source".into(),
+        packages,
+        undeclared: Vec::new(),
+        notes,
+        summary: Summary::default(),
+    }
+    .finish()
 }
 
 /// Whether two versions name the same release: equal ignoring ASCII case, a leading `v` and

@@ -4,7 +4,6 @@
 //! at most and a directory only where the rules point.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::Path;
 
 use relkit_sbom::Document;
@@ -69,15 +68,35 @@ fn ends_with_path(p: &str, suffix: &str) -> bool {
     p == suffix || p.ends_with(&format!("/{suffix}"))
 }
 
-/// Verifies every package of `doc` against a source tree or archive.
-pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageReport>, Vec<String>)> {
+/// The file names any rule may ask for (wheels aside): archives keep only these members'
+/// content.
+fn wanted_names() -> BTreeSet<&'static str> {
+    rules()
+        .libraries
+        .iter()
+        .flat_map(|l| &l.evidence)
+        .chain(&rules().generic)
+        .filter_map(|r| r.file.as_deref())
+        .map(|f| f.rsplit('/').next().unwrap_or(f))
+        .collect()
+}
+
+/// Whether the source rules may read a member with this path (or file name): a file one of
+/// the rules names, or a wheel.
+pub(crate) fn may_read(path: &str) -> bool {
+    static NAMES: std::sync::OnceLock<BTreeSet<&'static str>> = std::sync::OnceLock::new();
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.ends_with(".whl") || NAMES.get_or_init(wanted_names).contains(name)
+}
+
+/// Each package with the paths of the files the SBOM assigns to it (`CONTAINS`).
+fn assigned_files(doc: &Document) -> Vec<(&Package, Vec<&str>)> {
     let name_of: BTreeMap<&str, &str> = doc
         .files
         .iter()
         .map(|f| (f.id.as_str(), f.name.trim_start_matches("./")))
         .collect();
-    let assigned: Vec<(&Package, Vec<&str>)> = doc
-        .packages
+    doc.packages
         .iter()
         .map(|p| {
             let files = doc
@@ -87,19 +106,26 @@ pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageRepor
                 .collect();
             (p, files)
         })
+        .collect()
+}
+
+/// Verifies every package of `doc` against a source tree or archive.
+pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageReport>, Vec<String>)> {
+    // Up to 50 of the SBOM's file paths (by file id) decide whether a single top directory
+    // is the root.
+    let name_of: BTreeMap<&str, &str> = doc
+        .files
+        .iter()
+        .map(|f| (f.id.as_str(), f.name.trim_start_matches("./")))
         .collect();
     let probe: Vec<&str> = name_of.values().copied().take(50).collect();
-    // The file names any rule may ask for: archives keep only these members' content.
-    let wanted_names: BTreeSet<&str> = rules()
-        .libraries
-        .iter()
-        .flat_map(|l| &l.evidence)
-        .chain(&rules().generic)
-        .filter_map(|r| r.file.as_deref())
-        .map(|f| f.rsplit('/').next().unwrap_or(f))
-        .collect();
-    let keep = |name: &str| wanted_names.contains(name) || name.ends_with(".whl");
-    let tree = Tree::open(against, &probe, &keep)?;
+    let tree = Tree::open(against, &probe, &may_read)?;
+    Ok(verify_tree(doc, &tree))
+}
+
+/// Verifies every package of `doc` against an opened tree: plan where to look for every
+/// package, read all wanted files in one batch, then judge.
+pub(crate) fn verify_tree(doc: &Document, tree: &Tree) -> (Vec<PackageReport>, Vec<String>) {
     let mut notes = Vec::new();
     let listing_cell: std::cell::OnceCell<(Vec<&str>, Option<String>)> = std::cell::OnceCell::new();
     let listing = || {
@@ -112,173 +138,25 @@ pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageRepor
     };
     // Packages the document describes are the tree itself: their directory is the root.
     let top: BTreeSet<&str> = doc.describes.iter().map(String::as_str).collect();
-    // Packages the SBOM places inside another package (pip DEPENDS_ON its vendored idna):
-    // their evidence is inside the parent, not anywhere in the tree.
-    let package_ids: BTreeSet<&str> = doc.packages.iter().map(|p| p.id.as_str()).collect();
-    let mut parents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for r in &doc.relationships {
-        if matches!(r.kind.as_str(), "DEPENDS_ON" | "CONTAINS")
-            && package_ids.contains(r.from.as_str())
-            && package_ids.contains(r.to.as_str())
-            && !top.contains(r.from.as_str())
-        {
-            parents
-                .entry(r.to.as_str())
-                .or_default()
-                .push(r.from.as_str());
-        }
-    }
-    let mut plans = Vec::new();
-    for (pkg, files) in &assigned {
-        let present: Vec<&str> = files.iter().copied().filter(|f| tree.exists(f)).collect();
-        let missing: Vec<String> = files
-            .iter()
-            .filter(|f| !present.contains(f))
-            .take(20)
-            .map(|f| f.to_string())
-            .collect();
-        let info = FilesInfo {
-            assigned: files.len(),
-            present: present.len(),
-            missing,
-        };
-        let inside: Vec<&str> = if files.is_empty() {
-            parents.get(pkg.id.as_str()).cloned().unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        let root: Option<&str> = if top.contains(pkg.id.as_str()) {
-            Some("")
-        } else {
-            common_dir(files)
-        };
-        let mut looked_for = Vec::new();
-        match (files.len(), present.len()) {
-            (0, _) if !inside.is_empty() => looked_for.push(format!(
-                "the SBOM assigns no files to this package and places it inside {}: looked in their wheels' */_vendor/vendor.txt",
-                inside.join(", ")
-            )),
-            (0, _) if root.is_none() => looked_for.push(
-                "the SBOM assigns no files to this package: searched the whole tree by file name"
-                    .to_string(),
-            ),
-            (n, 0) if n > 0 => looked_for.push(format!(
-                "none of the {n} files the SBOM assigns to this package is in the tree"
-            )),
-            _ => {}
-        }
-        let cpe_vp: Vec<String> = pkg
-            .cpes
-            .iter()
-            .filter_map(|c| {
-                let w = relkit_ident::cpe::Wfn::parse(c).ok()?;
-                Some(format!("{}:{}", w.vendor()?, w.product()?))
-            })
-            .collect();
-        let lib = rules().library_for(&pkg.name, &cpe_vp);
-        let mut library = Vec::new();
-        if let Some(lib) = lib {
-            for rule in &lib.evidence {
-                let file = rule.file.as_deref().expect("library rows name a file");
-                let mut cands: Vec<String> = present
-                    .iter()
-                    .filter(|p| ends_with_path(p, file))
-                    .map(|p| p.to_string())
-                    .collect();
-                if cands.is_empty()
-                    && let Some(r) = root
-                    && tree.exists(&join(r, file))
-                {
-                    cands.push(join(r, file));
-                }
-                if cands.is_empty()
-                    && inside.is_empty()
-                    && (root.is_some_and(|r| !r.is_empty()) || files.is_empty())
-                {
-                    let mut hits: Vec<&str> = under(listing(), root)
-                        .filter(|p| ends_with_path(p, file))
-                        .collect();
-                    hits.sort_by_key(|p| (p.matches('/').count(), *p));
-                    cands.extend(hits.into_iter().take(MAX_SEARCH_HITS).map(String::from));
-                }
-                if !inside.is_empty() {
-                    continue;
-                }
-                looked_for.push(format!(
-                    "{} in {}",
-                    rule.describe(),
-                    match root {
-                        Some("") => "the tree root".to_string(),
-                        Some(r) => r.to_string(),
-                        None => "the whole tree".to_string(),
-                    }
-                ));
-                library.push((rule, cands));
-            }
-        }
-        let mut generic = Vec::new();
-        if let Some(r) = root {
-            for rule in &rules().generic {
-                let cands: Vec<String> = if rule.wheel {
-                    let pname = normalize_name(&pkg.name);
-                    let mut w: Vec<String> = present
-                        .iter()
-                        .filter(|p| {
-                            wheel_name_version(p).is_some_and(|(n, _)| normalize_name(n) == pname)
-                        })
-                        .map(|p| p.to_string())
-                        .collect();
-                    if w.is_empty() {
-                        w = under(listing(), Some(r))
-                            .filter(|p| {
-                                p.ends_with(".whl")
-                                    && wheel_name_version(p)
-                                        .is_some_and(|(n, _)| normalize_name(n) == pname)
-                            })
-                            .map(String::from)
-                            .collect();
-                    }
-                    w
-                } else {
-                    let f = join(r, rule.file.as_deref().expect("non-wheel rows name a file"));
-                    if tree.exists(&f) { vec![f] } else { Vec::new() }
-                };
-                generic.push((rule, cands));
-            }
-            looked_for.push(format!(
-                "generic fallback: {} in {}",
-                rules()
-                    .generic
-                    .iter()
-                    .map(FileRule::describe)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if r.is_empty() { "the tree root" } else { r }
-            ));
-        } else if inside.is_empty() {
-            // Bundled wheels need no assigned files: the name decides.
-            let pname = normalize_name(&pkg.name);
-            let wheel = rules().generic.iter().find(|g| g.wheel).expect("wheel row");
-            let w: Vec<String> = listing()
-                .iter()
-                .filter(|p| {
-                    p.ends_with(".whl")
-                        && wheel_name_version(p).is_some_and(|(n, _)| normalize_name(n) == pname)
-                })
-                .map(|p| p.to_string())
-                .collect();
-            looked_for.push(format!("{} in the whole tree", wheel.describe()));
-            generic.push((wheel, w));
-        }
-        plans.push(Plan {
-            pkg,
-            inside,
-            files: info,
-            library,
-            generic,
-            looked_for,
-        });
-    }
+    let parents = parents_of(doc, &top);
+    let plans: Vec<Plan> = assigned_files(doc)
+        .iter()
+        .map(|(pkg, files)| {
+            let inside = if files.is_empty() {
+                parents.get(pkg.id.as_str()).cloned().unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            plan(
+                pkg,
+                files,
+                inside,
+                top.contains(pkg.id.as_str()),
+                tree,
+                &listing,
+            )
+        })
+        .collect();
     if let Some((_, Some(e))) = listing_cell.get() {
         notes.push(e.clone());
     }
@@ -293,11 +171,234 @@ pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageRepor
             notes.push(format!("{path}: {e}"));
         }
     }
+    (judge_all(plans, &content), notes)
+}
+
+/// Packages the SBOM places inside another package (pip DEPENDS_ON its vendored idna), with
+/// the packages they are inside: their evidence is inside the parent, not anywhere in the tree.
+fn parents_of<'d>(doc: &'d Document, top: &BTreeSet<&str>) -> BTreeMap<&'d str, Vec<&'d str>> {
+    let package_ids: BTreeSet<&str> = doc.packages.iter().map(|p| p.id.as_str()).collect();
+    let mut parents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in &doc.relationships {
+        if matches!(r.kind.as_str(), "DEPENDS_ON" | "CONTAINS")
+            && package_ids.contains(r.from.as_str())
+            && package_ids.contains(r.to.as_str())
+            && !top.contains(r.from.as_str())
+        {
+            parents
+                .entry(r.to.as_str())
+                .or_default()
+                .push(r.from.as_str());
+        }
+    }
+    parents
+}
+
+/// Where to look for one package's evidence: its files present in the tree, its directory,
+/// the library rows of the rules table, then the generic rows.
+fn plan<'a>(
+    pkg: &'a Package,
+    files: &[&str],
+    inside: Vec<&'a str>,
+    is_top: bool,
+    tree: &Tree,
+    listing: &dyn Fn() -> &'a Vec<&'a str>,
+) -> Plan<'a> {
+    let present: Vec<&str> = files.iter().copied().filter(|f| tree.exists(f)).collect();
+    let missing: Vec<String> = files
+        .iter()
+        .filter(|f| !present.contains(f))
+        .take(20)
+        .map(|f| f.to_string())
+        .collect();
+    let info = FilesInfo {
+        assigned: files.len(),
+        present: present.len(),
+        missing,
+    };
+    let root: Option<&str> = if is_top { Some("") } else { common_dir(files) };
+    let mut looked_for = Vec::new();
+    match (files.len(), present.len()) {
+        (0, _) if !inside.is_empty() => looked_for.push(format!(
+            "the SBOM assigns no files to this package and places it inside {}: looked in their wheels' */_vendor/vendor.txt",
+            inside.join(", ")
+        )),
+        (0, _) if root.is_none() => looked_for.push(
+            "the SBOM assigns no files to this package: searched the whole tree by file name"
+                .to_string(),
+        ),
+        (n, 0) if n > 0 => looked_for.push(format!(
+            "none of the {n} files the SBOM assigns to this package is in the tree"
+        )),
+        _ => {}
+    }
+    let where_ = Where {
+        files,
+        present: &present,
+        root,
+        inside: &inside,
+    };
+    let library = plan_library(pkg, &where_, tree, listing, &mut looked_for);
+    let generic = plan_generic(pkg, &where_, tree, listing, &mut looked_for);
+    Plan {
+        pkg,
+        inside,
+        files: info,
+        library,
+        generic,
+        looked_for,
+    }
+}
+
+/// Where a package's files are, for planning.
+struct Where<'w> {
+    /// The paths the SBOM assigns to it.
+    files: &'w [&'w str],
+    /// Those present in the tree.
+    present: &'w [&'w str],
+    /// Its directory (`Some("")`: the tree root), `None` when unknown.
+    root: Option<&'w str>,
+    /// The packages it is vendored inside.
+    inside: &'w [&'w str],
+}
+
+/// The candidate files of the package's library rows (a rule table entry matched by name or
+/// CPE vendor:product).
+fn plan_library<'a>(
+    pkg: &Package,
+    w: &Where<'_>,
+    tree: &Tree,
+    listing: &dyn Fn() -> &'a Vec<&'a str>,
+    looked_for: &mut Vec<String>,
+) -> Vec<(&'static FileRule, Vec<String>)> {
+    let cpe_vp: Vec<String> = pkg
+        .cpes
+        .iter()
+        .filter_map(|c| {
+            let w = relkit_ident::cpe::Wfn::parse(c).ok()?;
+            Some(format!("{}:{}", w.vendor()?, w.product()?))
+        })
+        .collect();
+    let mut library = Vec::new();
+    let Some(lib) = rules().library_for(&pkg.name, &cpe_vp) else {
+        return library;
+    };
+    let root = w.root;
+    for rule in &lib.evidence {
+        let file = rule.file.as_deref().expect("library rows name a file");
+        let mut cands: Vec<String> = w
+            .present
+            .iter()
+            .filter(|p| ends_with_path(p, file))
+            .map(|p| p.to_string())
+            .collect();
+        if cands.is_empty()
+            && let Some(r) = root
+            && tree.exists(&join(r, file))
+        {
+            cands.push(join(r, file));
+        }
+        if cands.is_empty()
+            && w.inside.is_empty()
+            && (root.is_some_and(|r| !r.is_empty()) || w.files.is_empty())
+        {
+            let mut hits: Vec<&str> = under(listing(), root)
+                .filter(|p| ends_with_path(p, file))
+                .collect();
+            hits.sort_by_key(|p| (p.matches('/').count(), *p));
+            cands.extend(hits.into_iter().take(MAX_SEARCH_HITS).map(String::from));
+        }
+        if !w.inside.is_empty() {
+            continue;
+        }
+        looked_for.push(format!(
+            "{} in {}",
+            rule.describe(),
+            match root {
+                Some("") => "the tree root".to_string(),
+                Some(r) => r.to_string(),
+                None => "the whole tree".to_string(),
+            }
+        ));
+        library.push((rule, cands));
+    }
+    library
+}
+
+/// The candidate files of the generic rows (in the package's directory), or, for a package
+/// without a directory, its bundled wheel anywhere in the tree.
+fn plan_generic<'a>(
+    pkg: &Package,
+    w: &Where<'_>,
+    tree: &Tree,
+    listing: &dyn Fn() -> &'a Vec<&'a str>,
+    looked_for: &mut Vec<String>,
+) -> Vec<(&'static FileRule, Vec<String>)> {
+    let mut generic = Vec::new();
+    let pname = normalize_name(&pkg.name);
+    let is_wheel_of = |p: &str| {
+        p.ends_with(".whl")
+            && wheel_name_version(p).is_some_and(|(n, _)| normalize_name(n) == pname)
+    };
+    if let Some(r) = w.root {
+        for rule in &rules().generic {
+            let cands: Vec<String> = if rule.wheel {
+                let mut found: Vec<String> = w
+                    .present
+                    .iter()
+                    .filter(|p| {
+                        wheel_name_version(p).is_some_and(|(n, _)| normalize_name(n) == pname)
+                    })
+                    .map(|p| p.to_string())
+                    .collect();
+                if found.is_empty() {
+                    found = under(listing(), Some(r))
+                        .filter(|p| is_wheel_of(p))
+                        .map(String::from)
+                        .collect();
+                }
+                found
+            } else {
+                let f = join(r, rule.file.as_deref().expect("non-wheel rows name a file"));
+                if tree.exists(&f) { vec![f] } else { Vec::new() }
+            };
+            generic.push((rule, cands));
+        }
+        looked_for.push(format!(
+            "generic fallback: {} in {}",
+            rules()
+                .generic
+                .iter()
+                .map(FileRule::describe)
+                .collect::<Vec<_>>()
+                .join(", "),
+            if r.is_empty() { "the tree root" } else { r }
+        ));
+    } else if w.inside.is_empty() {
+        // Bundled wheels need no assigned files: the name decides.
+        let wheel = rules().generic.iter().find(|g| g.wheel).expect("wheel row");
+        let found: Vec<String> = listing()
+            .iter()
+            .filter(|p| is_wheel_of(p))
+            .map(|p| p.to_string())
+            .collect();
+        looked_for.push(format!("{} in the whole tree", wheel.describe()));
+        generic.push((wheel, found));
+    }
+    generic
+}
+
+/// The evidence of every planned package (library rows first, the generic rows when they
+/// found nothing, then the vendor.txt of the wheels it is inside) and its verdict.
+fn judge_all(
+    plans: Vec<Plan<'_>>,
+    content: &BTreeMap<String, std::result::Result<Vec<u8>, String>>,
+) -> Vec<PackageReport> {
     let mut evidence_of: Vec<Vec<Evidence>> = Vec::new();
     for plan in &plans {
-        let mut evidence = collect(&plan.library, &content);
+        let mut evidence = collect(&plan.library, content);
         if evidence.is_empty() {
-            evidence = collect(&plan.generic, &content);
+            evidence = collect(&plan.generic, content);
         }
         evidence_of.push(evidence);
     }
@@ -331,7 +432,7 @@ pub(crate) fn verify(doc: &Document, against: &Path) -> Result<(Vec<PackageRepor
         evidence.extend(v);
         reports.push(judge(plan.pkg, evidence, plan.files, plan.looked_for));
     }
-    Ok((reports, notes))
+    reports
 }
 
 fn collect(
@@ -367,25 +468,19 @@ fn collect(
 /// Evidence from a wheel's `*/_vendor/vendor.txt` (pip's list of the projects it vendors):
 /// the `name==version` line of the package.
 fn vendor_txt_evidence(wheel: &str, bytes: &[u8], package: &str) -> Vec<Evidence> {
-    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+    let Ok(members) = wheel_members(wheel, bytes, &|n| n.ends_with("/_vendor/vendor.txt")) else {
         return Vec::new();
     };
-    let lists: Vec<String> = zip
-        .file_names()
-        .filter_map(|n| n.ok())
-        .filter(|n| n.ends_with("/_vendor/vendor.txt"))
-        .map(|n| n.into_owned())
-        .collect();
     let want = normalize_name(package);
     let mut out = Vec::new();
-    for list in lists {
-        let Ok(entry) = zip.by_name(&list) else {
+    for list in members
+        .names
+        .iter()
+        .filter(|n| n.ends_with("/_vendor/vendor.txt"))
+    {
+        let Some(Ok(text)) = members.content.get(list).map(|b| std::str::from_utf8(b)) else {
             continue;
         };
-        let mut text = String::new();
-        if entry.take(1 << 20).read_to_string(&mut text).is_err() {
-            continue;
-        }
         for (i, line) in text.lines().enumerate() {
             let spec = line.split('#').next().unwrap_or("").trim();
             if let Some((name, version)) = spec.split_once("==")
@@ -403,6 +498,16 @@ fn vendor_txt_evidence(wheel: &str, bytes: &[u8], package: &str) -> Vec<Evidence
         }
     }
     out
+}
+
+/// The members of a wheel found in the tree (its file members' names, and up to 1 MiB of
+/// those `keep` selects), read through relkit-archive like every archive.
+fn wheel_members(
+    wheel: &str,
+    bytes: &[u8],
+    keep: &dyn Fn(&str) -> bool,
+) -> relkit_sbom::Result<relkit_sbom::wheel::Members> {
+    relkit_sbom::wheel::read_members(bytes, wheel, keep, 1 << 20)
 }
 
 /// `(distribution, version)` from a wheel file name (`pip-25.1.1-py3-none-any.whl`).
@@ -427,19 +532,15 @@ fn wheel_evidence(path: &str, bytes: &[u8]) -> Vec<Evidence> {
             version: v.to_string(),
         });
     }
-    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+    let is_metadata = |n: &str| n.matches('/').count() == 1 && n.ends_with(".dist-info/METADATA");
+    let Ok(members) = wheel_members(path, bytes, &is_metadata) else {
         return out;
     };
-    let meta = zip
-        .file_names()
-        .filter_map(|n| n.ok())
-        .find(|n| n.matches('/').count() == 1 && n.ends_with(".dist-info/METADATA"))
-        .map(|n| n.into_owned());
+    let meta = members.names.iter().find(|n| is_metadata(n));
     if let Some(meta) = meta
-        && let Ok(entry) = zip.by_name(&meta)
+        && let Some(bytes) = members.content.get(meta)
     {
-        let mut text = String::new();
-        if entry.take(1 << 20).read_to_string(&mut text).is_ok() {
+        if let Ok(text) = std::str::from_utf8(bytes) {
             for (i, line) in text.lines().enumerate() {
                 if line.is_empty() {
                     break;

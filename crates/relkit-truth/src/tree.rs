@@ -27,9 +27,9 @@ pub enum Tree {
         /// All regular files, relative, `/`-separated (walked on first use).
         listing: OnceLock<std::result::Result<Vec<String>, String>>,
     },
-    /// An archive, read once.
+    /// An archive, read once (or members handed over, [`Tree::from_members`]).
     Archive {
-        /// The archive.
+        /// The archive (or the label of the handed-over members).
         path: PathBuf,
         /// Regular-file member paths (top directory stripped).
         members: BTreeSet<String>,
@@ -167,6 +167,28 @@ impl Tree {
             members: names.into_iter().map(key).collect(),
             content: content.into_iter().map(|(k, v)| (key(k), v)).collect(),
         })
+    }
+
+    /// A tree handed over as its members (paths relative to the root, as in the SBOM) and
+    /// the content of those the rules may read: nothing is opened. `label` names it in notes.
+    pub fn from_members(
+        label: &str,
+        files: BTreeSet<String>,
+        content: BTreeMap<String, Vec<u8>>,
+    ) -> Tree {
+        let content: BTreeMap<String, std::result::Result<Vec<u8>, String>> = content
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.truncate(MAX_READ as usize);
+                (k, Ok(v))
+            })
+            .collect();
+        let members = files.into_iter().chain(content.keys().cloned()).collect();
+        Tree::Archive {
+            path: PathBuf::from(label),
+            members,
+            content,
+        }
     }
 
     /// Whether the tree holds a regular file at this relative path.

@@ -571,3 +571,10 @@ impl Visit for Fetcher<'_> {
         Ok(Flow::Continue)
     }
 }
+
+/// [`walk_path`] over an archive held in memory (e.g. a wheel read out of a source tarball):
+/// the format is detected by magic and the same safety checks apply; `label` names the
+/// archive in errors.
+pub fn walk_bytes(data: &[u8], label: &str, visitor: &mut dyn Visit) -> Result<Container, Error> {
+    walk_reader(Cursor::new(data), label, None, visitor, false)
+}
