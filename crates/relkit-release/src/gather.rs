@@ -30,17 +30,16 @@ pub fn gather(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
         let location = entry.url.clone().or(entry.path.clone()).unwrap_or_default();
         let location = cx.expand(&location);
         let mut hasher = Sha256::new();
-        let mut reader = open(cx, &location).map_err(|e| {
-            StepError::Failed(format!("gather {name}: cannot fetch {location}: {e}"), None)
-        })?;
+        let mut reader = open(cx, &location)
+            .map_err(|e| StepError::caused(format!("gather {name}: cannot fetch {location}"), e))?;
         let mut buf = vec![0u8; 1 << 16];
         loop {
             if cx.cancel.load(std::sync::atomic::Ordering::SeqCst) {
                 return Err(StepError::Interrupted(None));
             }
-            let n = reader.read(&mut buf).map_err(|e| {
-                StepError::Failed(format!("gather {name}: reading {location}: {e}"), None)
-            })?;
+            let n = reader
+                .read(&mut buf)
+                .map_err(|e| StepError::caused(format!("gather {name}: reading {location}"), e))?;
             if n == 0 {
                 break;
             }
@@ -68,28 +67,46 @@ pub fn gather(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
 }
 
 fn failed(name: &str, path: &Path, e: std::io::Error) -> StepError {
-    StepError::Failed(format!("gather {name}: {}: {e}", path.display()), None)
+    StepError::caused(format!("gather {name}: {}", path.display()), e)
+}
+
+/// Why a gathered file (or its SHA256SUMS, or signature) could not be fetched.
+#[derive(Debug, thiserror::Error)]
+enum FetchError {
+    /// The HTTP request failed.
+    #[error(transparent)]
+    Http(#[from] ureq::Error),
+    /// A local file cannot be opened.
+    #[error("{path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Reading the bytes failed.
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
 }
 
 /// Opens a path (relative to the repository) or an http(s) URL.
-fn open(cx: &Cx<'_>, location: &str) -> Result<Box<dyn Read>, String> {
+fn open(cx: &Cx<'_>, location: &str) -> Result<Box<dyn Read>, FetchError> {
     if location.starts_with("https://") || location.starts_with("http://") {
-        let response = ureq::get(location).call().map_err(|e| e.to_string())?;
+        let response = ureq::get(location).call()?;
         Ok(Box::new(response.into_body().into_reader()))
     } else {
         let path: PathBuf = cx.repo.join(location);
         std::fs::File::open(&path)
             .map(|f| Box::new(f) as Box<dyn Read>)
-            .map_err(|e| format!("{}: {e}", path.display()))
+            .map_err(|source| FetchError::Open { path, source })
     }
 }
 
-fn read_small(cx: &Cx<'_>, location: &str) -> Result<Vec<u8>, String> {
+fn read_small(cx: &Cx<'_>, location: &str) -> Result<Vec<u8>, FetchError> {
     let mut bytes = Vec::new();
     open(cx, location)?
         .take(SMALL_FILE_LIMIT)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
+        .read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -104,14 +121,18 @@ fn expected_digest(
     }
     let sums_location = cx.expand(entry.sums.as_deref().expect("validated: sha256 or sums"));
     let err = |m: String| StepError::Failed(format!("gather {name}: {m}"), None);
-    let sums = read_small(cx, &sums_location).map_err(|e| err(format!("{sums_location}: {e}")))?;
+    let caused = |what: &str| {
+        let context = format!("gather {name}: {what}");
+        move |e| StepError::caused(context, e)
+    };
+    let sums = read_small(cx, &sums_location).map_err(caused(&sums_location))?;
     if let (Some(sig_location), Some(key_path)) = (&entry.sums_signature, &entry.key) {
         let sig_location = cx.expand(sig_location);
-        let signature =
-            read_small(cx, &sig_location).map_err(|e| err(format!("{sig_location}: {e}")))?;
+        let signature = read_small(cx, &sig_location).map_err(caused(&sig_location))?;
         let key_text = std::fs::read_to_string(cx.repo.join(key_path))
-            .map_err(|e| err(format!("{key_path}: {e}")))?;
-        let key = VerifyKey::parse(&key_text).map_err(|e| err(format!("{key_path}: {e}")))?;
+            .map_err(|e| StepError::caused(format!("gather {name}: {key_path}"), e))?;
+        let key = VerifyKey::parse(&key_text)
+            .map_err(|e| StepError::caused(format!("gather {name}: {key_path}"), e))?;
         let inputs = Inputs {
             name: "SHA256SUMS".into(),
             artifact: Artifact {
@@ -129,7 +150,8 @@ fn expected_digest(
             policy: None,
             trusted_root: None,
         };
-        let report = verify(&inputs).map_err(|e| err(format!("{sig_location}: {e}")))?;
+        let report = verify(&inputs)
+            .map_err(|e| StepError::caused(format!("gather {name}: {sig_location}"), e))?;
         if !report.passed {
             let why: Vec<String> = report.checks.iter().map(|c| c.detail.clone()).collect();
             return Err(err(format!(

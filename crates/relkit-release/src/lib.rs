@@ -96,6 +96,9 @@ pub enum Error {
         step: String,
         /// Why, and where the log is.
         message: String,
+        /// The error that stopped it, when another error did.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The run was interrupted (Ctrl-C); state.json is consistent and the run can be resumed.
     #[error(

@@ -582,6 +582,18 @@ impl Release {
                 Err(Error::StepFailed {
                     step: name.to_string(),
                     message,
+                    source: None,
+                })
+            }
+            Err(StepError::Caused { context, source }) => {
+                record.status = StepStatus::Failed;
+                // state.json keeps what failed and why in one line; the user sees the cause
+                // (and its own causes) as `caused by:` lines.
+                record.error = Some(format!("{context}: {source}"));
+                Err(Error::StepFailed {
+                    step: name.to_string(),
+                    message: context,
+                    source: Some(source),
                 })
             }
             Err(StepError::Interrupted(log)) => {

@@ -261,22 +261,54 @@ pub struct StepOutput {
 }
 
 /// Why a step did not finish.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum StepError {
-    /// It failed: what happened and what to do.
+    /// It failed on its own terms (a check that did not pass): what happened and what to do,
+    /// and the log of the command it ran.
+    #[error("{0}")]
     Failed(String, Option<PathBuf>),
+    /// Something the step needed failed: what it was doing, and the error that stopped it.
+    #[error("{context}")]
+    Caused {
+        /// What the step was doing.
+        context: String,
+        /// The error that stopped it.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// It was cancelled.
+    #[error("interrupted")]
     Interrupted(Option<PathBuf>),
+}
+
+impl StepError {
+    /// A failure caused by `source` while doing `context`.
+    pub fn caused(
+        context: impl std::fmt::Display,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StepError::Caused {
+            context: context.to_string(),
+            source: Box::new(source),
+        }
+    }
 }
 
 impl From<Error> for StepError {
     fn from(e: Error) -> Self {
-        StepError::Failed(e.to_string(), None)
+        match e {
+            Error::Io { path, source } => StepError::caused(path.display(), source),
+            other => StepError::Failed(other.to_string(), None),
+        }
     }
 }
 
-fn fail<E: std::fmt::Display>(context: impl std::fmt::Display) -> impl FnOnce(E) -> StepError {
-    move |e| StepError::Failed(format!("{context}: {e}"), None)
+/// Maps an error to a failure of the step while doing `context`, keeping the error as its
+/// cause.
+fn fail<E: std::error::Error + Send + Sync + 'static>(
+    context: impl std::fmt::Display,
+) -> impl FnOnce(E) -> StepError {
+    move |e| StepError::caused(context, e)
 }
 
 impl Cx<'_> {
