@@ -10,6 +10,7 @@ pub mod intoto;
 pub mod keys;
 pub mod minisign;
 pub mod policy;
+pub mod sign;
 pub mod sigstore;
 pub mod verify;
 

@@ -17,8 +17,8 @@ pub(super) fn checksums(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
     write_atomic(&path, write_sums(&entries).as_bytes())?;
     let mut outputs = vec![path.clone()];
     if cx.plan.sign.is_some() {
-        let key = cx.signing_key()?;
-        outputs.extend(sign_files(cx, &key, std::slice::from_ref(&path))?);
+        let signer = cx.signer()?;
+        outputs.extend(sign_files(cx, &signer, std::slice::from_ref(&path))?);
     }
     Ok(StepOutput {
         notes: vec![format!("{} file(s) listed", entries.len())],

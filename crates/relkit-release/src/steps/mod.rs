@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use relkit_attest::keys::PrivateKey;
+use relkit_attest::sign::{Signer, Style};
 use relkit_source::Format;
 use relkit_vuln::Level;
 
@@ -395,6 +396,23 @@ impl Cx<'_> {
     }
 
     fn signing_key(&self) -> Result<PrivateKey, StepError> {
+        self.signing_key_at().map(|(key, _)| key)
+    }
+
+    /// The signer of the plan's `[sign] style`, with the minisign key-id rule of
+    /// [`relkit_attest::sign::minisign_key_id`] (an imported minisign key keeps its id).
+    fn signer(&self) -> Result<Signer, StepError> {
+        let (key, path) = self.signing_key_at()?;
+        let style = self
+            .plan
+            .sign
+            .as_ref()
+            .map_or("bundle", |s| s.style.as_str());
+        Signer::new(Style::from_plan(style), key, &path).map_err(fail("[sign] style"))
+    }
+
+    /// The signing key (`--key`, else `[sign] key`) and the path it was read from.
+    fn signing_key_at(&self) -> Result<(PrivateKey, PathBuf), StepError> {
         let sign = self
             .plan
             .sign
@@ -422,10 +440,10 @@ impl Cx<'_> {
             }
             None => None,
         };
-        PrivateKey::from_pem(&pem, pass.as_ref().map(|p| p.as_slice())).map_err(fail(format!(
-            "cannot use the signing key {}",
-            path.display()
-        )))
+        let key = PrivateKey::from_pem(&pem, pass.as_ref().map(|p| p.as_slice())).map_err(fail(
+            format!("cannot use the signing key {}", path.display()),
+        ))?;
+        Ok((key, path))
     }
 }
 

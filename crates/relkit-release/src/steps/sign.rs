@@ -1,11 +1,11 @@
-//! The sign step: a signature per release file, in the plan's style.
+//! The sign step: a signature per release file, in the plan's style
+//! ([`relkit_attest::sign::sign_file`], the use case `relkit sign` runs too).
 
 use std::path::{Path, PathBuf};
 
-use relkit_attest::keys::PrivateKey;
-use relkit_attest::sigstore::Bundle;
+use relkit_attest::sign::{Signer, sign_file};
 
-use super::{Cx, Step, StepError, StepOutput, fail, file_name, write_atomic};
+use super::{Cx, Step, StepError, StepOutput, fail};
 
 /// The release's own files (not signatures): what sign/attest/verify cover.
 pub(super) fn release_files(cx: &Cx<'_>) -> Vec<PathBuf> {
@@ -18,53 +18,33 @@ pub(super) fn with_ext(base: &Path, ext: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Signs `files` in the plan's style; returns the signature files.
+/// Signs `files` beside themselves; returns the signature files.
 pub(super) fn sign_files(
     cx: &Cx<'_>,
-    key: &PrivateKey,
+    signer: &Signer,
     files: &[PathBuf],
 ) -> Result<Vec<PathBuf>, StepError> {
-    let style = cx.plan.sign.as_ref().map_or("bundle", |s| s.style.as_str());
     let mut out = Vec::new();
     for file in files {
         cx.check_cancel()?;
-        let data = std::fs::read(file).map_err(fail(file.display()))?;
-        let (path, bytes) = match style {
-            "minisign" => {
-                let PrivateKey::Ed25519(sk) = key else {
-                    return Err(StepError::Failed(
-                        "minisign signatures need an ed25519 key".into(),
-                        None,
-                    ));
-                };
-                let vk = sk.verifying_key();
-                let key_id = relkit_attest::minisign::derived_key_id(&vk);
-                let tc = format!("file:{}\thashed", file_name(file));
-                let sig = relkit_attest::minisign::sign(sk, &key_id, &data, &tc);
-                (with_ext(file, ".minisig"), sig.into_bytes())
-            }
-            "raw" => (with_ext(file, ".sig"), key.sign(&data)),
-            _ => (
-                with_ext(file, ".sigstore.json"),
-                Bundle::sign_message(key, &data).to_json().into_bytes(),
-            ),
-        };
-        write_atomic(&path, &bytes)?;
+        let path = sign_file(signer, file, None, None)
+            .map_err(fail(format!("signing {}", file.display())))?;
         out.push(path);
     }
     Ok(out)
 }
 
 pub(super) fn sign(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
-    let key = cx.signing_key()?;
+    let signer = cx.signer()?;
     let files = release_files(cx);
-    let outputs = sign_files(cx, &key, &files)?;
+    let outputs = sign_files(cx, &signer, &files)?;
+    let public = signer.public_key();
     Ok(StepOutput {
         notes: vec![format!(
             "{} file(s) signed with {} key {}",
             files.len(),
-            key.kind().name(),
-            key.public().key_id()
+            public.kind().name(),
+            public.key_id()
         )],
         outputs,
         ..StepOutput::default()

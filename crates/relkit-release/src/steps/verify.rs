@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use relkit_attest::checksum::{Algo, parse_sums, sha256_file};
-use relkit_attest::keys::PrivateKey;
 use relkit_attest::sigstore::Artifact;
 use relkit_attest::verify::{Input, Inputs, VerifyKey, verify};
 
@@ -25,19 +24,8 @@ pub(super) fn verify_key(cx: &Cx<'_>) -> Result<Option<VerifyKey>, StepError> {
                 .map(Some)
                 .map_err(fail(format!("cannot use the public key {p}")))
         }
-        None => {
-            let key = cx.signing_key()?;
-            Ok(Some(match (&key, sign.style.as_str()) {
-                (PrivateKey::Ed25519(sk), "minisign") => {
-                    let vk = sk.verifying_key();
-                    VerifyKey::Minisign(relkit_attest::minisign::PublicKey {
-                        key_id: relkit_attest::minisign::derived_key_id(&vk),
-                        key: vk,
-                    })
-                }
-                _ => VerifyKey::Pkix(key.public()),
-            }))
-        }
+        // The same key id the sign step wrote (an imported minisign key keeps its own).
+        None => Ok(Some(cx.signer()?.verify_key())),
     }
 }
 

@@ -2,13 +2,12 @@
 //! SHA-256, as `openssl dgst -sha256 -sign` writes), minisign signatures, and Sigstore v0.3
 //! key-based bundles.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use relkit_attest::Zeroizing;
-use relkit_attest::keys::PrivateKey;
 use relkit_attest::minisign;
-use relkit_attest::sigstore::Bundle;
+use relkit_attest::sign::{Signer, Style, default_trusted_comment, sign_file};
 
 use crate::cmd::key::{read_passphrase, read_private_key};
 use crate::output::{Context, Outcome};
@@ -45,105 +44,60 @@ pub struct SignArgs {
     pub output: Option<PathBuf>,
 }
 
-fn with_ext(base: &Path, ext: &str) -> PathBuf {
-    let mut s = base.as_os_str().to_owned();
-    s.push(ext);
-    PathBuf::from(s)
-}
-
-/// The minisign key id to use with a PKCS#8 ed25519 key: from a sibling NAME.minisign.pub
-/// holding the same key (as `key import-minisign` writes), else derived from the key.
-fn minisign_key_id(key_path: &Path, derived: &minisign::PublicKey) -> [u8; 8] {
-    let sibling = key_path.with_extension("minisign.pub");
-    if let Ok(text) = std::fs::read_to_string(sibling)
-        && let Ok(pk) = minisign::PublicKey::parse(&text)
-        && pk.key == derived.key
-    {
-        return pk.key_id;
-    }
-    derived.key_id
-}
-
 /// Runs `relkit sign`.
 pub fn run(a: SignArgs, ctx: &Context) -> anyhow::Result<Outcome> {
-    let data =
-        std::fs::read(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
-    let (out_path, content) = if a.minisign {
-        let text = Zeroizing::new(
-            std::fs::read_to_string(&a.key)
-                .with_context(|| format!("cannot read the key file {}", a.key.display()))?,
-        );
-        let (sk, key_id) = if text.starts_with("untrusted comment:") {
-            let pass = a
-                .passphrase_file
-                .as_deref()
-                .map(read_passphrase)
-                .transpose()?;
-            let sk = minisign::SecretKey::parse(&text, pass.as_ref().map(|p| p.as_slice()))
-                .with_context(|| format!("cannot use the minisign key {}", a.key.display()))?;
-            (sk.key, sk.key_id)
-        } else {
-            match read_private_key(&a.key, a.passphrase_file.as_deref())? {
-                PrivateKey::Ed25519(k) => {
-                    let vk = k.verifying_key();
-                    let derived = minisign::PublicKey {
-                        key_id: minisign::derived_key_id(&vk),
-                        key: vk,
-                    };
-                    let id = minisign_key_id(&a.key, &derived);
-                    (k, id)
-                }
-                PrivateKey::P256(_) => anyhow::bail!(
-                    "{}: minisign signatures need an ed25519 key, this is a P-256 key",
-                    a.key.display()
-                ),
-            }
-        };
-        let name = a
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
-        let tc = a
-            .trusted_comment
-            .clone()
-            .unwrap_or_else(|| format!("timestamp:{now}\tfile:{name}\thashed"));
-        if tc.contains('\n') {
-            anyhow::bail!("--trusted-comment must be a single line");
-        }
-        let sig = minisign::sign(&sk, &key_id, &data, &tc);
-        ctx.info(format!("minisign key id {}", minisign::key_id_hex(&key_id)));
-        (
-            a.output
-                .clone()
-                .unwrap_or_else(|| with_ext(&a.file, ".minisig")),
-            sig.into_bytes(),
-        )
+    let signer = if a.minisign {
+        minisign_signer(&a)?
     } else {
         let key = read_private_key(&a.key, a.passphrase_file.as_deref())?;
-        if a.bundle {
-            let b = Bundle::sign_message(&key, &data);
-            (
-                a.output
-                    .clone()
-                    .unwrap_or_else(|| with_ext(&a.file, ".sigstore.json")),
-                b.to_json().into_bytes(),
-            )
-        } else {
-            (
-                a.output
-                    .clone()
-                    .unwrap_or_else(|| with_ext(&a.file, ".sig")),
-                key.sign(&data),
-            )
-        }
+        let style = if a.bundle { Style::Bundle } else { Style::Raw };
+        Signer::new(style, key, &a.key)?
     };
-    std::fs::write(&out_path, content)
-        .with_context(|| format!("cannot write {}", out_path.display()))?;
+    let trusted_comment = a.minisign.then(|| {
+        a.trusted_comment.clone().unwrap_or_else(|| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default();
+            format!("timestamp:{now}\t{}", default_trusted_comment(&a.file))
+        })
+    });
+    if trusted_comment.as_deref().is_some_and(|c| c.contains('\n')) {
+        anyhow::bail!("--trusted-comment must be a single line");
+    }
+    if let Signer::Minisign(sk) = &signer {
+        ctx.info(format!(
+            "minisign key id {}",
+            minisign::key_id_hex(&sk.key_id)
+        ));
+    }
+    let out_path = sign_file(
+        &signer,
+        &a.file,
+        a.output.as_deref(),
+        trusted_comment.as_deref(),
+    )?;
     ctx.info(format!("wrote {}", out_path.display()));
     Ok(Outcome::Ok)
+}
+
+/// The minisign signer of `--key`: a minisign secret key as it is, or a PKCS#8 ed25519 key with
+/// the key id of [`relkit_attest::sign::minisign_key_id`].
+fn minisign_signer(a: &SignArgs) -> anyhow::Result<Signer> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(&a.key)
+            .with_context(|| format!("cannot read the key file {}", a.key.display()))?,
+    );
+    if text.starts_with("untrusted comment:") {
+        let pass = a
+            .passphrase_file
+            .as_deref()
+            .map(read_passphrase)
+            .transpose()?;
+        let sk = minisign::SecretKey::parse(&text, pass.as_ref().map(|p| p.as_slice()))
+            .with_context(|| format!("cannot use the minisign key {}", a.key.display()))?;
+        return Ok(Signer::Minisign(sk));
+    }
+    let key = read_private_key(&a.key, a.passphrase_file.as_deref())?;
+    Ok(Signer::new(Style::Minisign, key, &a.key)?)
 }

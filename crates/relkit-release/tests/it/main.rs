@@ -1,0 +1,3 @@
+//! relkit-release's integration tests (one binary, a module per subject).
+
+mod sign;
