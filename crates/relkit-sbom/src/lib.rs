@@ -2,6 +2,9 @@
 //! readers/writers, generation from source trees, archives and Windows binaries, validation,
 //! conversion, merging and diffing.
 //!
+//! * [`generate::generate`]: the use case the CLI and the release pipeline share — options
+//!   from flags over `relkit.toml`'s defaults ([`generate::ProjectDefaults`]), then
+//!   [`source::generate`] or [`source::generate_wheel`].
 //! * [`source::generate`]: directory / .tar(.gz|.xz) / .zip → every file SHA-1 + SHA-256,
 //!   in-tree SBOM packages with their files' checksums verified, bundled wheels; the top
 //!   package's defaults from `relkit.toml` ([`source::project_defaults`],
@@ -39,6 +42,7 @@ pub mod check;
 pub mod cyclonedx;
 pub mod diff;
 pub mod error;
+pub mod generate;
 pub mod json;
 pub mod merge;
 pub mod model;
@@ -53,6 +57,7 @@ pub mod wheel;
 use serde_json::Value;
 
 pub use error::{Error, Result};
+pub use generate::{ProjectDefaults, generate};
 pub use model::Document;
 
 /// The SPDX creator string of this tool, e.g. `Tool: relkit-0.1.0`.

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use relkit_sbom::{Document, Format, binary, check, diff, json, merge, source};
+use relkit_sbom::{Document, Format, binary, check, diff, json, merge};
 
 use crate::ReportArgs;
 use crate::output::{Context, Outcome, OutputFormat, print_json};
@@ -304,138 +304,141 @@ fn generate(a: GenerateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             a.path.display()
         );
     }
-    let mut outcome = Outcome::Ok;
-    let mut doc = if binary {
-        let opts = binary::BinaryOptions {
-            name: a.name.clone(),
-            version: a.pkg_version.clone(),
-            created,
-        };
-        let pb = ctx.spinner(format!("scanning binaries in {}", a.path.display()));
-        let doc = binary::generate(&a.path, &opts)
-            .with_context(|| format!("generating the SBOM of {}", a.path.display()))?;
-        pb.finish_and_clear();
-        if let Some(declared) = &a.declared {
-            let (decl, _, _) = relkit_sbom::read_file(declared)
-                .with_context(|| format!("reading the declared SBOM {}", declared.display()))?;
-            let report = binary::compare_declared(&doc, &decl);
-            if report.has_findings() {
-                outcome = Outcome::Findings;
-            }
-            print_declared(&report, a.report.format, ctx)?;
-        }
-        doc
+    let (doc, outcome) = if binary {
+        generate_binary(&a, created, ctx)?
     } else {
-        let (toml_name, toml_version) = source::project_defaults(&a.path)?;
-        let version = a.pkg_version.clone().or(toml_version);
-        let toml = source::sbom_defaults(&a.path, version.as_deref())?;
-        let either = |flag: &Vec<String>, toml: Vec<String>| {
-            if flag.is_empty() { toml } else { flag.clone() }
-        };
-        let opts = source::SourceOptions {
-            name: a.name.clone().or(toml_name),
-            version,
-            supplier: a.supplier.clone().or(toml.supplier),
-            download_location: a.download_location.clone().or(toml.download_location),
-            license: a.license.clone().or(toml.license),
-            cpes: either(&a.cpe, toml.cpes),
-            purls: either(&a.purl, toml.purls),
-            in_tree_sbom: a
-                .in_tree_sbom
-                .clone()
-                .or(toml.in_tree.filter(|_| !a.no_in_tree_sbom)),
-            no_in_tree_sbom: a.no_in_tree_sbom,
-            wheel_dirs: a.wheel_dir.clone(),
-            created,
-            namespace: None,
-        };
-        let pb = ctx.spinner(format!("hashing {}", a.path.display()));
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {msg} {bytes} ({bytes_per_sec}) [{elapsed}]",
-            )
-            .expect("static template is valid"),
-        );
-        let progress = |n: u64| pb.inc(n);
-        let is_wheel = a
-            .path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("whl"));
-        // On an archive, the truth check gets the members its rules read from this same pass
-        // (see `check_declared_versions`) instead of decompressing the archive again.
-        let truth_names = truth_file_names();
-        let is_archive = !a.path.is_dir();
-        let truth_keep = |p: &str| {
-            is_archive
-                && (p.ends_with(".whl") || truth_names.contains(p.rsplit('/').next().unwrap_or(p)))
-        };
-        let (doc, kept) = if is_wheel {
-            source::generate_wheel(&a.path, &opts, &progress).map(|d| (d, Default::default()))
-        } else {
-            source::generate_keeping(&a.path, &opts, &progress, &truth_keep)
-        }
-        .with_context(|| format!("generating the SBOM of {}", a.path.display()))?;
-        pb.finish_and_clear();
-        ctx.info(format!(
-            "{}: {} packages, {} files",
-            a.path.display(),
-            doc.packages.len(),
-            doc.files.len()
-        ));
-        if !is_wheel
-            && check_declared_versions(&doc, &a.path, is_archive.then_some(&kept), a.strict)?
-        {
-            outcome = Outcome::Findings;
-        }
-        doc
+        generate_source(&a, created, ctx)?
     };
-    for a in &a.author {
-        let creator = if a.starts_with("Organization: ") || a.starts_with("Person: ") {
-            a.clone()
-        } else {
-            format!("Organization: {a}")
-        };
-        doc.creators.push(creator);
-    }
-    doc.normalize();
     write_outputs(&doc, &outs, ctx)?;
     Ok(outcome)
+}
+
+/// The SBOM of binaries, compared with `--declared` when given.
+fn generate_binary(
+    a: &GenerateArgs,
+    created: String,
+    ctx: &Context,
+) -> anyhow::Result<(relkit_sbom::Document, Outcome)> {
+    let mut outcome = Outcome::Ok;
+    let opts = binary::BinaryOptions {
+        name: a.name.clone(),
+        version: a.pkg_version.clone(),
+        created,
+    };
+    let pb = ctx.spinner(format!("scanning binaries in {}", a.path.display()));
+    let mut doc = binary::generate(&a.path, &opts)
+        .with_context(|| format!("generating the SBOM of {}", a.path.display()))?;
+    pb.finish_and_clear();
+    if let Some(declared) = &a.declared {
+        let (decl, _, _) = relkit_sbom::read_file(declared)
+            .with_context(|| format!("reading the declared SBOM {}", declared.display()))?;
+        let report = binary::compare_declared(&doc, &decl);
+        if report.has_findings() {
+            outcome = Outcome::Findings;
+        }
+        print_declared(&report, a.report.format, ctx)?;
+    }
+    relkit_sbom::generate::add_authors(&mut doc, &a.author);
+    doc.normalize();
+    Ok((doc, outcome))
+}
+
+/// The SBOM of a source tree, archive or wheel (flags over `relkit.toml`'s defaults, the
+/// library's use case), then the truth check of its declared versions.
+fn generate_source(
+    a: &GenerateArgs,
+    created: String,
+    ctx: &Context,
+) -> anyhow::Result<(relkit_sbom::Document, Outcome)> {
+    let defaults = relkit_sbom::ProjectDefaults::from_tree(&a.path, a.pkg_version.as_deref())?;
+    let flags = relkit_sbom::generate::Flags {
+        name: a.name.clone(),
+        version: a.pkg_version.clone(),
+        supplier: a.supplier.clone(),
+        download_location: a.download_location.clone(),
+        license: a.license.clone(),
+        cpes: a.cpe.clone(),
+        purls: a.purl.clone(),
+        in_tree_sbom: a.in_tree_sbom.clone(),
+        no_in_tree_sbom: a.no_in_tree_sbom,
+        wheel_dirs: a.wheel_dir.clone(),
+        created,
+        authors: a.author.clone(),
+    };
+    let pb = ctx.spinner(format!("hashing {}", a.path.display()));
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} {bytes} ({bytes_per_sec}) [{elapsed}]",
+        )
+        .expect("static template is valid"),
+    );
+    let progress = |n: u64| pb.inc(n);
+    // On an archive, the truth check gets the members its rules read from this same pass
+    // (see `check_declared_versions`) instead of decompressing the archive again.
+    let generated = relkit_sbom::generate(
+        &a.path,
+        &flags,
+        &defaults,
+        &progress,
+        &relkit_truth::may_read,
+    )
+    .with_context(|| format!("generating the SBOM of {}", a.path.display()))?;
+    pb.finish_and_clear();
+    let doc = generated.doc;
+    ctx.info(format!(
+        "{}: {} packages, {} files",
+        a.path.display(),
+        doc.packages.len(),
+        doc.files.len()
+    ));
+    let against = if a.path.is_dir() {
+        Against::Tree(&a.path)
+    } else {
+        Against::Members(generated.kept)
+    };
+    let findings = !generated.wheel && check_declared_versions(&doc, &a.path, against, a.strict)?;
+    Ok((
+        doc,
+        if findings {
+            Outcome::Findings
+        } else {
+            Outcome::Ok
+        },
+    ))
+}
+
+/// What a freshly generated source SBOM is checked against.
+enum Against<'a> {
+    /// A directory: its files are read where the rules point.
+    Tree(&'a std::path::Path),
+    /// An archive: the members the truth rules may read, kept from the generation pass.
+    Members(std::collections::BTreeMap<String, Vec<u8>>),
 }
 
 /// Runs the SBOM truth check on a freshly generated source SBOM: every package whose files
 /// show another version than the one declared (e.g. by an in-tree SBOM that was not
 /// updated) is a warning on stderr, or a finding with `strict`. Returns whether any was.
 ///
-/// For an archive, `kept` holds the members the truth rules can read (their bytes, from the
-/// generation pass). The check then runs on a skeleton tree of only those files in a temporary
-/// directory: verdicts come only from the content of such files (the truth check's own archive
-/// reader keeps nothing else), so they are the archive's, without decompressing it again.
-/// Only the files-present counts differ, and this check does not report them.
+/// For an archive, the check gets the SBOM's files and the members its rules read (their
+/// bytes, from the generation pass) without decompressing the archive again.
 fn check_declared_versions(
     doc: &relkit_sbom::Document,
     path: &std::path::Path,
-    kept: Option<&std::collections::BTreeMap<String, Vec<u8>>>,
+    against: Against<'_>,
     strict: bool,
 ) -> anyhow::Result<bool> {
-    let skeleton = match kept {
-        Some(kept) => {
-            let dir = tempfile::tempdir().context("creating a temporary directory")?;
-            for (name, bytes) in kept {
-                let dest = dir.path().join(name);
-                if let Some(parent) = dest.parent() {
-                    std::fs::create_dir_all(parent)
-                        .with_context(|| format!("creating {}", parent.display()))?;
-                }
-                std::fs::write(&dest, bytes)
-                    .with_context(|| format!("writing {}", dest.display()))?;
-            }
-            Some(dir)
-        }
-        None => None,
+    let report = match against {
+        Against::Tree(dir) => relkit_truth::verify(doc, dir)
+            .with_context(|| format!("checking declared versions against {}", path.display()))?,
+        Against::Members(content) => relkit_truth::verify_members(
+            doc,
+            relkit_truth::SourceMembers {
+                label: path.display().to_string(),
+                files: doc.files.iter().map(|f| f.name.clone()).collect(),
+                content,
+            },
+        ),
     };
-    let against = skeleton.as_ref().map_or(path, |d| d.path());
-    let report = relkit_truth::verify(doc, against)
-        .with_context(|| format!("checking declared versions against {}", path.display()))?;
     let level = if strict { "error" } else { "warning" };
     let mut contradicted = false;
     for p in &report.packages {
@@ -451,20 +454,6 @@ fn check_declared_versions(
         );
     }
     Ok(contradicted && strict)
-}
-
-/// Base names of the files the truth check's rules read (its archive reader keeps only these
-/// members' content, and wheels).
-fn truth_file_names() -> std::collections::BTreeSet<String> {
-    let rules = relkit_truth::rules::rules();
-    rules
-        .libraries
-        .iter()
-        .flat_map(|l| &l.evidence)
-        .chain(&rules.generic)
-        .filter_map(|r| r.file.as_deref())
-        .map(|f| f.rsplit('/').next().unwrap_or(f).to_string())
-        .collect()
 }
 
 fn print_declared(

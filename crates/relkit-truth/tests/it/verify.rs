@@ -546,3 +546,43 @@ fn projects_vendored_inside_a_wheel_are_checked_in_its_vendor_txt() {
     assert_eq!(urllib3.found_version.as_deref(), Some("1.26.20"));
     assert!(urllib3.looked_for[0].contains("places it inside SPDXRef-PACKAGE-0"));
 }
+
+/// The members handed over directly (as `relkit sbom generate` does after reading an
+/// archive) give the verdicts and evidence of the tree they come from.
+#[test]
+fn members_handed_over_give_the_verdicts_of_the_tree() {
+    let tree = sbom_fixtures().join("cpython-subset");
+    let opts = relkit_sbom::source::SourceOptions {
+        created: "2025-06-11T00:00:00Z".into(),
+        ..Default::default()
+    };
+    let doc = relkit_sbom::source::generate(&tree, &opts, &|_| {}).unwrap();
+    let from_tree = verify(&doc, &tree).unwrap();
+    let content = doc
+        .files
+        .iter()
+        .map(|f| f.name.trim_start_matches("./").to_string())
+        .filter(|f| relkit_truth::may_read(f))
+        .map(|f| {
+            let bytes = std::fs::read(tree.join(&f)).unwrap();
+            (f, bytes)
+        })
+        .collect();
+    let members = relkit_truth::verify_members(
+        &doc,
+        relkit_truth::SourceMembers {
+            label: "members".into(),
+            files: doc.files.iter().map(|f| f.name.clone()).collect(),
+            content,
+        },
+    );
+    assert_eq!(members.against, "members");
+    assert!(
+        from_tree
+            .packages
+            .iter()
+            .any(|p| p.verdict == Verdict::Contradicted)
+    );
+    assert_eq!(members.packages, from_tree.packages);
+    assert_eq!(members.summary, from_tree.summary);
+}

@@ -2,13 +2,9 @@
 //! (the stable-Rust counterpart of the cargo-fuzz targets in `fuzz/`): truncations and byte
 //! flips must give errors or reports, never panics. Also the zip-bomb guard.
 
-use std::path::{Path, PathBuf};
+use crate::common::fixtures;
 
 use relkit_sbom::{Format, binary, check, json, source};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
 
 /// xorshift64: a fixed sequence, so failures reproduce.
 struct Rng(u64);
