@@ -1,6 +1,7 @@
 //! Deterministic mutation tests of the readers, the checker and the PE scanner on real inputs
-//! (the stable-Rust counterpart of the cargo-fuzz targets in `fuzz/`): truncations and byte
-//! flips must give errors or reports, never panics. Also the zip-bomb guard.
+//! (the stable-Rust counterpart of the cargo-fuzz targets `sbom_reader`, `pe_scanner` and
+//! `archive_scan` in the top-level `fuzz/`): truncations and byte flips must give errors or
+//! reports, never panics. Also the zip-bomb guard.
 
 use crate::common::fixtures;
 
