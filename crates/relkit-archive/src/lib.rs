@@ -12,6 +12,7 @@
 
 pub mod diff;
 pub mod entry;
+pub mod extract;
 pub mod read;
 pub mod tree;
 pub mod write;
