@@ -23,15 +23,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! The request and answer bodies are `relkit_core::wire`'s types, the ones the server uses.
+//!
 //! Plain HTTP only (no TLS in this build): run the server behind a TLS-terminating proxy on
-//! the same host, or on loopback. The client does no terminal output.
+//! the same host, or on loopback. It must not: print (the CLI does), put the token in an
+//! error message, decide what a release needs (the server verifies and refuses), or define
+//! its own copy of a wire type.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
+
+pub use relkit_core::wire::{AttachmentInfo, FileInfo, Release, ReleaseDetail, UploadResult};
+use relkit_core::wire::{ErrorBody, NewRelease};
 
 /// Errors of the client. Messages never contain the token.
 #[derive(Debug, thiserror::Error)]
@@ -52,18 +60,18 @@ pub enum Error {
         /// For a refused publication: what is missing, one entry per problem.
         missing: Vec<String>,
     },
-    /// The connection failed.
-    #[error("{method} {url}: {message}")]
+    /// The connection failed, or the answer could not be read.
+    #[error("{method} {url}: request failed")]
     Transport {
         /// HTTP method.
         method: &'static str,
         /// Request URL.
         url: String,
-        /// What went wrong.
-        message: String,
+        /// What went wrong (an HTTP or I/O error).
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A local file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -71,6 +79,14 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The server's answer was not the expected JSON.
+    #[error("{url}: unexpected response")]
+    Json {
+        /// Request URL.
+        url: String,
+        /// Why it does not parse.
+        source: serde_json::Error,
+    },
+    /// The server's answer contradicts what the client just did.
     #[error("{url}: unexpected response: {message}")]
     Protocol {
         /// Request URL.
@@ -80,95 +96,21 @@ pub enum Error {
     },
 }
 
+impl Error {
+    fn transport(
+        method: &'static str,
+        url: &str,
+    ) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> Error {
+        move |source| Error::Transport {
+            method,
+            url: url.to_string(),
+            source,
+        }
+    }
+}
+
 /// Result of client operations.
 pub type Result<T> = std::result::Result<T, Error>;
-
-/// A release as the server lists it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Release {
-    /// Version.
-    pub version: String,
-    /// Git tag.
-    pub tag: String,
-    /// Git commit.
-    pub commit: String,
-    /// Creation time (Unix seconds).
-    pub created: i64,
-    /// Publication time, null for a draft.
-    pub published: Option<i64>,
-}
-
-/// A file's attached material as the server shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Attachment {
-    /// Name.
-    pub name: String,
-    /// `sbom`, `signature`, `bundle`, `provenance`.
-    pub kind: String,
-    /// SHA-256 hex.
-    pub sha256: String,
-    /// Size.
-    pub size: i64,
-    /// `verified` or `warnings`.
-    pub status: String,
-    /// Download path on the server.
-    pub url: String,
-    /// The server's check report (`relkit sbom check` / `relkit verify` JSON).
-    #[serde(default)]
-    pub report: serde_json::Value,
-}
-
-/// A file of a release as the server shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct RemoteFile {
-    /// Name.
-    pub name: String,
-    /// SHA-256 hex.
-    pub sha256: String,
-    /// Size.
-    pub size: i64,
-    /// Download path on the server.
-    pub url: String,
-    /// SBOMs, signatures, bundles, provenance.
-    pub attachments: Vec<Attachment>,
-}
-
-/// A release with its files.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ReleaseDetail {
-    /// Project.
-    pub project: String,
-    /// The release.
-    #[serde(flatten)]
-    pub release: Release,
-    /// Files.
-    pub files: Vec<RemoteFile>,
-}
-
-/// The server's answer to an upload.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Uploaded {
-    /// Name.
-    pub name: String,
-    /// SHA-256 hex.
-    pub sha256: String,
-    /// Size.
-    pub size: i64,
-    /// `created`, `unchanged` or `replaced`.
-    pub outcome: String,
-    /// For material: `verified` or `warnings`.
-    pub status: String,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    missing: Vec<String>,
-}
 
 /// A connection to one server with one token.
 pub struct Client {
@@ -220,32 +162,24 @@ impl Client {
         )
     }
 
-    fn finish<T: for<'de> Deserialize<'de>>(
+    fn finish<T: DeserializeOwned>(
         method: &'static str,
         url: &str,
         r: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<T> {
-        let mut resp = r.map_err(|e| Error::Transport {
-            method,
-            url: url.to_string(),
-            message: e.to_string(),
-        })?;
+        let mut resp = r.map_err(|e| Error::transport(method, url)(e.into()))?;
         let status = resp.status().as_u16();
         let text = resp
             .body_mut()
             .with_config()
             .limit(64 << 20)
             .read_to_string()
-            .map_err(|e| Error::Transport {
-                method,
-                url: url.to_string(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| Error::transport(method, url)(e.into()))?;
         if status >= 400 {
-            let b: ErrorBody = serde_json::from_str(&text).unwrap_or(ErrorBody {
-                error: String::new(),
+            // A proxy's error page is not JSON: its first 500 characters are the message.
+            let b: ErrorBody = serde_json::from_str(&text).unwrap_or_else(|_| ErrorBody {
                 message: text.chars().take(500).collect(),
-                missing: Vec::new(),
+                ..ErrorBody::default()
             });
             return Err(Error::Http {
                 method,
@@ -256,9 +190,9 @@ impl Client {
                 missing: b.missing,
             });
         }
-        serde_json::from_str(&text).map_err(|e| Error::Protocol {
+        serde_json::from_str(&text).map_err(|source| Error::Json {
             url: url.to_string(),
-            message: e.to_string(),
+            source,
         })
     }
 
@@ -276,7 +210,11 @@ impl Client {
         commit: &str,
     ) -> Result<Release> {
         let url = self.url(&format!("/api/v1/projects/{}/releases", seg(project)));
-        let body = serde_json::json!({"version": version, "tag": tag, "commit": commit});
+        let body = NewRelease {
+            version: version.to_string(),
+            tag: tag.to_string(),
+            commit: commit.to_string(),
+        };
         let r = self
             .agent
             .post(&url)
@@ -303,7 +241,7 @@ impl Client {
         name: &str,
         path: &Path,
         sha256: &str,
-    ) -> Result<Uploaded> {
+    ) -> Result<UploadResult> {
         let io = |source| Error::Io {
             path: path.to_path_buf(),
             source,
@@ -335,7 +273,7 @@ impl Client {
         kind: &str,
         name: &str,
         bytes: &[u8],
-    ) -> Result<Uploaded> {
+    ) -> Result<UploadResult> {
         let url = self.url(&format!(
             "{}/files/{}/{}/{}",
             Self::release_path(project, version),
@@ -366,11 +304,11 @@ impl Client {
     /// Downloads a server path (e.g. a file's `url`) and returns its bytes and SHA-256 hex.
     pub fn download(&self, path: &str) -> Result<(Vec<u8>, String)> {
         let url = self.url(path);
-        let mut resp = self.agent.get(&url).call().map_err(|e| Error::Transport {
-            method: "GET",
-            url: url.clone(),
-            message: e.to_string(),
-        })?;
+        let mut resp = self
+            .agent
+            .get(&url)
+            .call()
+            .map_err(|e| Error::transport("GET", &url)(e.into()))?;
         if resp.status().as_u16() >= 400 {
             return Self::finish("GET", &url, Ok(resp));
         }
@@ -378,11 +316,7 @@ impl Client {
         resp.body_mut()
             .as_reader()
             .read_to_end(&mut bytes)
-            .map_err(|e| Error::Transport {
-                method: "GET",
-                url: url.clone(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| Error::transport("GET", &url)(e.into()))?;
         let sha = hex::encode(Sha256::digest(&bytes));
         Ok((bytes, sha))
     }

@@ -16,3 +16,4 @@ pub mod glob;
 pub mod html;
 pub mod sarif;
 pub mod time;
+pub mod wire;

@@ -1,15 +1,19 @@
-//! Upload tokens: `rk_<id>_<secret>`, random, shown once, stored only as
+//! Authentication: upload tokens `rk_<id>_<secret>`, random, shown once, stored only as
 //! HMAC-SHA256(server key, token) (the key is `DATA/server.key`, 32 random bytes, mode 0600),
-//! scoped to one project or admin, revocable. Tokens are never logged or stored in clear;
+//! scoped to one project or admin, revocable; and the checks every handler that writes runs
+//! first ([`require_writer`], [`require_admin`]). Tokens are never logged or stored in clear;
 //! the audit log names the token id only.
 
 use std::path::Path;
 
+use axum::http::{HeaderMap, StatusCode, header};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::AppState;
+use crate::api::{ApiError, ApiResult};
 use crate::blobs::random_hex;
-use crate::db::{Db, DbResult, Value};
+use crate::db::{Db, DbResult, FromRow, Row, Value};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -171,47 +175,118 @@ pub async fn revoke(db: &Db, id: &str, now: i64) -> DbResult<bool> {
     Ok(n > 0)
 }
 
+impl FromRow for TokenInfo {
+    fn from_row(row: Row) -> DbResult<Self> {
+        let (id, project, admin, label, created, revoked) = FromRow::from_row(row)?;
+        Ok(TokenInfo {
+            id,
+            project,
+            admin,
+            label,
+            created,
+            revoked,
+        })
+    }
+}
+
 /// Lists every token (never their secrets).
 pub async fn list(db: &Db) -> DbResult<Vec<TokenInfo>> {
-    let rows = db
-        .query(
-            "SELECT id, project, admin, label, created, revoked FROM tokens ORDER BY created, id",
-            vec![],
-        )
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| TokenInfo {
-            id: r[0].text(),
-            project: r[1].opt_text(),
-            admin: r[2].int() != 0,
-            label: r[3].text(),
-            created: r[4].int(),
-            revoked: r[5].opt_int(),
-        })
-        .collect())
+    db.query(
+        "SELECT id, project, admin, label, created, revoked FROM tokens ORDER BY created, id",
+        vec![],
+    )
+    .await
 }
+
+/// A stored token's hash and scope: (hash, project, admin, revoked).
+type TokenRow = (String, Option<String>, bool, Option<i64>);
 
 /// Checks a presented token: Some(principal) when valid and not revoked.
 pub async fn authenticate(db: &Db, key: &ServerKey, token: &str) -> DbResult<Option<Principal>> {
     let Some(id) = token_id(token) else {
         return Ok(None);
     };
-    let rows = db
-        .query(
+    let row: Option<TokenRow> = db
+        .query_opt(
             "SELECT hash, project, admin, revoked FROM tokens WHERE id = $1",
             vec![id.into()],
         )
         .await?;
-    let Some(r) = rows.first() else {
+    let Some((hash, project, admin, revoked)) = row else {
         return Ok(None);
     };
-    if r[3].opt_int().is_some() || !key.matches(token, &r[0].text()) {
+    if revoked.is_some() || !key.matches(token, &hash) {
         return Ok(None);
     }
     Ok(Some(Principal {
         token_id: id.to_string(),
-        project: r[1].opt_text(),
-        admin: r[2].int() != 0,
+        project,
+        admin,
     }))
+}
+
+/// Authenticates the request's bearer token: 401 when it is missing, unknown or revoked.
+pub async fn principal(state: &AppState, headers: &HeaderMap) -> ApiResult<Principal> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing_token",
+            "this endpoint writes: send Authorization: Bearer <token>",
+        ));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    match authenticate(&state.db, &state.key, token.trim()).await? {
+        Some(p) => Ok(p),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the token is unknown or revoked: ask the server admin for a new one",
+        )),
+    }
+}
+
+/// The request's principal, if it may write to `project` (403 `wrong_project` otherwise).
+pub async fn require_writer(
+    state: &AppState,
+    headers: &HeaderMap,
+    project: &str,
+) -> ApiResult<Principal> {
+    let p = principal(state, headers).await?;
+    if !p.may_write(project) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_project",
+            format!("token {} may not write to project {project}", p.token_id),
+        ));
+    }
+    Ok(p)
+}
+
+/// The request's principal, if it is an admin (403 `admin_required` otherwise).
+pub async fn require_admin(state: &AppState, headers: &HeaderMap) -> ApiResult<Principal> {
+    let p = principal(state, headers).await?;
+    if !p.admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "admin_required",
+            "this needs an admin token",
+        ));
+    }
+    Ok(p)
+}
+
+/// Only an admin may delete a published release (403 `admin_required` otherwise).
+pub fn require_admin_for_published(p: &Principal, project: &str, version: &str) -> ApiResult<()> {
+    if !p.admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "admin_required",
+            format!("{project} {version} is published: only an admin token can delete it"),
+        ));
+    }
+    Ok(())
 }

@@ -27,10 +27,10 @@ pub enum UploadError {
         actual: String,
     },
     /// The connection broke before the body was complete.
-    #[error("the upload was interrupted: {0}")]
-    Interrupted(String),
+    #[error("the upload was interrupted")]
+    Interrupted(#[source] axum::Error),
     /// A local file system error.
-    #[error("blob store: {0}")]
+    #[error("blob store")]
     Io(#[from] std::io::Error),
 }
 
@@ -151,7 +151,7 @@ impl BlobStore {
         let mut size = 0u64;
         let mut stream = body.into_data_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| UploadError::Interrupted(e.to_string()))?;
+            let chunk = chunk.map_err(UploadError::Interrupted)?;
             size += chunk.len() as u64;
             if size > limit {
                 return Err(UploadError::TooLarge { limit });

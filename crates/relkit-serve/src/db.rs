@@ -20,17 +20,28 @@ use tokio_postgres::types::{ToSql, Type};
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// SQLite failed.
-    #[error("SQLite: {0}")]
+    #[error("SQLite")]
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL failed (connection lost, statement refused, …).
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL")]
     Postgres(#[from] tokio_postgres::Error),
-    /// A value of an unexpected SQL type came back.
+    /// A PostgreSQL column of a type the schema does not use came back.
     #[error("unexpected column type {0} (the schema is out of date?)")]
     Type(String),
+    /// A value came back that the column's Rust type cannot hold (NULL in a non-optional
+    /// column, text for a number, a missing column).
+    #[error("column {column}: expected {expected}, found {found} (the schema is out of date?)")]
+    Column {
+        /// Zero-based column index in the statement's result.
+        column: usize,
+        /// What the reader expected.
+        expected: &'static str,
+        /// What the database returned.
+        found: &'static str,
+    },
     /// The blocking SQLite task panicked or was cancelled.
-    #[error("database task failed: {0}")]
-    Task(String),
+    #[error("database task failed")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// Result of a database operation.
@@ -48,38 +59,107 @@ pub enum Value {
 }
 
 impl Value {
-    /// The integer, or 0 for NULL/text.
-    pub fn int(&self) -> i64 {
+    /// The SQL type's name, for errors.
+    fn type_name(&self) -> &'static str {
         match self {
-            Value::Int(i) => *i,
-            _ => 0,
+            Value::Int(_) => "an integer",
+            Value::Text(_) => "text",
+            Value::Null => "NULL",
         }
     }
+}
 
-    /// The integer, or None for NULL.
-    pub fn opt_int(&self) -> Option<i64> {
-        match self {
-            Value::Int(i) => Some(*i),
-            _ => None,
-        }
-    }
+/// A Rust type a column is read into: NULL only into an `Option`, never as `""` or 0.
+pub trait FromValue: Sized {
+    /// What the type needs, for errors.
+    const EXPECTED: &'static str;
+    /// The value as this type, or None when it does not fit.
+    fn from_value(v: Value) -> Option<Self>;
+}
 
-    /// The text, or "" for NULL/integers.
-    pub fn text(&self) -> String {
-        match self {
-            Value::Text(s) => s.clone(),
-            _ => String::new(),
-        }
-    }
-
-    /// The text, or None for NULL.
-    pub fn opt_text(&self) -> Option<String> {
-        match self {
-            Value::Text(s) => Some(s.clone()),
+impl FromValue for i64 {
+    const EXPECTED: &'static str = "an integer";
+    fn from_value(v: Value) -> Option<Self> {
+        match v {
+            Value::Int(i) => Some(i),
             _ => None,
         }
     }
 }
+
+impl FromValue for String {
+    const EXPECTED: &'static str = "text";
+    fn from_value(v: Value) -> Option<Self> {
+        match v {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Flags are stored as INTEGER 0 / 1.
+impl FromValue for bool {
+    const EXPECTED: &'static str = "a 0/1 flag";
+    fn from_value(v: Value) -> Option<Self> {
+        match v {
+            Value::Int(0) => Some(false),
+            Value::Int(1) => Some(true),
+            _ => None,
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    const EXPECTED: &'static str = T::EXPECTED;
+    fn from_value(v: Value) -> Option<Self> {
+        match v {
+            Value::Null => Some(None),
+            v => T::from_value(v).map(Some),
+        }
+    }
+}
+
+/// A result row read into a typed struct or tuple, column by column.
+pub trait FromRow: Sized {
+    /// Converts the row, failing on a missing column or a value of the wrong type.
+    fn from_row(row: Row) -> DbResult<Self>;
+}
+
+/// Column `i` of a row as `T`.
+fn column<T: FromValue>(row: &mut std::vec::IntoIter<Value>, i: usize) -> DbResult<T> {
+    let v = row.next().ok_or(DbError::Column {
+        column: i,
+        expected: T::EXPECTED,
+        found: "no such column",
+    })?;
+    let found = v.type_name();
+    T::from_value(v).ok_or(DbError::Column {
+        column: i,
+        expected: T::EXPECTED,
+        found,
+    })
+}
+
+macro_rules! tuple_from_row {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: FromValue),+> FromRow for ($($t,)+) {
+            fn from_row(row: Row) -> DbResult<Self> {
+                let mut it = row.into_iter();
+                Ok(($(column::<$t>(&mut it, $i)?,)+))
+            }
+        }
+    };
+}
+
+tuple_from_row!(A 0);
+tuple_from_row!(A 0, B 1);
+tuple_from_row!(A 0, B 1, C 2);
+tuple_from_row!(A 0, B 1, C 2, D 3);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
@@ -273,8 +353,7 @@ impl Db {
                     conn.pragma_update(None, "foreign_keys", "ON")?;
                     Ok::<_, rusqlite::Error>(conn)
                 })
-                .await
-                .map_err(|e| DbError::Task(e.to_string()))??;
+                .await??;
                 Db::Sqlite(Arc::new(Mutex::new(conn)))
             }
         };
@@ -296,10 +375,10 @@ impl Db {
             vec![],
         )
         .await?;
-        let rows = self
-            .query("SELECT COUNT(*) FROM schema_version", vec![])
+        let versions: Option<(i64,)> = self
+            .query_opt("SELECT COUNT(*) FROM schema_version", vec![])
             .await?;
-        if rows[0][0].int() > 0 {
+        if versions.is_some_and(|(n,)| n > 0) {
             return Ok(());
         }
         let mut stmts: Vec<String> = SCHEMA
@@ -321,8 +400,7 @@ impl Db {
                     }
                     tx.commit()
                 })
-                .await
-                .map_err(|e| DbError::Task(e.to_string()))??;
+                .await??;
             }
             Db::Postgres(p) => {
                 let mut guard = p.client().await?;
@@ -337,8 +415,36 @@ impl Db {
         Ok(())
     }
 
-    /// Runs a query and returns every row.
-    pub async fn query(&self, sql: &'static str, params: Vec<Value>) -> DbResult<Vec<Row>> {
+    /// Runs a query and reads every row into `T` (a tuple, or a struct implementing
+    /// [`FromRow`]).
+    pub async fn query<T: FromRow>(
+        &self,
+        sql: &'static str,
+        params: Vec<Value>,
+    ) -> DbResult<Vec<T>> {
+        self.rows(sql, params)
+            .await?
+            .into_iter()
+            .map(T::from_row)
+            .collect()
+    }
+
+    /// Runs a query and reads its first row, if any, into `T`.
+    pub async fn query_opt<T: FromRow>(
+        &self,
+        sql: &'static str,
+        params: Vec<Value>,
+    ) -> DbResult<Option<T>> {
+        self.rows(sql, params)
+            .await?
+            .into_iter()
+            .next()
+            .map(T::from_row)
+            .transpose()
+    }
+
+    /// Runs a query and returns every row untyped.
+    async fn rows(&self, sql: &'static str, params: Vec<Value>) -> DbResult<Vec<Row>> {
         match self {
             Db::Sqlite(c) => {
                 let c = c.clone();
@@ -346,8 +452,7 @@ impl Db {
                     let conn = c.lock().unwrap_or_else(|p| p.into_inner());
                     sqlite_rows(&conn, sql, &params)
                 })
-                .await
-                .map_err(|e| DbError::Task(e.to_string()))?
+                .await?
                 .map_err(DbError::from)
             }
             Db::Postgres(p) => {
@@ -386,8 +491,7 @@ impl Db {
                     tx.commit()?;
                     Ok::<_, rusqlite::Error>(counts)
                 })
-                .await
-                .map_err(|e| DbError::Task(e.to_string()))?
+                .await?
                 .map_err(DbError::from)
             }
             Db::Postgres(p) => {

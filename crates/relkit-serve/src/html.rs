@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::AppState;
-use crate::api::{self, ApiResult, Page};
+use crate::api::{ApiResult, Page, projects, releases};
 
 /// Escapes text for HTML element content and attribute values ([`relkit_core::html::escape`]).
 pub use relkit_core::html::escape as esc;
@@ -38,7 +38,7 @@ fn when(unix: i64) -> String {
 
 /// GET /
 pub async fn index(State(s): State<Arc<AppState>>) -> ApiResult<Html<String>> {
-    let ps = api::projects(&s).await?;
+    let ps = projects::summaries(&s).await?;
     let mut b = String::from("<table><tr><th>project</th><th>releases</th></tr>\n");
     for p in &ps {
         let _ = writeln!(
@@ -61,11 +61,8 @@ pub async fn project(
     Path(project): Path<String>,
     Query(p): Query<Page>,
 ) -> ApiResult<Html<String>> {
-    let (limit, offset) = (
-        p.limit.unwrap_or(100).clamp(1, 1000),
-        p.offset.unwrap_or(0).max(0),
-    );
-    let rs = api::releases(&s, &project, p).await?;
+    let (limit, offset) = p.bounds(1000);
+    let rs = releases::list(&s, &project, p).await?;
     let mut b =
         String::from("<table><tr><th>version</th><th>tag</th><th>commit</th><th>state</th></tr>\n");
     for r in &rs {
@@ -99,7 +96,7 @@ pub async fn release(
     State(s): State<Arc<AppState>>,
     Path((project, version)): Path<(String, String)>,
 ) -> Result<Html<String>, Response> {
-    let d = api::release_detail(&s, &project, &version)
+    let d = releases::detail(&s, &project, &version)
         .await
         .map_err(IntoResponse::into_response)?;
     let mut b = String::new();

@@ -11,8 +11,14 @@
 //! (`postgres://…`), see [`db`]; blobs content-addressed by SHA-256 under `DATA/blobs/`, see
 //! [`blobs`]; upload tokens HMAC-hashed with `DATA/server.key`, see [`auth`].
 //!
-//! The API is documented in `docs/openapi.yaml`. Entry points: [`Server::start`] (async, in a
-//! tokio runtime) and [`run_blocking`]; offline administration with [`Admin`].
+//! The API is documented in `docs/openapi.yaml`; its JSON bodies are `relkit_core::wire`'s
+//! types (shared with relkit-client), its routes the table in [`api`] (one module per
+//! resource), authentication in [`auth`]. Entry points: [`Server::start`] (async, in a tokio
+//! runtime) and [`run_blocking`]; offline administration with [`Admin`].
+//!
+//! It must not: verify anything with checks of its own (relkit-sbom and relkit-attest decide),
+//! accept a keyless bundle without an expected signer, store or log a token in clear, let a
+//! published release change, or print (the CLI does).
 
 pub mod api;
 pub mod auth;
@@ -26,17 +32,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
 
-pub use api::ProjectConfig;
 pub use auth::{NewToken, TokenInfo};
+pub use relkit_core::wire::ProjectConfig;
 
 /// Errors of starting or administering the server.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The data directory or a blob could not be used.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The path involved.
         path: PathBuf,
@@ -44,11 +48,22 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The database could not be opened or queried.
-    #[error("database: {0}")]
+    #[error("database")]
     Db(#[from] db::DbError),
     /// A request made offline was refused (bad project name, bad policy, …).
     #[error("{0}")]
     Refused(String),
+    /// A stored project's settings fail today's rules.
+    #[error("project {project}: fix it with `relkit serve project set`")]
+    Project {
+        /// The project.
+        project: String,
+        /// What is wrong with its settings.
+        source: verify::Rejected,
+    },
+    /// A project's settings were refused.
+    #[error(transparent)]
+    Api(#[from] api::ApiError),
 }
 
 /// Unix time in seconds.
@@ -139,59 +154,24 @@ impl AppState {
     }
 }
 
-/// The HTTP routes.
+/// The HTTP routes ([`api::ROUTES`]) with their handlers.
 pub fn router(state: Arc<AppState>) -> Router {
-    use api::*;
-    let rel = "/api/v1/projects/{project}/releases/{version}";
-    Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/", get(html::index))
-        .route("/p/{project}", get(html::project))
-        .route("/p/{project}/{version}", get(html::release))
-        .route("/api/v1/projects", get(list_projects))
-        .route(
-            "/api/v1/projects/{project}",
-            get(get_project).put(put_project),
-        )
-        .route(
-            "/api/v1/projects/{project}/releases",
-            get(list_releases).post(create_release),
-        )
-        .route(rel, get(get_release).delete(delete_release))
-        .route(&format!("{rel}/publish"), post(publish))
-        .route(&format!("{rel}/SHA256SUMS"), get(sha256sums))
-        .route(
-            &format!("{rel}/files/{{file}}"),
-            put(put_file).get(get_file),
-        )
-        .route(
-            &format!("{rel}/files/{{file}}/{{kind}}/{{name}}"),
-            put(put_attachment).get(get_attachment),
-        )
-        .route("/api/v1/audit", get(get_audit))
-        .layer(DefaultBodyLimit::disable())
-        .with_state(state)
+    api::router(state)
 }
 
 /// Refuses to start when a stored project's settings fail today's rules (e.g. a trusted root
 /// for keyless bundles without a `[signer]` policy, configured by an older relkit).
 async fn check_projects(db: &db::Db) -> Result<(), Error> {
-    let rows = db
+    let rows: Vec<(String, Option<String>, Option<String>)> = db
         .query("SELECT name, policy, trusted_root FROM projects", vec![])
         .await?;
-    for r in rows {
+    for (project, policy, trusted_root) in rows {
         let rules = verify::ProjectRules {
-            policy: r[1].opt_text(),
-            trusted_root: r[2].opt_text(),
+            policy,
+            trusted_root,
             ..Default::default()
         };
-        verify::validate_rules(&rules).map_err(|e| {
-            Error::Refused(format!(
-                "project {}: {}; fix it with `relkit serve project set`",
-                r[0].text(),
-                e.0
-            ))
-        })?;
+        verify::validate_rules(&rules).map_err(|source| Error::Project { project, source })?;
     }
     Ok(())
 }
@@ -332,7 +312,7 @@ impl Admin {
             let t = auth::create(&self.store.db, &self.store.key, project, label, now()).await?;
             self.store
                 .db
-                .transaction(vec![api::audit(
+                .transaction(vec![api::audit::record(
                     CLI_ACTOR,
                     "token.create",
                     project,
@@ -353,7 +333,7 @@ impl Admin {
             if ok {
                 self.store
                     .db
-                    .transaction(vec![api::audit(
+                    .transaction(vec![api::audit::record(
                         CLI_ACTOR,
                         "token.revoke",
                         None,
@@ -375,9 +355,9 @@ impl Admin {
 
     /// Sets a project's verification settings (creating the project).
     pub fn set_project(&self, name: &str, cfg: &ProjectConfig) -> Result<(), Error> {
-        self.rt
-            .block_on(api::set_project(&self.store, CLI_ACTOR, name, cfg))
-            .map_err(|e| Error::Refused(e.message))
+        Ok(self
+            .rt
+            .block_on(api::set_project(&self.store, CLI_ACTOR, name, cfg))?)
     }
 
     /// Re-hashes every stored blob; returns the digests whose content does not match.

@@ -61,10 +61,46 @@ pub struct ProjectRules {
     pub require_provenance: bool,
 }
 
-/// Why a piece of material was rejected (HTTP 422 with this message).
+/// Why a piece of material or a setting was rejected (HTTP 422 with [`Rejected::message`]).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Rejected(pub String);
+#[error("{context}")]
+pub struct Rejected {
+    /// What was rejected and why, in the server's words.
+    pub context: String,
+    /// The checker's error behind it, if any.
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Rejected {
+    /// A rejection with no underlying error.
+    pub fn new(context: impl Into<String>) -> Self {
+        Rejected {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// A rejection caused by a checker's error.
+    pub fn because(
+        context: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Rejected {
+            context: context.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// The text sent to the client: the context, then its cause (`context: cause`).
+    pub fn message(&self) -> String {
+        match &self.source {
+            Some(s) if self.context.is_empty() => s.to_string(),
+            Some(s) => format!("{}: {s}", self.context),
+            None => self.context.clone(),
+        }
+    }
+}
 
 /// The accepted outcome: `verified` or `warnings`, and a JSON detail shown on the pages.
 #[derive(Debug, Clone)]
@@ -80,27 +116,27 @@ pub struct Verdict {
 /// signature proves nothing until it is someone's in particular.
 pub fn validate_rules(r: &ProjectRules) -> Result<(), Rejected> {
     let policy = match &r.policy {
-        Some(p) => Some(Policy::parse(p).map_err(|e| Rejected(format!("policy: {e}")))?),
+        Some(p) => Some(Policy::parse(p).map_err(|e| Rejected::because("policy", e))?),
         None => None,
     };
     if r.trusted_root.is_some() && policy.as_ref().is_none_or(|p| p.signer.is_none()) {
-        return Err(Rejected(
-            "trusted_root: keyless Sigstore bundles need an expected signer: give the project a policy with a [signer] table (identity and issuer), e.g. [signer] identity = \"thomas@python.org\" issuer = \"https://accounts.google.com\"".into(),
+        return Err(Rejected::new(
+            "trusted_root: keyless Sigstore bundles need an expected signer: give the project a policy with a [signer] table (identity and issuer), e.g. [signer] identity = \"thomas@python.org\" issuer = \"https://accounts.google.com\"",
         ));
     }
     if let Some(k) = &r.verify_key {
-        VerifyKey::parse(k).map_err(|e| Rejected(format!("verify_key: {e}")))?;
+        VerifyKey::parse(k).map_err(|e| Rejected::because("verify_key", e))?;
     }
     if let Some(t) = &r.trusted_root {
-        TrustedRoot::parse(t).map_err(|e| Rejected(format!("trusted_root: {e}")))?;
+        TrustedRoot::parse(t).map_err(|e| Rejected::because("trusted_root", e))?;
     }
     Ok(())
 }
 
 /// Runs `relkit sbom check` on an uploaded SBOM: errors reject it, warnings are kept.
 pub fn check_sbom(bytes: &[u8], name: &str) -> Result<Verdict, Rejected> {
-    let report = relkit_sbom::check::check_bytes(bytes, name)
-        .map_err(|e| Rejected(format!("{name}: {e}")))?;
+    let report =
+        relkit_sbom::check::check_bytes(bytes, name).map_err(|e| Rejected::because(name, e))?;
     let detail = serde_json::to_string(&report).expect("reports serialize");
     if !report.valid {
         let first: Vec<String> = report
@@ -110,7 +146,7 @@ pub fn check_sbom(bytes: &[u8], name: &str) -> Result<Verdict, Rejected> {
             .take(5)
             .map(|p| format!("{} [{}] {}", p.path, p.rule, p.message))
             .collect();
-        return Err(Rejected(format!(
+        return Err(Rejected::new(format!(
             "{name}: the SBOM fails `relkit sbom check` with {} error(s): {}",
             report.errors,
             first.join("; ")
@@ -130,7 +166,7 @@ fn key_of(rules: &ProjectRules) -> Result<Option<VerifyKey>, Rejected> {
     rules
         .verify_key
         .as_deref()
-        .map(|k| VerifyKey::parse(k).map_err(|e| Rejected(format!("project key: {e}"))))
+        .map(|k| VerifyKey::parse(k).map_err(|e| Rejected::because("project key", e)))
         .transpose()
 }
 
@@ -144,7 +180,7 @@ fn root_of(rules: &ProjectRules) -> Result<Option<Input<TrustedRoot>>, Rejected>
                     path: "the project's trusted root".into(),
                     content: root,
                 })
-                .map_err(|e| Rejected(format!("project trusted root: {e}")))
+                .map_err(|e| Rejected::because("project trusted root", e))
         })
         .transpose()
 }
@@ -161,13 +197,13 @@ pub fn check_material(
     rules: &ProjectRules,
 ) -> Result<Verdict, Rejected> {
     if rules.verify_key.is_none() && rules.trusted_root.is_none() {
-        return Err(Rejected(format!(
+        return Err(Rejected::new(format!(
             "{material_name}: the project has no verification key or trusted root, so it cannot be verified; an admin sets them with PUT /api/v1/projects/{{project}}"
         )));
     }
     let text = || {
         String::from_utf8(material.to_vec())
-            .map_err(|_| Rejected(format!("{material_name}: not UTF-8 JSON")))
+            .map_err(|_| Rejected::new(format!("{material_name}: not UTF-8 JSON")))
     };
     let input = |content: String| Input {
         path: material_name.to_string(),
@@ -204,15 +240,14 @@ pub fn check_material(
             .and_then(|p| p.signer)
             .map(|s| s.expected())
             .transpose()
-            .map_err(|e| Rejected(format!("project policy: {e}")))?,
-        Err(e) => return Err(Rejected(format!("project policy: {e}"))),
+            .map_err(|e| Rejected::because("project policy", e))?,
+        Err(e) => return Err(Rejected::because("project policy", e)),
     };
     let opts = VerifyOptions {
         signer,
         any_signer: false,
     };
-    let report =
-        verify_with(&inputs, &opts).map_err(|e| Rejected(format!("{material_name}: {e}")))?;
+    let report = verify_with(&inputs, &opts).map_err(|e| Rejected::because(material_name, e))?;
     if !report.passed {
         let why: Vec<String> = report
             .checks
@@ -220,7 +255,7 @@ pub fn check_material(
             .filter(|c| !c.passed)
             .map(|c| c.detail.clone())
             .collect();
-        return Err(Rejected(format!(
+        return Err(Rejected::new(format!(
             "{material_name} does not verify for {file_name} (sha256 {}): {}",
             report.sha256,
             why.join("; ")
@@ -233,19 +268,19 @@ pub fn check_material(
 }
 
 /// Applies the project policy to one file with all its bundles and provenance at once.
-/// Ok(description) when satisfied (or when there is no policy).
+/// Ok(description) when satisfied (or when there is no policy); the rejection says why not.
 pub fn check_policy(
     file_name: &str,
     file_sha256: [u8; 32],
     material: &[(Kind, String, String)],
     rules: &ProjectRules,
-) -> Result<String, String> {
+) -> Result<String, Rejected> {
     let Some(policy_text) = &rules.policy else {
         return Ok("no project policy".into());
     };
-    let policy = Policy::parse(policy_text).map_err(|e| format!("project policy: {e}"))?;
-    let key = key_of(rules).map_err(|e| e.0)?;
-    let root = root_of(rules).map_err(|e| e.0)?;
+    let policy = Policy::parse(policy_text).map_err(|e| Rejected::because("project policy", e))?;
+    let key = key_of(rules)?;
+    let root = root_of(rules)?;
     // verify() takes one bundle and one provenance: try each combination until one passes,
     // so a file with several bundles is judged on its best evidence. Bundles matter only for
     // [signer] requirements (keyless); they were verified against the file on upload.
@@ -267,7 +302,7 @@ pub fn check_policy(
             .collect();
         if p.is_empty() { vec![None] } else { p }
     };
-    let mut last = String::from("no bundle or provenance to check the policy against");
+    let mut last = Rejected::new("no bundle or provenance to check the policy against");
     for b in &bundles {
         for p in &provs {
             if b.is_none() && p.is_none() {
@@ -306,15 +341,16 @@ pub fn check_policy(
                         .unwrap_or_default());
                 }
                 Ok(r) => {
-                    last = r
-                        .checks
-                        .iter()
-                        .filter(|c| !c.passed)
-                        .map(|c| c.detail.clone())
-                        .collect::<Vec<_>>()
-                        .join("; ")
+                    last = Rejected::new(
+                        r.checks
+                            .iter()
+                            .filter(|c| !c.passed)
+                            .map(|c| c.detail.clone())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    )
                 }
-                Err(e) => last = e.to_string(),
+                Err(e) => last = Rejected::because("", e),
             }
         }
     }
@@ -361,10 +397,10 @@ mod tests {
             None,
             Some("[provenance]\nrepository = \"https://github.com/python/cpython\"\n"),
         ] {
-            let e = validate_rules(&rules(policy)).unwrap_err().0;
+            let e = validate_rules(&rules(policy)).unwrap_err().message();
             assert!(e.contains("[signer]"), "{e}");
             // And an upload under such (older) settings fails closed.
-            let e = upload(&rules(policy)).unwrap_err().0;
+            let e = upload(&rules(policy)).unwrap_err().message();
             assert!(e.contains("expected signer"), "{e}");
         }
         let thomas = "[signer]\nidentity = \"thomas@python.org\"\nissuer = \"https://accounts.google.com\"\n";
@@ -373,7 +409,7 @@ mod tests {
         assert_eq!(v.status, "verified");
         let hugo =
             "[signer]\nidentity = \"hugo@python.org\"\nissuer = \"https://accounts.google.com\"\n";
-        let e = upload(&rules(Some(hugo))).unwrap_err().0;
+        let e = upload(&rules(Some(hugo))).unwrap_err().message();
         assert!(
             e.contains("the signer identity is \"thomas@python.org\""),
             "{e}"

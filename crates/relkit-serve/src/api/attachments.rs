@@ -1,0 +1,243 @@
+//! Material attached to a release file: SBOMs (checked like `relkit sbom check`, warnings
+//! kept), signatures, Sigstore bundles and provenance (verified like `relkit verify` against
+//! the file's digest with the project's key or trusted root). Uploads are verified before
+//! anything is stored.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use relkit_core::wire::UploadResult;
+
+use super::audit::record;
+use super::files::{
+    check_length, declared_digest, published_conflict, read_limited, send_blob, still_draft,
+    stored_file, stored_response, unchanged, upload_error,
+};
+use super::releases::published_at;
+use super::{ApiError, ApiResult, St, check_names, projects};
+use crate::AppState;
+use crate::auth::{Principal, require_writer};
+use crate::blobs::{Stored, UploadError};
+use crate::db::{Stmt, Value};
+use crate::now;
+use crate::verify::{self, Kind, Rejected, Verdict};
+
+/// Where an attachment goes: project, version, file, attachment name.
+struct Target {
+    project: String,
+    version: String,
+    file: String,
+    name: String,
+}
+
+impl Target {
+    /// The attachments table's key of this attachment.
+    fn key(&self) -> Vec<Value> {
+        vec![
+            Value::from(self.project.as_str()),
+            self.version.as_str().into(),
+            self.file.as_str().into(),
+            self.name.as_str().into(),
+        ]
+    }
+}
+
+/// A stored attachment: (sha256, size, status).
+type AttachmentRow = (String, i64, String);
+
+/// PUT /api/v1/projects/{project}/releases/{version}/files/{file}/{kind}/{name}
+pub async fn put_attachment(
+    State(s): St,
+    Path((project, version, file, kind, name)): Path<(String, String, String, String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<UploadResult>)> {
+    let p = require_writer(&s, &headers, &project).await?;
+    check_names(&[
+        ("version", &version),
+        ("file name", &file),
+        ("attachment name", &name),
+    ])?;
+    let kind = Kind::parse(&kind).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no attachment kind {kind:?}: use sbom, signature, bundle or provenance"
+        ))
+    })?;
+    let declared = declared_digest(&headers, false)?;
+    check_length(&headers, s.limits.max_attachment)?;
+    let t = Target {
+        project,
+        version,
+        file,
+        name,
+    };
+    let published = published_at(&s, &t.project, &t.version).await?;
+    let (file_sha, _) = stored_file(&s, &t.project, &t.version, &t.file)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "{} {} has no file {}: upload the file before its {}",
+                t.project,
+                t.version,
+                t.file,
+                kind.as_str()
+            ))
+        })?;
+    let bytes = read_limited(body, s.limits.max_attachment).await?;
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    if let Some(d) = declared.as_ref().filter(|d| **d != sha) {
+        return Err(upload_error(UploadError::DigestMismatch {
+            declared: d.clone(),
+            actual: sha,
+        }));
+    }
+    let existing: Option<AttachmentRow> = s
+        .db
+        .query_opt(
+            "SELECT sha256, size, status FROM attachments WHERE project = $1 AND version = $2 AND file = $3 AND name = $4",
+            t.key(),
+        )
+        .await?;
+    match existing {
+        Some((have, size, status)) if have == sha => {
+            return Ok(unchanged(t.name, sha, size, status));
+        }
+        Some((have, _, _)) if published.is_some() => {
+            return Err(published_conflict(&t.project, &t.version, &t.name, &have));
+        }
+        None if published.is_some() => {
+            return Err(ApiError::immutable(format!(
+                "{} {} is published: nothing can be attached",
+                t.project, t.version
+            )));
+        }
+        _ => {}
+    }
+    let verdict = check(&s, &t, kind, &bytes, &file_sha).await?;
+    let stored = s.blobs.put_bytes(&bytes).await.map_err(upload_error)?;
+    let _w = s.write_lock.lock().await;
+    still_draft(&s, &t.project, &t.version).await?;
+    let replaced = existing.is_some();
+    record_attachment(&s, &p, &t, kind, &stored, &verdict).await?;
+    Ok(stored_response(
+        t.name,
+        stored,
+        replaced,
+        verdict.status.into(),
+    ))
+}
+
+/// Verifies the material on a blocking thread: an SBOM with `relkit sbom check`, the rest
+/// against the file (its digest; its bytes for detached signatures and message bundles)
+/// with the project's rules.
+async fn check(
+    s: &AppState,
+    t: &Target,
+    kind: Kind,
+    bytes: &[u8],
+    file_sha: &str,
+) -> ApiResult<Verdict> {
+    let rules = projects::rules(&projects::config(s, &t.project).await?);
+    let file_digest: [u8; 32] = hex::decode(file_sha)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "corrupt", "bad digest"))?;
+    // Detached signatures and ed25519 message bundles sign the bytes, not the digest.
+    let file_path = matches!(kind, Kind::Signature | Kind::Bundle).then(|| s.blobs.path(file_sha));
+    let (name, file, bytes) = (t.name.clone(), t.file.clone(), bytes.to_vec());
+    tokio::task::spawn_blocking(move || {
+        let file_bytes = match file_path {
+            Some(p) => Some(std::fs::read(&p).map_err(|e| {
+                Rejected::because(format!("cannot read the stored file {}", p.display()), e)
+            })?),
+            None => None,
+        };
+        if kind == Kind::Sbom {
+            verify::check_sbom(&bytes, &name)
+        } else {
+            verify::check_material(
+                kind,
+                &bytes,
+                &name,
+                &file,
+                file_digest,
+                file_bytes.as_deref(),
+                &rules,
+            )
+        }
+    })
+    .await
+    .map_err(ApiError::task)?
+    .map_err(|e| ApiError::rejected("verification_failed", e))
+}
+
+/// Writes a verified attachment's row (replacing a draft's one of the same name) and its
+/// audit record in one transaction.
+async fn record_attachment(
+    s: &AppState,
+    p: &Principal,
+    t: &Target,
+    kind: Kind,
+    stored: &Stored,
+    verdict: &Verdict,
+) -> ApiResult<()> {
+    let mut params = t.key();
+    params.extend([
+        kind.as_str().into(),
+        stored.sha256.as_str().into(),
+        (stored.size as i64).into(),
+        verdict.status.into(),
+        verdict.detail.as_str().into(),
+        now().into(),
+    ]);
+    s.db.transaction(vec![
+        Stmt {
+            sql: "DELETE FROM attachments WHERE project = $1 AND version = $2 AND file = $3 AND name = $4",
+            params: t.key(),
+        },
+        Stmt {
+            sql: "INSERT INTO attachments (project, version, file, name, kind, sha256, size, status, detail, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            params,
+        },
+        record(
+            &p.token_id,
+            &format!("{}.upload", kind.as_str()),
+            Some(&t.project),
+            Some(&t.version),
+            Some(&format!("{}/{}", t.file, t.name)),
+            Some(&stored.sha256),
+            verdict.status,
+        ),
+    ])
+    .await?;
+    Ok(())
+}
+
+/// GET /api/v1/projects/{project}/releases/{version}/files/{file}/{kind}/{name}
+pub async fn get_attachment(
+    State(s): St,
+    Path((project, version, file, kind, name)): Path<(String, String, String, String, String)>,
+) -> ApiResult<Response> {
+    let row: Option<(String,)> = s
+        .db
+        .query_opt(
+            "SELECT sha256 FROM attachments WHERE project = $1 AND version = $2 AND file = $3 AND kind = $4 AND name = $5",
+            vec![
+                project.as_str().into(),
+                version.as_str().into(),
+                file.as_str().into(),
+                kind.as_str().into(),
+                name.as_str().into(),
+            ],
+        )
+        .await?;
+    let (sha,) = row.ok_or_else(|| ApiError::not_found(format!("{file} has no {kind} {name}")))?;
+    let ct = if kind == "signature" {
+        "application/octet-stream"
+    } else {
+        "application/json"
+    };
+    send_blob(&s, &sha, ct).await
+}

@@ -1,0 +1,280 @@
+//! Release files: streamed uploads hashed on the way in (same digest = no-op, another digest
+//! replaces a draft's file, refused once published) and downloads; the upload helpers shared
+//! with [`super::attachments`].
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use relkit_core::wire::UploadResult;
+
+use super::audit::record;
+use super::releases::published_at;
+use super::{ApiError, ApiResult, St, check_names, with_cause};
+use crate::auth::{Principal, require_writer};
+use crate::blobs::{Stored, UploadError};
+use crate::db::{Stmt, Value};
+use crate::{AppState, now};
+
+/// The declared digest header of uploads.
+pub const DIGEST_HEADER: &str = "x-content-sha256";
+
+/// The body's SHA-256 as the client declared it (lower-case hex), if it did.
+pub(crate) fn declared_digest(headers: &HeaderMap, required: bool) -> ApiResult<Option<String>> {
+    match headers.get(DIGEST_HEADER).and_then(|v| v.to_str().ok()) {
+        Some(h) => {
+            let h = h.strip_prefix("sha256:").unwrap_or(h);
+            if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                Ok(Some(h.to_ascii_lowercase()))
+            } else {
+                Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_digest_header",
+                    format!("{DIGEST_HEADER} must be 64 hex digits (the SHA-256 of the body)"),
+                ))
+            }
+        }
+        None if required => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_digest",
+            format!("send the SHA-256 of the body in {DIGEST_HEADER}"),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// 413 before reading the body when its declared length is over `limit`.
+pub(crate) fn check_length(headers: &HeaderMap, limit: u64) -> ApiResult<()> {
+    let declared: Option<u64> = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    match declared {
+        Some(n) if n > limit => Err(upload_error(UploadError::TooLarge { limit })),
+        _ => Ok(()),
+    }
+}
+
+/// A stored file's digest and size.
+pub(crate) async fn stored_file(
+    s: &AppState,
+    project: &str,
+    version: &str,
+    name: &str,
+) -> ApiResult<Option<(String, i64)>> {
+    Ok(s.db
+        .query_opt(
+            "SELECT sha256, size FROM files WHERE project = $1 AND version = $2 AND name = $3",
+            vec![project.into(), version.into(), name.into()],
+        )
+        .await?)
+}
+
+/// 200 `unchanged`: the server already has these bytes under this name.
+pub(crate) fn unchanged(
+    name: String,
+    sha256: String,
+    size: i64,
+    status: String,
+) -> (StatusCode, Json<UploadResult>) {
+    let outcome = "unchanged".into();
+    let result = UploadResult {
+        name,
+        sha256,
+        size,
+        outcome,
+        status,
+    };
+    (StatusCode::OK, Json(result))
+}
+
+/// The answer to a stored upload: 201 for a new name, 200 when it replaced a draft's.
+pub(crate) fn stored_response(
+    name: String,
+    stored: Stored,
+    replaced: bool,
+    status: String,
+) -> (StatusCode, Json<UploadResult>) {
+    let code = if replaced {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let result = UploadResult {
+        name,
+        sha256: stored.sha256,
+        size: stored.size as i64,
+        outcome: if replaced { "replaced" } else { "created" }.into(),
+        status,
+    };
+    (code, Json(result))
+}
+
+/// 409: another digest for a name of a published release.
+pub(crate) fn published_conflict(project: &str, version: &str, name: &str, have: &str) -> ApiError {
+    ApiError::immutable(format!(
+        "{project} {version} is published: {name} is stored with sha256 {have} and cannot be overwritten (publish a new version)"
+    ))
+}
+
+/// 409 when the release was published while the body was being received (checked again
+/// under the write lock).
+pub(crate) async fn still_draft(s: &AppState, project: &str, version: &str) -> ApiResult<()> {
+    if published_at(s, project, version).await?.is_some() {
+        return Err(ApiError::immutable(format!(
+            "{project} {version} was published during the upload"
+        )));
+    }
+    Ok(())
+}
+
+/// The HTTP form of an upload refusal.
+pub(crate) fn upload_error(e: UploadError) -> ApiError {
+    let (status, code) = match e {
+        UploadError::Io(io) => return io.into(),
+        UploadError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        UploadError::DigestMismatch { .. } => (StatusCode::BAD_REQUEST, "digest_mismatch"),
+        UploadError::Interrupted(_) => (StatusCode::BAD_REQUEST, "interrupted"),
+    };
+    ApiError {
+        message: with_cause(&e),
+        source: Some(Box::new(e)),
+        ..ApiError::new(status, code, "")
+    }
+}
+
+/// PUT /api/v1/projects/{project}/releases/{version}/files/{file}
+pub async fn put_file(
+    State(s): St,
+    Path((project, version, name)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<UploadResult>)> {
+    let p = require_writer(&s, &headers, &project).await?;
+    check_names(&[("version", &version), ("file name", &name)])?;
+    let declared = declared_digest(&headers, true)?.expect("required");
+    check_length(&headers, s.limits.max_file)?;
+    let published = published_at(&s, &project, &version).await?;
+    match stored_file(&s, &project, &version, &name).await? {
+        Some((have, size)) if have == declared => {
+            return Ok(unchanged(name, have, size, String::new()));
+        }
+        Some((have, _)) if published.is_some() => {
+            return Err(published_conflict(&project, &version, &name, &have));
+        }
+        None if published.is_some() => {
+            return Err(ApiError::immutable(format!(
+                "{project} {version} is published: no file can be added"
+            )));
+        }
+        _ => {}
+    }
+    let stored = s
+        .blobs
+        .receive(body, s.limits.max_file, &declared)
+        .await
+        .map_err(upload_error)?;
+    let _w = s.write_lock.lock().await;
+    still_draft(&s, &project, &version).await?;
+    let replaced = stored_file(&s, &project, &version, &name).await?.is_some();
+    record_file(&s, &p, [&project, &version, &name], &stored, replaced).await?;
+    Ok(stored_response(name, stored, replaced, String::new()))
+}
+
+/// Writes a received file's row (replacing a draft's file and its material) and its audit
+/// record in one transaction.
+async fn record_file(
+    s: &AppState,
+    p: &Principal,
+    [project, version, name]: [&str; 3],
+    stored: &Stored,
+    replaced: bool,
+) -> ApiResult<()> {
+    let key = || vec![Value::from(project), version.into(), name.into()];
+    let mut stmts = Vec::new();
+    if replaced {
+        stmts.push(Stmt {
+            sql: "DELETE FROM attachments WHERE project = $1 AND version = $2 AND file = $3",
+            params: key(),
+        });
+        stmts.push(Stmt {
+            sql: "DELETE FROM files WHERE project = $1 AND version = $2 AND name = $3",
+            params: key(),
+        });
+    }
+    let mut params = key();
+    params.extend([
+        stored.sha256.as_str().into(),
+        (stored.size as i64).into(),
+        now().into(),
+    ]);
+    stmts.push(Stmt {
+        sql: "INSERT INTO files (project, version, name, sha256, size, created) VALUES ($1, $2, $3, $4, $5, $6)",
+        params,
+    });
+    stmts.push(record(
+        &p.token_id,
+        if replaced {
+            "file.replace"
+        } else {
+            "file.upload"
+        },
+        Some(project),
+        Some(version),
+        Some(name),
+        Some(&stored.sha256),
+        &format!("{} bytes", stored.size),
+    ));
+    s.db.transaction(stmts).await?;
+    Ok(())
+}
+
+/// Streams a stored blob with its digest in `X-Content-SHA256` and the ETag.
+pub(crate) async fn send_blob(
+    s: &AppState,
+    sha256: &str,
+    content_type: &'static str,
+) -> ApiResult<Response> {
+    let path = s.blobs.path(sha256);
+    let file = tokio::fs::File::open(&path).await?;
+    let len = file.metadata().await?.len();
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
+    let mut resp = Response::new(Body::from_stream(stream));
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    if let Ok(v) = HeaderValue::from_str(sha256) {
+        h.insert(DIGEST_HEADER, v.clone());
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{sha256}\"")) {
+        h.insert(header::ETAG, v);
+    }
+    Ok(resp)
+}
+
+/// GET /api/v1/projects/{project}/releases/{version}/files/{file}
+pub async fn get_file(
+    State(s): St,
+    Path((project, version, name)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let (sha, _) = stored_file(&s, &project, &version, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("{project} {version} has no file {name}")))?;
+    send_blob(&s, &sha, "application/octet-stream").await
+}
+
+/// Reads a whole (small) body, refusing more than `limit` bytes.
+pub(crate) async fn read_limited(body: Body, limit: u64) -> ApiResult<Vec<u8>> {
+    use futures_util::StreamExt;
+    let mut out = Vec::new();
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| upload_error(UploadError::Interrupted(e)))?;
+        if out.len() as u64 + chunk.len() as u64 > limit {
+            return Err(upload_error(UploadError::TooLarge { limit }));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}

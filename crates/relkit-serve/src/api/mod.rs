@@ -1,0 +1,238 @@
+//! The HTTP API (`/api/v1/…`, documented in `docs/openapi.yaml`), one module per resource:
+//! [`projects`], [`releases`] (with publication in [`publish`]), [`files`], [`attachments`]
+//! and the [`audit`] log; who may write is decided in [`crate::auth`]. The JSON bodies are
+//! [`relkit_core::wire`]'s types, shared with relkit-client.
+//!
+//! Every write needs `Authorization: Bearer <token>` for the project (or an admin token), is
+//! checked before the body is read where possible, and is recorded in the audit table in the
+//! same transaction as the change. Errors are JSON [`ErrorBody`] `{"error": code,
+//! "message": text}`.
+//!
+//! To add an endpoint: a handler in the resource's module, a line in [`routes!`]'s table
+//! below, its body types in `relkit_core::wire`, and the path in `docs/openapi.yaml` (a test
+//! fails until the table and the document agree).
+
+pub mod attachments;
+pub mod audit;
+pub mod files;
+pub mod projects;
+pub mod publish;
+pub mod releases;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use axum::{Json, Router};
+use relkit_core::wire::ErrorBody;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::db::DbError;
+use crate::verify::Rejected;
+
+pub use projects::set_project;
+
+/// An API error: status, stable code, a message saying what to do, and the error behind it.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable machine-readable code.
+    pub code: &'static str,
+    /// Human-readable explanation (sent to the client).
+    pub message: String,
+    /// The underlying failure (database, storage, checker), kept for the error chain.
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl ApiError {
+    /// Builds an error.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// 404 `not_found`.
+    pub(crate) fn not_found(what: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", what)
+    }
+
+    /// 409 `immutable`.
+    pub(crate) fn immutable(what: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::CONFLICT, "immutable", what)
+    }
+
+    /// 422 with a checker's rejection (`invalid_config`, `verification_failed`).
+    pub(crate) fn rejected(code: &'static str, r: Rejected) -> Self {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            message: r.message(),
+            source: Some(Box::new(r)),
+        }
+    }
+
+    /// 500 `task`: a blocking verification task panicked.
+    pub(crate) fn task(e: tokio::task::JoinError) -> Self {
+        ApiError {
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+            ..ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "task", "")
+        }
+    }
+}
+
+/// `e: its cause` (one level, the form the server's messages have always had).
+pub(crate) fn with_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    match e.source() {
+        Some(c) => format!("{e}: {c}"),
+        None => e.to_string(),
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        ApiError {
+            message: format!(
+                "the metadata database failed, retry later: {}",
+                with_cause(&e)
+            ),
+            source: Some(Box::new(e)),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "")
+        }
+    }
+}
+
+impl From<std::io::Error> for ApiError {
+    fn from(e: std::io::Error) -> Self {
+        ApiError {
+            message: format!("blob storage: {e}"),
+            source: Some(Box::new(e)),
+            ..ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", "")
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: self.code.to_string(),
+            message: self.message,
+            missing: Vec::new(),
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The handlers' state extractor.
+pub(crate) type St = State<Arc<AppState>>;
+
+/// Paging of listings (`?limit=&offset=`).
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    /// At most this many (default 100; at most 1000, or 10000 for the audit log).
+    pub limit: Option<i64>,
+    /// Skip this many.
+    pub offset: Option<i64>,
+}
+
+impl Page {
+    /// The limit (default 100, clamped to 1..=max) and the offset (at least 0).
+    pub fn bounds(&self, max: i64) -> (i64, i64) {
+        (
+            self.limit.unwrap_or(100).clamp(1, max),
+            self.offset.unwrap_or(0).max(0),
+        )
+    }
+}
+
+/// Validates a project, version, file or attachment name: it becomes part of URLs and page
+/// text (never of a file system path: blobs are stored by digest), so only a conservative
+/// set of characters is accepted, starting with a letter or digit (no `.`/`..`, no `/`).
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 200
+        && s.as_bytes()[0].is_ascii_alphanumeric()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._+-~".contains(&b))
+}
+
+/// 400 `invalid_name` for the first of `(what, name)` that is not a [`valid_name`].
+pub(crate) fn check_names(names: &[(&str, &str)]) -> ApiResult<()> {
+    for (what, n) in names {
+        if !valid_name(n) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_name",
+                format!(
+                    "{what} {n:?} is not allowed: use letters, digits and . _ + - ~, starting with a letter or digit (no path separators)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One route the server answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// HTTP method (`GET` routes answer `HEAD` too).
+    pub method: &'static str,
+    /// Path, with `{param}` segments (axum's syntax, which is OpenAPI's).
+    pub path: &'static str,
+}
+
+/// The route table: `METHOD "path" => handler`; [`ROUTES`] lists it, [`router`] serves it,
+/// so the two cannot disagree.
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:expr,)*) => {
+        /// Every route the server answers, in registration order.
+        pub const ROUTES: &[Route] = &[$(Route { method: stringify!($method), path: $path }),*];
+
+        fn method_routers() -> Vec<(&'static str, MethodRouter<Arc<AppState>>)> {
+            vec![$(($path, on(MethodFilter::$method, $handler))),*]
+        }
+    };
+}
+
+routes! {
+    GET "/healthz" => || async { "ok\n" },
+    GET "/" => crate::html::index,
+    GET "/p/{project}" => crate::html::project,
+    GET "/p/{project}/{version}" => crate::html::release,
+    GET "/api/v1/projects" => projects::list_projects,
+    GET "/api/v1/projects/{project}" => projects::get_project,
+    PUT "/api/v1/projects/{project}" => projects::put_project,
+    GET "/api/v1/projects/{project}/releases" => releases::list_releases,
+    POST "/api/v1/projects/{project}/releases" => releases::create_release,
+    GET "/api/v1/projects/{project}/releases/{version}" => releases::get_release,
+    DELETE "/api/v1/projects/{project}/releases/{version}" => releases::delete_release,
+    POST "/api/v1/projects/{project}/releases/{version}/publish" => publish::publish,
+    GET "/api/v1/projects/{project}/releases/{version}/SHA256SUMS" => releases::sha256sums,
+    PUT "/api/v1/projects/{project}/releases/{version}/files/{file}" => files::put_file,
+    GET "/api/v1/projects/{project}/releases/{version}/files/{file}" => files::get_file,
+    PUT "/api/v1/projects/{project}/releases/{version}/files/{file}/{kind}/{name}" => attachments::put_attachment,
+    GET "/api/v1/projects/{project}/releases/{version}/files/{file}/{kind}/{name}" => attachments::get_attachment,
+    GET "/api/v1/audit" => audit::get_audit,
+}
+
+/// The HTTP routes of [`ROUTES`], with their handlers.
+pub fn router(state: Arc<AppState>) -> Router {
+    method_routers()
+        .into_iter()
+        .fold(Router::new(), |r, (path, m)| r.route(path, m))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}

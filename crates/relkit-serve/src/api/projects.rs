@@ -1,0 +1,137 @@
+//! Projects: the listing, and each project's verification settings (`PUT` by an admin).
+
+use axum::Json;
+use axum::extract::Path;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use relkit_core::wire::{ProjectConfig, ProjectSummary};
+
+use super::{ApiError, ApiResult, St, check_names};
+use crate::auth::require_admin;
+use crate::db::{DbResult, FromRow, Row, Stmt, Value};
+use crate::verify::{self, ProjectRules};
+use crate::{AppState, now};
+
+impl FromRow for ProjectSummary {
+    fn from_row(row: Row) -> DbResult<Self> {
+        let (name, releases) = FromRow::from_row(row)?;
+        Ok(ProjectSummary { name, releases })
+    }
+}
+
+impl FromRow for ProjectConfig {
+    fn from_row(row: Row) -> DbResult<Self> {
+        let (policy, verify_key, trusted_root, require_sbom, require_signature, require_provenance) =
+            FromRow::from_row(row)?;
+        Ok(ProjectConfig {
+            policy,
+            verify_key,
+            trusted_root,
+            require_sbom,
+            require_signature,
+            require_provenance,
+        })
+    }
+}
+
+/// The verification rules of a project's settings.
+pub(crate) fn rules(cfg: &ProjectConfig) -> ProjectRules {
+    ProjectRules {
+        policy: cfg.policy.clone(),
+        verify_key: cfg.verify_key.clone(),
+        trusted_root: cfg.trusted_root.clone(),
+        require_sbom: cfg.require_sbom,
+        require_signature: cfg.require_signature,
+        require_provenance: cfg.require_provenance,
+    }
+}
+
+/// GET /api/v1/projects
+pub async fn list_projects(State(s): St) -> ApiResult<Json<Vec<ProjectSummary>>> {
+    Ok(Json(summaries(&s).await?))
+}
+
+/// Every project with its number of releases, by name.
+pub(crate) async fn summaries(s: &AppState) -> ApiResult<Vec<ProjectSummary>> {
+    Ok(s.db
+        .query(
+            "SELECT p.name, (SELECT COUNT(*) FROM releases r WHERE r.project = p.name) FROM projects p ORDER BY p.name",
+            vec![],
+        )
+        .await?)
+}
+
+/// Creates or updates a project (used by the API and the offline CLI).
+pub async fn set_project(
+    s: &crate::Store,
+    actor: &str,
+    name: &str,
+    cfg: &ProjectConfig,
+) -> ApiResult<()> {
+    check_names(&[("project", name)])?;
+    verify::validate_rules(&rules(cfg)).map_err(|e| ApiError::rejected("invalid_config", e))?;
+    let b = |x: bool| Value::Int(i64::from(x));
+    s.db.transaction(vec![
+        Stmt {
+            sql: "INSERT INTO projects (name, created) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            params: vec![name.into(), now().into()],
+        },
+        Stmt {
+            sql: "UPDATE projects SET policy = $1, verify_key = $2, trusted_root = $3, require_sbom = $4, require_signature = $5, require_provenance = $6 WHERE name = $7",
+            params: vec![
+                cfg.policy.clone().into(),
+                cfg.verify_key.clone().into(),
+                cfg.trusted_root.clone().into(),
+                b(cfg.require_sbom),
+                b(cfg.require_signature),
+                b(cfg.require_provenance),
+                name.into(),
+            ],
+        },
+        super::audit::record(actor, "project.set", Some(name), None, None, None, "settings updated"),
+    ])
+    .await?;
+    Ok(())
+}
+
+/// A project's settings; 404 when there is no such project.
+pub(crate) async fn config(s: &AppState, name: &str) -> ApiResult<ProjectConfig> {
+    s.db.query_opt(
+        "SELECT policy, verify_key, trusted_root, require_sbom, require_signature, require_provenance FROM projects WHERE name = $1",
+        vec![name.into()],
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("no project {name}")))
+}
+
+/// Whether a project exists.
+pub(crate) async fn exists(s: &AppState, name: &str) -> ApiResult<bool> {
+    let row: Option<(String,)> =
+        s.db.query_opt(
+            "SELECT name FROM projects WHERE name = $1",
+            vec![name.into()],
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
+/// PUT /api/v1/projects/{project} (admin)
+pub async fn put_project(
+    State(s): St,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+    Json(cfg): Json<ProjectConfig>,
+) -> ApiResult<Json<ProjectConfig>> {
+    let p = require_admin(&s, &headers).await?;
+    let _w = s.write_lock.lock().await;
+    set_project(&s.store(), &p.token_id, &project, &cfg).await?;
+    Ok(Json(cfg))
+}
+
+/// GET /api/v1/projects/{project}
+pub async fn get_project(
+    State(s): St,
+    Path(project): Path<String>,
+) -> ApiResult<Json<ProjectConfig>> {
+    Ok(Json(config(&s, &project).await?))
+}
