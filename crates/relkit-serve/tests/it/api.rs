@@ -3,9 +3,7 @@
 //! SLSA provenance), re-publishing as a no-op, downloads re-hashed, SHA256SUMS, pages, the
 //! audit log; and every refusal the issue lists, each with its status and nothing stored.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use relkit_attest::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 use relkit_attest::intoto::{BuildInfo, Subject, provenance_statement};
 use relkit_attest::keys::PrivateKey;

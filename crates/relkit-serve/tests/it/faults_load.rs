@@ -4,11 +4,9 @@
 //! downloads and listings on both backends, with throughput and p99 latency reported and
 //! every stored blob re-hashed afterwards.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use relkit_client::Client;
 use relkit_serve::Limits;
 

@@ -1,9 +1,7 @@
 //! The HTML pages in Debian's headless Chromium: a screenshot of a release page is a real
 //! PNG, and every link in the rendered DOM of the index, project and release pages answers 200.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use relkit_serve::Limits;
 
 fn chromium() -> Option<String> {
