@@ -598,12 +598,7 @@ fn build(scans: &[FileScan], path: &Path, opts: &BinaryOptions) -> Document {
         creators: vec![crate::tool_creator()],
         ..Document::default()
     };
-
-    // Components keyed by (name, version), evidence merged.
-    let mut comps: BTreeMap<(String, String), Package> = BTreeMap::new();
-    // Per file: the component that *is* the file (VERSIONINFO) and those it bundles.
-    let mut primary: BTreeMap<String, (String, String)> = BTreeMap::new();
-    let mut bundled: Vec<(String, (String, String))> = Vec::new();
+    let mut found = Found::default();
     for s in scans {
         let fid = ids.allocate("SPDXRef-FILE-", &s.path);
         doc.files.push(File {
@@ -626,13 +621,72 @@ fn build(scans: &[FileScan], path: &Path, opts: &BinaryOptions) -> Document {
             kind: "CONTAINS".into(),
             to: fid,
         });
+        found.add_hits(s);
+    }
+    let id_of = component_ids(&mut doc, &mut found.comps, &mut ids, &top_id);
+    component_dependencies(&mut doc, scans, &found, &id_of);
+    doc.packages.push(Package {
+        id: top_id.clone(),
+        name: name.clone(),
+        version: opts.version.clone(),
+        download_location: Some("NOASSERTION".into()),
+        license_concluded: Some("NOASSERTION".into()),
+        files_analyzed: true,
+        purpose: Some("ARCHIVE".into()),
+        ..Package::default()
+    });
+    doc.packages.extend(found.comps.into_values());
+    let sha1s: Vec<&str> = doc
+        .files
+        .iter()
+        .filter_map(|f| f.checksum("SHA1"))
+        .collect();
+    if let Some(top) = doc.packages.iter_mut().find(|p| p.id == top_id) {
+        if sha1s.is_empty() {
+            top.files_analyzed = false;
+        } else {
+            top.verification_code = Some(model::verification_code(sha1s));
+        }
+    }
+    doc.describes.push(top_id);
+    doc.name = match &opts.version {
+        Some(v) => format!("{name}-{v}"),
+        None => name.clone(),
+    };
+    let mut h = Sha256::new();
+    for f in &doc.files {
+        h.update(f.name.as_bytes());
+        h.update(f.checksum("SHA256").unwrap_or_default().as_bytes());
+    }
+    doc.namespace = format!(
+        "https://spdx.org/spdxdocs/relkit/{}-{}",
+        model::sanitize_id(&doc.name),
+        &hex::encode(h.finalize())[..16]
+    );
+    doc.normalize();
+    doc
+}
+
+/// Components keyed by (name, version), evidence merged, and which file is which component.
+#[derive(Default)]
+struct Found {
+    comps: BTreeMap<(String, String), Package>,
+    /// Per file (lowercase path): the component that *is* the file (VERSIONINFO).
+    primary: BTreeMap<String, (String, String)>,
+    /// (file, component) for the components a file bundles.
+    bundled: Vec<(String, (String, String))>,
+}
+
+impl Found {
+    /// Adds the components found in one file.
+    fn add_hits(&mut self, s: &FileScan) {
         for h in &s.hits {
             let key = (h.component.clone(), h.version.clone());
             let rule = rules()
                 .iter()
                 .find(|r| r.lib.name == h.component)
                 .map(|r| &r.lib);
-            let pkg = comps.entry(key.clone()).or_insert_with(|| Package {
+            let pkg = self.comps.entry(key.clone()).or_insert_with(|| Package {
                 name: h.component.clone(),
                 version: Some(h.version.clone()),
                 supplier: rule.and_then(|r| r.supplier.clone()),
@@ -663,28 +717,49 @@ fn build(scans: &[FileScan], path: &Path, opts: &BinaryOptions) -> Document {
             }
             pkg.evidence.push(h.evidence.clone());
             if h.evidence.method == "pe-versioninfo" {
-                primary.insert(s.path.to_ascii_lowercase(), key);
+                self.primary.insert(s.path.to_ascii_lowercase(), key);
             } else {
-                bundled.push((s.path.to_ascii_lowercase(), key));
+                self.bundled.push((s.path.to_ascii_lowercase(), key));
             }
         }
     }
+}
+
+/// Gives every component its SPDX id (in (name, version) order), each a dependency of the top
+/// package; returns (name, version) → id.
+fn component_ids(
+    doc: &mut Document,
+    comps: &mut BTreeMap<(String, String), Package>,
+    ids: &mut IdAllocator,
+    top_id: &str,
+) -> BTreeMap<(String, String), String> {
     let mut id_of: BTreeMap<(String, String), String> = BTreeMap::new();
-    for (key, pkg) in &mut comps {
+    for (key, pkg) in comps {
         pkg.id = ids.allocate("SPDXRef-PACKAGE-", &format!("{}-{}", key.0, key.1));
         id_of.insert(key.clone(), pkg.id.clone());
         doc.relationships.push(Relationship {
-            from: top_id.clone(),
+            from: top_id.to_string(),
             kind: "DEPENDS_ON".into(),
             to: pkg.id.clone(),
         });
     }
-    // A file's own component depends on what it bundles and on the components of the DLLs it imports.
+    id_of
+}
+
+/// A file's own component depends on what it bundles and on the components of the DLLs it
+/// imports.
+fn component_dependencies(
+    doc: &mut Document,
+    scans: &[FileScan],
+    found: &Found,
+    id_of: &BTreeMap<(String, String), String>,
+) {
+    let (primary, bundled) = (&found.primary, &found.bundled);
     let by_basename: BTreeMap<String, &(String, String)> = primary
         .iter()
         .map(|(p, k)| (p.rsplit('/').next().unwrap_or(p).to_string(), k))
         .collect();
-    for (file, lib) in &bundled {
+    for (file, lib) in bundled {
         if let Some(owner) = primary.get(file)
             && owner != lib
         {
@@ -711,46 +786,6 @@ fn build(scans: &[FileScan], path: &Path, opts: &BinaryOptions) -> Document {
             }
         }
     }
-    doc.packages.push(Package {
-        id: top_id.clone(),
-        name: name.clone(),
-        version: opts.version.clone(),
-        download_location: Some("NOASSERTION".into()),
-        license_concluded: Some("NOASSERTION".into()),
-        files_analyzed: true,
-        purpose: Some("ARCHIVE".into()),
-        ..Package::default()
-    });
-    doc.packages.extend(comps.into_values());
-    let sha1s: Vec<&str> = doc
-        .files
-        .iter()
-        .filter_map(|f| f.checksum("SHA1"))
-        .collect();
-    if let Some(top) = doc.packages.iter_mut().find(|p| p.id == top_id) {
-        if sha1s.is_empty() {
-            top.files_analyzed = false;
-        } else {
-            top.verification_code = Some(model::verification_code(sha1s));
-        }
-    }
-    doc.describes.push(top_id);
-    doc.name = match &opts.version {
-        Some(v) => format!("{name}-{v}"),
-        None => name.clone(),
-    };
-    let mut h = Sha256::new();
-    for f in &doc.files {
-        h.update(f.name.as_bytes());
-        h.update(f.checksum("SHA256").unwrap_or_default().as_bytes());
-    }
-    doc.namespace = format!(
-        "https://spdx.org/spdxdocs/relkit/{}-{}",
-        model::sanitize_id(&doc.name),
-        &hex::encode(h.finalize())[..16]
-    );
-    doc.normalize();
-    doc
 }
 
 /// One row of the declared-vs-found comparison.

@@ -248,10 +248,56 @@ fn build(
     };
     let top_id = ids.allocate("SPDXRef-PACKAGE-", &name.to_ascii_lowercase());
     ids.reserve(crate::spdx::DOCUMENT_ID);
+    let file_ids = add_files(&mut doc, tree, &mut ids);
+    let (vendored, claimed) = match in_tree {
+        Some(sbom_path) => in_tree_packages(&mut doc, tree, sbom_path, &file_ids, &mut ids)?,
+        None => (Vec::new(), BTreeSet::new()),
+    };
+    let wheel_pkgs = bundled_wheels(&mut doc, tree, wheel_dirs, &top_id, &mut ids)?;
 
-    // Files.
-    let by_path: BTreeMap<&str, &tree::HashedFile> =
-        tree.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    // Top package owns every file no vendored package claims.
+    for f in &doc.files {
+        if !claimed.contains(&f.id) {
+            doc.relationships.push(Relationship {
+                from: top_id.clone(),
+                kind: "CONTAINS".into(),
+                to: f.id.clone(),
+            });
+        }
+    }
+    for p in &vendored {
+        doc.relationships.push(Relationship {
+            from: top_id.clone(),
+            kind: "DEPENDS_ON".into(),
+            to: p.id.clone(),
+        });
+    }
+    doc.packages.push(top_package(opts, &top_id, &name));
+    doc.packages.extend(vendored);
+    doc.packages.extend(wheel_pkgs);
+    doc.describes.push(top_id);
+    add_verification_codes(&mut doc);
+
+    let version = opts.version.clone().unwrap_or_default();
+    doc.name = if version.is_empty() {
+        name.clone()
+    } else {
+        format!("{name}-{version}")
+    };
+    doc.namespace = opts
+        .namespace
+        .clone()
+        .unwrap_or_else(|| content_namespace(tree, &doc.name));
+    doc.normalize();
+    Ok(doc)
+}
+
+/// Every file of the tree with its SHA-1 and SHA-256; returns path → SPDX id.
+fn add_files<'t>(
+    doc: &mut Document,
+    tree: &'t tree::Tree,
+    ids: &mut IdAllocator,
+) -> BTreeMap<&'t str, String> {
     let mut file_ids: BTreeMap<&str, String> = BTreeMap::new();
     for f in &tree.files {
         let id = ids.allocate("SPDXRef-FILE-", &f.path);
@@ -272,76 +318,112 @@ fn build(
             ..File::default()
         });
     }
+    file_ids
+}
 
-    // Vendored packages from the in-tree SBOM.
+/// The vendored packages of the in-tree SBOM at `sbom_path`, every file it declares verified
+/// against the tree, and their relationships (mapped to this document's file ids). Returns
+/// the packages and the ids of the files they CONTAIN.
+fn in_tree_packages(
+    doc: &mut Document,
+    tree: &tree::Tree,
+    sbom_path: &str,
+    file_ids: &BTreeMap<&str, String>,
+    ids: &mut IdAllocator,
+) -> Result<(Vec<Package>, BTreeSet<String>)> {
+    let value = crate::json::parse(&tree.kept[sbom_path], sbom_path)?;
+    let (partial, _) = crate::spdx::read(&value, sbom_path)?;
+    let id_map = verify_in_tree_files(tree, &partial, sbom_path, file_ids)?;
     let mut claimed: BTreeSet<String> = BTreeSet::new();
-    let mut vendored: Vec<Package> = Vec::new();
-    if let Some(sbom_path) = in_tree {
-        let value = crate::json::parse(&tree.kept[sbom_path], sbom_path)?;
-        let (partial, _) = crate::spdx::read(&value, sbom_path)?;
-        let mut problems = Vec::new();
-        let mut id_map: BTreeMap<&str, String> = BTreeMap::new();
-        for vf in &partial.files {
-            match by_path.get(vf.name.as_str()) {
-                None => problems.push(format!(
-                    "  {}: declared in the in-tree SBOM but missing from the tree",
-                    vf.name
-                )),
-                Some(actual) => {
-                    for (alg, have) in [("SHA1", &actual.sha1), ("SHA256", &actual.sha256)] {
-                        if let Some(want) = vf.checksum(alg)
-                            && want != have
-                        {
-                            problems.push(format!(
-                                "  {}: {alg} expected {want}, tree has {have}",
-                                vf.name
-                            ));
-                        }
-                    }
-                    if vf.checksum("SHA1").is_none() && vf.checksum("SHA256").is_none() {
+    let pkg_ids: BTreeSet<&str> = partial.packages.iter().map(|p| p.id.as_str()).collect();
+    for p in &partial.packages {
+        ids.reserve(&p.id);
+    }
+    for r in &partial.relationships {
+        let to = id_map
+            .get(r.to.as_str())
+            .cloned()
+            .or_else(|| pkg_ids.contains(r.to.as_str()).then(|| r.to.clone()));
+        if let (true, Some(to)) = (pkg_ids.contains(r.from.as_str()), to) {
+            if r.kind == "CONTAINS" {
+                claimed.insert(to.clone());
+            }
+            doc.relationships.push(Relationship {
+                from: r.from.clone(),
+                kind: r.kind.clone(),
+                to,
+            });
+        }
+    }
+    let vendored = partial
+        .packages
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            vendored_defaults(&mut p);
+            p
+        })
+        .collect();
+    Ok((vendored, claimed))
+}
+
+/// Checks every file the in-tree SBOM declares against the tree (present, SHA-1/SHA-256
+/// equal); returns its file id → this document's file id.
+fn verify_in_tree_files<'p>(
+    tree: &tree::Tree,
+    partial: &'p Document,
+    sbom_path: &str,
+    file_ids: &BTreeMap<&str, String>,
+) -> Result<BTreeMap<&'p str, String>> {
+    let by_path: BTreeMap<&str, &tree::HashedFile> =
+        tree.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut problems = Vec::new();
+    let mut id_map: BTreeMap<&str, String> = BTreeMap::new();
+    for vf in &partial.files {
+        match by_path.get(vf.name.as_str()) {
+            None => problems.push(format!(
+                "  {}: declared in the in-tree SBOM but missing from the tree",
+                vf.name
+            )),
+            Some(actual) => {
+                for (alg, have) in [("SHA1", &actual.sha1), ("SHA256", &actual.sha256)] {
+                    if let Some(want) = vf.checksum(alg)
+                        && want != have
+                    {
                         problems.push(format!(
-                            "  {}: the in-tree SBOM gives no SHA1/SHA256 to verify",
+                            "  {}: {alg} expected {want}, tree has {have}",
                             vf.name
                         ));
                     }
-                    id_map.insert(&vf.id, file_ids[vf.name.as_str()].clone());
                 }
-            }
-        }
-        if !problems.is_empty() {
-            return Err(Error::VendoredMismatch {
-                sbom: sbom_path.into(),
-                problems,
-            });
-        }
-        let pkg_ids: BTreeSet<&str> = partial.packages.iter().map(|p| p.id.as_str()).collect();
-        for p in &partial.packages {
-            ids.reserve(&p.id);
-        }
-        for r in &partial.relationships {
-            let to = id_map
-                .get(r.to.as_str())
-                .cloned()
-                .or_else(|| pkg_ids.contains(r.to.as_str()).then(|| r.to.clone()));
-            if let (true, Some(to)) = (pkg_ids.contains(r.from.as_str()), to) {
-                if r.kind == "CONTAINS" {
-                    claimed.insert(to.clone());
+                if vf.checksum("SHA1").is_none() && vf.checksum("SHA256").is_none() {
+                    problems.push(format!(
+                        "  {}: the in-tree SBOM gives no SHA1/SHA256 to verify",
+                        vf.name
+                    ));
                 }
-                doc.relationships.push(Relationship {
-                    from: r.from.clone(),
-                    kind: r.kind.clone(),
-                    to,
-                });
+                id_map.insert(&vf.id, file_ids[vf.name.as_str()].clone());
             }
-        }
-        for p in &partial.packages {
-            let mut p = p.clone();
-            vendored_defaults(&mut p);
-            vendored.push(p);
         }
     }
+    if !problems.is_empty() {
+        return Err(Error::VendoredMismatch {
+            sbom: sbom_path.into(),
+            problems,
+        });
+    }
+    Ok(id_map)
+}
 
-    // Bundled wheels and what they vendor.
+/// The wheels kept from the wheel directories, each a package the top package DEPENDS_ON,
+/// with the projects it vendors.
+fn bundled_wheels(
+    doc: &mut Document,
+    tree: &tree::Tree,
+    wheel_dirs: &[String],
+    top_id: &str,
+    ids: &mut IdAllocator,
+) -> Result<Vec<Package>> {
     let mut wheel_pkgs = Vec::new();
     for (path, bytes) in &tree.kept {
         if !path.ends_with(".whl")
@@ -351,9 +433,9 @@ fn build(
         {
             continue;
         }
-        let (pkg, vendored_projects) = wheel_package(path, bytes, &mut ids)?;
+        let (pkg, vendored_projects) = wheel_package(path, bytes, ids)?;
         doc.relationships.push(Relationship {
-            from: top_id.clone(),
+            from: top_id.to_string(),
             kind: "DEPENDS_ON".into(),
             to: pkg.id.clone(),
         });
@@ -367,24 +449,11 @@ fn build(
         }
         wheel_pkgs.push(pkg);
     }
+    Ok(wheel_pkgs)
+}
 
-    // Top package owns every file no vendored package claims.
-    for f in &doc.files {
-        if !claimed.contains(&f.id) {
-            doc.relationships.push(Relationship {
-                from: top_id.clone(),
-                kind: "CONTAINS".into(),
-                to: f.id.clone(),
-            });
-        }
-    }
-    for p in &vendored {
-        doc.relationships.push(Relationship {
-            from: top_id.clone(),
-            kind: "DEPENDS_ON".into(),
-            to: p.id.clone(),
-        });
-    }
+/// The top package: what the options say, NOASSERTION for the rest.
+fn top_package(opts: &SourceOptions, top_id: &str, name: &str) -> Package {
     let supplier = opts.supplier.as_ref().map(|s| {
         if s.starts_with("Organization:") || s.starts_with("Person:") || s == "NOASSERTION" {
             s.clone()
@@ -392,9 +461,9 @@ fn build(
             format!("Organization: {s}")
         }
     });
-    let top = Package {
-        id: top_id.clone(),
-        name: name.clone(),
+    Package {
+        id: top_id.to_string(),
+        name: name.to_string(),
         version: opts.version.clone(),
         supplier,
         download_location: Some(
@@ -410,13 +479,12 @@ fn build(
         files_analyzed: true,
         purpose: Some("SOURCE".into()),
         ..Package::default()
-    };
-    doc.packages.push(top);
-    doc.packages.extend(vendored);
-    doc.packages.extend(wheel_pkgs);
-    doc.describes.push(top_id);
+    }
+}
 
-    // Verification codes for every package that lists its files.
+/// Verification codes for every package that lists its files; a package that contains none
+/// is not "files analyzed".
+fn add_verification_codes(doc: &mut Document) {
     let sha1_of: BTreeMap<&str, &str> = doc
         .files
         .iter()
@@ -443,28 +511,21 @@ fn build(
             None => p.files_analyzed = false,
         }
     }
+}
 
-    let version = opts.version.clone().unwrap_or_default();
-    doc.name = if version.is_empty() {
-        name.clone()
-    } else {
-        format!("{name}-{version}")
-    };
-    doc.namespace = opts.namespace.clone().unwrap_or_else(|| {
-        let mut h = Sha256::new();
-        for f in &tree.files {
-            h.update(f.path.as_bytes());
-            h.update(f.sha256.as_bytes());
-        }
-        let digest = hex::encode(h.finalize());
-        format!(
-            "https://spdx.org/spdxdocs/relkit/{}-{}",
-            model::sanitize_id(&doc.name),
-            &digest[..16]
-        )
-    });
-    doc.normalize();
-    Ok(doc)
+/// A document namespace derived from the content: every file's path and SHA-256.
+fn content_namespace(tree: &tree::Tree, doc_name: &str) -> String {
+    let mut h = Sha256::new();
+    for f in &tree.files {
+        h.update(f.path.as_bytes());
+        h.update(f.sha256.as_bytes());
+    }
+    let digest = hex::encode(h.finalize());
+    format!(
+        "https://spdx.org/spdxdocs/relkit/{}-{}",
+        model::sanitize_id(doc_name),
+        &digest[..16]
+    )
 }
 
 /// SBOM of a wheel given directly: the top package comes from its dist-info METADATA (name,
