@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use relkit_archive::read::{ContentObserver, Member, read_path_observed};
+use relkit_archive::read::{ContentObserver, Flow, Member, Visit, read_path_observed};
 use serde::Deserialize;
 
 use crate::corpus::{Corpus, is_copied_name, sha256_hex};
@@ -53,41 +53,57 @@ pub fn import_gnulib(corpus: &mut Corpus, dir: &Path) -> Result<usize> {
             .or_default()
             .push((l.file, crate::corpus::history_source(short, date)));
     }
-    let file = std::fs::File::open(&blobs_path).map_err(io(&blobs_path))?;
-    let mut tar = tar::Archive::new(liblzma::read::XzDecoder::new(BufReader::new(file)));
-    let entries = tar
-        .entries()
-        .map_err(|e| corrupt(&blobs_path, "start".into(), e.to_string()))?;
-    let mut count = 0;
-    let mut buf = Vec::new();
-    for entry in entries {
-        let mut entry = entry
-            .map_err(|e| corrupt(&blobs_path, format!("after {count} blobs"), e.to_string()))?;
-        let name = entry.path_bytes().into_owned();
-        let name = String::from_utf8_lossy(&name)
-            .trim_end_matches('/')
-            .to_string();
-        buf.clear();
-        entry
-            .read_to_end(&mut buf)
-            .map_err(|e| corrupt(&blobs_path, format!("member {name}"), e.to_string()))?;
-        let Some(uses) = wanted.get(&name) else {
-            continue;
+    let mut blobs = GnulibBlobs {
+        wanted: &wanted,
+        corpus,
+        count: 0,
+        failure: None,
+        path: &blobs_path,
+    };
+    let walked = relkit_archive::read::walk_path(&blobs_path, &mut blobs);
+    if let Some(e) = blobs.failure.take() {
+        return Err(e);
+    }
+    walked?;
+    Ok(blobs.count)
+}
+
+/// Adds the wanted blobs of `gnulib-m4-blobs.tar.xz` (each member named by the SHA-256 of its
+/// content, checked) to the corpus as the walk goes by; others are skipped unread.
+struct GnulibBlobs<'a> {
+    wanted: &'a HashMap<String, Vec<(String, String)>>,
+    corpus: &'a mut Corpus,
+    count: usize,
+    /// The error that stopped the walk (the reader only sees an I/O error).
+    failure: Option<Error>,
+    path: &'a Path,
+}
+
+impl Visit for GnulibBlobs<'_> {
+    fn visit(&mut self, member: Member, content: &mut dyn Read) -> std::io::Result<Flow> {
+        let name = String::from_utf8_lossy(&member.path).into_owned();
+        let Some(uses) = self.wanted.get(&name) else {
+            return Ok(Flow::Continue);
         };
+        let mut buf = Vec::new();
+        content.read_to_end(&mut buf)?;
         let got = sha256_hex(&buf);
         if got != name {
-            return Err(corrupt(
-                &blobs_path,
-                format!("member {name}"),
-                format!("content has SHA-256 {got}"),
-            ));
+            let e = Error::CorruptCorpus {
+                path: self.path.display().to_string(),
+                location: format!("member {name}"),
+                detail: format!("content has SHA-256 {got}"),
+            };
+            let message = e.to_string();
+            self.failure = Some(e);
+            return Err(std::io::Error::other(message));
         }
         for (file, source) in uses {
-            corpus.add(file, &buf, source);
-            count += 1;
+            self.corpus.add(file, &buf, source);
+            self.count += 1;
         }
+        Ok(Flow::Continue)
     }
-    Ok(count)
 }
 
 /// Imports every `.m4` file and known helper script from an archive (or directory read as
