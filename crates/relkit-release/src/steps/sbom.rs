@@ -3,7 +3,7 @@
 use super::{Cx, StepError, StepOutput, fail, file_name, write_atomic};
 
 pub(super) fn sbom(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
-    use relkit_sbom::{Format as SbomFormat, binary, merge, source as sbom_source};
+    use relkit_sbom::{Format as SbomFormat, binary, generate, merge};
     let settings = &cx.plan.sbom;
     let formats: Vec<SbomFormat> = settings
         .formats
@@ -29,7 +29,9 @@ pub(super) fn sbom(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
         };
     // Every source archive gets its own SBOM (the file it describes differs even though the
     // tree is the same); the first one also joins the release SBOM.
-    let base = sbom_source::SourceOptions {
+    // The project's defaults come from the plan's [sbom] table; the use case is the one
+    // `relkit sbom generate` runs.
+    let base = relkit_sbom::ProjectDefaults {
         name: Some(cx.name.to_string()),
         version: Some(cx.version.to_string()),
         supplier: settings.supplier.clone(),
@@ -37,30 +39,37 @@ pub(super) fn sbom(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
         license: settings.license.clone(),
         cpes: settings.cpe.iter().map(|c| cx.expand(c)).collect(),
         purls: settings.purl.iter().map(|p| cx.expand(p)).collect(),
-        in_tree_sbom: settings.in_tree.clone(),
-        no_in_tree_sbom: false,
-        wheel_dirs: Vec::new(),
-        created: created.clone(),
-        namespace: None,
+        in_tree: settings.in_tree.clone(),
     };
-    let docs_opts = sbom_source::SourceOptions {
+    let docs_defaults = relkit_sbom::ProjectDefaults {
         name: Some(format!("{}-docs", cx.name)),
         cpes: Vec::new(),
         purls: Vec::new(),
-        in_tree_sbom: None,
-        no_in_tree_sbom: true,
+        in_tree: None,
         ..base.clone()
     };
-    let archives = cx.source_archives().into_iter().map(|a| (a, &base)).chain(
-        cx.outputs_of(&["docs"])
-            .into_iter()
-            .map(|a| (a, &docs_opts)),
-    );
-    for (i, (archive, opts)) in archives.enumerate() {
+    let flags = generate::Flags {
+        created: created.clone(),
+        ..generate::Flags::default()
+    };
+    let docs_flags = generate::Flags {
+        no_in_tree_sbom: true,
+        ..flags.clone()
+    };
+    let archives = cx
+        .source_archives()
+        .into_iter()
+        .map(|a| (a, &flags, &base))
+        .chain(
+            cx.outputs_of(&["docs"])
+                .into_iter()
+                .map(|a| (a, &docs_flags, &docs_defaults)),
+        );
+    for (i, (archive, flags, defaults)) in archives.enumerate() {
         cx.check_cancel()?;
-        let mut doc = sbom_source::generate(&archive, opts, &|_| {})
-            .map_err(fail(format!("SBOM of {}", archive.display())))?;
-        doc.normalize();
+        let doc = relkit_sbom::generate(&archive, flags, defaults, &|_| {}, &|_| false)
+            .map_err(fail(format!("SBOM of {}", archive.display())))?
+            .doc;
         write(&doc, &file_name(&archive), &mut out)?;
         out.notes.push(format!(
             "{}: {} packages, {} files",
