@@ -23,13 +23,14 @@ pub const SCHEMA_VERSION: i64 = 1;
 pub enum DbError {
     /// The file is not a SQLite database (or is damaged).
     #[error(
-        "{path}: not a readable SQLite database ({reason}); delete it and run `relkit db import` again"
+        "{path}: not a readable SQLite database ({source}); delete it and run `relkit db import` again"
     )]
     Corrupt {
         /// DB path.
         path: String,
-        /// SQLite's message.
-        reason: String,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
     },
     /// The DB was written by a newer relkit.
     #[error(
@@ -63,6 +64,7 @@ pub enum DbError {
         /// DB path.
         path: String,
         /// Cause.
+        #[source]
         source: rusqlite::Error,
     },
     /// An input could not be read.
@@ -72,14 +74,15 @@ pub enum DbError {
     #[error("{0}\n(the import was rolled back; the DB is unchanged)")]
     Strict(Issue),
     /// A stored record does not deserialize.
-    #[error("{path}: stored record {id} is damaged: {reason}")]
+    #[error("{path}: stored record {id} is damaged")]
     BadStored {
         /// DB path.
         path: String,
         /// Record id.
         id: String,
-        /// Cause.
-        reason: String,
+        /// Cause: not UTF-8, or not a record's JSON.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
@@ -457,12 +460,12 @@ impl Db {
             let body = body.as_str().map_err(|e| DbError::BadStored {
                 path: self.path.clone(),
                 id: id.clone(),
-                reason: e.to_string(),
+                source: e.into(),
             })?;
             let rec: Record = serde_json::from_str(body).map_err(|e| DbError::BadStored {
                 path: self.path.clone(),
                 id,
-                reason: e.to_string(),
+                source: e.into(),
             })?;
             out.records.push(rec);
         }
@@ -507,7 +510,7 @@ impl Db {
             serde_json::from_str(&b).map_err(|e| DbError::BadStored {
                 path: self.path.clone(),
                 id: id.to_string(),
-                reason: e.to_string(),
+                source: e.into(),
             })
         })
         .transpose()
@@ -523,7 +526,7 @@ fn classify(path: &str, e: rusqlite::Error) -> DbError {
     {
         return DbError::Corrupt {
             path: path.to_string(),
-            reason: e.to_string(),
+            source: e,
         };
     }
     DbError::Sqlite {

@@ -29,16 +29,3 @@ pub use choose::{ChosenDb, DbChoice, Gate, ScanError, open_db, scan_sbom};
 pub use db::{Db, DbError, ImportOptions, ImportReport};
 pub use record::{Level, Record};
 pub use scan::{Finding, Report, ScanOptions};
-
-use std::path::Path;
-
-/// Scans an SBOM document against the DB at `db_path` (entry point for `relkit demo`).
-pub fn scan_with_db(
-    doc: &relkit_sbom::Document,
-    target: &str,
-    db_path: &Path,
-    opts: &ScanOptions,
-) -> Result<Report, DbError> {
-    let db = Db::open(db_path)?;
-    scan::scan_document(doc, target, &db, opts)
-}

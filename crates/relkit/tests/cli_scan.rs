@@ -50,7 +50,7 @@ fn imported_db(dir: &Path) -> PathBuf {
 
 /// CPython 3.13.5's externals SBOM with xz 5.6.1, sqlite 3.39.1.0 and zlib 1.3.
 fn old_externals(dir: &Path) -> PathBuf {
-    let src = vuln_data("tests/fixtures/cpython-3.13.5/externals.spdx.json");
+    let src = relkit_testkit::fixture("cpython-3.13.5/externals.spdx.json");
     let mut text = std::fs::read_to_string(src).unwrap();
     for (old, new) in [
         (":xz:5.2.5:", ":xz:5.6.1:"),
@@ -79,7 +79,7 @@ fn json_of(o: &Output) -> Value {
 fn scan_reports_exit_codes_and_formats() {
     let dir = tempfile::tempdir().unwrap();
     let db = imported_db(dir.path());
-    let ok = vuln_data("tests/fixtures/cpython-3.13.5/externals.spdx.json");
+    let ok = relkit_testkit::fixture("cpython-3.13.5/externals.spdx.json");
     let o = run(relkit().arg("scan").arg(&ok).arg("--db").arg(&db));
     assert_eq!(code(&o), 0);
     assert!(String::from_utf8_lossy(&o.stdout).contains("0 findings in 9 components"));
@@ -351,7 +351,7 @@ fn scans_a_source_tree_through_its_in_tree_sbom() {
     std::fs::create_dir_all(tree.join("Misc")).unwrap();
     // The in-tree SBOM without its file list (the tree here has none of CPython's files),
     // with expat moved back to 2.6.2.
-    let text = std::fs::read_to_string(vuln_data("tests/fixtures/cpython-3.13.5/sbom.spdx.json"))
+    let text = std::fs::read_to_string(relkit_testkit::fixture("cpython-3.13.5/sbom.spdx.json"))
         .unwrap()
         .replace(":libexpat:2.6.3:", ":libexpat:2.6.2:")
         .replace("\"versionInfo\": \"2.6.3\"", "\"versionInfo\": \"2.6.2\"");
@@ -409,9 +409,7 @@ fn bad_db_files_and_stats() {
     std::fs::write(&corrupt, vec![0x42u8; 4096]).unwrap();
     let o = run(relkit()
         .arg("scan")
-        .arg(vuln_data(
-            "tests/fixtures/cpython-3.13.5/externals.spdx.json",
-        ))
+        .arg(relkit_testkit::fixture("cpython-3.13.5/externals.spdx.json"))
         .arg("--db")
         .arg(&corrupt));
     assert_eq!(code(&o), 2);

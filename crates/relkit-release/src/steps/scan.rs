@@ -1,80 +1,59 @@
 //! The scan step: the release SBOM scanned against a real, fresh vulnerability DB, and the
 //! declared versions of vendored packages checked against the bytes.
 
-use std::path::PathBuf;
-
 use super::{
     Cx, StepError, StepOutput, fail, file_name, release_sbom, severity_threshold, write_atomic,
 };
 
-/// The DB the scan step may use, and a note saying which and how old: `[scan] db` (a path, or
-/// `"sample"` for the bundled demo DB), else the user's imported DB; never the sample without
-/// being asked, never a DB older than `[scan] max-age`.
-pub(super) fn scan_db(cx: &Cx<'_>) -> Result<(PathBuf, String), StepError> {
-    let refuse = |msg: String| StepError::Failed(msg, None);
-    let path = match cx.plan.scan.db.as_deref() {
-        Some("sample") => {
-            let path = relkit_vuln::sample::sample_db().map_err(fail("the bundled sample DB"))?;
-            return Ok((
-                path,
-                "warning: scanned against relkit's bundled sample DB (demo data, as [scan] db = \"sample\" asks): this is no vulnerability gate".into(),
-            ));
-        }
-        Some(p) => cx.repo.join(p),
-        None => {
-            let user = relkit_vuln::sample::default_db_path();
-            if !user.exists() {
-                return Err(refuse(format!(
-                    "no vulnerability DB: {} does not exist; run `relkit db update` (or `relkit db import FILES`), or set [scan] db = PATH in the plan ([scan] db = \"sample\" scans against demo data only)",
-                    user.display()
-                )));
-            }
-            user
-        }
-    };
-    let db = relkit_vuln::Db::open(&path).map_err(fail(format!("opening {}", path.display())))?;
-    let fresh = db
-        .freshness()
-        .map_err(fail(format!("reading the age of {}", path.display())))?;
-    if fresh.sample {
-        return Err(refuse(format!(
-            "{} is relkit's bundled sample DB (demo data); use a real DB, or write [scan] db = \"sample\" to scan against demo data on purpose",
-            path.display()
-        )));
+/// The DB the scan step may use: `[scan] db` (a path, or `"sample"` for the bundled demo DB),
+/// else the user's imported DB; never the sample without being asked, never a DB older than
+/// `[scan] max-age` (the rules are relkit-vuln's, shared with `relkit scan`).
+fn db_choice(cx: &Cx<'_>) -> relkit_vuln::DbChoice {
+    match cx.plan.scan.db.as_deref() {
+        Some("sample") => relkit_vuln::DbChoice::Sample,
+        Some(p) => relkit_vuln::DbChoice::Path(cx.repo.join(p)),
+        None => relkit_vuln::DbChoice::Imported,
     }
-    let max_age = relkit_vuln::freshness::parse_max_age(&cx.plan.scan.max_age)
-        .expect("validated when the plan was read");
-    fresh
-        .check(max_age, time::OffsetDateTime::now_utc())
-        .map_err(|why| {
-            refuse(format!(
-                "{}: {why}; or raise [scan] max-age",
-                path.display()
-            ))
-        })?;
-    Ok((
-        path,
-        format!(
-            "DB imported {}, newest record {} (max age {})",
-            fresh.last_import.as_deref().unwrap_or("?"),
-            fresh.newest_record.as_deref().unwrap_or("?"),
-            cx.plan.scan.max_age
-        ),
-    ))
+}
+
+/// A scan that could not run: a refused DB is the step's own failure (the message says what
+/// to do); anything else keeps its cause.
+fn scan_failed(e: relkit_vuln::ScanError) -> StepError {
+    use relkit_vuln::{ScanError, choose::ChooseError};
+    match e {
+        ScanError::Choose(
+            e @ (ChooseError::NoImportedDb(_)
+            | ChooseError::SampleNotChosen(_)
+            | ChooseError::Stale { .. }),
+        ) => StepError::Failed(e.to_string(), None),
+        ScanError::Choose(ChooseError::Sample(e)) => StepError::caused("the bundled sample DB", e),
+        ScanError::Choose(ChooseError::Open { path, source }) => {
+            StepError::caused(format!("opening {}", path.display()), source)
+        }
+        ScanError::Choose(ChooseError::Age { path, source }) => {
+            StepError::caused(format!("reading the age of {}", path.display()), source)
+        }
+        ScanError::Scan { path, source } => {
+            StepError::caused(format!("scanning with {}", path.display()), source)
+        }
+    }
 }
 
 pub(super) fn scan(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
     let sbom_path = release_sbom(cx)?;
     let (doc, _, _) = relkit_sbom::read_file(&sbom_path)
         .map_err(fail(format!("reading {}", sbom_path.display())))?;
-    let (db, db_note) = scan_db(cx)?;
-    let report = relkit_vuln::scan_with_db(
+    let gate =
+        relkit_vuln::Gate::parse(&cx.plan.scan.max_age).expect("validated when the plan was read");
+    let (report, chosen) = relkit_vuln::scan_sbom(
         &doc,
         &file_name(&sbom_path),
-        &db,
+        &db_choice(cx),
+        Some(&gate),
         &relkit_vuln::ScanOptions::default(),
     )
-    .map_err(fail(format!("scanning with {}", db.display())))?;
+    .map_err(scan_failed)?;
+    let (db, db_note) = (chosen.path, chosen.note);
     let report_path = cx.report_path("scan");
     write_atomic(
         &report_path,
