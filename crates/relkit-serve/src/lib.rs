@@ -50,9 +50,6 @@ pub enum Error {
     /// The database could not be opened or queried.
     #[error("database")]
     Db(#[from] db::DbError),
-    /// A request made offline was refused (bad project name, bad policy, …).
-    #[error("{0}")]
-    Refused(String),
     /// A stored project's settings fail today's rules.
     #[error("project {project}: fix it with `relkit serve project set`")]
     Project {
@@ -61,9 +58,9 @@ pub enum Error {
         /// What is wrong with its settings.
         source: verify::Rejected,
     },
-    /// A project's settings were refused.
+    /// A project's name or settings were refused (offline administration).
     #[error(transparent)]
-    Api(#[from] api::ApiError),
+    Settings(#[from] api::projects::SettingsError),
 }
 
 /// Unix time in seconds.
@@ -297,9 +294,7 @@ impl Admin {
         self.rt.block_on(async {
             if let Some(p) = project {
                 if !api::valid_name(p) {
-                    return Err(Error::Refused(format!(
-                        "project name {p:?}: use letters, digits and . _ + - ~, starting with a letter or digit"
-                    )));
+                    return Err(api::projects::SettingsError::Name(p.to_string()).into());
                 }
                 self.store
                     .db

@@ -8,8 +8,8 @@ use relkit_core::wire::{ProjectConfig, ProjectSummary};
 
 use super::{ApiError, ApiResult, St, check_names};
 use crate::auth::require_admin;
-use crate::db::{DbResult, FromRow, Row, Stmt, Value};
-use crate::verify::{self, ProjectRules};
+use crate::db::{DbError, DbResult, FromRow, Row, Stmt, Value};
+use crate::verify::{self, ProjectRules, Rejected};
 use crate::{AppState, now};
 
 impl FromRow for ProjectSummary {
@@ -61,15 +61,54 @@ pub(crate) async fn summaries(s: &AppState) -> ApiResult<Vec<ProjectSummary>> {
         .await?)
 }
 
+/// Why a project's settings were not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The project name is not a [`super::valid_name`].
+    #[error(
+        "project name {0:?}: use letters, digits and . _ + - ~, starting with a letter or digit"
+    )]
+    Name(String),
+    /// The policy, key or trusted root does not parse, or a trusted root has no signer.
+    #[error("project {project}: settings refused")]
+    Invalid {
+        /// The project.
+        project: String,
+        /// What is wrong.
+        source: Rejected,
+    },
+    /// The database failed.
+    #[error("database")]
+    Db(#[from] DbError),
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(e: SettingsError) -> Self {
+        match e {
+            SettingsError::Name(n) => match check_names(&[("project", &n)]) {
+                Err(e) => e,
+                Ok(()) => unreachable!("refused names fail check_names"),
+            },
+            SettingsError::Invalid { source, .. } => ApiError::rejected("invalid_config", source),
+            SettingsError::Db(e) => e.into(),
+        }
+    }
+}
+
 /// Creates or updates a project (used by the API and the offline CLI).
 pub async fn set_project(
     s: &crate::Store,
     actor: &str,
     name: &str,
     cfg: &ProjectConfig,
-) -> ApiResult<()> {
-    check_names(&[("project", name)])?;
-    verify::validate_rules(&rules(cfg)).map_err(|e| ApiError::rejected("invalid_config", e))?;
+) -> Result<(), SettingsError> {
+    if !super::valid_name(name) {
+        return Err(SettingsError::Name(name.to_string()));
+    }
+    verify::validate_rules(&rules(cfg)).map_err(|source| SettingsError::Invalid {
+        project: name.to_string(),
+        source,
+    })?;
     let b = |x: bool| Value::Int(i64::from(x));
     s.db.transaction(vec![
         Stmt {
