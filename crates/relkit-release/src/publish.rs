@@ -171,6 +171,12 @@ fn upload(cx: &Cx<'_>, url: &str, token_file: Option<&str>) -> Result<StepOutput
             }
             _ => String::new(),
         };
+        // The client's error and its causes (transport, file, JSON), `: `-joined.
+        let chain: Vec<String> =
+            std::iter::successors(Some(&e as &dyn std::error::Error), |c| c.source())
+                .map(ToString::to_string)
+                .collect();
+        let e = chain.join(": ");
         StepError::Failed(format!("uploading to {url}: {e}{problems}"), None)
     })?;
     let mut notes = vec![format!(
