@@ -79,13 +79,16 @@ pub enum Matcher {
     /// A glob where `*` matches any run of characters.
     Glob(String),
     /// An anchored regular expression (its source, and the compiled form).
-    Regexp(String, regex_lite::Regex),
+    Regexp(String, regex::Regex),
 }
 
 impl Matcher {
-    /// An anchored regular expression; `what` names the value in the error.
+    /// An anchored regular expression (the whole value must match, as cosign's
+    /// `--certificate-identity-regexp` is used); `what` names the value in the error. Perl
+    /// classes and word boundaries are ASCII, as in Go's regexp (cosign) and the regex-lite
+    /// engine used before: see [`ascii_perl_classes`].
     pub fn regexp(pattern: &str, what: &str) -> Result<Self, Error> {
-        regex_lite::Regex::new(&format!("^(?:{pattern})$"))
+        regex::Regex::new(&format!("^(?:{})$", ascii_perl_classes(pattern)))
             .map(|re| Matcher::Regexp(pattern.to_string(), re))
             .map_err(|e| {
                 Error::Policy(format!(
@@ -111,6 +114,63 @@ impl Matcher {
             Matcher::Regexp(r, _) => format!("/{r}/ (regexp)"),
         }
     }
+}
+
+/// `pattern` with `\d`, `\w`, `\s` (and their negations) spelt as ASCII classes and `\b` as
+/// an ASCII word boundary, so that the `regex` crate (Unicode-aware by default) matches them
+/// as Go's regexp does; `.` and literals stay Unicode (one code point each).
+fn ascii_perl_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut in_class = false;
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(next) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let class = match next {
+                    'd' => Some("0-9"),
+                    'w' => Some("0-9A-Za-z_"),
+                    's' => Some("\\t\\n\\x0B\\x0C\\r "),
+                    _ => None,
+                };
+                let negated = match next {
+                    'D' => Some("0-9"),
+                    'W' => Some("0-9A-Za-z_"),
+                    'S' => Some("\\t\\n\\x0B\\x0C\\r "),
+                    _ => None,
+                };
+                match (class, negated) {
+                    (Some(set), _) => out.push_str(&format!("[{set}]")),
+                    (_, Some(set)) => out.push_str(&format!("[^{set}]")),
+                    _ if next == 'b' && !in_class => out.push_str("(?-u:\\b)"),
+                    _ => {
+                        out.push(c);
+                        out.push(next);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` (or `^]`) right after the opening bracket is a literal.
+                if chars.peek() == Some(&'^') {
+                    out.push(chars.next().expect("peeked"));
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(chars.next().expect("peeked"));
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// The expected signer of a keyless Sigstore bundle: a certificate identity (matched
@@ -295,6 +355,32 @@ impl SignerPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regexps_are_anchored_with_ascii_perl_classes_as_in_go() {
+        let m = |p: &str, v: &str| Matcher::regexp(p, "test").unwrap().matches(v);
+        // Anchored: the whole value must match.
+        assert!(m(
+            r"https://github\.com/org/.*",
+            "https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1"
+        ));
+        assert!(!m(r"github\.com/org", "https://github.com/org"));
+        assert!(!m("a|b", "ab"));
+        // Perl classes and \b are ASCII (Go's regexp, regex-lite); `.` is one code point.
+        assert!(m(r"\w+@example\.com", "release_bot@example.com"));
+        assert!(!m(r"\w+@example\.com", "δ@example.com"));
+        assert!(m(r"\W@x", "δ@x"));
+        assert!(!m(r"\d", "᠕"));
+        assert!(!m(r"\s", "\u{2000}"));
+        assert!(m(r"\S", "\u{2000}"));
+        assert!(m(r"[\w.-]+", "a.b-c_9"));
+        assert!(!m(r"[\w]+", "δ"));
+        assert!(m(r"[^\d]", "δ"));
+        assert!(m(r"a.c", "aδc"));
+        assert!(m(r"\bab\b.*", "ab δ"));
+        assert!(m(r"\\w", "\\w"));
+        assert!(m(r"[]a]+", "]a"));
+    }
 
     #[test]
     fn unknown_fields_and_empty_policies_fail() {
