@@ -312,20 +312,12 @@ pub fn tarball_sarif(r: &TarballReport) -> Value {
             })
         })
         .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "relkit audit tarball",
-                "informationUri": "https://github.com/relkit/relkit",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules
-            }},
-            "originalUriBaseIds": {"TARBALL": {"description": {"text": r.tarball}}},
-            "results": results
-        }]
-    })
+    let mut run = serde_json::Map::new();
+    run.insert(
+        "originalUriBaseIds".into(),
+        json!({"TARBALL": {"description": {"text": r.tarball}}}),
+    );
+    relkit_core::sarif::log_of("relkit audit tarball", rules, results, run)
 }
 
 /// The text report of the history audit.

@@ -2,7 +2,7 @@
 //! envelope with relkit as the tool, and artifact URIs.
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// What a path segment of a URI reference may not hold as is: controls, space, `%`, `#`, `?`
 /// (and every non-ASCII byte, which `utf8_percent_encode` always encodes).
@@ -11,18 +11,34 @@ const PATH: &AsciiSet = &CONTROLS.add(b' ').add(b'%').add(b'#').add(b'?');
 /// A SARIF 2.1.0 log with one run of relkit: `rules` (reportingDescriptor objects) and
 /// `results` as given.
 pub fn log(rules: Vec<Value>, results: Vec<Value>) -> Value {
+    log_of("relkit", rules, results, Map::new())
+}
+
+/// A SARIF 2.1.0 log with one run of the relkit tool named `driver` (`relkit audit
+/// tarball`), `rules` and `results` as given, and further properties of the run (such as
+/// `originalUriBaseIds`) from `run_extra`.
+pub fn log_of(
+    driver: &str,
+    rules: Vec<Value>,
+    results: Vec<Value>,
+    run_extra: Map<String, Value>,
+) -> Value {
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": driver,
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://github.com/relkit/relkit",
+            "rules": rules,
+        }},
+        "results": results,
+    });
+    if let Value::Object(fields) = &mut run {
+        fields.extend(run_extra);
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "relkit",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/relkit/relkit",
-                "rules": rules,
-            }},
-            "results": results,
-        }],
+        "runs": [run],
     })
 }
 
