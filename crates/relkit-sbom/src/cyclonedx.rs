@@ -110,59 +110,7 @@ pub fn read(value: &Value, origin: &str) -> Result<(Document, Dropped)> {
         .to_string();
     let meta = obj.get("metadata").and_then(Value::as_object);
     if let Some(meta) = meta {
-        r.doc.created = meta
-            .get("timestamp")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let tools = meta.get("tools");
-        let tool_list = match tools {
-            Some(Value::Array(a)) => a.clone(),
-            Some(Value::Object(o)) => o
-                .get("components")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        for t in tool_list {
-            let name = t["name"].as_str().unwrap_or("unknown");
-            let creator = match t["version"].as_str() {
-                Some(v) => format!("Tool: {name}-{v}"),
-                None => format!("Tool: {name}"),
-            };
-            r.doc.creators.push(creator);
-        }
-        for a in meta
-            .get("authors")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(n) = a["name"].as_str() {
-                r.doc.creators.push(format!("Person: {n}"));
-            }
-        }
-        for key in ["manufacturer", "manufacture", "supplier"] {
-            if let Some(n) = meta.get(key).and_then(|m| m["name"].as_str()) {
-                r.doc.creators.push(format!("Organization: {n}"));
-            }
-        }
-        for k in meta.keys() {
-            if ![
-                "timestamp",
-                "tools",
-                "authors",
-                "manufacturer",
-                "manufacture",
-                "supplier",
-                "component",
-            ]
-            .contains(&k.as_str())
-            {
-                r.dropped.push(format!("$.metadata.{k}"));
-            }
-        }
+        r.metadata(meta);
     }
     // Reserve every explicit bom-ref first so generated ids never collide with them.
     collect_refs(obj.get("components"), &mut r.ids);
@@ -189,26 +137,7 @@ pub fn read(value: &Value, origin: &str) -> Result<(Document, Dropped)> {
         let parent = if is_file { top.as_deref() } else { None };
         r.component(c, parent, &format!("$.components[{i}]"));
     }
-    for d in obj
-        .get("dependencies")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let from = d["ref"].as_str().unwrap_or_default();
-        for to in d["dependsOn"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            r.doc.relationships.push(Relationship {
-                from: from.into(),
-                kind: "DEPENDS_ON".into(),
-                to: to.into(),
-            });
-        }
-    }
+    r.dependencies(obj.get("dependencies"));
     if r.doc.name.is_empty() {
         r.doc.name = top
             .as_deref()
@@ -272,17 +201,7 @@ impl Reader {
                 to: id.clone(),
             });
         }
-        let props: BTreeMap<&str, Vec<&str>> = c["properties"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .fold(BTreeMap::new(), |mut m, p| {
-                if let (Some(n), Some(v)) = (p["name"].as_str(), p["value"].as_str()) {
-                    m.entry(n).or_default().push(v);
-                }
-                m
-            });
-        let prop = |k: &str| props.get(k).and_then(|v| v.first()).map(|s| s.to_string());
+        let props = properties(c);
         if c["type"].as_str() == Some("file") {
             self.doc.files.push(File {
                 id: id.clone(),
@@ -293,75 +212,7 @@ impl Reader {
                 comment: c["description"].as_str().map(str::to_string),
             });
         } else {
-            let (declared, concluded) = license_of(&c["licenses"], &mut self.dropped, path);
-            let mut pkg = Package {
-                id: id.clone(),
-                name: match c["group"].as_str() {
-                    Some(g) if !g.is_empty() => {
-                        format!("{g}/{}", c["name"].as_str().unwrap_or_default())
-                    }
-                    _ => name,
-                },
-                version,
-                supplier: prop(PROP_SUPPLIER).or_else(|| {
-                    c["supplier"]["name"]
-                        .as_str()
-                        .map(|n| format!("Organization: {n}"))
-                }),
-                originator: prop(PROP_ORIGINATOR)
-                    .or_else(|| c["author"].as_str().map(|a| format!("Person: {a}"))),
-                license_declared: prop(PROP_DECLARED).or(declared),
-                license_concluded: prop(PROP_CONCLUDED).or(concluded),
-                copyright: c["copyright"].as_str().map(str::to_string),
-                checksums,
-                cpes: c["cpe"].as_str().map(str::to_string).into_iter().collect(),
-                purls: c["purl"].as_str().map(str::to_string).into_iter().collect(),
-                verification_code: prop(PROP_CODE),
-                files_analyzed: prop(PROP_ANALYZED).is_some_and(|v| v == "true"),
-                purpose: prop(PROP_PURPOSE)
-                    .or_else(|| purpose_of(c["type"].as_str().unwrap_or_default())),
-                comment: c["description"].as_str().map(str::to_string),
-                download_location: prop(PROP_DOWNLOAD),
-                ..Package::default()
-            };
-            pkg.cpes.extend(
-                props
-                    .get(PROP_CPE)
-                    .into_iter()
-                    .flatten()
-                    .map(|s| s.to_string()),
-            );
-            pkg.purls.extend(
-                props
-                    .get(PROP_PURL)
-                    .into_iter()
-                    .flatten()
-                    .map(|s| s.to_string()),
-            );
-            for r in c["externalReferences"].as_array().into_iter().flatten() {
-                let url = r["url"].as_str().map(str::to_string);
-                match r["type"].as_str() {
-                    Some("distribution") if pkg.download_location.is_none() => {
-                        pkg.download_location = url
-                    }
-                    Some("website") => pkg.homepage = url,
-                    _ => {}
-                }
-            }
-            for o in c["evidence"]["occurrences"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                let ctx = o["additionalContext"].as_str().unwrap_or_default();
-                let (method, text) = ctx.split_once(": ").unwrap_or(("", ctx));
-                pkg.evidence.push(Evidence {
-                    file: o["location"].as_str().unwrap_or_default().into(),
-                    offset: o["offset"].as_u64(),
-                    method: method.into(),
-                    text: text.into(),
-                });
-            }
+            let pkg = self.package(c, id.clone(), name, version, checksums, &props, path);
             self.doc.packages.push(pkg);
         }
         for (i, child) in c["components"].as_array().into_iter().flatten().enumerate() {
@@ -369,6 +220,180 @@ impl Reader {
         }
         id
     }
+    /// The metadata: creation time, creators (tools, authors, manufacturer, supplier).
+    fn metadata(&mut self, meta: &Map<String, Value>) {
+        self.doc.created = meta
+            .get("timestamp")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let tools = meta.get("tools");
+        let tool_list = match tools {
+            Some(Value::Array(a)) => a.clone(),
+            Some(Value::Object(o)) => o
+                .get("components")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        for t in tool_list {
+            let name = t["name"].as_str().unwrap_or("unknown");
+            let creator = match t["version"].as_str() {
+                Some(v) => format!("Tool: {name}-{v}"),
+                None => format!("Tool: {name}"),
+            };
+            self.doc.creators.push(creator);
+        }
+        for a in meta
+            .get("authors")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(n) = a["name"].as_str() {
+                self.doc.creators.push(format!("Person: {n}"));
+            }
+        }
+        for key in ["manufacturer", "manufacture", "supplier"] {
+            if let Some(n) = meta.get(key).and_then(|m| m["name"].as_str()) {
+                self.doc.creators.push(format!("Organization: {n}"));
+            }
+        }
+        for k in meta.keys() {
+            if ![
+                "timestamp",
+                "tools",
+                "authors",
+                "manufacturer",
+                "manufacture",
+                "supplier",
+                "component",
+            ]
+            .contains(&k.as_str())
+            {
+                self.dropped.push(format!("$.metadata.{k}"));
+            }
+        }
+    }
+
+    /// `dependencies`: every `dependsOn` a DEPENDS_ON relationship.
+    fn dependencies(&mut self, dependencies: Option<&Value>) {
+        for d in dependencies.and_then(Value::as_array).into_iter().flatten() {
+            let from = d["ref"].as_str().unwrap_or_default();
+            for to in d["dependsOn"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                self.doc.relationships.push(Relationship {
+                    from: from.into(),
+                    kind: "DEPENDS_ON".into(),
+                    to: to.into(),
+                });
+            }
+        }
+    }
+
+    /// A component that is not a file: a package, with relkit's SPDX properties read back.
+    #[allow(clippy::too_many_arguments)]
+    fn package(
+        &mut self,
+        c: &Value,
+        id: String,
+        name: String,
+        version: Option<String>,
+        checksums: Vec<Checksum>,
+        props: &BTreeMap<&str, Vec<&str>>,
+        path: &str,
+    ) -> Package {
+        let prop = |k: &str| props.get(k).and_then(|v| v.first()).map(|s| s.to_string());
+        let (declared, concluded) = license_of(&c["licenses"], &mut self.dropped, path);
+        let mut pkg = Package {
+            id,
+            name: match c["group"].as_str() {
+                Some(g) if !g.is_empty() => {
+                    format!("{g}/{}", c["name"].as_str().unwrap_or_default())
+                }
+                _ => name,
+            },
+            version,
+            supplier: prop(PROP_SUPPLIER).or_else(|| {
+                c["supplier"]["name"]
+                    .as_str()
+                    .map(|n| format!("Organization: {n}"))
+            }),
+            originator: prop(PROP_ORIGINATOR)
+                .or_else(|| c["author"].as_str().map(|a| format!("Person: {a}"))),
+            license_declared: prop(PROP_DECLARED).or(declared),
+            license_concluded: prop(PROP_CONCLUDED).or(concluded),
+            copyright: c["copyright"].as_str().map(str::to_string),
+            checksums,
+            cpes: c["cpe"].as_str().map(str::to_string).into_iter().collect(),
+            purls: c["purl"].as_str().map(str::to_string).into_iter().collect(),
+            verification_code: prop(PROP_CODE),
+            files_analyzed: prop(PROP_ANALYZED).is_some_and(|v| v == "true"),
+            purpose: prop(PROP_PURPOSE)
+                .or_else(|| purpose_of(c["type"].as_str().unwrap_or_default())),
+            comment: c["description"].as_str().map(str::to_string),
+            download_location: prop(PROP_DOWNLOAD),
+            ..Package::default()
+        };
+        pkg.cpes.extend(
+            props
+                .get(PROP_CPE)
+                .into_iter()
+                .flatten()
+                .map(|s| s.to_string()),
+        );
+        pkg.purls.extend(
+            props
+                .get(PROP_PURL)
+                .into_iter()
+                .flatten()
+                .map(|s| s.to_string()),
+        );
+        for r in c["externalReferences"].as_array().into_iter().flatten() {
+            let url = r["url"].as_str().map(str::to_string);
+            match r["type"].as_str() {
+                Some("distribution") if pkg.download_location.is_none() => {
+                    pkg.download_location = url
+                }
+                Some("website") => pkg.homepage = url,
+                _ => {}
+            }
+        }
+        for o in c["evidence"]["occurrences"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let ctx = o["additionalContext"].as_str().unwrap_or_default();
+            let (method, text) = ctx.split_once(": ").unwrap_or(("", ctx));
+            pkg.evidence.push(Evidence {
+                file: o["location"].as_str().unwrap_or_default().into(),
+                offset: o["offset"].as_u64(),
+                method: method.into(),
+                text: text.into(),
+            });
+        }
+        pkg
+    }
+}
+
+/// A component's `properties`: name → values, in order.
+fn properties(c: &Value) -> BTreeMap<&str, Vec<&str>> {
+    c["properties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .fold(BTreeMap::new(), |mut m, p| {
+            if let (Some(n), Some(v)) = (p["name"].as_str(), p["value"].as_str()) {
+                m.entry(n).or_default().push(v);
+            }
+            m
+        })
 }
 
 fn purpose_of(kind: &str) -> Option<String> {
@@ -576,119 +601,156 @@ impl Writer<'_> {
         let mut m = Map::new();
         m.insert("bom-ref".into(), id.into());
         if let Some(f) = self.files.get(id) {
-            m.insert("type".into(), "file".into());
-            m.insert("name".into(), f.name.clone().into());
-            m.insert("hashes".into(), hashes(&f.checksums, id, lost));
-            if let Some(l) = f
-                .license_concluded
-                .as_deref()
-                .filter(|l| !is_noassertion(l))
-            {
-                m.insert(
-                    "licenses".into(),
-                    json!([{"expression": l, "acknowledgement": "concluded"}]),
-                );
-            }
-            if let Some(c) = &f.copyright {
-                m.insert("copyright".into(), c.clone().into());
-            }
-            if let Some(c) = &f.comment {
-                m.insert("description".into(), c.clone().into());
-            }
+            file_component(f, id, lost, &mut m);
         } else if let Some(p) = self.packages.get(id) {
-            let kind = match p.purpose.as_deref() {
-                Some("APPLICATION") => "application",
-                Some("FRAMEWORK") => "framework",
-                Some("CONTAINER") => "container",
-                Some("OPERATING-SYSTEM") => "operating-system",
-                Some("FIRMWARE") => "firmware",
-                Some("FILE") => "file",
-                _ => "library",
-            };
-            m.insert("type".into(), kind.into());
-            m.insert("name".into(), p.name.clone().into());
-            let mut props: Vec<(String, String)> = Vec::new();
-            if let Some(v) = &p.version {
-                m.insert("version".into(), v.clone().into());
-            }
-            if let Some(s) = &p.supplier {
-                // CycloneDX suppliers are organizations; anything else keeps its SPDX form too.
-                match s.split_once(": ") {
-                    Some((kind, n)) => {
-                        m.insert("supplier".into(), json!({"name": n}));
-                        if kind != "Organization" {
-                            props.push((PROP_SUPPLIER.into(), s.clone()));
-                        }
-                    }
-                    None => props.push((PROP_SUPPLIER.into(), s.clone())),
+            package_component(p, id, lost, &mut m);
+        }
+        if let Some(kids) = self.children.get(id) {
+            let mut kids = kids.clone();
+            kids.sort();
+            let nested: Vec<Value> = kids.iter().map(|k| self.component(k, lost)).collect();
+            m.insert("components".into(), nested.into());
+        }
+        Value::Object(m)
+    }
+}
+
+/// The fields of a file component.
+fn file_component(f: &File, id: &str, lost: &mut Vec<String>, m: &mut Map<String, Value>) {
+    m.insert("type".into(), "file".into());
+    m.insert("name".into(), f.name.clone().into());
+    m.insert("hashes".into(), hashes(&f.checksums, id, lost));
+    if let Some(l) = f
+        .license_concluded
+        .as_deref()
+        .filter(|l| !is_noassertion(l))
+    {
+        m.insert(
+            "licenses".into(),
+            json!([{"expression": l, "acknowledgement": "concluded"}]),
+        );
+    }
+    if let Some(c) = &f.copyright {
+        m.insert("copyright".into(), c.clone().into());
+    }
+    if let Some(c) = &f.comment {
+        m.insert("description".into(), c.clone().into());
+    }
+}
+
+/// The fields of a package component; what CycloneDX cannot say goes in relkit's properties.
+fn package_component(p: &Package, id: &str, lost: &mut Vec<String>, m: &mut Map<String, Value>) {
+    let kind = match p.purpose.as_deref() {
+        Some("APPLICATION") => "application",
+        Some("FRAMEWORK") => "framework",
+        Some("CONTAINER") => "container",
+        Some("OPERATING-SYSTEM") => "operating-system",
+        Some("FIRMWARE") => "firmware",
+        Some("FILE") => "file",
+        _ => "library",
+    };
+    m.insert("type".into(), kind.into());
+    m.insert("name".into(), p.name.clone().into());
+    let mut props: Vec<(String, String)> = Vec::new();
+    if let Some(v) = &p.version {
+        m.insert("version".into(), v.clone().into());
+    }
+    if let Some(s) = &p.supplier {
+        // CycloneDX suppliers are organizations; anything else keeps its SPDX form too.
+        match s.split_once(": ") {
+            Some((kind, n)) => {
+                m.insert("supplier".into(), json!({"name": n}));
+                if kind != "Organization" {
+                    props.push((PROP_SUPPLIER.into(), s.clone()));
                 }
             }
-            if let Some(o) = &p.originator {
-                props.push((PROP_ORIGINATOR.into(), o.clone()));
-            }
-            if !p.checksums.is_empty() {
-                m.insert("hashes".into(), hashes(&p.checksums, id, lost));
-            }
-            // CycloneDX holds one expression; the declared one goes there, the concluded one
-            // (and NOASSERTION/NONE values, which CycloneDX cannot say) go in properties.
-            let declared = p.license_declared.as_deref().filter(|l| !is_noassertion(l));
-            if let Some(d) = declared {
-                m.insert(
-                    "licenses".into(),
-                    json!([{"expression": d, "acknowledgement": "declared"}]),
-                );
-            } else if let Some(d) = &p.license_declared {
-                props.push((PROP_DECLARED.into(), d.clone()));
-            }
-            match (&p.license_concluded, declared) {
-                (Some(c), None) if !is_noassertion(c) => {
-                    m.insert(
-                        "licenses".into(),
-                        json!([{"expression": c, "acknowledgement": "concluded"}]),
-                    );
-                }
-                (Some(c), _) => props.push((PROP_CONCLUDED.into(), c.clone())),
-                (None, _) => {}
-            }
-            if let Some(c) = &p.copyright {
-                m.insert("copyright".into(), c.clone().into());
-            }
-            if let Some(c) = &p.comment {
-                m.insert("description".into(), c.clone().into());
-            }
-            if let Some((first, rest)) = p.cpes.split_first() {
-                m.insert("cpe".into(), first.clone().into());
-                props.extend(rest.iter().map(|c| (PROP_CPE.to_string(), c.clone())));
-            }
-            if let Some((first, rest)) = p.purls.split_first() {
-                m.insert("purl".into(), first.clone().into());
-                props.extend(rest.iter().map(|c| (PROP_PURL.to_string(), c.clone())));
-            }
-            let mut refs = Vec::new();
-            if let Some(d) = p.download_location.as_deref() {
-                if d.contains("://") {
-                    refs.push(json!({"type": "distribution", "url": d}));
-                } else {
-                    props.push((PROP_DOWNLOAD.into(), d.into()));
-                }
-            }
-            if let Some(h) = &p.homepage {
-                refs.push(json!({"type": "website", "url": h}));
-            }
-            if !refs.is_empty() {
-                m.insert("externalReferences".into(), refs.into());
-            }
-            if let Some(purpose) = &p.purpose {
-                props.push((PROP_PURPOSE.into(), purpose.clone()));
-            }
-            if p.files_analyzed {
-                props.push((PROP_ANALYZED.into(), "true".into()));
-            }
-            if let Some(code) = &p.verification_code {
-                props.push((PROP_CODE.into(), code.clone()));
-            }
-            if !p.evidence.is_empty() {
-                let occurrences: Vec<Value> = p
+            None => props.push((PROP_SUPPLIER.into(), s.clone())),
+        }
+    }
+    if let Some(o) = &p.originator {
+        props.push((PROP_ORIGINATOR.into(), o.clone()));
+    }
+    if !p.checksums.is_empty() {
+        m.insert("hashes".into(), hashes(&p.checksums, id, lost));
+    }
+    licenses(p, m, &mut props);
+    if let Some(c) = &p.copyright {
+        m.insert("copyright".into(), c.clone().into());
+    }
+    if let Some(c) = &p.comment {
+        m.insert("description".into(), c.clone().into());
+    }
+    if let Some((first, rest)) = p.cpes.split_first() {
+        m.insert("cpe".into(), first.clone().into());
+        props.extend(rest.iter().map(|c| (PROP_CPE.to_string(), c.clone())));
+    }
+    if let Some((first, rest)) = p.purls.split_first() {
+        m.insert("purl".into(), first.clone().into());
+        props.extend(rest.iter().map(|c| (PROP_PURL.to_string(), c.clone())));
+    }
+    let mut refs = Vec::new();
+    if let Some(d) = p.download_location.as_deref() {
+        if d.contains("://") {
+            refs.push(json!({"type": "distribution", "url": d}));
+        } else {
+            props.push((PROP_DOWNLOAD.into(), d.into()));
+        }
+    }
+    if let Some(h) = &p.homepage {
+        refs.push(json!({"type": "website", "url": h}));
+    }
+    if !refs.is_empty() {
+        m.insert("externalReferences".into(), refs.into());
+    }
+    if let Some(purpose) = &p.purpose {
+        props.push((PROP_PURPOSE.into(), purpose.clone()));
+    }
+    if p.files_analyzed {
+        props.push((PROP_ANALYZED.into(), "true".into()));
+    }
+    if let Some(code) = &p.verification_code {
+        props.push((PROP_CODE.into(), code.clone()));
+    }
+    if !p.evidence.is_empty() {
+        m.insert("evidence".into(), evidence(p));
+    }
+    if !props.is_empty() {
+        props.sort();
+        let props: Vec<Value> = props
+            .into_iter()
+            .map(|(n, v)| json!({"name": n, "value": v}))
+            .collect();
+        m.insert("properties".into(), props.into());
+    }
+}
+
+/// The license: CycloneDX holds one expression; the declared one goes there, the concluded
+/// one (and NOASSERTION/NONE values, which CycloneDX cannot say) go in properties.
+fn licenses(p: &Package, m: &mut Map<String, Value>, props: &mut Vec<(String, String)>) {
+    let declared = p.license_declared.as_deref().filter(|l| !is_noassertion(l));
+    if let Some(d) = declared {
+        m.insert(
+            "licenses".into(),
+            json!([{"expression": d, "acknowledgement": "declared"}]),
+        );
+    } else if let Some(d) = &p.license_declared {
+        props.push((PROP_DECLARED.into(), d.clone()));
+    }
+    match (&p.license_concluded, declared) {
+        (Some(c), None) if !is_noassertion(c) => {
+            m.insert(
+                "licenses".into(),
+                json!([{"expression": c, "acknowledgement": "concluded"}]),
+            );
+        }
+        (Some(c), _) => props.push((PROP_CONCLUDED.into(), c.clone())),
+        (None, _) => {}
+    }
+}
+
+/// The evidence of a package: occurrences, and the identity of its version.
+fn evidence(p: &Package) -> Value {
+    let occurrences: Vec<Value> = p
                     .evidence
                     .iter()
                     .map(|e| {
@@ -699,42 +761,23 @@ impl Writer<'_> {
                         o
                     })
                     .collect();
-                let methods: Vec<Value> = p
-                    .evidence
-                    .iter()
-                    .map(|e| {
-                        let technique = if e.method == "dist-info" {
-                            "manifest-analysis"
-                        } else {
-                            "binary-analysis"
-                        };
-                        json!({"technique": technique, "confidence": 1.0, "value": e.text})
-                    })
-                    .collect();
-                let mut ev = json!({"occurrences": occurrences});
-                if p.version.is_some() {
-                    ev["identity"] =
-                        json!([{"field": "version", "confidence": 1.0, "methods": methods}]);
-                }
-                m.insert("evidence".into(), ev);
-            }
-            if !props.is_empty() {
-                props.sort();
-                let props: Vec<Value> = props
-                    .into_iter()
-                    .map(|(n, v)| json!({"name": n, "value": v}))
-                    .collect();
-                m.insert("properties".into(), props.into());
-            }
-        }
-        if let Some(kids) = self.children.get(id) {
-            let mut kids = kids.clone();
-            kids.sort();
-            let nested: Vec<Value> = kids.iter().map(|k| self.component(k, lost)).collect();
-            m.insert("components".into(), nested.into());
-        }
-        Value::Object(m)
+    let methods: Vec<Value> = p
+        .evidence
+        .iter()
+        .map(|e| {
+            let technique = if e.method == "dist-info" {
+                "manifest-analysis"
+            } else {
+                "binary-analysis"
+            };
+            json!({"technique": technique, "confidence": 1.0, "value": e.text})
+        })
+        .collect();
+    let mut ev = json!({"occurrences": occurrences});
+    if p.version.is_some() {
+        ev["identity"] = json!([{"field": "version", "confidence": 1.0, "methods": methods}]);
     }
+    ev
 }
 
 fn is_noassertion(s: &str) -> bool {

@@ -23,6 +23,11 @@
 //! empty, from the input ([`input_time`]): the commit time of a git work tree, else the newest
 //! member modification time of the directory or archive.
 //!
+//! Must not: run git (the caller passes a commit time), parse an archive format itself (every
+//! archive and wheel is read through relkit-archive), or depend on a database (identity
+//! checks take any `relkit_ident::dictionary::CpeDictionary`; the SQLite one is
+//! relkit-cpedict).
+//!
 //! The library never prints; every operation returns typed results ([`error::Error`]) and
 //! reports (`check::Report`, `diff::Diff`) that the CLI renders. Reports serialize to stable JSON:
 //!

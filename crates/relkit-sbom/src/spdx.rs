@@ -82,86 +82,7 @@ pub fn read(value: &Value, origin: &str) -> Result<(Document, Dropped)> {
     }
     doc.describes = strings(obj.get("documentDescribes"));
     for (i, p) in array(obj, "packages", origin)?.iter().enumerate() {
-        let path = format!("$.packages[{i}]");
-        let p = p
-            .as_object()
-            .ok_or_else(|| invalid(origin, &path, "a package must be an object"))?;
-        unknown_keys(p, PACKAGE_KEYS, &path, &mut dropped);
-        let mut pkg = Package {
-            id: str_field(p, "SPDXID").unwrap_or_default(),
-            name: str_field(p, "name").unwrap_or_default(),
-            version: str_field(p, "versionInfo"),
-            supplier: str_field(p, "supplier"),
-            originator: str_field(p, "originator"),
-            download_location: str_field(p, "downloadLocation"),
-            homepage: str_field(p, "homepage"),
-            license_concluded: str_field(p, "licenseConcluded"),
-            license_declared: str_field(p, "licenseDeclared"),
-            copyright: str_field(p, "copyrightText"),
-            checksums: checksums(p.get("checksums")),
-            files_analyzed: p
-                .get("filesAnalyzed")
-                .and_then(Value::as_bool)
-                .unwrap_or(true),
-            purpose: str_field(p, "primaryPackagePurpose"),
-            comment: str_field(p, "comment"),
-            verification_code: p
-                .get("packageVerificationCode")
-                .and_then(|v| v.get("packageVerificationCodeValue"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            ..Package::default()
-        };
-        for (j, r) in p
-            .get("externalRefs")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let kind = r
-                .get("referenceType")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let loc = r
-                .get("referenceLocator")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            match kind {
-                "cpe23Type" | "cpe22Type" => pkg.cpes.push(loc),
-                "purl" => pkg.purls.push(loc),
-                _ => dropped.push(format!("{path}.externalRefs[{j}] ({kind})")),
-            }
-        }
-        for (j, a) in p
-            .get("annotations")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let comment = a.get("comment").and_then(Value::as_str).unwrap_or_default();
-            match comment
-                .strip_prefix(EVIDENCE_PREFIX)
-                .and_then(|j| serde_json::from_str::<Value>(j).ok())
-            {
-                Some(e) => pkg.evidence.push(Evidence {
-                    file: e["file"].as_str().unwrap_or_default().to_string(),
-                    offset: e["offset"].as_u64(),
-                    method: e["method"].as_str().unwrap_or_default().to_string(),
-                    text: e["text"].as_str().unwrap_or_default().to_string(),
-                }),
-                None => dropped.push(format!("{path}.annotations[{j}]")),
-            }
-        }
-        for f in strings(p.get("hasFiles")) {
-            doc.relationships.push(Relationship {
-                from: pkg.id.clone(),
-                kind: "CONTAINS".into(),
-                to: f,
-            });
-        }
+        let pkg = read_package(p, i, origin, &mut doc.relationships, &mut dropped)?;
         doc.packages.push(pkg);
     }
     for (i, f) in array(obj, "files", origin)?.iter().enumerate() {
@@ -208,12 +129,136 @@ pub fn read(value: &Value, origin: &str) -> Result<(Document, Dropped)> {
     Ok((doc, dropped))
 }
 
+/// One package (`$.packages[i]`); its `hasFiles` become CONTAINS relationships.
+fn read_package(
+    p: &Value,
+    i: usize,
+    origin: &str,
+    relationships: &mut Vec<Relationship>,
+    dropped: &mut Dropped,
+) -> Result<Package> {
+    let path = format!("$.packages[{i}]");
+    let p = p
+        .as_object()
+        .ok_or_else(|| invalid(origin, &path, "a package must be an object"))?;
+    unknown_keys(p, PACKAGE_KEYS, &path, dropped);
+    let mut pkg = Package {
+        id: str_field(p, "SPDXID").unwrap_or_default(),
+        name: str_field(p, "name").unwrap_or_default(),
+        version: str_field(p, "versionInfo"),
+        supplier: str_field(p, "supplier"),
+        originator: str_field(p, "originator"),
+        download_location: str_field(p, "downloadLocation"),
+        homepage: str_field(p, "homepage"),
+        license_concluded: str_field(p, "licenseConcluded"),
+        license_declared: str_field(p, "licenseDeclared"),
+        copyright: str_field(p, "copyrightText"),
+        checksums: checksums(p.get("checksums")),
+        files_analyzed: p
+            .get("filesAnalyzed")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
+        purpose: str_field(p, "primaryPackagePurpose"),
+        comment: str_field(p, "comment"),
+        verification_code: p
+            .get("packageVerificationCode")
+            .and_then(|v| v.get("packageVerificationCodeValue"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        ..Package::default()
+    };
+    package_refs(&mut pkg, p, &path, dropped);
+    package_annotations(&mut pkg, p, &path, dropped);
+    for f in strings(p.get("hasFiles")) {
+        relationships.push(Relationship {
+            from: pkg.id.clone(),
+            kind: "CONTAINS".into(),
+            to: f,
+        });
+    }
+    Ok(pkg)
+}
+
+/// A package's externalRefs: CPEs and PURLs kept, other references dropped.
+fn package_refs(pkg: &mut Package, p: &Map<String, Value>, path: &str, dropped: &mut Dropped) {
+    for (j, r) in p
+        .get("externalRefs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let kind = r
+            .get("referenceType")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let loc = r
+            .get("referenceLocator")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        match kind {
+            "cpe23Type" | "cpe22Type" => pkg.cpes.push(loc),
+            "purl" => pkg.purls.push(loc),
+            _ => dropped.push(format!("{path}.externalRefs[{j}] ({kind})")),
+        }
+    }
+}
+
+/// A package's annotations: relkit's evidence kept, others dropped.
+fn package_annotations(
+    pkg: &mut Package,
+    p: &Map<String, Value>,
+    path: &str,
+    dropped: &mut Dropped,
+) {
+    for (j, a) in p
+        .get("annotations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let comment = a.get("comment").and_then(Value::as_str).unwrap_or_default();
+        match comment
+            .strip_prefix(EVIDENCE_PREFIX)
+            .and_then(|j| serde_json::from_str::<Value>(j).ok())
+        {
+            Some(e) => pkg.evidence.push(Evidence {
+                file: e["file"].as_str().unwrap_or_default().to_string(),
+                offset: e["offset"].as_u64(),
+                method: e["method"].as_str().unwrap_or_default().to_string(),
+                text: e["text"].as_str().unwrap_or_default().to_string(),
+            }),
+            None => dropped.push(format!("{path}.annotations[{j}]")),
+        }
+    }
+}
+
 /// Fills what SPDX requires but a converted document may lack, and returns what was changed:
 /// relkit as a `Tool:` creator, `created` in UTC `Z` form (or `fallback_created`), a
 /// namespace and name, and SPDX-safe element ids (bom-refs such as `pkg:npm/x@1` are not).
 pub fn complete(doc: &mut Document, fallback_created: &str) -> Vec<String> {
-    use std::collections::BTreeMap;
     let mut notes = Vec::new();
+    complete_creation(doc, fallback_created, &mut notes);
+    spdx_element_ids(doc, &mut notes);
+    drop_foreign_relationships(doc, &mut notes);
+    describe_something(doc, &mut notes);
+    complete_namespace(doc, &mut notes);
+    for f in &doc.files {
+        if f.checksum("SHA1").is_none() {
+            notes.push(format!(
+                "file {} has no SHA-1, which SPDX requires: the document will not validate",
+                f.name
+            ));
+        }
+    }
+    doc.normalize();
+    notes
+}
+
+/// relkit as a `Tool:` creator, `created` in UTC `Z` form (or `fallback_created`), a name.
+fn complete_creation(doc: &mut Document, fallback_created: &str, notes: &mut Vec<String>) {
     let tool = crate::tool_creator();
     if !doc.creators.contains(&tool) {
         doc.creators.push(tool);
@@ -238,6 +283,12 @@ pub fn complete(doc: &mut Document, fallback_created: &str) -> Vec<String> {
     if doc.name.is_empty() {
         doc.name = "sbom".into();
     }
+}
+
+/// SPDX-safe element ids: every invalid id rewritten (`SPDXRef-` + its sanitized form), and
+/// the relationships and describes that name it.
+fn spdx_element_ids(doc: &mut Document, notes: &mut Vec<String>) {
+    use std::collections::BTreeMap;
     let valid = |id: &str| {
         id.strip_prefix("SPDXRef-").is_some_and(|r| {
             !r.is_empty()
@@ -290,6 +341,11 @@ pub fn complete(doc: &mut Document, fallback_created: &str) -> Vec<String> {
             fix(d);
         }
     }
+}
+
+/// Relationships to elements SPDX cannot hold (e.g. CycloneDX services) dropped, and
+/// describes of them.
+fn drop_foreign_relationships(doc: &mut Document, notes: &mut Vec<String>) {
     let elements: std::collections::BTreeSet<String> = doc
         .packages
         .iter()
@@ -308,6 +364,11 @@ pub fn complete(doc: &mut Document, fallback_created: &str) -> Vec<String> {
         ));
     }
     doc.describes.retain(|d| elements.contains(d));
+}
+
+/// Something to describe: a placeholder package when there is none, the root packages when
+/// nothing is described.
+fn describe_something(doc: &mut Document, notes: &mut Vec<String>) {
     if doc.packages.is_empty() {
         // SPDX needs something to describe; the BOM's subject is unknown, so say exactly that.
         let id = format!("SPDXRef-PACKAGE-{}", crate::model::sanitize_id(&doc.name));
@@ -341,6 +402,11 @@ pub fn complete(doc: &mut Document, fallback_created: &str) -> Vec<String> {
         ));
         doc.describes = roots;
     }
+}
+
+/// A valid document namespace (an absolute URI without `#`), derived from the packages when
+/// the document has none.
+fn complete_namespace(doc: &mut Document, notes: &mut Vec<String>) {
     if doc.namespace.is_empty() || doc.namespace.contains('#') || !doc.namespace.contains(':') {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
@@ -359,16 +425,6 @@ pub fn complete(doc: &mut Document, fallback_created: &str) -> Vec<String> {
         ));
         doc.namespace = ns;
     }
-    for f in &doc.files {
-        if f.checksum("SHA1").is_none() {
-            notes.push(format!(
-                "file {} has no SHA-1, which SPDX requires: the document will not validate",
-                f.name
-            ));
-        }
-    }
-    doc.normalize();
-    notes
 }
 
 /// Writes the model as SPDX 2.3 JSON. Keys come out sorted; arrays in canonical order.

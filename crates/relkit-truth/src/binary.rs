@@ -84,10 +84,11 @@ fn scan_all(against: &Path, notes: &mut Vec<String>) -> Result<Vec<FileScan>> {
             },
             notes,
         };
-        relkit_archive::read::read_path_observed(against, &mut members).map_err(|e| {
-            Error::Input {
+        relkit_archive::read::read_path_observed(against, &mut members).map_err(|source| {
+            Error::Archive {
                 path: against.display().to_string(),
-                message: format!("not a readable archive: {e}"),
+                what: "not a readable archive",
+                source,
             }
         })?;
         return Ok(scans);

@@ -12,13 +12,16 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// The `--against` input could not be read as a directory or archive.
-    #[error("{path}: {message}")]
-    Input {
+    /// The `--against` archive could not be read (relkit-archive's reason is the source).
+    #[error("{path}: {what}")]
+    Archive {
         /// The input.
         path: String,
-        /// What is wrong and what to do.
-        message: String,
+        /// What it was read as, e.g. "not a readable archive".
+        what: &'static str,
+        /// relkit-archive's error.
+        #[source]
+        source: relkit_archive::read::Error,
     },
     /// Reading or writing the SBOM failed.
     #[error(transparent)]

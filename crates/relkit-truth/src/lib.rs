@@ -11,8 +11,12 @@
 //! package's wheel (`*/_vendor/vendor.txt`). Binary evidence (PE VERSIONINFO and embedded
 //! version strings) is relkit-sbom's binary rules table.
 //!
-//! [`verify`] is the entry point for other commands (e.g. `relkit sbom generate` checking
-//! the vendored packages of an in-tree SBOM).
+//! [`verify`] is the entry point for other commands; [`verify_members`] takes a tree's
+//! members directly (`relkit sbom generate` checking the vendored packages of an in-tree
+//! SBOM with the members it kept while reading the archive).
+//!
+//! Must not: read an archive itself (everything goes through relkit-archive's reader, wheels
+//! through [`relkit_sbom::wheel`]), print, or open a CPE dictionary.
 //!
 //! The JSON form of [`Report`] is stable: `sbom`, `against`, `mode` (`source`/`binary`),
 //! `packages[]` (`id`, `name`, `declared_version`, `verdict`

@@ -128,14 +128,14 @@ impl Tree {
             current: None,
             content: BTreeMap::new(),
         };
-        let archive = relkit_archive::read::read_path_observed(path, &mut keeper).map_err(|e| {
-            Error::Input {
-                path: label.clone(),
-                message: format!(
-                    "not a readable directory or archive (tar, tar.gz, tar.xz, tar.bz2, tar.zst, zip): {e}"
-                ),
-            }
-        })?;
+        let archive =
+            relkit_archive::read::read_path_observed(path, &mut keeper).map_err(|source| {
+                Error::Archive {
+                    path: label.clone(),
+                    what: "not a readable directory or archive (tar, tar.gz, tar.xz, tar.bz2, tar.zst, zip)",
+                    source,
+                }
+            })?;
         let content = keeper.content;
         let names: Vec<String> = archive
             .members
