@@ -443,32 +443,7 @@ fn sha256_file(path: &Path) -> Result<(String, u64)> {
 /// bundle / provenance file next to its artifact, then publishes when asked.
 pub fn publish_dir(opts: &PublishOptions) -> Result<PublishReport> {
     let client = Client::new(&opts.server, Some(opts.token.clone()));
-    let mut names = Vec::new();
-    let mut ignored = Vec::new();
-    let rd = std::fs::read_dir(&opts.dir).map_err(|source| Error::Io {
-        path: opts.dir.clone(),
-        source,
-    })?;
-    for e in rd {
-        let e = e.map_err(|source| Error::Io {
-            path: opts.dir.clone(),
-            source,
-        })?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !e.path().is_file() {
-            ignored.push((
-                name,
-                "not a regular file (directories are not recursed)".into(),
-            ));
-        } else if GENERATED.contains(&name.as_str())
-            || classify(&name).is_some_and(|(_, b)| GENERATED.contains(&b))
-        {
-            ignored.push((name, "the server generates SHA256SUMS itself".into()));
-        } else {
-            names.push(name);
-        }
-    }
-    names.sort();
+    let (names, mut ignored) = list_dir(&opts.dir)?;
     let (material, artifacts): (Vec<&String>, Vec<&String>) =
         names.iter().partition(|n| classify(n).is_some());
     client.create_release(&opts.project, &opts.version, &opts.tag, &opts.commit)?;
@@ -480,25 +455,7 @@ pub fn publish_dir(opts: &PublishOptions) -> Result<PublishReport> {
         })?;
     let mut items = Vec::new();
     for name in &artifacts {
-        let path = opts.dir.join(name);
-        let (sha, size) = sha256_file(&path)?;
-        let have = remote.files.iter().find(|f| f.name == **name);
-        let outcome = if have.is_some_and(|f| f.sha256 == sha) {
-            "unchanged".to_string()
-        } else {
-            client
-                .upload_file(&opts.project, &opts.version, name, &path, &sha)?
-                .outcome
-        };
-        items.push(Item {
-            name: (*name).clone(),
-            kind: "file".into(),
-            attached_to: None,
-            sha256: sha,
-            size,
-            outcome,
-            status: String::new(),
-        });
+        items.push(upload_artifact(&client, opts, &remote, name)?);
     }
     for name in &material {
         let (kind, base) = classify(name).expect("partitioned as material");
@@ -509,40 +466,7 @@ pub fn publish_dir(opts: &PublishOptions) -> Result<PublishReport> {
             ));
             continue;
         }
-        let path = opts.dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let sha = hex::encode(Sha256::digest(&bytes));
-        let have = remote
-            .files
-            .iter()
-            .find(|f| f.name == base)
-            .and_then(|f| f.attachments.iter().find(|a| a.name == **name));
-        let (outcome, status) = match have {
-            Some(a) if a.sha256 == sha => ("unchanged".to_string(), a.status.clone()),
-            _ => {
-                let u = client.upload_material(
-                    &opts.project,
-                    &opts.version,
-                    base,
-                    kind,
-                    name,
-                    &bytes,
-                )?;
-                (u.outcome, u.status)
-            }
-        };
-        items.push(Item {
-            name: (*name).clone(),
-            kind: kind.into(),
-            attached_to: Some(base.to_string()),
-            sha256: sha,
-            size: bytes.len() as u64,
-            outcome,
-            status,
-        });
+        items.push(upload_material(&client, opts, &remote, name)?);
     }
     let mut published = remote.release.published.is_some();
     if opts.publish && !published {
@@ -560,6 +484,104 @@ pub fn publish_dir(opts: &PublishOptions) -> Result<PublishReport> {
         items,
         ignored,
         published,
+    })
+}
+
+/// Directory entries left out of an upload: (name, why).
+type Ignored = Vec<(String, String)>;
+
+/// The names to upload in a release directory, sorted, and the entries left out.
+fn list_dir(dir: &Path) -> Result<(Vec<String>, Ignored)> {
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut names = Vec::new();
+    let mut ignored = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(io)? {
+        let e = e.map_err(io)?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !e.path().is_file() {
+            ignored.push((
+                name,
+                "not a regular file (directories are not recursed)".into(),
+            ));
+        } else if GENERATED.contains(&name.as_str())
+            || classify(&name).is_some_and(|(_, b)| GENERATED.contains(&b))
+        {
+            ignored.push((name, "the server generates SHA256SUMS itself".into()));
+        } else {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok((names, ignored))
+}
+
+/// Uploads an artifact unless the server has it with the same digest.
+fn upload_artifact(
+    client: &Client,
+    opts: &PublishOptions,
+    remote: &ReleaseDetail,
+    name: &str,
+) -> Result<Item> {
+    let path = opts.dir.join(name);
+    let (sha, size) = sha256_file(&path)?;
+    let have = remote.files.iter().find(|f| f.name == name);
+    let outcome = if have.is_some_and(|f| f.sha256 == sha) {
+        "unchanged".to_string()
+    } else {
+        client
+            .upload_file(&opts.project, &opts.version, name, &path, &sha)?
+            .outcome
+    };
+    Ok(Item {
+        name: name.to_string(),
+        kind: "file".into(),
+        attached_to: None,
+        sha256: sha,
+        size,
+        outcome,
+        status: String::new(),
+    })
+}
+
+/// Attaches an SBOM / signature / bundle / provenance file to its artifact unless the
+/// server has it with the same digest.
+fn upload_material(
+    client: &Client,
+    opts: &PublishOptions,
+    remote: &ReleaseDetail,
+    name: &str,
+) -> Result<Item> {
+    let (kind, base) = classify(name).expect("material");
+    let path = opts.dir.join(name);
+    let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let have = remote
+        .files
+        .iter()
+        .find(|f| f.name == base)
+        .and_then(|f| f.attachments.iter().find(|a| a.name == name));
+    let (outcome, status) = match have {
+        Some(a) if a.sha256 == sha => ("unchanged".to_string(), a.status.clone()),
+        _ => {
+            let u =
+                client.upload_material(&opts.project, &opts.version, base, kind, name, &bytes)?;
+            (u.outcome, u.status)
+        }
+    };
+    Ok(Item {
+        name: name.to_string(),
+        kind: kind.into(),
+        attached_to: Some(base.to_string()),
+        sha256: sha,
+        size: bytes.len() as u64,
+        outcome,
+        status,
     })
 }
 
