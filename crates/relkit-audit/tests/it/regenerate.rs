@@ -3,8 +3,6 @@
 //! and listed, anything else flagged; on the real xz 5.8.1 tarball (its own `autogen.sh` run
 //! with the autotools installed here), every difference is explained by tool versions.
 
-mod common;
-
 use std::path::Path;
 
 use relkit_audit::regenerate::RegenStatus;
@@ -115,36 +113,21 @@ fn regenerated_files_are_compared_ignoring_only_volatile_lines() {
 
 /// Whether the GNU autotools that xz's `autogen.sh` runs are installed (CI: 70-audit.sh).
 fn autotools() -> bool {
-    let missing: Vec<&str> = ["autopoint", "libtoolize", "aclocal", "autoconf", "automake"]
+    ["autopoint", "libtoolize", "aclocal", "autoconf", "automake"]
         .into_iter()
-        .filter(|t| {
-            std::process::Command::new(t)
-                .arg("--version")
-                .output()
-                .is_err()
-        })
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    assert!(
-        !common::required(),
-        "oracle missing: {missing:?} (CI installs them in .ci/deps.d/70-audit.sh)"
-    );
-    eprintln!("skipping: {missing:?} not installed");
-    false
+        .all(|tool| relkit_testkit::oracle_runs(tool, &["--version"]))
 }
 
 #[test]
 fn xz_581_regenerated_with_its_own_autogen_differs_only_by_tool_versions() {
-    let Some(tarball) = common::xz_tarball() else {
+    let Some(tarball) = crate::common::xz_tarball() else {
         return;
     };
     if !autotools() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let repo = common::xz_repo(tmp.path());
+    let repo = crate::common::xz_repo(tmp.path());
     let reference = Reference::Git {
         repo,
         rev: "v5.8.1".into(),
@@ -211,7 +194,7 @@ fn xz_581_regenerated_with_its_own_autogen_differs_only_by_tool_versions() {
         // Another distribution's autotools: the explanations above must hold, the exact
         // figures below are Debian 12's (what CI installs).
         assert!(
-            !common::required(),
+            !crate::common::required(),
             "expected Debian 12's autotools, found {here:?}"
         );
         eprintln!("exact figures skipped: autotools here are {here:?}");
@@ -309,7 +292,7 @@ fn generated_files_are_regenerated_by_themselves_when_the_tools_here_match() {
     // The release manager's tree: the tag, autoreconf'd with the autotools installed here.
     let rel = tmp.path().join("rel/p-1");
     tree(&rel, &src);
-    common::run(
+    crate::common::run(
         std::process::Command::new("autoreconf")
             .arg("-fi")
             .current_dir(&rel),
@@ -340,7 +323,7 @@ fn generated_files_are_regenerated_by_themselves_when_the_tools_here_match() {
     );
     assert_eq!(r.regeneration_skipped, None);
     for p in ["configure", "Makefile.in", "aclocal.m4"] {
-        let m = common::member(&r, p);
+        let m = crate::common::member(&r, p);
         assert_eq!(
             (m.class, m.severity),
             (Class::Generated, Severity::Ok),
@@ -359,7 +342,7 @@ fn generated_files_are_regenerated_by_themselves_when_the_tools_here_match() {
     let r = audit(false);
     assert!(r.regeneration.is_none());
     assert_eq!(
-        common::member(&r, "configure").class,
+        crate::common::member(&r, "configure").class,
         Class::GeneratedUnverified
     );
 
@@ -372,7 +355,7 @@ fn generated_files_are_regenerated_by_themselves_when_the_tools_here_match() {
     assert!(text.contains(payload));
     std::fs::write(&configure, text).unwrap();
     let r = audit(true);
-    let m = common::member(&r, "configure");
+    let m = crate::common::member(&r, "configure");
     assert_eq!(m.regenerated.as_ref().unwrap().status, RegenStatus::Differs);
     assert_eq!(m.class, Class::GeneratedUnverified);
     assert_eq!(m.severity, Severity::Critical);

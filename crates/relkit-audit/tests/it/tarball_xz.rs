@@ -3,11 +3,9 @@
 //! 5.4.1 tarball (January 2023) against v5.4.1; the real serial-30 macro and poisoned
 //! generated files put into the clean 5.8.1 tarball.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::member;
+use crate::common::member;
 use relkit_audit::tarball::AlarmTotals;
 use relkit_audit::{Class, CorpusSpec, Reference, Severity, TarballReport, Version, audit_tarball};
 
@@ -28,7 +26,7 @@ fn audit_rev(tarball: &std::path::Path, repo: &std::path::Path, rev: &str) -> Ta
 fn audit_official(file: &str, rev: &str) -> Option<TarballReport> {
     let tarball = relkit_testkit::upstream_data(file)?;
     let tmp = tempfile::tempdir().unwrap();
-    let repo = common::xz_repo(tmp.path());
+    let repo = crate::common::xz_repo(tmp.path());
     Some(audit_rev(&tarball, &repo, rev))
 }
 
@@ -47,11 +45,11 @@ fn warnings(r: &TarballReport) -> Vec<(&str, Class)> {
 
 #[test]
 fn official_581_tarball_is_fully_explained_by_the_tag_and_upstream_copies() {
-    let Some(tarball) = common::xz_tarball() else {
+    let Some(tarball) = crate::common::xz_tarball() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let repo = common::xz_repo(tmp.path());
+    let repo = crate::common::xz_repo(tmp.path());
     let r = audit(&tarball, &repo);
 
     let expected: BTreeMap<Class, usize> = [
@@ -229,18 +227,18 @@ fn official_581_tarball_is_fully_explained_by_the_tag_and_upstream_copies() {
 
 #[test]
 fn modified_macro_keeping_its_serial_is_critical_with_the_inserted_lines() {
-    let Some(tarball) = common::xz_tarball() else {
+    let Some(tarball) = crate::common::xz_tarball() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let repo = common::xz_repo(tmp.path());
-    let top = common::unpack(&tarball, &tmp.path().join("x"));
-    common::insert_lines(
+    let repo = crate::common::xz_repo(tmp.path());
+    let top = crate::common::unpack(&tarball, &tmp.path().join("x"));
+    crate::common::insert_lines(
         &top.join("m4/build-to-host.m4"),
         "  gl_sed_escape_for_make_2=",
     );
     let evil = tmp.path().join("xz-5.8.1-evil.tar.gz");
-    common::pack(&tmp.path().join("x"), "xz-5.8.1", &evil);
+    crate::common::pack(&tmp.path().join("x"), "xz-5.8.1", &evil);
 
     let r = audit(&evil, &repo);
     assert!(r.has_critical());
@@ -255,7 +253,7 @@ fn modified_macro_keeping_its_serial_is_critical_with_the_inserted_lines() {
         "closest must be the copy it was made from"
     );
     let diff = m.diff.as_ref().unwrap();
-    assert_eq!(diff.added_lines, common::INSERTED);
+    assert_eq!(diff.added_lines, crate::common::INSERTED);
     assert_eq!(diff.removed, 0);
 }
 
@@ -265,12 +263,12 @@ fn helper_script_known_only_by_releases_is_reviewed_unless_it_runs_data_through_
     // macros): a copy announcing a released version with other content may be an
     // unreleased upstream state, so it is a warning with the diff — unless its new lines
     // run data through a shell, as the backdoor's did.
-    let Some(tarball) = common::xz_tarball() else {
+    let Some(tarball) = crate::common::xz_tarball() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let repo = common::xz_repo(tmp.path());
-    let top = common::unpack(&tarball, &tmp.path().join("x"));
+    let repo = crate::common::xz_repo(tmp.path());
+    let top = crate::common::unpack(&tarball, &tmp.path().join("x"));
     let file = top.join("build-aux/install-sh");
     let original = std::fs::read_to_string(&file).unwrap();
     std::fs::write(
@@ -289,24 +287,27 @@ fn helper_script_known_only_by_releases_is_reviewed_unless_it_runs_data_through_
     assert_eq!(diff.removed, 0);
 
     std::fs::write(&file, &original).unwrap();
-    common::insert_lines(&file, "scriptversion=");
+    crate::common::insert_lines(&file, "scriptversion=");
     let r = audit(&top, &repo);
     assert!(r.has_critical());
     let m = member(&r, "build-aux/install-sh");
     assert_eq!(m.class, Class::VendoredDiffers);
     assert_eq!(m.severity, Severity::Critical);
     assert!(m.detail.contains("CRITICAL: 2 lines"), "{}", m.detail);
-    assert_eq!(m.diff.as_ref().unwrap().added_lines, common::INSERTED);
+    assert_eq!(
+        m.diff.as_ref().unwrap().added_lines,
+        crate::common::INSERTED
+    );
 }
 
 #[test]
 fn made_up_serial_is_a_warning_with_the_closest_known_version() {
-    let Some(tarball) = common::xz_tarball() else {
+    let Some(tarball) = crate::common::xz_tarball() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let repo = common::xz_repo(tmp.path());
-    let top = common::unpack(&tarball, &tmp.path().join("x"));
+    let repo = crate::common::xz_repo(tmp.path());
+    let top = crate::common::unpack(&tarball, &tmp.path().join("x"));
     let file = top.join("m4/iconv.m4");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replacen("# serial 28", "# serial 99", 1)).unwrap();
@@ -329,16 +330,16 @@ fn made_up_serial_is_a_warning_with_the_closest_known_version() {
 fn newer_serial_carrying_the_backdoor_lines_is_critical() {
     // The real 2024 macro announced "serial 30", newer than any gnulib copy of its day:
     // by version alone it is only "newer"; its added lines make it critical.
-    let Some(tarball) = common::xz_tarball() else {
+    let Some(tarball) = crate::common::xz_tarball() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let repo = common::xz_repo(tmp.path());
-    let top = common::unpack(&tarball, &tmp.path().join("x"));
+    let repo = crate::common::xz_repo(tmp.path());
+    let top = crate::common::unpack(&tarball, &tmp.path().join("x"));
     let file = top.join("m4/build-to-host.m4");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replacen("# serial 5", "# serial 30", 1)).unwrap();
-    common::insert_lines(&file, "  gl_sed_escape_for_make_2=");
+    crate::common::insert_lines(&file, "  gl_sed_escape_for_make_2=");
 
     let r = audit(&top, &repo);
     assert!(r.has_critical());
@@ -349,23 +350,23 @@ fn newer_serial_carrying_the_backdoor_lines_is_critical() {
     assert!(
         m.detail.contains(
             "; CRITICAL: 2 lines that no known copy has run data through a shell or decode it, as the 2024 xz backdoor's macro did: line "
-        ) && m.detail.ends_with(common::INSERTED[0].trim()),
+        ) && m.detail.ends_with(crate::common::INSERTED[0].trim()),
         "{}",
         m.detail
     );
     let diff = m.diff.as_ref().unwrap();
     assert_eq!(diff.removed_lines, ["# serial 5"]);
     assert_eq!(diff.added_lines[0], "# serial 30");
-    assert_eq!(&diff.added_lines[1..], common::INSERTED);
+    assert_eq!(&diff.added_lines[1..], crate::common::INSERTED);
 }
 
 #[test]
 fn missing_tag_is_a_clear_error() {
-    let Some(tarball) = common::xz_tarball() else {
+    let Some(tarball) = crate::common::xz_tarball() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let repo = common::xz_repo(tmp.path());
+    let repo = crate::common::xz_repo(tmp.path());
     let reference = Reference::Git {
         repo,
         rev: "v9.9.9".into(),
@@ -485,10 +486,10 @@ fn official_541_tarball_has_nothing_critical_and_its_updates_explained() {
 #[test]
 fn corpus_import_from_a_release_tarball_takes_every_copied_file() {
     // GNU tar is the oracle of what the tarball holds.
-    let Some(tarball) = common::xz_tarball() else {
+    let Some(tarball) = crate::common::xz_tarball() else {
         return;
     };
-    let listing = common::run(std::process::Command::new("tar").arg("-tf").arg(&tarball));
+    let listing = crate::common::run(std::process::Command::new("tar").arg("-tf").arg(&tarball));
     let members: Vec<String> = String::from_utf8(listing)
         .unwrap()
         .lines()
@@ -506,7 +507,7 @@ fn corpus_import_from_a_release_tarball_takes_every_copied_file() {
     // Each copy is the member's bytes, as GNU tar extracts them.
     let copy = &corpus.copies("build-to-host.m4")[0];
     assert_eq!(copy.sources, ["xz 5.8.1 xz-5.8.1/m4/build-to-host.m4"]);
-    let bytes = common::run(
+    let bytes = crate::common::run(
         std::process::Command::new("tar")
             .arg("-xOf")
             .arg(&tarball)
@@ -615,13 +616,13 @@ mod every_file {
     /// Unpacks the official 5.8.1 tarball, lets `poison` change it, packs and audits it;
     /// None when the tarball is absent outside CI.
     fn poisoned(poison: impl FnOnce(&std::path::Path)) -> Option<TarballReport> {
-        let tarball = common::xz_tarball()?;
+        let tarball = crate::common::xz_tarball()?;
         let tmp = tempfile::tempdir().unwrap();
-        let repo = common::xz_repo(tmp.path());
-        let top = common::unpack(&tarball, &tmp.path().join("x"));
+        let repo = crate::common::xz_repo(tmp.path());
+        let top = crate::common::unpack(&tarball, &tmp.path().join("x"));
         poison(&top);
         let evil = tmp.path().join("xz-5.8.1-poisoned.tar.gz");
-        common::pack(&tmp.path().join("x"), "xz-5.8.1", &evil);
+        crate::common::pack(&tmp.path().join("x"), "xz-5.8.1", &evil);
         Some(audit(&evil, &repo))
     }
 
@@ -749,7 +750,7 @@ fn flex_264_release_has_no_unexplained_alarm_line() {
     let tmp = tempfile::tempdir().unwrap();
     let tag = tmp.path().join("tag");
     std::fs::create_dir_all(&tag).unwrap();
-    common::run(
+    crate::common::run(
         std::process::Command::new("tar")
             .arg("-xf")
             .arg(&tarball)

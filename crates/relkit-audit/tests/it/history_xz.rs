@@ -1,15 +1,13 @@
 //! The history audit on the real xz repository, v5.4.0..v5.6.1: the period in which the
 //! backdoor was prepared. The facts checked are public record (CVE-2024-3094 analyses).
 
-mod common;
-
 use relkit_audit::audit_history;
 use relkit_audit::history::{entropy, magic};
 
 #[test]
 fn xz_540_to_561_surfaces_the_test_files_build_changes_and_the_shift_to_jia_tan() {
     let tmp = tempfile::tempdir().unwrap();
-    let repo = common::xz_repo(tmp.path());
+    let repo = crate::common::xz_repo(tmp.path());
     let r = audit_history(&repo, "v5.4.0", "v5.6.1").expect("history");
     assert_eq!(r.commits, 726);
 
@@ -104,7 +102,7 @@ fn xz_540_to_561_surfaces_the_test_files_build_changes_and_the_shift_to_jia_tan(
 #[test]
 fn missing_tags_are_errors() {
     let tmp = tempfile::tempdir().unwrap();
-    let repo = common::xz_repo(tmp.path());
+    let repo = crate::common::xz_repo(tmp.path());
     let err = audit_history(&repo, "v5.4.0", "v9.9")
         .unwrap_err()
         .to_string();

@@ -4,12 +4,10 @@
 //! their full paths (the single read of the tarball guesses the top directory from its first
 //! file and reads again when the guess was wrong).
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::member;
+use crate::common::member;
 use relkit_audit::{Class, CorpusSpec, Reference, audit_tarball};
 use relkit_testkit::{oracle, run_ok};
 
