@@ -66,7 +66,7 @@ pub enum Error {
         origin: String,
         /// relkit-archive's reason.
         #[source]
-        source: relkit_archive::read::Error,
+        source: Box<relkit_archive::read::Error>,
     },
     /// The CPE dictionary of the identity check could not be read.
     #[error("CPE dictionary: {0}")]

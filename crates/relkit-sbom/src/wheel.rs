@@ -63,7 +63,7 @@ pub fn read_members(
     relkit_archive::read::walk_bytes(bytes, origin, &mut keeper).map_err(|source| {
         Error::Wheel {
             origin: origin.into(),
-            source,
+            source: Box::new(source),
         }
     })?;
     Ok(keeper.members)

@@ -88,7 +88,7 @@ fn scan_all(against: &Path, notes: &mut Vec<String>) -> Result<Vec<FileScan>> {
             Error::Archive {
                 path: against.display().to_string(),
                 what: "not a readable archive",
-                source,
+                source: Box::new(source),
             }
         })?;
         return Ok(scans);

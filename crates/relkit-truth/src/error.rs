@@ -21,7 +21,7 @@ pub enum Error {
         what: &'static str,
         /// relkit-archive's error.
         #[source]
-        source: relkit_archive::read::Error,
+        source: Box<relkit_archive::read::Error>,
     },
     /// Reading or writing the SBOM failed.
     #[error(transparent)]

@@ -539,23 +539,22 @@ fn wheel_evidence(path: &str, bytes: &[u8]) -> Vec<Evidence> {
     let meta = members.names.iter().find(|n| is_metadata(n));
     if let Some(meta) = meta
         && let Some(bytes) = members.content.get(meta)
+        && let Ok(text) = std::str::from_utf8(bytes)
     {
-        if let Ok(text) = std::str::from_utf8(bytes) {
-            for (i, line) in text.lines().enumerate() {
-                if line.is_empty() {
-                    break;
-                }
-                if let Some(v) = line.strip_prefix("Version:") {
-                    out.push(Evidence {
-                        file: format!("{path}!{meta}"),
-                        line: Some(i as u64 + 1),
-                        offset: None,
-                        method: "wheel-metadata".into(),
-                        text: line.to_string(),
-                        version: v.trim().to_string(),
-                    });
-                    break;
-                }
+        for (i, line) in text.lines().enumerate() {
+            if line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.strip_prefix("Version:") {
+                out.push(Evidence {
+                    file: format!("{path}!{meta}"),
+                    line: Some(i as u64 + 1),
+                    offset: None,
+                    method: "wheel-metadata".into(),
+                    text: line.to_string(),
+                    version: v.trim().to_string(),
+                });
+                break;
             }
         }
     }

@@ -133,7 +133,7 @@ impl Tree {
                 Error::Archive {
                     path: label.clone(),
                     what: "not a readable directory or archive (tar, tar.gz, tar.xz, tar.bz2, tar.zst, zip)",
-                    source,
+                    source: Box::new(source),
                 }
             })?;
         let content = keeper.content;

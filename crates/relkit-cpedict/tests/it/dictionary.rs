@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use relkit_ident::check::{Severity, check_components, sbom_components, suggest};
 use relkit_cpedict::{Dictionary, MatchKind};
+use relkit_ident::check::{Severity, check_components, sbom_components, suggest};
 use relkit_ident::purl::Purl;
 
 fn fx(p: &str) -> PathBuf {

@@ -12,6 +12,9 @@ use super::common::{
     is_download_location, is_spdx_date, is_spdx_id, is_spdx_purl, ntia_package, s,
 };
 
+/// (JSON path, identifier) pairs: CPEs or PURLs with where they are.
+type Located = Vec<(String, String)>;
+
 /// What the per-element rules need to know about the whole document.
 struct Doc<'a> {
     /// The document declares SPDX-2.2 (stricter mandatory fields, fewer keys).
@@ -449,11 +452,7 @@ fn package_files(
 
 /// A package's externalRefs: categories, CPE/PURL syntax, whitespace. Returns the
 /// (JSON path, identifier) pairs of its CPE 2.3 names and PURLs.
-fn external_refs(
-    c: &mut Checker,
-    path: &str,
-    p: &Value,
-) -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn external_refs(c: &mut Checker, path: &str, p: &Value) -> (Located, Located) {
     let mut cpes = Vec::new();
     let mut purls = Vec::new();
     for (j, r) in arr(p, "externalRefs").iter().enumerate() {

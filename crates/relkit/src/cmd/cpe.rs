@@ -19,9 +19,9 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
+use relkit_cpedict::{Dictionary, default_path};
 use relkit_ident::check::{Severity, check_components, sbom_components, suggest};
 use relkit_ident::cpe::{CpeError, NameRelation, Wfn, compare_names};
-use relkit_cpedict::{Dictionary, default_path};
 use relkit_ident::purl::Purl;
 use serde_json::json;
 
