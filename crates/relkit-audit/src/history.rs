@@ -441,7 +441,9 @@ struct Commit {
     changes: Vec<Change>,
 }
 
-/// Audits the history between releases `from` and `to` of the repository at `repo`.
+/// Audits the history between releases `from` and `to` of the repository at `repo`: the
+/// commits in the range (read once, each with its first-parent changes), the opaque files and
+/// build changes they brought, and the people who made them.
 pub fn audit_history(repo_path: &Path, from: &str, to: &str) -> Result<HistoryReport> {
     let repo =
         gix::open_opts(repo_path, gix::open::Options::isolated()).map_err(|e| Error::Git {
@@ -464,10 +466,35 @@ pub fn audit_history(repo_path: &Path, from: &str, to: &str) -> Result<HistoryRe
         Ok(id.detach())
     };
     let (from_id, to_id) = (resolve(from)?, resolve(to)?);
+    let (all, order) = commits_of(&git, to_id)?;
+    let (before, before_extra) = ancestors_of(&git, from_id, &all)?;
+    let mut range: Vec<&Commit> = order
+        .iter()
+        .filter(|id| !before.contains(*id))
+        .map(|id| &all[id])
+        .collect();
+    range.sort_by_key(|c| c.time);
+    let (opaque_files, build_changes) = changed_files(&git, from_id, to_id, &range)?;
+    let mut people = people(&range, &all, &before, &before_extra);
+    (people.release_tags, people.tagger_changes) = tags(&git, from, to)?;
+    Ok(HistoryReport {
+        repo: repo_path.display().to_string(),
+        from: from.to_string(),
+        to: to.to_string(),
+        from_commit: from_id.to_string(),
+        to_commit: to_id.to_string(),
+        commits: range.len(),
+        opaque_files,
+        build_changes,
+        people,
+    })
+}
 
-    // Every commit reachable from `to`, with its first-parent changes.
-    let walk = repo
-        .rev_walk([to_id])
+/// Every commit reachable from `to`, with its first-parent changes, and their walk order.
+fn commits_of(git: &Git<'_>, to: ObjectId) -> Result<(HashMap<ObjectId, Commit>, Vec<ObjectId>)> {
+    let walk = git
+        .repo
+        .rev_walk([to])
         .all()
         .map_err(|e| git.err("cannot walk the history", e))?;
     let mut all: HashMap<ObjectId, Commit> = HashMap::new();
@@ -521,14 +548,26 @@ pub fn audit_history(repo_path: &Path, from: &str, to: &str) -> Result<HistoryRe
         order.push(info.id);
         all.insert(info.id, entry);
     }
-    // Ancestors of `from` (they are all reachable from `to` when `from` is an ancestor;
-    // otherwise walked separately).
+    Ok((all, order))
+}
+
+/// Author and committer names of an ancestor of `from` that `to` does not reach.
+type ExtraAncestor = (String, String, bool);
+
+/// The ancestors of `from` (all reachable from `to` when `from` is an ancestor; otherwise
+/// walked separately, their people kept).
+fn ancestors_of(
+    git: &Git<'_>,
+    from: ObjectId,
+    all: &HashMap<ObjectId, Commit>,
+) -> Result<(HashSet<ObjectId>, Vec<ExtraAncestor>)> {
     let mut before: HashSet<ObjectId> = HashSet::new();
-    let walk = repo
-        .rev_walk([from_id])
+    let walk = git
+        .repo
+        .rev_walk([from])
         .all()
         .map_err(|e| git.err("cannot walk the history", e))?;
-    let mut before_extra: Vec<(String, String, bool)> = Vec::new();
+    let mut before_extra: Vec<ExtraAncestor> = Vec::new();
     for info in walk {
         let info = info.map_err(|e| git.err("cannot walk the history", e))?;
         if !all.contains_key(&info.id) {
@@ -553,32 +592,35 @@ pub fn audit_history(repo_path: &Path, from: &str, to: &str) -> Result<HistoryRe
         }
         before.insert(info.id);
     }
-    let mut range: Vec<&Commit> = order
-        .iter()
-        .filter(|id| !before.contains(*id))
-        .map(|id| &all[id])
-        .collect();
-    range.sort_by_key(|c| c.time);
+    Ok((before, before_extra))
+}
 
-    // Opaque files and build changes in the range.
-    let to_tree = repo
-        .find_commit(to_id)
+/// Every blob path of a commit's tree.
+fn files_at(git: &Git<'_>, commit: ObjectId) -> Result<BTreeMap<String, ObjectId>> {
+    let tree = git
+        .repo
+        .find_commit(commit)
         .map_err(|e| git.err("cannot read a commit", e))?
         .tree_id()
         .map_err(|e| git.err("cannot decode a commit", e))?
         .detach();
-    let from_tree = repo
-        .find_commit(from_id)
-        .map_err(|e| git.err("cannot read a commit", e))?
-        .tree_id()
-        .map_err(|e| git.err("cannot decode a commit", e))?
-        .detach();
-    let mut at_to = BTreeMap::new();
-    git.flatten(to_tree, "", &mut at_to)?;
-    let mut at_from = BTreeMap::new();
-    git.flatten(from_tree, "", &mut at_from)?;
+    let mut files = BTreeMap::new();
+    git.flatten(tree, "", &mut files)?;
+    Ok(files)
+}
+
+/// The opaque files (binary or high-entropy) and build-system changes that the commits of
+/// `range` brought between `from` and `to`.
+fn changed_files(
+    git: &Git<'_>,
+    from: ObjectId,
+    to: ObjectId,
+    range: &[&Commit],
+) -> Result<(Vec<OpaqueFile>, Vec<BuildChange>)> {
+    let at_to = files_at(git, to)?;
+    let at_from = files_at(git, from)?;
     let mut touched: BTreeMap<&str, Vec<&CommitRef>> = BTreeMap::new();
-    for c in &range {
+    for c in range {
         for ch in &c.changes {
             touched.entry(ch.path.as_str()).or_default().push(&c.info);
         }
@@ -615,46 +657,72 @@ pub fn audit_history(repo_path: &Path, from: &str, to: &str) -> Result<HistoryRe
         }
         let Some(id) = at_to.get(*path) else { continue };
         let data = git.blob(*id)?;
-        let binary = !is_text(&data);
-        let h = entropy(&data);
-        if !(binary || (data.len() >= 256 && h >= HIGH_ENTROPY)) {
-            continue;
+        if let Some(file) = opaque_file(path, status, &data, &texts, listed) {
+            opaque_files.push(file);
         }
-        let name = path.rsplit('/').next().unwrap_or(path);
-        let referenced_by: Vec<String> = texts
-            .iter()
-            .filter(|(p, t)| p != path && crate::generated::contains(t, name.as_bytes()))
-            .map(|(p, _)| p.clone())
-            .collect();
-        opaque_files.push(OpaqueFile {
-            path: path.to_string(),
-            status: status.into(),
-            size: data.len() as u64,
-            entropy: (h * 100.0).round() / 100.0,
-            binary,
-            magic: magic(&data).into(),
-            referenced_by_test_or_build: referenced_by.iter().any(|p| is_test_or_build(p)),
-            referenced_by,
-            commits: listed,
-        });
     }
+    Ok((opaque_files, build_changes))
+}
 
-    // People.
-    let share = |counts: BTreeMap<&str, usize>, total: usize| -> Vec<Share> {
-        let mut v: Vec<Share> = counts
-            .into_iter()
-            .map(|(n, c)| Share {
-                name: n.to_string(),
-                commits: c,
-                percent: (c as f64 * 1000.0 / total.max(1) as f64).round() / 10.0,
-            })
-            .collect();
-        v.sort_by(|a, b| b.commits.cmp(&a.commits).then(a.name.cmp(&b.name)));
-        v
-    };
+/// `data` at `path` as an opaque file (binary, or at least 256 bytes of high entropy), with
+/// the text files naming it; `None` when it is ordinary text.
+fn opaque_file(
+    path: &str,
+    status: &str,
+    data: &[u8],
+    texts: &[(String, Vec<u8>)],
+    commits: Vec<CommitRef>,
+) -> Option<OpaqueFile> {
+    let binary = !is_text(data);
+    let h = entropy(data);
+    if !(binary || (data.len() >= 256 && h >= HIGH_ENTROPY)) {
+        return None;
+    }
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let referenced_by: Vec<String> = texts
+        .iter()
+        .filter(|(p, t)| p != path && crate::generated::contains(t, name.as_bytes()))
+        .map(|(p, _)| p.clone())
+        .collect();
+    Some(OpaqueFile {
+        path: path.to_string(),
+        status: status.into(),
+        size: data.len() as u64,
+        entropy: (h * 100.0).round() / 100.0,
+        binary,
+        magic: magic(data).into(),
+        referenced_by_test_or_build: referenced_by.iter().any(|p| is_test_or_build(p)),
+        referenced_by,
+        commits,
+    })
+}
+
+/// Each name's share of `total` commits, most commits first.
+fn shares(counts: BTreeMap<&str, usize>, total: usize) -> Vec<Share> {
+    let mut v: Vec<Share> = counts
+        .into_iter()
+        .map(|(n, c)| Share {
+            name: n.to_string(),
+            commits: c,
+            percent: (c as f64 * 1000.0 / total.max(1) as f64).round() / 10.0,
+        })
+        .collect();
+    v.sort_by(|a, b| b.commits.cmp(&a.commits).then(a.name.cmp(&b.name)));
+    v
+}
+
+/// Who made the range: authors and committers with their shares, those new in the range
+/// (and new to the build files), and the yearly timeline of the whole history. The tags are
+/// filled in by the caller.
+fn people(
+    range: &[&Commit],
+    all: &HashMap<ObjectId, Commit>,
+    before: &HashSet<ObjectId>,
+    before_extra: &[ExtraAncestor],
+) -> People {
     let mut authors = BTreeMap::new();
     let mut committers = BTreeMap::new();
-    for c in &range {
+    for c in range {
         *authors.entry(c.info.author.as_str()).or_insert(0) += 1;
         *committers.entry(c.info.committer.as_str()).or_insert(0) += 1;
     }
@@ -662,7 +730,7 @@ pub fn audit_history(repo_path: &Path, from: &str, to: &str) -> Result<HistoryRe
     let mut old_committers: HashSet<String> =
         before_extra.iter().map(|(_, m, _)| m.clone()).collect();
     let mut old_build: HashSet<&str> = HashSet::new();
-    for id in &before {
+    for id in before {
         if let Some(c) = all.get(id) {
             old_authors.insert(c.info.author.clone());
             old_committers.insert(c.info.committer.clone());
@@ -694,9 +762,20 @@ pub fn audit_history(repo_path: &Path, from: &str, to: &str) -> Result<HistoryRe
         .map(|c| c.info.author.clone())
         .filter(|a| !old_build.contains(a.as_str()))
         .collect();
+    People {
+        authors: shares(authors, range.len()),
+        committers: shares(committers, range.len()),
+        new_authors: new_authors.into_iter().collect(),
+        new_committers: new_committers.into_iter().collect(),
+        new_to_build_files: new_to_build_files.into_iter().collect(),
+        release_tags: Vec::new(),
+        tagger_changes: Vec::new(),
+        timeline: timeline(all),
+    }
+}
 
-    let (release_tags, tagger_changes) = tags(&git, from, to)?;
-
+/// Commits per year of the whole history, with the bus factor and the top five authors.
+fn timeline(all: &HashMap<ObjectId, Commit>) -> Vec<Period> {
     let mut years: BTreeMap<i32, BTreeMap<&str, usize>> = BTreeMap::new();
     for c in all.values() {
         let year: i32 = c.info.date[..4].parse().unwrap_or(0);
@@ -706,11 +785,11 @@ pub fn audit_history(repo_path: &Path, from: &str, to: &str) -> Result<HistoryRe
             .entry(c.info.author.as_str())
             .or_insert(0) += 1;
     }
-    let timeline = years
+    years
         .into_iter()
         .map(|(year, counts)| {
             let total: usize = counts.values().sum();
-            let shares = share(counts, total);
+            let shares = shares(counts, total);
             let mut acc = 0;
             let bus_factor = shares
                 .iter()
@@ -727,28 +806,7 @@ pub fn audit_history(repo_path: &Path, from: &str, to: &str) -> Result<HistoryRe
                 top: shares.into_iter().take(5).collect(),
             }
         })
-        .collect();
-
-    Ok(HistoryReport {
-        repo: repo_path.display().to_string(),
-        from: from.to_string(),
-        to: to.to_string(),
-        from_commit: from_id.to_string(),
-        to_commit: to_id.to_string(),
-        commits: range.len(),
-        opaque_files,
-        build_changes,
-        people: People {
-            authors: share(authors, range.len()),
-            committers: share(committers, range.len()),
-            new_authors: new_authors.into_iter().collect(),
-            new_committers: new_committers.into_iter().collect(),
-            new_to_build_files: new_to_build_files.into_iter().collect(),
-            release_tags,
-            tagger_changes,
-            timeline,
-        },
-    })
+        .collect()
 }
 
 /// Tags dated between the `from` and `to` tags (inclusive), with taggers and changes.

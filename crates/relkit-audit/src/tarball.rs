@@ -954,45 +954,15 @@ pub fn audit_tarball_with(
             (p.as_str(), content, tag.contains_key(p))
         })
         .collect();
-    let git_ref = match reference {
-        Reference::Git { repo, rev } => Some((repo.clone(), rev.clone())),
-        Reference::Tree(_) => None,
-    };
-    // Without --regenerate, the audit regenerates by itself when the tools here are those
-    // the tarball's banners name.
-    let mut regeneration_skipped = None;
-    let auto_dir = match (&opts.regenerate, opts.auto_regenerate) {
-        (None, true) => {
-            let dirs = auto_regenerate(
-                &candidates,
-                git_ref.as_ref(),
-                ref_dir.as_deref(),
-                scratch.path(),
-                &opts.env,
-            )?;
-            dirs.map_err(|why| regeneration_skipped = Some(why)).ok()
-        }
-        _ => None,
-    };
-    let regenerated = match (&opts.regenerate, &regen_dir, &auto_dir) {
-        (Some(cmd), Some(dir), _) => Some((cmd.clone(), dir.as_path(), ref_dir.as_deref())),
-        (None, _, Some((from, dir))) => Some((
-            format!(
-                "{AUTO_COMMAND} (run by the audit: the tools here match the tarball's banners)"
-            ),
-            dir.as_path(),
-            Some(from.as_path()),
-        )),
-        _ => None,
-    };
-    let (regeneration, regenerated_files) = match regenerated {
-        Some((cmd, dir, from)) => {
-            let (summary, each) =
-                compare_regenerated(&cmd, dir, from, &candidates, &loaded.corpus)?;
-            (Some(summary), each)
-        }
-        None => (None, BTreeMap::new()),
-    };
+    let (regeneration, regenerated_files, regeneration_skipped) = regeneration(
+        reference,
+        opts,
+        &candidates,
+        ref_dir.as_deref(),
+        regen_dir.as_deref(),
+        scratch.path(),
+        &loaded.corpus,
+    )?;
 
     let tag_paths: BTreeSet<String> = tag.keys().cloned().collect();
     let ctx = Context {
@@ -1015,18 +985,7 @@ pub fn audit_tarball_with(
     )?;
     members.extend(left_out(tag, &members));
     members.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut counts = BTreeMap::new();
-    let mut severities = BTreeMap::new();
-    let mut alarm_lines = AlarmTotals::default();
-    for m in &members {
-        *counts.entry(m.class).or_insert(0) += 1;
-        *severities.entry(m.severity).or_insert(0) += 1;
-        if let Some(a) = &m.alarms {
-            alarm_lines.files += 1;
-            alarm_lines.lines += a.count;
-            alarm_lines.unexplained += a.unexplained;
-        }
-    }
+    let (counts, severities, alarm_lines) = totals(&members);
     Ok(TarballReport {
         tarball: tarball.display().to_string(),
         tarball_sha256: archive.container.sha256.clone(),
@@ -1040,6 +999,80 @@ pub fn audit_tarball_with(
         alarm_lines,
         members,
     })
+}
+
+/// The regeneration the tarball's files are compared with: the `--regenerate` command's
+/// tree, or (without it, when allowed) the audit's own run of the tools the tarball's banners
+/// name; its summary, the comparison per file, and why an automatic regeneration was skipped.
+#[allow(clippy::type_complexity)]
+fn regeneration(
+    reference: &Reference,
+    opts: &AuditOptions,
+    candidates: &[(&str, &[u8], bool)],
+    ref_dir: Option<&Path>,
+    regen_dir: Option<&Path>,
+    scratch: &Path,
+    corpus: &Corpus,
+) -> Result<(
+    Option<RegenSummary>,
+    BTreeMap<String, Regenerated>,
+    Option<String>,
+)> {
+    let git_ref = match reference {
+        Reference::Git { repo, rev } => Some((repo.clone(), rev.clone())),
+        Reference::Tree(_) => None,
+    };
+    // Without --regenerate, the audit regenerates by itself when the tools here are those
+    // the tarball's banners name.
+    let mut regeneration_skipped = None;
+    let auto_dir = match (&opts.regenerate, opts.auto_regenerate) {
+        (None, true) => {
+            let dirs = auto_regenerate(candidates, git_ref.as_ref(), ref_dir, scratch, &opts.env)?;
+            dirs.map_err(|why| regeneration_skipped = Some(why)).ok()
+        }
+        _ => None,
+    };
+    let regenerated = match (&opts.regenerate, regen_dir, &auto_dir) {
+        (Some(cmd), Some(dir), _) => Some((cmd.clone(), dir, ref_dir)),
+        (None, _, Some((from, dir))) => Some((
+            format!(
+                "{AUTO_COMMAND} (run by the audit: the tools here match the tarball's banners)"
+            ),
+            dir.as_path(),
+            Some(from.as_path()),
+        )),
+        _ => None,
+    };
+    Ok(match regenerated {
+        Some((cmd, dir, from)) => {
+            let (summary, each) = compare_regenerated(&cmd, dir, from, candidates, corpus)?;
+            (Some(summary), each, regeneration_skipped)
+        }
+        None => (None, BTreeMap::new(), regeneration_skipped),
+    })
+}
+
+/// Members per class and per severity, and the alarm totals.
+fn totals(
+    members: &[MemberReport],
+) -> (
+    BTreeMap<Class, usize>,
+    BTreeMap<Severity, usize>,
+    AlarmTotals,
+) {
+    let mut counts = BTreeMap::new();
+    let mut severities = BTreeMap::new();
+    let mut alarm_lines = AlarmTotals::default();
+    for m in members {
+        *counts.entry(m.class).or_insert(0) += 1;
+        *severities.entry(m.severity).or_insert(0) += 1;
+        if let Some(a) = &m.alarms {
+            alarm_lines.files += 1;
+            alarm_lines.lines += a.count;
+            alarm_lines.unexplained += a.unexplained;
+        }
+    }
+    (counts, severities, alarm_lines)
 }
 
 /// Where the reference comes from: the tag exported to disk when a regeneration needs it

@@ -149,8 +149,76 @@ pub enum BuildError {
     },
 }
 
-/// Builds the source archives described by `req`.
+/// Builds the source archives described by `req`: the settings checked, the input resolved
+/// (a git export with its prepare steps, or a directory), the tree collected, every archive
+/// written to a temporary file, then SHA256SUMS and the manifest, and all renamed into place.
 pub fn build_source(req: &BuildRequest) -> Result<BuildResult, BuildError> {
+    let formats = selected_formats(req)?;
+    std::fs::create_dir_all(&req.out_dir).map_err(|source| BuildError::OutDir {
+        path: req.out_dir.clone(),
+        source,
+    })?;
+    let stage = tempfile::Builder::new()
+        .prefix(".relkit-stage-")
+        .tempdir()
+        .map_err(|source| BuildError::OutDir {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let input = match &req.input {
+        SourceInput::Git { repo, rev } => resolve_git(req, repo, rev, stage.path())?,
+        SourceInput::Dir { path } => resolve_dir(req, path)?,
+    };
+    let prefix = &input.prefix;
+    if prefix.is_empty() || prefix.contains('/') || prefix == "." || prefix == ".." {
+        return Err(BuildError::Settings(format!(
+            "invalid top-level directory name {prefix:?}"
+        )));
+    }
+    let tree_opts = TreeOptions {
+        prefix: Some(prefix.clone().into_bytes()),
+        mtime: input.mtime.map(Timestamp::from_secs),
+        clamp: !req.no_clamp,
+        mode: ModePolicy::GoPlusUGoMinusW,
+        exclude: req.source.exclude.clone(),
+    };
+    let entries = collect_tree(&input.root, &tree_opts)?;
+    let outputs = planned_outputs(req, prefix, &formats)?;
+    let written = write_archives(req, &entries, prefix, &outputs.archives, input.mtime)?;
+    let manifest = Manifest {
+        schema: SCHEMA.into(),
+        relkit_version: env!("CARGO_PKG_VERSION").into(),
+        source: input.record,
+        settings: ManifestSettings {
+            name: input.name,
+            version: input.version,
+            prefix: input.prefix,
+            mtime: input.mtime,
+            clamp_mtime: !req.no_clamp,
+            mode_policy: ModePolicy::GoPlusUGoMinusW,
+            exclude: req.source.exclude.clone(),
+            prepare: req.source.prepare.clone(),
+            gzip_level: req.source.gzip_level,
+            xz_preset: req.source.xz_preset,
+            formats: formats.iter().map(|f| f.extension().to_string()).collect(),
+            submodules: req.source.submodules,
+        },
+        tar: written.tar_record,
+        artifacts: written.records,
+        members: entries.len(),
+    };
+    let artifacts = put_in_place(req, &manifest, written.files, &outputs)?;
+    Ok(BuildResult {
+        manifest,
+        artifacts,
+        sha256sums: outputs.sums,
+        manifest_path: outputs.manifest,
+    })
+}
+
+/// The archive formats asked for (the request's, else `[source] formats`), and the
+/// compression settings checked.
+fn selected_formats(req: &BuildRequest) -> Result<Vec<Format>, BuildError> {
     let formats: Vec<Format> = match &req.formats {
         Some(f) => f.clone(),
         None => req
@@ -174,135 +242,174 @@ pub fn build_source(req: &BuildRequest) -> Result<BuildResult, BuildError> {
             "gzip_level must be 1-9 and xz_preset 0-9".into(),
         ));
     }
-    std::fs::create_dir_all(&req.out_dir).map_err(|source| BuildError::OutDir {
-        path: req.out_dir.clone(),
+    Ok(formats)
+}
+
+/// The tree to archive and what the manifest says about it.
+struct ResolvedInput {
+    root: PathBuf,
+    record: ManifestSource,
+    name: String,
+    version: String,
+    prefix: String,
+    mtime: Option<i64>,
+}
+
+/// A git revision exported into `stage`, its prepare steps run there.
+fn resolve_git(
+    req: &BuildRequest,
+    repo: &Path,
+    rev: &str,
+    stage: &Path,
+) -> Result<ResolvedInput, BuildError> {
+    let name = req.name.clone().unwrap_or_else(|| {
+        dir_name(&std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf()))
+    });
+    let export_dir = stage.join("tree");
+    let exported = export_rev(
+        repo,
+        rev,
+        &export_dir,
+        &ExportOptions {
+            submodules: req.source.submodules,
+        },
+    )?;
+    let version = req
+        .version
+        .clone()
+        .unwrap_or_else(|| version_from_rev(rev, &exported.commit));
+    let prefix = expand_prefix(
+        req.prefix.as_deref().unwrap_or(&req.source.prefix),
+        &name,
+        &version,
+    );
+    let mtime = req.mtime.unwrap_or(exported.commit_time);
+    run_prepare(&req.source.prepare, &export_dir, mtime)?;
+    let record = ManifestSource::Git {
+        rev: rev.to_string(),
+        commit: exported.commit.clone(),
+        commit_time: exported.commit_time,
+        omitted_submodules: exported.omitted_submodules.clone(),
+        included_submodules: exported.included_submodules.clone(),
+    };
+    Ok(ResolvedInput {
+        root: export_dir,
+        record,
+        name,
+        version,
+        prefix,
+        mtime: Some(mtime),
+    })
+}
+
+/// A plain directory, archived as it is.
+fn resolve_dir(req: &BuildRequest, path: &Path) -> Result<ResolvedInput, BuildError> {
+    if !req.source.prepare.is_empty() {
+        return Err(BuildError::Settings(
+            "prepare steps only run on git exports; run them yourself before archiving a directory"
+                .into(),
+        ));
+    }
+    let meta = std::fs::metadata(path).map_err(|source| relkit_archive::tree::TreeError::Io {
+        path: path.to_path_buf(),
         source,
     })?;
-
-    let stage = tempfile::Builder::new()
-        .prefix(".relkit-stage-")
-        .tempdir()
-        .map_err(|source| BuildError::OutDir {
-            path: std::env::temp_dir(),
-            source,
-        })?;
-
-    let (root, source_record, name, version, prefix, mtime) = match &req.input {
-        SourceInput::Git { repo, rev } => {
-            let name = req.name.clone().unwrap_or_else(|| {
-                dir_name(&std::fs::canonicalize(repo).unwrap_or_else(|_| repo.clone()))
-            });
-            let export_dir = stage.path().join("tree");
-            let exported = export_rev(
-                repo,
-                rev,
-                &export_dir,
-                &ExportOptions {
-                    submodules: req.source.submodules,
-                },
-            )?;
-            let version = req
-                .version
-                .clone()
-                .unwrap_or_else(|| version_from_rev(rev, &exported.commit));
-            let prefix = expand_prefix(
-                req.prefix.as_deref().unwrap_or(&req.source.prefix),
-                &name,
-                &version,
-            );
-            let mtime = req.mtime.unwrap_or(exported.commit_time);
-            run_prepare(&req.source.prepare, &export_dir, mtime)?;
-            let record = ManifestSource::Git {
-                rev: rev.clone(),
-                commit: exported.commit.clone(),
-                commit_time: exported.commit_time,
-                omitted_submodules: exported.omitted_submodules.clone(),
-                included_submodules: exported.included_submodules.clone(),
-            };
-            (export_dir, record, name, version, prefix, Some(mtime))
-        }
-        SourceInput::Dir { path } => {
-            if !req.source.prepare.is_empty() {
-                return Err(BuildError::Settings(
-                    "prepare steps only run on git exports; run them yourself before archiving a directory".into(),
-                ));
-            }
-            let meta =
-                std::fs::metadata(path).map_err(|source| relkit_archive::tree::TreeError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
-            if !meta.is_dir() {
-                return Err(BuildError::Settings(format!(
-                    "{} is not a directory",
-                    path.display()
-                )));
-            }
-            let base = dir_name(&std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()));
-            let name = req.name.clone().unwrap_or_else(|| base.clone());
-            let version = req.version.clone().unwrap_or_default();
-            let prefix = match &req.prefix {
-                Some(p) => expand_prefix(p, &name, &version),
-                None => base,
-            };
-            (
-                path.clone(),
-                ManifestSource::Dir { path: path.clone() },
-                name,
-                version,
-                prefix,
-                req.mtime,
-            )
-        }
-    };
-    if prefix.is_empty() || prefix.contains('/') || prefix == "." || prefix == ".." {
+    if !meta.is_dir() {
         return Err(BuildError::Settings(format!(
-            "invalid top-level directory name {prefix:?}"
+            "{} is not a directory",
+            path.display()
         )));
     }
-
-    let tree_opts = TreeOptions {
-        prefix: Some(prefix.clone().into_bytes()),
-        mtime: mtime.map(Timestamp::from_secs),
-        clamp: !req.no_clamp,
-        mode: ModePolicy::GoPlusUGoMinusW,
-        exclude: req.source.exclude.clone(),
+    let base = dir_name(&std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+    let name = req.name.clone().unwrap_or_else(|| base.clone());
+    let version = req.version.clone().unwrap_or_default();
+    let prefix = match &req.prefix {
+        Some(p) => expand_prefix(p, &name, &version),
+        None => base,
     };
-    let entries = collect_tree(&root, &tree_opts)?;
+    Ok(ResolvedInput {
+        root: path.to_path_buf(),
+        record: ManifestSource::Dir {
+            path: path.to_path_buf(),
+        },
+        name,
+        version,
+        prefix,
+        mtime: req.mtime,
+    })
+}
 
-    let mut planned = Vec::new();
-    for format in &formats {
-        let path = req.out_dir.join(format!("{prefix}.{}", format.extension()));
-        planned.push((*format, path));
-    }
-    let sums_path = req.out_dir.join("SHA256SUMS");
-    let manifest_path = req.out_dir.join(MANIFEST_FILE);
+/// Where each output goes.
+struct PlannedOutputs {
+    /// Each archive's format and final path, in the order of the formats.
+    archives: Vec<(Format, PathBuf)>,
+    /// SHA256SUMS.
+    sums: PathBuf,
+    /// The manifest.
+    manifest: PathBuf,
+}
+
+/// The outputs' paths; refused when one exists and `force` is off.
+fn planned_outputs(
+    req: &BuildRequest,
+    prefix: &str,
+    formats: &[Format],
+) -> Result<PlannedOutputs, BuildError> {
+    let archives: Vec<(Format, PathBuf)> = formats
+        .iter()
+        .map(|f| (*f, req.out_dir.join(format!("{prefix}.{}", f.extension()))))
+        .collect();
+    let sums = req.out_dir.join("SHA256SUMS");
+    let manifest = req.out_dir.join(MANIFEST_FILE);
     if !req.force {
-        for path in planned
-            .iter()
-            .map(|(_, p)| p)
-            .chain([&sums_path, &manifest_path])
-        {
+        for path in archives.iter().map(|(_, p)| p).chain([&sums, &manifest]) {
             if path.exists() {
                 return Err(BuildError::Exists(path.clone()));
             }
         }
     }
-    let temp = |dir: &Path| {
-        NamedTempFile::with_prefix_in(".relkit-", dir).map_err(|source| BuildError::OutDir {
-            path: dir.to_path_buf(),
-            source,
-        })
-    };
+    Ok(PlannedOutputs {
+        archives,
+        sums,
+        manifest,
+    })
+}
 
+/// A temporary file in `dir`, renamed into place once every output is complete.
+fn temp_in(dir: &Path) -> Result<NamedTempFile, BuildError> {
+    NamedTempFile::with_prefix_in(".relkit-", dir).map_err(|source| BuildError::OutDir {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// The archives written to temporary files, with their records.
+struct WrittenArchives {
+    /// The uncompressed tar stream's record (when a tar format was asked for).
+    tar_record: Option<ArtifactRecord>,
+    /// One record per archive, sorted by name.
+    records: Vec<ArtifactRecord>,
+    /// Each temporary file and its final path.
+    files: Vec<(NamedTempFile, PathBuf)>,
+}
+
+/// Writes every archive of `planned`: the tar stream once, compressed into each tar format,
+/// while the zip is written on another thread.
+fn write_archives(
+    req: &BuildRequest,
+    entries: &[relkit_archive::Entry],
+    prefix: &str,
+    planned: &[(Format, PathBuf)],
+    mtime: Option<i64>,
+) -> Result<WrittenArchives, BuildError> {
     let tar_opts = TarOptions {
         pax_header_mtime: mtime.map(Timestamp::from_secs),
     };
     let mut tar_outputs = Vec::new();
     let mut tar_files = Vec::new();
     let mut zip_file = None;
-    for (format, path) in &planned {
-        let tmp = temp(&req.out_dir)?;
+    for (format, path) in planned {
+        let tmp = temp_in(&req.out_dir)?;
         let compression = match format {
             Format::Tar => Compression::None,
             Format::TarGz => Compression::Gzip {
@@ -327,7 +434,6 @@ pub fn build_source(req: &BuildRequest) -> Result<BuildResult, BuildError> {
     let (tar_result, zip_result) = std::thread::scope(|scope| {
         let zip = zip_file.as_mut().map(|(tmp, _)| {
             let file = tmp.as_file_mut();
-            let entries = &entries;
             scope.spawn(move || -> Result<(u64, [u8; 32]), BuildError> {
                 let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut *file);
                 write_zip(entries, &mut out).map_err(BuildError::from)?;
@@ -342,46 +448,59 @@ pub fn build_source(req: &BuildRequest) -> Result<BuildResult, BuildError> {
         let tar = if tar_outputs.is_empty() {
             None
         } else {
-            Some(compress_tar(&entries, &tar_opts, tar_outputs).map_err(BuildError::from))
+            Some(compress_tar(entries, &tar_opts, tar_outputs).map_err(BuildError::from))
         };
         let zip = zip.map(|h| h.join().expect("zip writer thread panicked"));
         (tar, zip)
     });
 
-    let mut records = Vec::new();
-    let mut tar_record = None;
-    let mut finals: Vec<(NamedTempFile, PathBuf)> = Vec::new();
+    let mut written = WrittenArchives {
+        tar_record: None,
+        records: Vec::new(),
+        files: Vec::new(),
+    };
     if let Some(result) = tar_result {
         let result = result?;
-        tar_record = Some(ArtifactRecord {
+        written.tar_record = Some(ArtifactRecord {
             name: format!("{prefix}.tar"),
             format: "tar".into(),
             size: result.tar.size,
             sha256: hex::encode(result.tar.sha256),
         });
-        for ((format, tmp, path), written) in tar_files.into_iter().zip(result.outputs) {
-            records.push(ArtifactRecord {
+        for ((format, tmp, path), out) in tar_files.into_iter().zip(result.outputs) {
+            written.records.push(ArtifactRecord {
                 name: file_name(&path),
                 format: format.extension().into(),
-                size: written.size,
-                sha256: hex::encode(written.sha256),
+                size: out.size,
+                sha256: hex::encode(out.sha256),
             });
-            finals.push((tmp, path));
+            written.files.push((tmp, path));
         }
     }
     if let (Some(result), Some((tmp, path))) = (zip_result, zip_file) {
         let (size, sha256) = result?;
-        records.push(ArtifactRecord {
+        written.records.push(ArtifactRecord {
             name: file_name(&path),
             format: "zip".into(),
             size,
             sha256: hex::encode(sha256),
         });
-        finals.push((tmp, path));
+        written.files.push((tmp, path));
     }
-    records.sort_by(|a, b| a.name.cmp(&b.name));
+    written.records.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(written)
+}
 
-    let sums: Vec<(String, [u8; 32])> = records
+/// Writes SHA256SUMS and the manifest to temporary files, then renames every output into
+/// place (0644); returns the archives' paths.
+fn put_in_place(
+    req: &BuildRequest,
+    manifest: &Manifest,
+    mut finals: Vec<(NamedTempFile, PathBuf)>,
+    outputs: &PlannedOutputs,
+) -> Result<Vec<PathBuf>, BuildError> {
+    let sums: Vec<(String, [u8; 32])> = manifest
+        .artifacts
         .iter()
         .map(|r| {
             let mut digest = [0u8; 32];
@@ -389,30 +508,8 @@ pub fn build_source(req: &BuildRequest) -> Result<BuildResult, BuildError> {
             (r.name.clone(), digest)
         })
         .collect();
-    let manifest = Manifest {
-        schema: SCHEMA.into(),
-        relkit_version: env!("CARGO_PKG_VERSION").into(),
-        source: source_record,
-        settings: ManifestSettings {
-            name,
-            version,
-            prefix,
-            mtime,
-            clamp_mtime: !req.no_clamp,
-            mode_policy: ModePolicy::GoPlusUGoMinusW,
-            exclude: req.source.exclude.clone(),
-            prepare: req.source.prepare.clone(),
-            gzip_level: req.source.gzip_level,
-            xz_preset: req.source.xz_preset,
-            formats: formats.iter().map(|f| f.extension().to_string()).collect(),
-            submodules: req.source.submodules,
-        },
-        tar: tar_record,
-        artifacts: records,
-        members: entries.len(),
-    };
-    let mut sums_tmp = temp(&req.out_dir)?;
-    let mut manifest_tmp = temp(&req.out_dir)?;
+    let mut sums_tmp = temp_in(&req.out_dir)?;
+    let mut manifest_tmp = temp_in(&req.out_dir)?;
     let write_err = |source| BuildError::OutDir {
         path: req.out_dir.clone(),
         source,
@@ -420,10 +517,10 @@ pub fn build_source(req: &BuildRequest) -> Result<BuildResult, BuildError> {
     sums_tmp
         .write_all(write_sums(&sums).as_bytes())
         .map_err(write_err)?;
-    let json = serde_json::to_string_pretty(&manifest).expect("manifest serializes") + "\n";
+    let json = serde_json::to_string_pretty(manifest).expect("manifest serializes") + "\n";
     manifest_tmp.write_all(json.as_bytes()).map_err(write_err)?;
-    finals.push((sums_tmp, sums_path.clone()));
-    finals.push((manifest_tmp, manifest_path.clone()));
+    finals.push((sums_tmp, outputs.sums.clone()));
+    finals.push((manifest_tmp, outputs.manifest.clone()));
 
     let mut artifacts = Vec::new();
     for (tmp, path) in finals {
@@ -434,16 +531,11 @@ pub fn build_source(req: &BuildRequest) -> Result<BuildResult, BuildError> {
             path: path.clone(),
             source: e.error,
         })?;
-        if path != sums_path && path != manifest_path {
+        if path != outputs.sums && path != outputs.manifest {
             artifacts.push(path);
         }
     }
-    Ok(BuildResult {
-        manifest,
-        artifacts,
-        sha256sums: sums_path,
-        manifest_path,
-    })
+    Ok(artifacts)
 }
 
 fn hash_file(file: &mut File) -> Result<(u64, [u8; 32]), BuildError> {
