@@ -3,6 +3,10 @@
 //! against a policy.
 //!
 //! The library does no terminal I/O: every function returns data or a typed [`Error`].
+//! [`sign::sign_file`] is the one signing use case (`relkit sign` and the release's sign
+//! step). It must not verify a keyless signature without an expected signer, put key
+//! material in an error or a debug string, or reach the network (trusted roots and bundles
+//! are given to it).
 
 pub use relkit_core::checksum;
 pub mod dsse;

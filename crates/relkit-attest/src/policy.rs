@@ -86,7 +86,7 @@ impl Matcher {
     /// An anchored regular expression (the whole value must match, as cosign's
     /// `--certificate-identity-regexp` is used); `what` names the value in the error. Perl
     /// classes and word boundaries are ASCII, as in Go's regexp (cosign) and the regex-lite
-    /// engine used before: see [`ascii_perl_classes`].
+    /// engine used before (`ascii_perl_classes`).
     pub fn regexp(pattern: &str, what: &str) -> Result<Self, Error> {
         regex::Regex::new(&format!("^(?:{})$", ascii_perl_classes(pattern)))
             .map(|re| Matcher::Regexp(pattern.to_string(), re))

@@ -123,7 +123,7 @@ pub(crate) fn history_source(commit: &str, date: &str) -> String {
     format!("gnulib {commit} ({date})")
 }
 
-/// Whether a source label names a commit of gnulib's history (see [`history_source`]): a
+/// Whether a source label names a commit of gnulib's history (see `history_source`): a
 /// file name with such copies has every upstream state in the corpus, not only releases.
 pub fn is_history_source(source: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();

@@ -18,6 +18,9 @@
 //!   who made the changes.
 //! - [`render`]: text and SARIF 2.1.0 renderings of the reports (JSON is the serde form of
 //!   the report types: [`tarball::TarballReport`], [`history::HistoryReport`]).
+//!
+//! It must not print, run the `git` binary (the tag is streamed from git objects through
+//! relkit-source), or parse archives itself: the tarball is read once through relkit-archive.
 
 #![warn(missing_docs)]
 

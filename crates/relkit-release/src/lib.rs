@@ -11,6 +11,12 @@
 //! `.relkit/state.json` ([`state`]) with the fingerprint of its inputs and the hash of every
 //! output, so a re-run resumes, redoes what changed, and refuses when a finished output was
 //! tampered with.
+//!
+//! It sequences: each step calls a use case of a domain crate (relkit-source,
+//! relkit-sbom, relkit-vuln, relkit-audit, relkit-health, relkit-attest, relkit-archive), the
+//! same function the matching CLI command calls. It must not print (the CLI's [`Observer`]
+//! does), run the `git` binary, treat a check that could not run as passed, or hold a private
+//! copy of work a domain crate does (signing, archive reading, SBOM options).
 
 #[allow(unsafe_code)] // process-group signals: see the SAFETY comments in exec.rs
 pub mod exec;

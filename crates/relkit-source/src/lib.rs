@@ -2,6 +2,10 @@
 //! run the configured prepare steps, and write bit-for-bit reproducible `.tar.gz`,
 //! `.tar.xz`, `.zip` and `SHA256SUMS`, with a manifest of the settings used so anyone can
 //! rebuild and compare.
+//!
+//! It must not run the `git` binary, print, sign or verify anything (it depends on no
+//! signing crate: `cargo tree -p relkit-source` has no p256/x509-cert), or parse archives
+//! itself (relkit-archive writes and reads them).
 
 pub mod build;
 pub mod config;
