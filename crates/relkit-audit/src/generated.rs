@@ -55,14 +55,61 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 /// holds the tag's file paths, used to name the generator's input when it has several
 /// possible places.
 pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<Recognized> {
-    static AUTOCONF: OnceLock<Regex> = OnceLock::new();
-    static AUTOMAKE: OnceLock<Regex> = OnceLock::new();
-    static ACLOCAL: OnceLock<Regex> = OnceLock::new();
-    static MANHEAD: OnceLock<Regex> = OnceLock::new();
-    static PO4A: OnceLock<Regex> = OnceLock::new();
     let head = &content[..content.len().min(4096)];
     let dir = dir_of(path);
     let line1 = first_line(head);
+    let found = autotools(content, head, dir, line1)
+        .or_else(|| gettext_files(path, content, head, dir, tag))
+        .or_else(|| man_pages(path, content, head, dir, line1, tag));
+    if found.is_some() {
+        return found;
+    }
+    // Python sdists: the core metadata (PKG-INFO) and setuptools' egg-info directory, made
+    // by the build backend from the project's pyproject.toml / setup.py / setup.cfg.
+    if let Some(tool) = python_metadata(path, content, tag) {
+        return Some(Recognized {
+            tool: tool.into(),
+            inputs: python_project_files(path, tag),
+            checked: tool.starts_with("setuptools egg_info"),
+        });
+    }
+    // gnulib's dist-hook writes the version git-version-gen computed into .tarball-version
+    // (and `.version`): one line holding a version.
+    static VERSION_FILE: OnceLock<Regex> = OnceLock::new();
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if matches!(name, ".tarball-version" | ".version")
+        && re(&VERSION_FILE, r"^[0-9][0-9A-Za-z.+~-]*\n?$").is_match(content)
+    {
+        let inputs = tag
+            .iter()
+            .filter(|p| p.rsplit('/').next() == Some("git-version-gen"))
+            .cloned()
+            .collect();
+        return Some(Recognized {
+            tool: "git-version-gen via make dist (version stamp)".into(),
+            inputs,
+            checked: true,
+        });
+    }
+    if let Some(r) = parser_or_doc_generator(path, content, head, tag) {
+        return Some(r);
+    }
+    if content == b"timestamp\n" && path.ends_with("stamp-po") {
+        return Some(Recognized {
+            tool: "gettext po/Makefile (catalog update stamp)".into(),
+            inputs: vec![format!("{dir}Makevars"), format!("{dir}LINGUAS")],
+            checked: true,
+        });
+    }
+    None
+}
+
+/// The autotools' outputs: a configure script, a Makefile.in, aclocal.m4, a config header
+/// template.
+fn autotools(content: &[u8], head: &[u8], dir: &str, line1: &[u8]) -> Option<Recognized> {
+    static AUTOCONF: OnceLock<Regex> = OnceLock::new();
+    static AUTOMAKE: OnceLock<Regex> = OnceLock::new();
+    static ACLOCAL: OnceLock<Regex> = OnceLock::new();
     // autoconf: a shell script whose header names the generator and that defines as_fn_*.
     if head.starts_with(b"#! /bin/sh") || head.starts_with(b"#!/bin/sh") {
         let autoconf = re(
@@ -111,6 +158,17 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
             checked: false,
         });
     }
+    None
+}
+
+/// gettext's outputs: a compiled message catalog, a PO template (xgettext or po4a).
+fn gettext_files(
+    path: &str,
+    content: &[u8],
+    head: &[u8],
+    dir: &str,
+    tag: &BTreeSet<String>,
+) -> Option<Recognized> {
     // GNU message catalog: the magic number in either byte order.
     if content.len() >= 28
         && (content.starts_with(&[0xde, 0x12, 0x04, 0x95])
@@ -148,6 +206,20 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
             checked: false,
         });
     }
+    None
+}
+
+/// Man pages made from another form: translated by po4a, rendered to text, typeset by groff.
+fn man_pages(
+    path: &str,
+    content: &[u8],
+    head: &[u8],
+    dir: &str,
+    line1: &[u8],
+    tag: &BTreeSet<String>,
+) -> Option<Recognized> {
+    static MANHEAD: OnceLock<Regex> = OnceLock::new();
+    static PO4A: OnceLock<Regex> = OnceLock::new();
     // A man page translated by po4a: roff with po4a's banner.
     let po4a = re(
         &PO4A,
@@ -241,43 +313,6 @@ pub fn recognize(path: &str, content: &[u8], tag: &BTreeSet<String>) -> Option<R
             checked: false,
         });
     }
-    // Python sdists: the core metadata (PKG-INFO) and setuptools' egg-info directory, made
-    // by the build backend from the project's pyproject.toml / setup.py / setup.cfg.
-    if let Some(tool) = python_metadata(path, content, tag) {
-        return Some(Recognized {
-            tool: tool.into(),
-            inputs: python_project_files(path, tag),
-            checked: tool.starts_with("setuptools egg_info"),
-        });
-    }
-    // gnulib's dist-hook writes the version git-version-gen computed into .tarball-version
-    // (and `.version`): one line holding a version.
-    static VERSION_FILE: OnceLock<Regex> = OnceLock::new();
-    let name = path.rsplit('/').next().unwrap_or(path);
-    if matches!(name, ".tarball-version" | ".version")
-        && re(&VERSION_FILE, r"^[0-9][0-9A-Za-z.+~-]*\n?$").is_match(content)
-    {
-        let inputs = tag
-            .iter()
-            .filter(|p| p.rsplit('/').next() == Some("git-version-gen"))
-            .cloned()
-            .collect();
-        return Some(Recognized {
-            tool: "git-version-gen via make dist (version stamp)".into(),
-            inputs,
-            checked: true,
-        });
-    }
-    if let Some(r) = parser_or_doc_generator(path, content, head, tag) {
-        return Some(r);
-    }
-    if content == b"timestamp\n" && path.ends_with("stamp-po") {
-        return Some(Recognized {
-            tool: "gettext po/Makefile (catalog update stamp)".into(),
-            inputs: vec![format!("{dir}Makevars"), format!("{dir}LINGUAS")],
-            checked: true,
-        });
-    }
     None
 }
 
@@ -321,14 +356,19 @@ fn parser_or_doc_generator(
     head: &[u8],
     tag: &BTreeSet<String>,
 ) -> Option<Recognized> {
+    parser_generator(path, content, head, tag).or_else(|| doc_generator(path, content, head, tag))
+}
+
+/// Parser generators: Bison, flex, gperf (the grammar named by `#line` directives or the
+/// command line the output records).
+fn parser_generator(
+    path: &str,
+    content: &[u8],
+    head: &[u8],
+    tag: &BTreeSet<String>,
+) -> Option<Recognized> {
     static BISON: OnceLock<Regex> = OnceLock::new();
     static GPERF: OnceLock<Regex> = OnceLock::new();
-    static MAKEINFO: OnceLock<Regex> = OnceLock::new();
-    static TEXI2HTML: OnceLock<Regex> = OnceLock::new();
-    static TEXINFO_HTML: OnceLock<Regex> = OnceLock::new();
-    static HELP2MAN: OnceLock<Regex> = OnceLock::new();
-    static GROFF_HTML: OnceLock<Regex> = OnceLock::new();
-    static VERSION_TEXI: OnceLock<Regex> = OnceLock::new();
     static LINE_DIRECTIVE: OnceLock<Regex> = OnceLock::new();
     let dir = dir_of(path);
     let name = path.rsplit('/').next().unwrap_or(path);
@@ -387,6 +427,26 @@ fn parser_or_doc_generator(
             checked: false,
         });
     }
+    None
+}
+
+/// Documentation tools: makeinfo, texi2html, Texinfo's HTML, help2man, groff's HTML and
+/// automake's `version.texi` stamp.
+fn doc_generator(
+    path: &str,
+    content: &[u8],
+    head: &[u8],
+    tag: &BTreeSet<String>,
+) -> Option<Recognized> {
+    static MAKEINFO: OnceLock<Regex> = OnceLock::new();
+    static TEXI2HTML: OnceLock<Regex> = OnceLock::new();
+    static TEXINFO_HTML: OnceLock<Regex> = OnceLock::new();
+    static HELP2MAN: OnceLock<Regex> = OnceLock::new();
+    static GROFF_HTML: OnceLock<Regex> = OnceLock::new();
+    static VERSION_TEXI: OnceLock<Regex> = OnceLock::new();
+    let dir = dir_of(path);
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
     let makeinfo = re(
         &MAKEINFO,
         r"^This is (\S+), produced by [Mm]akeinfo version ([0-9][0-9.]*) from\s+(\S+?)\.?\s",
