@@ -444,7 +444,7 @@ fn archive_members(
         newest: None,
         failed: None,
     };
-    let walked = crate::tree::walk_archive(path, origin, &mut sender);
+    let walked = crate::tree::walk_archive(path, &mut sender);
     if let Some(e) = sender.failed {
         return Err(e);
     }
@@ -559,7 +559,7 @@ pub fn looks_binary(path: &Path) -> Result<bool> {
                 limit: if kind.is_tar() { TAR_PEEK } else { usize::MAX },
                 found: false,
             };
-            crate::tree::walk_archive(path, &path.display().to_string(), &mut peek)?;
+            crate::tree::walk_archive(path, &mut peek)?;
             Ok(peek.found)
         }
         _ => Ok(false),

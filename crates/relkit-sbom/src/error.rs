@@ -59,6 +59,10 @@ pub enum Error {
         /// What was refused and why.
         message: String,
     },
+    /// relkit-archive's reader refused or could not read an archive (its message names the
+    /// archive, the member and what to do).
+    #[error(transparent)]
+    ArchiveRead(Box<relkit_archive::read::Error>),
     /// A wheel (a zip archive) could not be read.
     #[error("{origin}: not a valid wheel")]
     Wheel {

@@ -347,7 +347,7 @@ fn scan_archive(
             newest: None,
             failed: None,
         };
-        let walked = walk_archive(path, &origin, &mut feeder);
+        let walked = walk_archive(path, &mut feeder);
         if let Some(e) = feeder.failed {
             return Err(e);
         }
@@ -358,23 +358,13 @@ fn scan_archive(
     Ok(tree)
 }
 
-/// Walks an archive with relkit-archive's one streaming reader; its errors become ours, with
-/// the archive named once (relkit-archive's messages start with its name).
+/// Walks an archive with relkit-archive's one streaming reader; its errors are kept as they
+/// are (they name the archive, the member and what to do).
 pub(crate) fn walk_archive(
     path: &Path,
-    origin: &str,
     visitor: &mut dyn relkit_archive::read::Visit,
 ) -> Result<()> {
-    relkit_archive::read::walk_path(path, visitor).map_err(|e| {
-        let text = e.to_string();
-        Error::Archive {
-            origin: origin.to_string(),
-            message: text
-                .strip_prefix(&format!("{origin}: "))
-                .unwrap_or(&text)
-                .to_string(),
-        }
-    })?;
+    relkit_archive::read::walk_path(path, visitor).map_err(|e| Error::ArchiveRead(Box::new(e)))?;
     Ok(())
 }
 
