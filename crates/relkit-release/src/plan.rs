@@ -293,6 +293,9 @@ pub struct PublishSettings {
     pub token_file: Option<String>,
 }
 
+/// Builds a located plan error: the text to find in the plan, and the message.
+type Locate<'a> = &'a dyn Fn(&str, String) -> Error;
+
 impl Plan {
     /// Reads and validates `path`.
     pub fn load(path: &Path) -> Result<Plan, Error> {
@@ -335,6 +338,14 @@ impl Plan {
                 message,
             }
         };
+        self.check_archives(&err)?;
+        self.check_gather(&err)?;
+        self.check_tests(&err)?;
+        self.check_settings(&err)
+    }
+
+    /// The tag names the version; every archive format is known.
+    fn check_archives(&self, err: Locate<'_>) -> Result<(), Error> {
         if !self.release.tag.contains("{version}") && self.project.version.is_none() {
             return Err(err(
                 "tag",
@@ -357,6 +368,11 @@ impl Plan {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Every `[[gather]]` entry is fetched from one place and checked before it joins.
+    fn check_gather(&self, err: Locate<'_>) -> Result<(), Error> {
         for g in &self.gather {
             if g.url.is_some() == g.path.is_some() {
                 return Err(err(
@@ -400,6 +416,11 @@ impl Plan {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Every `[[test]]` has a distinct plain name.
+    fn check_tests(&self, err: Locate<'_>) -> Result<(), Error> {
         let mut names = std::collections::BTreeSet::new();
         for t in &self.test {
             if t.name.is_empty()
@@ -423,6 +444,11 @@ impl Plan {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// The `[sbom]`, `[scan]`, `[health]`, `[sign]` and `[publish]` settings.
+    fn check_settings(&self, err: Locate<'_>) -> Result<(), Error> {
         for f in &self.sbom.formats {
             if relkit_sbom::Format::parse(f).is_none() {
                 return Err(err(
