@@ -1,5 +1,6 @@
 //! relkit-catalog: what a project depends on, read from the files its package managers write
-//! — lockfiles first (`Cargo.lock`, `package-lock.json`, …) — as packages with a Package URL,
+//! — lockfiles first (`Cargo.lock`, `package-lock.json`, `uv.lock`, `poetry.lock`,
+//! `Pipfile.lock`, pinned `requirements*.txt`) — as packages with a Package URL,
 //! the lockfile's integrity hash, a scope, and the dependency graph the lockfile records.
 //!
 //! One module per ecosystem, each a [`Cataloger`] registered in [`CATALOGERS`]; callers (SBOM
@@ -14,11 +15,13 @@
 
 mod cargo;
 mod npm;
+mod python;
 
 use serde::Serialize;
 
 pub use cargo::CargoLock;
 pub use npm::PackageLock;
+pub use python::{PipfileLock, PoetryLock, Requirements, UvLock};
 
 /// The ecosystem a package comes from (its PURL type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -28,6 +31,8 @@ pub enum Ecosystem {
     Cargo,
     /// npm packages (`pkg:npm`).
     Npm,
+    /// Python distributions on PyPI (`pkg:pypi`, names normalized).
+    Pypi,
 }
 
 /// Why a package is in the graph, as the lockfile says (ecosystems without the distinction
@@ -151,7 +156,14 @@ pub trait Cataloger: Sync {
 }
 
 /// Every cataloger, in the order they are tried.
-pub static CATALOGERS: &[&dyn Cataloger] = &[&CargoLock, &PackageLock];
+pub static CATALOGERS: &[&dyn Cataloger] = &[
+    &CargoLock,
+    &PackageLock,
+    &UvLock,
+    &PoetryLock,
+    &PipfileLock,
+    &Requirements,
+];
 
 /// The cataloger that reads a file with this path (by its last component), if any.
 pub fn cataloger_for(path: &str) -> Option<&'static dyn Cataloger> {

@@ -4,3 +4,4 @@
 mod cargo_lock;
 mod common;
 mod npm_lock;
+mod python_lock;
