@@ -482,137 +482,19 @@ fn classify_extra(
     complete: bool,
     corpus: &Corpus,
     tag: &BTreeSet<String>,
-) -> (
-    Class,
-    String,
-    Option<Version>,
-    Option<KnownCopy>,
-    Option<LineDiff>,
-) {
+) -> Extra {
     let name = path.rsplit('/').next().unwrap_or(path);
     let version = parse_version(content);
     if let Some(copy) = corpus.find_sha(name, sha256) {
         let detail = format!("exact copy of upstream {} {}", copy.file, copy.describe());
         return (Class::Vendored, detail, version, Some(copy.clone()), None);
     }
-    let generated = recognize(path, content, tag);
     let known = corpus.copies(name);
     if is_vendored_path(path) && !known.is_empty() && complete {
-        let all: Vec<&KnownCopy> = known.iter().collect();
-        if let Some(v) = &version {
-            let same: Vec<&KnownCopy> = known
-                .iter()
-                .filter(|c| c.version.as_ref() == Some(v))
-                .collect();
-            if !same.is_empty() {
-                let best = closest(corpus, &same, content);
-                let (copy, diff) = best.map_or((same[0].clone(), None), |(c, d)| (c, Some(d)));
-                if let Some(d) = diff.as_ref().filter(|d| only_copyright_years(d)) {
-                    let detail = copyright_detail(&copy, d);
-                    return (Class::Vendored, detail, version, Some(copy), diff);
-                }
-                if let Some(d) = diff.as_ref().filter(|d| adds_no_code(d)) {
-                    let plural = |n: usize, what: &str| {
-                        format!("{n} {what}{}", if n == 1 { "" } else { "s" })
-                    };
-                    let mut parts = Vec::new();
-                    if d.removed > d.added {
-                        parts.push(plural(d.removed - d.added, "removed line"));
-                    }
-                    if d.added > 0 {
-                        parts.push(plural(d.added, "line") + " with another version string");
-                    }
-                    let detail = format!(
-                        "announces {v} like upstream {} and differs from it only by {}: a patched or snapshot build of the tool, no code added",
-                        copy.describe(),
-                        parts.join(" and ")
-                    );
-                    return (Class::VendoredVariant, detail, version, Some(copy), diff);
-                }
-                let copies = format!(
-                    "{} known upstream cop{} of {name}",
-                    same.len(),
-                    if same.len() == 1 { "y" } else { "ies" }
-                );
-                let whole_history = known
-                    .iter()
-                    .any(|c| c.sources.iter().any(|s| is_history_source(s)));
-                if whole_history {
-                    let detail = format!(
-                        "announces {v} like {copies} but matches none of them, and the corpus holds every upstream commit of {name}: modified copy"
-                    );
-                    return (Class::VendoredModified, detail, version, Some(copy), diff);
-                }
-                let detail = format!(
-                    "announces {v} like {copies} but matches none of them; the corpus holds only upstream releases of {name}, so this is a modified copy or an unreleased upstream state (a tool built from git): review the diff"
-                );
-                return (Class::VendoredDiffers, detail, version, Some(copy), diff);
-            }
-            let newest = known.iter().filter_map(|c| c.version.as_ref()).max();
-            if known
-                .iter()
-                .filter_map(|c| c.version.as_ref())
-                .all(|k| v.newer_than(k) == Some(true))
-            {
-                let best = closest(corpus, &all, content);
-                let newest = newest.map_or_else(|| "none".to_string(), |n| n.to_string());
-                let (copy, diff) = split(best);
-                let detail = format!(
-                    "announces {v}, newer than any known upstream {name} (newest known: {newest})"
-                );
-                return (Class::VendoredNewer, detail, version, copy, diff);
-            }
-        }
-        let best = closest(corpus, &all, content);
-        if version.is_none()
-            && let Some((copy, d)) = best.as_ref().filter(|(_, d)| only_copyright_years(d))
-        {
-            let detail = copyright_detail(copy, d);
-            return (
-                Class::Vendored,
-                detail,
-                version,
-                Some(copy.clone()),
-                Some(d.clone()),
-            );
-        }
-        let (copy, diff) = split(best);
-        let detail = match &version {
-            Some(v) => format!(
-                "announces {v}, which no known upstream {name} has; content matches no known copy"
-            ),
-            None => format!(
-                "no version line and matches none of the {} known upstream copies of {name}",
-                known.len()
-            ),
-        };
-        return (Class::VendoredUnknown, detail, version, copy, diff);
+        return classify_vendored(name, content, version, known, corpus);
     }
-    if let Some(r) = generated {
-        return match r.inputs.iter().find(|i| tag.contains(*i)) {
-            Some(input) => (
-                Class::Generated,
-                format!("generated by {} from {input}", r.tool),
-                version,
-                None,
-                None,
-            ),
-            None => (
-                Class::Unexplained,
-                format!(
-                    "looks generated by {} but its input ({}) is not in the tag",
-                    r.tool,
-                    if r.inputs.is_empty() {
-                        "unknown".to_string()
-                    } else {
-                        r.inputs.join(" or ")
-                    }
-                ),
-                version,
-                None,
-                None,
-            ),
-        };
+    if let Some(r) = recognize(path, content, tag) {
+        return classify_generated(&r, version, tag);
     }
     if is_vendored_path(path) {
         return (
@@ -631,6 +513,159 @@ fn classify_extra(
         None,
         None,
     )
+}
+
+/// A file only in the tarball, classified: class, detail, the version it announces, the
+/// closest known upstream copy and the line diff from it.
+type Extra = (
+    Class,
+    String,
+    Option<Version>,
+    Option<KnownCopy>,
+    Option<LineDiff>,
+);
+
+/// A vendored macro or script the corpus knows copies of, compared with them.
+fn classify_vendored(
+    name: &str,
+    content: &[u8],
+    version: Option<Version>,
+    known: &[KnownCopy],
+    corpus: &Corpus,
+) -> Extra {
+    let all: Vec<&KnownCopy> = known.iter().collect();
+    if let Some(v) = &version {
+        let same: Vec<&KnownCopy> = known
+            .iter()
+            .filter(|c| c.version.as_ref() == Some(v))
+            .collect();
+        if !same.is_empty() {
+            return same_version(name, v, version.clone(), content, &same, known, corpus);
+        }
+        let newest = known.iter().filter_map(|c| c.version.as_ref()).max();
+        if known
+            .iter()
+            .filter_map(|c| c.version.as_ref())
+            .all(|k| v.newer_than(k) == Some(true))
+        {
+            let best = closest(corpus, &all, content);
+            let newest = newest.map_or_else(|| "none".to_string(), |n| n.to_string());
+            let (copy, diff) = split(best);
+            let detail = format!(
+                "announces {v}, newer than any known upstream {name} (newest known: {newest})"
+            );
+            return (Class::VendoredNewer, detail, version, copy, diff);
+        }
+    }
+    let best = closest(corpus, &all, content);
+    if version.is_none()
+        && let Some((copy, d)) = best.as_ref().filter(|(_, d)| only_copyright_years(d))
+    {
+        let detail = copyright_detail(copy, d);
+        return (
+            Class::Vendored,
+            detail,
+            version,
+            Some(copy.clone()),
+            Some(d.clone()),
+        );
+    }
+    let (copy, diff) = split(best);
+    let detail = match &version {
+        Some(v) => format!(
+            "announces {v}, which no known upstream {name} has; content matches no known copy"
+        ),
+        None => format!(
+            "no version line and matches none of the {} known upstream copies of {name}",
+            known.len()
+        ),
+    };
+    (Class::VendoredUnknown, detail, version, copy, diff)
+}
+
+/// A vendored file announcing the version `v` that known upstream copies (`same`) announce
+/// too: the closest of them decides (copyright years only, no code added, or modified).
+fn same_version(
+    name: &str,
+    v: &Version,
+    version: Option<Version>,
+    content: &[u8],
+    same: &[&KnownCopy],
+    known: &[KnownCopy],
+    corpus: &Corpus,
+) -> Extra {
+    let best = closest(corpus, same, content);
+    let (copy, diff) = best.map_or((same[0].clone(), None), |(c, d)| (c, Some(d)));
+    if let Some(d) = diff.as_ref().filter(|d| only_copyright_years(d)) {
+        let detail = copyright_detail(&copy, d);
+        return (Class::Vendored, detail, version, Some(copy), diff);
+    }
+    if let Some(d) = diff.as_ref().filter(|d| adds_no_code(d)) {
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let mut parts = Vec::new();
+        if d.removed > d.added {
+            parts.push(plural(d.removed - d.added, "removed line"));
+        }
+        if d.added > 0 {
+            parts.push(plural(d.added, "line") + " with another version string");
+        }
+        let detail = format!(
+            "announces {v} like upstream {} and differs from it only by {}: a patched or snapshot build of the tool, no code added",
+            copy.describe(),
+            parts.join(" and ")
+        );
+        return (Class::VendoredVariant, detail, version, Some(copy), diff);
+    }
+    let copies = format!(
+        "{} known upstream cop{} of {name}",
+        same.len(),
+        if same.len() == 1 { "y" } else { "ies" }
+    );
+    let whole_history = known
+        .iter()
+        .any(|c| c.sources.iter().any(|s| is_history_source(s)));
+    if whole_history {
+        let detail = format!(
+            "announces {v} like {copies} but matches none of them, and the corpus holds every upstream commit of {name}: modified copy"
+        );
+        return (Class::VendoredModified, detail, version, Some(copy), diff);
+    }
+    let detail = format!(
+        "announces {v} like {copies} but matches none of them; the corpus holds only upstream releases of {name}, so this is a modified copy or an unreleased upstream state (a tool built from git): review the diff"
+    );
+    (Class::VendoredDiffers, detail, version, Some(copy), diff)
+}
+
+/// A file a known tool generates: explained when its input is in the tag.
+fn classify_generated(
+    r: &crate::generated::Recognized,
+    version: Option<Version>,
+    tag: &BTreeSet<String>,
+) -> Extra {
+    match r.inputs.iter().find(|i| tag.contains(*i)) {
+        Some(input) => (
+            Class::Generated,
+            format!("generated by {} from {input}", r.tool),
+            version,
+            None,
+            None,
+        ),
+        None => (
+            Class::Unexplained,
+            format!(
+                "looks generated by {} but its input ({}) is not in the tag",
+                r.tool,
+                if r.inputs.is_empty() {
+                    "unknown".to_string()
+                } else {
+                    r.inputs.join(" or ")
+                }
+            ),
+            version,
+            None,
+            None,
+        ),
+    }
 }
 
 /// Whether a diff only changes the years of copyright comment lines (`# Copyright (C)
