@@ -75,12 +75,46 @@ pub(super) fn verify_timestamp(
     signature: &[u8],
     root: &TrustedRoot,
 ) -> Result<(i64, String), Error> {
-    use cms::content_info::ContentInfo;
     use cms::signed_data::SignedData;
+    let e = |what: &str, err: der::Error| fail(format!("timestamp: {what}: {err}"));
+    let ci = content_info(token)?;
+    if ci.content_type.to_string() != OID_SIGNED_DATA {
+        return Err(fail("timestamp: not CMS SignedData"));
+    }
+    let sd = SignedData::from_der(&ci.content.to_der().map_err(|err| e("content", err))?)
+        .map_err(|err| e("SignedData", err))?;
+    if sd.encap_content_info.econtent_type.to_string() != OID_TST_INFO {
+        return Err(fail("timestamp: the signed content is not a TSTInfo"));
+    }
+    let econtent = sd
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .ok_or_else(|| fail("timestamp: no TSTInfo content"))?;
+    if der::Tagged::tag(econtent) != der::Tag::OctetString {
+        return Err(fail(
+            "timestamp: the TSTInfo content is not an OCTET STRING",
+        ));
+    }
+    let tst = econtent.value().to_vec();
+    let (imprint_alg, imprint, gen_time) = parse_tst_info(&tst)?;
+    if digest_by_oid(&imprint_alg, signature)? != imprint {
+        return Err(fail(
+            "timestamp: it does not timestamp this signature (message imprint differs)",
+        ));
+    }
+    let (si, digest) = signer_info(&sd, &tst)?;
+    trusted_tsa(root, &sd, si, &digest, gen_time)
+}
+
+/// The token's CMS ContentInfo: the TimeStampToken itself, or the one inside a whole
+/// TimeStampResp whose status is a plain "granted".
+fn content_info(token: &[u8]) -> Result<cms::content_info::ContentInfo, Error> {
+    use cms::content_info::ContentInfo;
     let e = |what: &str, err: der::Error| fail(format!("timestamp: {what}: {err}"));
     // Bundles carry either the TimeStampToken (a ContentInfo) or the whole TimeStampResp
     // `SEQUENCE { status PKIStatusInfo, timeStampToken ContentInfo }`.
-    let ci = match ContentInfo::from_der(token) {
+    Ok(match ContentInfo::from_der(token) {
         Ok(ci) => ci,
         Err(_) => {
             use der::{Reader, SliceReader};
@@ -108,32 +142,16 @@ pub(super) fn verify_timestamp(
             }
             ci
         }
-    };
-    if ci.content_type.to_string() != OID_SIGNED_DATA {
-        return Err(fail("timestamp: not CMS SignedData"));
-    }
-    let sd = SignedData::from_der(&ci.content.to_der().map_err(|err| e("content", err))?)
-        .map_err(|err| e("SignedData", err))?;
-    if sd.encap_content_info.econtent_type.to_string() != OID_TST_INFO {
-        return Err(fail("timestamp: the signed content is not a TSTInfo"));
-    }
-    let econtent = sd
-        .encap_content_info
-        .econtent
-        .as_ref()
-        .ok_or_else(|| fail("timestamp: no TSTInfo content"))?;
-    if der::Tagged::tag(econtent) != der::Tag::OctetString {
-        return Err(fail(
-            "timestamp: the TSTInfo content is not an OCTET STRING",
-        ));
-    }
-    let tst = econtent.value().to_vec();
-    let (imprint_alg, imprint, gen_time) = parse_tst_info(&tst)?;
-    if digest_by_oid(&imprint_alg, signature)? != imprint {
-        return Err(fail(
-            "timestamp: it does not timestamp this signature (message imprint differs)",
-        ));
-    }
+    })
+}
+
+/// The token's one signer, checked (versions, digest algorithm, messageDigest over the
+/// TSTInfo), and the digest of its signed attributes that the TSA signed.
+fn signer_info<'a>(
+    sd: &'a cms::signed_data::SignedData,
+    tst: &[u8],
+) -> Result<(&'a cms::signed_data::SignerInfo, Vec<u8>), Error> {
+    let e = |what: &str, err: der::Error| fail(format!("timestamp: {what}: {err}"));
     let [si] = sd.signer_infos.0.as_slice() else {
         return Err(fail("timestamp: expected exactly one signer"));
     };
@@ -168,7 +186,7 @@ pub(super) fn verify_timestamp(
         .find(|a| a.oid.to_string() == OID_MESSAGE_DIGEST)
         .and_then(|a| a.values.iter().next())
         .ok_or_else(|| fail("timestamp: no messageDigest attribute"))?;
-    if md.value() != digest_by_oid(&si.digest_alg.oid.to_string(), &tst)? {
+    if md.value() != digest_by_oid(&si.digest_alg.oid.to_string(), tst)? {
         return Err(fail(
             "timestamp: the messageDigest attribute does not match the TSTInfo",
         ));
@@ -183,6 +201,18 @@ pub(super) fn verify_timestamp(
             )));
         }
     };
+    Ok((si, digest))
+}
+
+/// The trusted TSA whose key signed the token (`digest` of its signed attributes), whose
+/// certificates the token names, valid at `gen_time`, with a chain that verifies then.
+fn trusted_tsa(
+    root: &TrustedRoot,
+    sd: &cms::signed_data::SignedData,
+    si: &cms::signed_data::SignerInfo,
+    digest: &[u8],
+    gen_time: i64,
+) -> Result<(i64, String), Error> {
     let mut reasons = Vec::new();
     for tsa in &root.timestamp_authorities {
         let mut chain = Vec::new();
@@ -193,7 +223,7 @@ pub(super) fn verify_timestamp(
             );
         }
         let Some(leaf) = chain.first() else { continue };
-        if !cert_key(leaf)?.verify_prehash(&digest, si.signature.as_bytes()) {
+        if !cert_key(leaf)?.verify_prehash(digest, si.signature.as_bytes()) {
             continue;
         }
         // The unsigned parts of the token must agree with the trusted TSA: the signer id is
