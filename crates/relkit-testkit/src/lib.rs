@@ -112,7 +112,9 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// A fixture shared by several crates' tests (`crates/relkit-testkit/fixtures/`, listed with
 /// their origins in its `ATTRIBUTION.md`): one copy instead of one per crate.
 pub fn fixture(rel: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel);
     assert!(path.exists(), "no shared fixture {}", path.display());
     path
 }

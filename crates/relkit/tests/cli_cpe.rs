@@ -100,7 +100,10 @@ fn xz_sbom_is_flagged_with_tukaani_suggested() {
     assert_eq!(hits["hits"][0]["sample_cve"], "CVE-2024-3094");
 
     let mut doc: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(fixtures().join("cpython/externals.spdx.json")).unwrap(),
+        &std::fs::read_to_string(relkit_testkit::fixture(
+            "cpython-3.13.5/externals.spdx.json",
+        ))
+        .unwrap(),
     )
     .unwrap();
     let xz = doc["packages"]

@@ -75,7 +75,11 @@ impl Setup {
         // A real Windows DLL (CPython's libffi-8.dll) stands for an artifact built elsewhere.
         let dll = root.join("prebuilt/libffi-8.dll");
         std::fs::create_dir_all(dll.parent().unwrap()).unwrap();
-        std::fs::copy(relkit_testkit::fixture("windows-embed-3.13/libffi-8.dll"), &dll).unwrap();
+        std::fs::copy(
+            relkit_testkit::fixture("windows-embed-3.13/libffi-8.dll"),
+            &dll,
+        )
+        .unwrap();
         let setup = Setup {
             _dir: dir,
             plan: root.join("relkit.toml"),

@@ -155,7 +155,7 @@ type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
 fn spdx_corpus(tmp: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = Vec::new();
     for dir in ["sbom/spdx/valid", "sbom/spdx/invalid", "cpython-3.13.5"] {
-        for e in std::fs::read_dir(fixtures().join(dir)).unwrap() {
+        for e in std::fs::read_dir(relkit_testkit::fixture(dir)).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "json") {
                 files.push(p);
@@ -164,7 +164,10 @@ fn spdx_corpus(tmp: &Path) -> Vec<PathBuf> {
     }
     // Mutations of the SPDX 2.3 spec example, one defect each.
     let base: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(fixtures().join("sbom/spdx/valid/SPDXJSONExample-v2.3.spdx.json")).unwrap(),
+        &std::fs::read(relkit_testkit::fixture(
+            "sbom/spdx/valid/SPDXJSONExample-v2.3.spdx.json",
+        ))
+        .unwrap(),
     )
     .unwrap();
     let mutations: Vec<(&str, Mutation)> = vec![
@@ -259,7 +262,7 @@ fn check_agrees_with_the_cyclonedx_validator() {
         "sbom/cyclonedx/valid-1.5",
         "sbom/cyclonedx/invalid-1.5",
     ] {
-        for e in std::fs::read_dir(fixtures().join(dir)).unwrap() {
+        for e in std::fs::read_dir(relkit_testkit::fixture(dir)).unwrap() {
             files.push(e.unwrap().path());
         }
     }
@@ -287,7 +290,7 @@ fn check_agrees_with_the_cyclonedx_validator() {
 
 #[test]
 fn check_reports_problems_as_json_with_paths_and_hints() {
-    let f = fixtures().join("cpython-3.13.5/sbom.spdx.json");
+    let f = relkit_testkit::fixture("cpython-3.13.5/sbom.spdx.json");
     let o = run(relkit().args(["sbom", "check", "--format", "json"]).arg(&f));
     assert_eq!(code(&o), 1, "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -308,7 +311,7 @@ fn windows_binaries_and_a_wrong_declared_openssl_version() {
     // Fabricated declared list: the real externals of 3.13.5 say openssl 3.0.16.
     let o = run(relkit()
         .args(["sbom", "generate"])
-        .arg(fixtures().join("windows-embed-3.13"))
+        .arg(relkit_testkit::fixture("windows-embed-3.13"))
         .args([
             "--name",
             "python-embed-amd64",
@@ -316,7 +319,9 @@ fn windows_binaries_and_a_wrong_declared_openssl_version() {
             "3.13.2",
             "--declared",
         ])
-        .arg(fixtures().join("cpython-3.13.5/externals.spdx.json"))
+        .arg(relkit_testkit::fixture(
+            "cpython-3.13.5/externals.spdx.json",
+        ))
         .arg("-o")
         .arg(format!("spdx-json={}", out.display())));
     assert_eq!(code(&o), 1, "{}", text(&o));
@@ -420,7 +425,7 @@ fn bad_inputs_exit_2_and_write_nothing() {
     // A truncated DLL.
     let dir = tmp.path().join("dlls");
     std::fs::create_dir(&dir).unwrap();
-    let dll = std::fs::read(fixtures().join("windows-embed-3.13/libffi-8.dll")).unwrap();
+    let dll = std::fs::read(relkit_testkit::fixture("windows-embed-3.13/libffi-8.dll")).unwrap();
     std::fs::write(dir.join("libffi-8.dll"), &dll[..600]).unwrap();
     let out = tmp.path().join("out.spdx.json");
     let o = run(relkit()
@@ -468,7 +473,7 @@ fn merge_and_diff_release_sboms() {
     let win = tmp.path().join("win.cdx.json");
     let o = run(relkit()
         .args(["sbom", "generate"])
-        .arg(fixtures().join("windows-embed-3.13"))
+        .arg(relkit_testkit::fixture("windows-embed-3.13"))
         .args(["--name", "python-embed-amd64", "--version", "3.13.2", "-o"])
         .arg(format!("cyclonedx-json={}", win.display())));
     assert_eq!(code(&o), 0, "{}", text(&o));
@@ -487,7 +492,9 @@ fn merge_and_diff_release_sboms() {
     }
     let o = run(relkit()
         .args(["sbom", "diff", "--format", "json"])
-        .arg(fixtures().join("cpython-3.13.5/externals.spdx.json"))
+        .arg(relkit_testkit::fixture(
+            "cpython-3.13.5/externals.spdx.json",
+        ))
         .arg(&win));
     assert_eq!(code(&o), 1, "{}", text(&o));
     let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -529,7 +536,7 @@ fn cyclonedx_conformance_documents_convert_to_spdx_that_pyspdxtools_judges_like_
     let tmp = tempfile::tempdir().unwrap();
     let mut valid_both = 0;
     for dir in ["sbom/cyclonedx/valid", "sbom/cyclonedx/valid-1.5"] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures().join(dir))
+        let mut files: Vec<PathBuf> = std::fs::read_dir(relkit_testkit::fixture(dir))
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect();

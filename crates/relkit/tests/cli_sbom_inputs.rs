@@ -13,10 +13,6 @@ fn relkit() -> Command {
     c
 }
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../relkit-sbom/tests/fixtures")
-}
-
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -32,7 +28,10 @@ fn json(o: &Output) -> serde_json::Value {
 /// CPython 3.13.5's `Misc/externals.spdx.json` with xz's CPE set to `cpe`.
 fn externals_with_xz_cpe(dir: &Path, cpe: &str) -> PathBuf {
     let mut doc: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(fixtures().join("cpython-3.13.5/externals.spdx.json")).unwrap(),
+        &std::fs::read(relkit_testkit::fixture(
+            "cpython-3.13.5/externals.spdx.json",
+        ))
+        .unwrap(),
     )
     .unwrap();
     let xz = doc["packages"]
@@ -58,7 +57,7 @@ fn sbom_check_reports_a_wrong_xz_cpe_when_a_dictionary_is_available() {
     let o = relkit()
         .env("XDG_CACHE_HOME", &cache)
         .args(["cpe", "import"])
-        .arg(fixtures().join("nvd"))
+        .arg(relkit_testkit::fixture("nvd"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -242,7 +241,7 @@ fn a_tarball_of_windows_binaries_is_scanned_as_binaries() {
         .arg("czf")
         .arg(&tgz)
         .arg("-C")
-        .arg(fixtures().join("windows-embed-3.13"))
+        .arg(relkit_testkit::fixture("windows-embed-3.13"))
         .arg(".")
         .status()
         .expect("tar runs");
@@ -252,7 +251,9 @@ fn a_tarball_of_windows_binaries_is_scanned_as_binaries() {
         .args(["sbom", "generate", "-o", "cyclonedx-json", "-q"])
         .arg(&tgz)
         .arg("--declared")
-        .arg(fixtures().join("cpython-3.13.5/externals.spdx.json"))
+        .arg(relkit_testkit::fixture(
+            "cpython-3.13.5/externals.spdx.json",
+        ))
         .output()
         .unwrap();
     // 3.13.2's DLLs contradict 3.13.5's declared OpenSSL and SQLite versions: exit 1.

@@ -17,10 +17,6 @@ fn truth_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../relkit-truth/tests/fixtures")
 }
 
-fn sbom_fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../relkit-sbom/tests/fixtures")
-}
-
 fn evidence_tree() -> PathBuf {
     truth_fixtures().join("cpython-3.13.5-evidence")
 }
@@ -388,8 +384,8 @@ fn fixed_complete_spdx_document_stays_valid_for_pyspdxtools() {
 #[test]
 fn windows_externals_against_3_13_2_dlls() {
     let o = verify(
-        &sbom_fixtures().join("cpython-3.13.5/externals.spdx.json"),
-        &sbom_fixtures().join("windows-embed-3.13"),
+        &relkit_testkit::fixture("cpython-3.13.5/externals.spdx.json"),
+        &relkit_testkit::fixture("windows-embed-3.13"),
         &["--format", "json"],
     );
     assert_eq!(code(&o), 1, "{}", stderr(&o));
@@ -418,13 +414,13 @@ fn windows_externals_against_3_13_2_dlls() {
             .arg("-cf")
             .arg(&packed)
             .arg("-C")
-            .arg(sbom_fixtures().join("windows-embed-3.13"))
+            .arg(relkit_testkit::fixture("windows-embed-3.13"))
             .arg(".")
             .status()
             .unwrap();
         assert!(st.success());
         let o = verify(
-            &sbom_fixtures().join("cpython-3.13.5/externals.spdx.json"),
+            &relkit_testkit::fixture("cpython-3.13.5/externals.spdx.json"),
             &packed,
             &["--format", "json", "--kind", "binary"],
         );
@@ -432,8 +428,8 @@ fn windows_externals_against_3_13_2_dlls() {
         assert_eq!(verdicts(&json(&o)), verdicts(&r), "the .tar.zst");
     }
     let o = verify(
-        &sbom_fixtures().join("cpython-3.13.5/externals.spdx.json"),
-        &sbom_fixtures().join("windows-embed-3.13"),
+        &relkit_testkit::fixture("cpython-3.13.5/externals.spdx.json"),
+        &relkit_testkit::fixture("windows-embed-3.13"),
         &[],
     );
     let out = stdout(&o);

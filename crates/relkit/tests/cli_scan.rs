@@ -409,7 +409,9 @@ fn bad_db_files_and_stats() {
     std::fs::write(&corrupt, vec![0x42u8; 4096]).unwrap();
     let o = run(relkit()
         .arg("scan")
-        .arg(relkit_testkit::fixture("cpython-3.13.5/externals.spdx.json"))
+        .arg(relkit_testkit::fixture(
+            "cpython-3.13.5/externals.spdx.json",
+        ))
         .arg("--db")
         .arg(&corrupt));
     assert_eq!(code(&o), 2);

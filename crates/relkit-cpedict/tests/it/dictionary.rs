@@ -109,9 +109,13 @@ fn deprecation_links_come_from_the_dictionary() {
 
 /// An SBOM whose xz carries the Go package's CPE, like CPython's did.
 fn xz_sbom() -> serde_json::Value {
-    let mut doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fx("cpython/externals.spdx.json")).unwrap())
-            .unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(relkit_testkit::fixture(
+            "cpython-3.13.5/externals.spdx.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
     for p in doc["packages"].as_array_mut().unwrap() {
         if p["name"] == "xz" {
             p["versionInfo"] = "5.6.1".into();
@@ -179,10 +183,12 @@ fn cpython_sboms_check_clean_except_real_findings() {
     let dir = tempfile::tempdir().unwrap();
     let dict = build(dir.path(), &real_sources());
     for (file, expected_packages) in [
-        ("cpython/externals.spdx.json", 9),
-        ("cpython/sbom.spdx.json", 5),
+        ("cpython-3.13.5/externals.spdx.json", 9),
+        ("cpython-3.13.5/sbom.spdx.json", 5),
     ] {
-        let doc = serde_json::from_str(&std::fs::read_to_string(fx(file)).unwrap()).unwrap();
+        let doc =
+            serde_json::from_str(&std::fs::read_to_string(relkit_testkit::fixture(file)).unwrap())
+                .unwrap();
         let reports = check_components(&dict, &sbom_components(&doc).unwrap()).unwrap();
         assert_eq!(reports.len(), expected_packages, "{file}");
         for r in &reports {

@@ -87,8 +87,11 @@ fn real_names() -> Vec<String> {
             names.push(s.replace("\\\\", "\\"));
         }
     }
-    for f in ["cpython/sbom.spdx.json", "cpython/externals.spdx.json"] {
-        let text = std::fs::read_to_string(fx.join(f)).unwrap();
+    for f in [
+        "cpython-3.13.5/sbom.spdx.json",
+        "cpython-3.13.5/externals.spdx.json",
+    ] {
+        let text = std::fs::read_to_string(relkit_testkit::fixture(f)).unwrap();
         for part in text.split("\"referenceLocator\": \"cpe:").skip(1) {
             names.push(format!("cpe:{}", &part[..part.find('"').unwrap()]));
         }

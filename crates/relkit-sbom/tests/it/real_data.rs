@@ -317,7 +317,7 @@ fn verdict(p: &Path) -> bool {
 
 #[test]
 fn spdx_conformance_documents_get_the_expected_verdicts() {
-    let base = fixtures().join("sbom/spdx");
+    let base = relkit_testkit::fixture("sbom/spdx");
     for p in json_files(&base.join("valid")) {
         if p.to_string_lossy().contains("UTF-16") {
             // pyspdxtools -i refuses it too (UnicodeDecodeError); convert still reads it.
@@ -341,7 +341,7 @@ fn spdx_conformance_documents_get_the_expected_verdicts() {
         assert!(!verdict(&p), "{} should be invalid", p.display());
     }
     // CPython's in-tree SBOMs are partial documents, not complete SPDX documents.
-    for p in json_files(&fixtures().join("cpython-3.13.5")) {
+    for p in json_files(&relkit_testkit::fixture("cpython-3.13.5")) {
         let r = check::check_bytes(&std::fs::read(&p).unwrap(), "x").unwrap();
         assert!(!r.valid);
         assert!(
@@ -356,7 +356,7 @@ fn spdx_conformance_documents_get_the_expected_verdicts() {
 
 #[test]
 fn cyclonedx_conformance_documents_get_the_schema_verdicts() {
-    let base = fixtures().join("sbom/cyclonedx");
+    let base = relkit_testkit::fixture("sbom/cyclonedx");
     for dir in ["valid", "valid-1.5"] {
         for p in json_files(&base.join(dir)) {
             let r =
@@ -396,7 +396,7 @@ fn bad_inputs_are_errors_with_positions() {
 
 #[test]
 fn version_inconsistency_is_reported_with_path_and_hint() {
-    let mut v = json::read_file(&fixtures().join("cpython-3.13.5/sbom.spdx.json")).unwrap();
+    let mut v = json::read_file(&relkit_testkit::fixture("cpython-3.13.5/sbom.spdx.json")).unwrap();
     v["packages"][0]["externalRefs"][0]["referenceLocator"] =
         "cpe:2.3:a:libexpat_project:libexpat:2.7.1:*:*:*:*:*:*:*".into();
     let r = check::check_value(&v, "x").unwrap();
@@ -415,7 +415,7 @@ fn version_inconsistency_is_reported_with_path_and_hint() {
 
 fn windows() -> Document {
     binary::generate(
-        &fixtures().join("windows-embed-3.13"),
+        &relkit_testkit::fixture("windows-embed-3.13"),
         &binary::BinaryOptions {
             name: Some("python-embed-amd64".into()),
             version: Some("3.13.2".into()),
@@ -464,7 +464,10 @@ fn windows_dlls_reveal_every_bundled_library_version() {
         .unwrap();
     assert_eq!(ascii.file, "libcrypto-3.dll");
     assert_eq!(ascii.text, "OpenSSL 3.0.15 3 Sep 2024");
-    let bytes = std::fs::read(fixtures().join("windows-embed-3.13/libcrypto-3.dll")).unwrap();
+    let bytes = std::fs::read(relkit_testkit::fixture(
+        "windows-embed-3.13/libcrypto-3.dll",
+    ))
+    .unwrap();
     let off = ascii.offset.unwrap() as usize;
     assert_eq!(&bytes[off..off + ascii.text.len()], ascii.text.as_bytes());
     // Import edges: _ssl.pyd (CPython) -> libcrypto-3.dll (OpenSSL).
@@ -491,8 +494,10 @@ fn windows_dlls_reveal_every_bundled_library_version() {
 #[test]
 fn declared_externals_are_compared_with_the_bytes() {
     let doc = windows();
-    let (declared, _, _) =
-        relkit_sbom::read_file(&fixtures().join("cpython-3.13.5/externals.spdx.json")).unwrap();
+    let (declared, _, _) = relkit_sbom::read_file(&relkit_testkit::fixture(
+        "cpython-3.13.5/externals.spdx.json",
+    ))
+    .unwrap();
     let r = binary::compare_declared(&doc, &declared);
     let names =
         |rows: &[binary::DeclaredRow]| rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
@@ -575,8 +580,10 @@ fn merge_and_diff() {
     let r = check::check_bytes(&relkit_sbom::write(&merged, Format::SpdxJson).0, "m").unwrap();
     assert!(r.valid, "{:#?}", r.problems);
 
-    let (old, _, _) =
-        relkit_sbom::read_file(&fixtures().join("cpython-3.13.5/externals.spdx.json")).unwrap();
+    let (old, _, _) = relkit_sbom::read_file(&relkit_testkit::fixture(
+        "cpython-3.13.5/externals.spdx.json",
+    ))
+    .unwrap();
     let d = diff::diff(&old, &win);
     let changed: Vec<(&str, Vec<&str>)> = d
         .changed
@@ -809,7 +816,7 @@ fn created_comes_from_the_newest_member_else_the_caller() {
 
 #[test]
 fn a_plain_tarball_of_binaries_gives_the_components_of_the_directory() {
-    let dir = fixtures().join("windows-embed-3.13");
+    let dir = relkit_testkit::fixture("windows-embed-3.13");
     let from_dir = windows();
     let tmp = tempfile::tempdir().unwrap();
     let opts = binary::BinaryOptions {

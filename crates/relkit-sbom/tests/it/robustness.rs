@@ -3,7 +3,6 @@
 //! `archive_scan` in the top-level `fuzz/`): truncations and byte flips must give errors or
 //! reports, never panics. Also the zip-bomb guard.
 
-use crate::common::fixtures;
 
 use relkit_sbom::{Format, binary, check, json, source};
 
@@ -56,7 +55,7 @@ fn mutated_sboms_never_panic_and_surviving_documents_round_trip() {
     ];
     let mut parsed = 0;
     for s in seeds {
-        let seed = std::fs::read(fixtures().join(s)).unwrap();
+        let seed = std::fs::read(relkit_testkit::fixture(s)).unwrap();
         for m in mutants(&seed, &mut rng, 150) {
             let _ = check::check_bytes(&m, "mutant");
             if let Ok(v) = json::parse(&m, "mutant")
@@ -80,7 +79,7 @@ fn mutated_sboms_never_panic_and_surviving_documents_round_trip() {
 fn mutated_and_truncated_pe_files_give_errors_not_panics() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for f in ["libffi-8.dll", "_bz2.pyd", "python3.dll"] {
-        let seed = std::fs::read(fixtures().join("windows-embed-3.13").join(f)).unwrap();
+        let seed = std::fs::read(relkit_testkit::fixture("windows-embed-3.13").join(f)).unwrap();
         // Every truncation point in the headers, then random ones.
         for len in (0..1024)
             .step_by(7)

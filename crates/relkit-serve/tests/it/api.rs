@@ -72,12 +72,12 @@ fn dist(env: &Env, dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
         std::fs::write(dir.join(name), bytes).unwrap();
         std::fs::write(
             dir.join(format!("{name}.spdx.json")),
-            fixture("SPDXJSONExample-v2.3.spdx.json"),
+            fixture("sbom/spdx/valid/SPDXJSONExample-v2.3.spdx.json"),
         )
         .unwrap();
         std::fs::write(
             dir.join(format!("{name}.cdx.json")),
-            fixture("valid-bom-1.6.json"),
+            fixture("sbom/cyclonedx/valid/valid-bom-1.6.json"),
         )
         .unwrap();
         std::fs::write(
@@ -414,7 +414,7 @@ fn refusals_store_nothing() {
             &format!("{ok}/sbom/ok.tgz.cdx.json"),
             Some(&env.token_a),
             None,
-            &fixture("invalid-bomformat-1.6.json"),
+            &fixture("sbom/cyclonedx/invalid/invalid-bomformat-1.6.json"),
         );
         assert_eq!(st, 422, "SBOM failing sbom check: {body}");
         assert!(body.contains("fails `relkit sbom check`"), "{body}");

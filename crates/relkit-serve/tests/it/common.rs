@@ -205,12 +205,9 @@ pub fn sha256_hex(b: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(b))
 }
 
+/// A shared fixture's bytes (`relkit_testkit::fixture`: the SPDX and CycloneDX examples).
 pub fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    std::fs::read(relkit_testkit::fixture(name)).unwrap()
 }
 
 /// Runs SQL on the test cluster's base database (as the test role).

@@ -495,7 +495,7 @@ fn live_answers_validate_against_their_documented_schemas() {
     let (a, b, admin) = (&env.token_a, &env.token_b, &env.admin);
     let bytes = b"release bytes".to_vec();
     let sha = sha256_hex(&bytes);
-    let sbom = fixture("valid-bom-1.6.json");
+    let sbom = fixture("sbom/cyclonedx/valid/valid-bom-1.6.json");
     let cfg = json!({"verify_key": env.key.public().to_pem(), "require_sbom": true, "require_provenance": true}).to_string();
     let new = json!({"version": "1.0", "tag": "v1.0", "commit": "abc"}).to_string();
     let project = "/api/v1/projects/alpha";

@@ -57,7 +57,7 @@ fn pages_render_in_chromium_and_every_link_works() {
         &format!("{base}/alpha-1.0.tgz/sbom/alpha-1.0.tgz.cdx.json"),
         Some(&env.token_a),
         None,
-        &fixture("valid-bom-1.6.json"),
+        &fixture("sbom/cyclonedx/valid/valid-bom-1.6.json"),
     );
     assert_eq!(st, 201, "{body}");
 

@@ -223,8 +223,10 @@ fn fixed_sbom_verifies_clean_and_keeps_everything_else() {
 
 #[test]
 fn windows_externals_against_real_3_13_2_dlls() {
-    let doc = read_doc(&sbom_fixtures().join("cpython-3.13.5/externals.spdx.json"));
-    let dlls = sbom_fixtures().join("windows-embed-3.13");
+    let doc = read_doc(&relkit_testkit::fixture(
+        "cpython-3.13.5/externals.spdx.json",
+    ));
+    let dlls = relkit_testkit::fixture("windows-embed-3.13");
     let r = verify(&doc, &dlls).unwrap();
     assert_eq!(r.mode, "binary");
     let verdicts: Vec<(&str, Verdict, Option<&str>)> = r
@@ -385,7 +387,7 @@ fn bad_binary_input_is_reported_not_fatal() {
     let huge = std::fs::File::create(dir.path().join("huge.pyd")).unwrap();
     huge.set_len((1 << 30) + 1).unwrap();
     std::fs::copy(
-        sbom_fixtures().join("windows-embed-3.13/libffi-8.dll"),
+        relkit_testkit::fixture("windows-embed-3.13/libffi-8.dll"),
         dir.path().join("libffi-8.dll"),
     )
     .unwrap();
