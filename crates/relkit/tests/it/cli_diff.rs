@@ -46,7 +46,7 @@ fn fixture(name: &str) -> PathBuf {
 fn archives(dir: &Path) {
     std::fs::create_dir_all(dir.join("pkg-2.0/data")).unwrap();
     std::fs::copy(
-        fixture("externals.spdx.json"),
+        relkit_testkit::fixture("cpython-3.13.5/externals.spdx.json"),
         dir.join("pkg-2.0/data/externals.spdx.json"),
     )
     .unwrap();

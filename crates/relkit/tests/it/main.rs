@@ -1,0 +1,18 @@
+//! The relkit CLI's integration tests, run against the built binary: one test binary for
+//! the whole crate (link time dominates CI), one module per command or journey.
+
+mod attest_cli;
+mod cli_audit;
+mod cli_build;
+mod cli_cpe;
+mod cli_demo;
+mod cli_diff;
+mod cli_health;
+mod cli_release;
+mod cli_sbom;
+mod cli_sbom_generate_truth;
+mod cli_sbom_inputs;
+mod cli_sbom_verify;
+mod cli_scan;
+mod cli_serve;
+mod trust_paths;
