@@ -20,23 +20,7 @@ use serde::Deserialize;
 
 use crate::{Catalog, Cataloger, Checksum, Ecosystem, Error, Package, Scope, invalid};
 
-/// PEP 503 normalization: lowercase, runs of `-`, `_` and `.` as one `-`.
-pub(crate) fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
-}
+use relkit_ident::purl::pep503_name as normalize;
 
 fn pypi(
     file: &str,

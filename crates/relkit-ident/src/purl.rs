@@ -189,6 +189,25 @@ impl Purl {
     }
 }
 
+/// A Python distribution name normalized as PEP 503 says (lowercase, each run of `-`, `_` and
+/// `.` as one `-`): the name under which indexes, lockfiles and advisories are the same.
+pub fn pep503_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
 impl fmt::Display for Purl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_canonical())

@@ -65,7 +65,7 @@ pub enum ChooseError {
     },
     /// The sample DB could not be built in the cache.
     #[error("the bundled sample DB")]
-    Sample(#[source] DbError),
+    Sample(#[source] Box<DbError>),
     /// The DB could not be opened.
     #[error("opening {}", .path.display())]
     Open {
@@ -73,7 +73,7 @@ pub enum ChooseError {
         path: PathBuf,
         /// Why.
         #[source]
-        source: DbError,
+        source: Box<DbError>,
     },
     /// The DB's age could not be read.
     #[error("reading the age of {}", .path.display())]
@@ -82,7 +82,7 @@ pub enum ChooseError {
         path: PathBuf,
         /// Why.
         #[source]
-        source: DbError,
+        source: Box<DbError>,
     },
 }
 
@@ -115,7 +115,10 @@ pub fn open_db(
     now: OffsetDateTime,
 ) -> Result<ChosenDb, ChooseError> {
     let (path, sample_chosen) = match choice {
-        DbChoice::Sample => (sample::sample_db().map_err(ChooseError::Sample)?, true),
+        DbChoice::Sample => (
+            sample::sample_db().map_err(|e| ChooseError::Sample(Box::new(e)))?,
+            true,
+        ),
         DbChoice::Path(p) => (p.clone(), false),
         DbChoice::Imported => {
             let user = sample::default_db_path();
@@ -130,7 +133,7 @@ pub fn open_db(
                 (user, false)
             } else {
                 (
-                    sample::sample_db().map_err(ChooseError::Sample)?,
+                    sample::sample_db().map_err(|e| ChooseError::Sample(Box::new(e)))?,
                     gate.is_none(),
                 )
             }
@@ -138,7 +141,7 @@ pub fn open_db(
     };
     let db = Db::open(&path).map_err(|source| ChooseError::Open {
         path: path.clone(),
-        source,
+        source: Box::new(source),
     })?;
     let note = match gate {
         None => ungated_note(&path, sample_chosen),
@@ -175,7 +178,7 @@ fn gated_note(
     }
     let fresh = db.freshness().map_err(|source| ChooseError::Age {
         path: path.to_path_buf(),
-        source,
+        source: Box::new(source),
     })?;
     if fresh.sample {
         return Err(ChooseError::SampleNotChosen(path.to_path_buf()));
@@ -207,7 +210,7 @@ pub enum ScanError {
         path: PathBuf,
         /// Why.
         #[source]
-        source: DbError,
+        source: Box<DbError>,
     },
 }
 
@@ -224,7 +227,7 @@ pub fn scan_sbom(
     let report =
         scan_document(doc, target, &chosen.db, opts).map_err(|source| ScanError::Scan {
             path: chosen.path.clone(),
-            source,
+            source: Box::new(source),
         })?;
     Ok((report, chosen))
 }

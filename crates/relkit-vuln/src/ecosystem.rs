@@ -92,22 +92,7 @@ pub fn base(ecosystem: &str) -> &str {
 pub fn normalize_name(ecosystem: &str, name: &str) -> String {
     match base(ecosystem) {
         // PEP 503: lowercase, runs of `-`, `_`, `.` become one `-`.
-        "PyPI" => {
-            let mut out = String::with_capacity(name.len());
-            let mut sep = false;
-            for c in name.chars() {
-                if matches!(c, '-' | '_' | '.') {
-                    sep = true;
-                } else {
-                    if sep && !out.is_empty() {
-                        out.push('-');
-                    }
-                    sep = false;
-                    out.push(c.to_ascii_lowercase());
-                }
-            }
-            out
-        }
+        "PyPI" => relkit_ident::purl::pep503_name(name),
         // crates.io treats `-` and `_` as the same name, case-insensitively.
         "crates.io" => name.to_ascii_lowercase().replace('_', "-"),
         "npm" | "NuGet" | "Packagist" | "Debian" | "Ubuntu" | "Alpine" => name.to_ascii_lowercase(),
