@@ -67,7 +67,7 @@ impl Envelope {
     /// The decoded payload bytes.
     pub fn payload_bytes(&self) -> Result<Vec<u8>, Error> {
         B64.decode(&self.payload)
-            .map_err(|e| Error::Format(format!("DSSE envelope: $.payload is not base64: {e}")))
+            .map_err(|e| Error::format_caused("DSSE envelope: $.payload is not base64", e))
     }
 
     /// Verifies that at least one signature is valid for `key`; returns the payload bytes.

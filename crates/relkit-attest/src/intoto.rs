@@ -59,7 +59,7 @@ impl Statement {
     /// Parses a statement from JSON, checking `_type`.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
         let st: Statement = serde_json::from_slice(bytes)
-            .map_err(|e| Error::Format(format!("in-toto statement: {e}")))?;
+            .map_err(|e| Error::format_caused("in-toto statement", e))?;
         if st.type_ != STATEMENT_TYPE && st.type_ != "https://in-toto.io/Statement/v0.1" {
             return Err(Error::Format(format!(
                 "in-toto statement: $._type is {:?}, expected {STATEMENT_TYPE:?}",

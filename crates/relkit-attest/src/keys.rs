@@ -82,7 +82,7 @@ impl PrivateKey {
 
     /// PKCS#8 PEM; encrypted PKCS#8 (PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC) when a passphrase is given.
     pub fn to_pem(&self, passphrase: Option<&[u8]>) -> Result<Zeroizing<String>, Error> {
-        let enc = |e: pkcs8::Error| Error::Key(format!("cannot encode private key: {e}"));
+        let enc = |e: pkcs8::Error| Error::key_caused("cannot encode private key", e);
         let der = match self {
             PrivateKey::Ed25519(k) => k.to_pkcs8_der().map_err(enc)?,
             PrivateKey::P256(k) => k.to_pkcs8_der().map_err(enc)?,
@@ -101,7 +101,9 @@ impl PrivateKey {
         OsRng.fill_bytes(&mut iv);
         let params =
             pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, &iv)
-                .map_err(|e| Error::Key(format!("cannot encrypt the private key: {e}")))?;
+                .map_err(|e| {
+                    Error::key_caused("cannot encrypt the private key", pkcs8::Error::from(e))
+                })?;
         let info = pkcs8::PrivateKeyInfo::try_from(der.as_bytes()).map_err(enc)?;
         let enc_doc = info.encrypt_with_params(params, p).map_err(enc)?;
         let pem = enc_doc

@@ -60,7 +60,7 @@ fn payload_line(text: &str, what: &str) -> Result<Vec<u8>, Error> {
         .find(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))
         .ok_or_else(|| Error::Minisign(format!("{what}: no base64 line found")))?;
     B64.decode(line)
-        .map_err(|e| Error::Minisign(format!("{what}: invalid base64: {e}")))
+        .map_err(|e| Error::minisign_caused(format!("{what}: invalid base64"), e))
 }
 
 impl PublicKey {
@@ -209,7 +209,7 @@ pub fn verify(key: &PublicKey, data: &[u8], sig_text: &str) -> Result<String, Er
     }
     let raw = B64
         .decode(lines.next().unwrap_or_default().trim())
-        .map_err(|e| Error::Minisign(format!("signature: line 2 is not base64: {e}")))?;
+        .map_err(|e| Error::minisign_caused("signature: line 2 is not base64", e))?;
     if raw.len() != 74 {
         return Err(Error::Minisign(
             "signature: line 2 must decode to 74 bytes".into(),
@@ -221,7 +221,7 @@ pub fn verify(key: &PublicKey, data: &[u8], sig_text: &str) -> Result<String, Er
     })?;
     let gsig = B64
         .decode(lines.next().unwrap_or_default().trim())
-        .map_err(|e| Error::Minisign(format!("signature: line 4 is not base64: {e}")))?;
+        .map_err(|e| Error::minisign_caused("signature: line 4 is not base64", e))?;
     if raw[2..10] != key.key_id {
         return Err(Error::Minisign(format!(
             "signature key id {} is not the key id of the public key {}",

@@ -91,9 +91,10 @@ impl Matcher {
         regex::Regex::new(&format!("^(?:{})$", ascii_perl_classes(pattern)))
             .map(|re| Matcher::Regexp(pattern.to_string(), re))
             .map_err(|e| {
-                Error::Policy(format!(
-                    "{what} {pattern:?} is not a valid regular expression: {e}"
-                ))
+                Error::policy_caused(
+                    format!("{what} {pattern:?} is not a valid regular expression"),
+                    e,
+                )
             })
     }
 
@@ -260,7 +261,8 @@ impl ExpectedSigner {
 impl Policy {
     /// Parses a policy; unknown fields and an empty policy are errors.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        let p: Policy = toml::from_str(text).map_err(|e| Error::Policy(e.to_string()))?;
+        let p: Policy =
+            toml::from_str(text).map_err(|e| Error::policy_caused("not a valid policy file", e))?;
         if p == Policy::default() {
             return Err(Error::Policy(
                 "the policy requires nothing: add a [provenance] or [signer] table".into(),

@@ -171,11 +171,15 @@ pub struct SigstoreProof {
 
 fn b64(s: &str, what: &str) -> Result<Vec<u8>, Error> {
     B64.decode(s.trim())
-        .map_err(|e| Error::Format(format!("Sigstore bundle: {what} is not base64: {e}")))
+        .map_err(|e| Error::format_caused(format!("Sigstore bundle: {what} is not base64"), e))
 }
 
 fn fail(msg: impl Into<String>) -> Error {
     Error::Verification(msg.into())
+}
+
+fn fail_from(msg: impl Into<String>, source: impl Into<crate::Cause>) -> Error {
+    Error::verification_caused(msg, source)
 }
 
 fn parse_u64(s: &str, what: &str) -> Result<u64, Error> {
@@ -187,7 +191,7 @@ fn parse_u64(s: &str, what: &str) -> Result<u64, Error> {
 fn rfc3339(s: &str) -> Result<i64, Error> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
-        .map_err(|e| Error::Format(format!("trusted root: bad time {s:?}: {e}")))
+        .map_err(|e| Error::format_caused(format!("trusted root: bad time {s:?}"), e))
 }
 
 /// Whether `t` is inside the closed window `[start, end]` (no window: always).
@@ -256,7 +260,7 @@ fn signing_certificate_der(bundle: &Bundle) -> Result<Vec<u8>, Error> {
     };
     for c in rest {
         let cert = Certificate::from_der(&b64(&c.raw_bytes, "chain certificate")?)
-            .map_err(|e| fail(format!("a chain certificate is not valid DER X.509: {e}")))?;
+            .map_err(|e| fail_from("a chain certificate is not valid DER X.509", e))?;
         if cert.tbs_certificate.subject == cert.tbs_certificate.issuer && is_ca(&cert)? {
             return Err(fail(
                 "the bundle's certificate chain contains a root CA: trust anchors come only from the trusted root",
@@ -390,11 +394,8 @@ pub fn verify_keyless(
 ) -> Result<SigstoreProof, Error> {
     let v01 = bundle_version_is_v01(bundle)?;
     let leaf_der = signing_certificate_der(bundle)?;
-    let leaf = Certificate::from_der(&leaf_der).map_err(|e| {
-        fail(format!(
-            "the signing certificate is not valid DER X.509: {e}"
-        ))
-    })?;
+    let leaf = Certificate::from_der(&leaf_der)
+        .map_err(|e| fail_from("the signing certificate is not valid DER X.509", e))?;
     let vm = &bundle.verification_material;
     let [entry] = vm.tlog_entries.as_slice() else {
         return Err(fail(format!(

@@ -193,7 +193,7 @@ fn verify_any_bundle(
     path: &str,
     text: &str,
 ) -> BundleResult {
-    let bundle = Bundle::parse(text).map_err(|e| format!("{path}: {e}"))?;
+    let bundle = Bundle::parse(text).map_err(|e| format!("{path}: {}", e.chain_text()))?;
     let root = inputs.trusted_root.as_ref().map(|r| &r.content);
     if is_key_based(text) {
         let Some(VerifyKey::Pkix(key)) = &inputs.key else {
@@ -202,7 +202,7 @@ fn verify_any_bundle(
             ));
         };
         let proof = verify_with_key(&bundle, inputs.artifact, key, root)
-            .map_err(|e| format!("{path}: {e}"))?;
+            .map_err(|e| format!("{path}: {}", e.chain_text()))?;
         let log = match &proof.log {
             Some((url, index)) => format!(
                 "recorded in the transparency log {url} at index {index} ({})",
@@ -227,7 +227,7 @@ fn verify_any_bundle(
         .as_ref()
         .and_then(|p| p.content.signer.as_ref())
     {
-        Some(sp) => Some(sp.expected().map_err(|e| e.to_string())?),
+        Some(sp) => Some(sp.expected().map_err(|e| e.chain_text())?),
         None => None,
     };
     let expected: Vec<&ExpectedSigner> = opts.signer.iter().chain(policy_signer.iter()).collect();
@@ -237,7 +237,7 @@ fn verify_any_bundle(
         None => return Err(format!("{path}: {NO_SIGNER}")),
     };
     let proof = verify_keyless(&bundle, inputs.artifact, root, check)
-        .map_err(|e| format!("{path}: {e}"))?;
+        .map_err(|e| format!("{path}: {}", e.chain_text()))?;
     for e in expected.iter().skip(1) {
         e.check(&proof.identities, &proof.issuer)
             .map_err(|r| format!("{path}: {}", r.join("; ")))?;
@@ -316,12 +316,12 @@ pub fn verify_with(inputs: &Inputs<'_>, opts: &VerifyOptions) -> Result<Report, 
                             minisign::key_id_hex(&k.key_id)
                         )
                     })
-                    .map_err(|e| format!("{}: {e}", sig.path))
+                    .map_err(|e| format!("{}: {}", sig.path, e.chain_text()))
             }
             (Some(VerifyKey::Pkix(k)), Some(bytes)) => k
                 .verify(bytes, &sig.content)
                 .map(|()| format!("signed by the {} key {}", k.kind().name(), k.key_id()))
-                .map_err(|e| format!("{}: {e}", sig.path)),
+                .map_err(|e| format!("{}: {}", sig.path, e.chain_text())),
         };
         report.push("signature", r);
     }
@@ -393,7 +393,7 @@ pub fn verify_with(inputs: &Inputs<'_>, opts: &VerifyOptions) -> Result<Report, 
                     policy.path
                 )),
                 Some(s) => match sp.expected() {
-                    Err(e) => reasons.push(format!("{}: {e}", policy.path)),
+                    Err(e) => reasons.push(format!("{}: {}", policy.path, e.chain_text())),
                     Ok(expected) => match expected.check(&s.identities, &s.issuer) {
                         Ok(_) => proven.push("the signer requirements"),
                         Err(v) => reasons.extend(v.into_iter().map(|r| format!("policy: {r}"))),
@@ -438,7 +438,8 @@ fn verify_provenance(
         let (proof, _, payload, what) = verify_any_bundle(inputs, opts, path, text)?;
         let payload = payload
             .ok_or_else(|| format!("{path}: the bundle holds no DSSE envelope (no attestation)"))?;
-        let st = check_subject(&payload, digest_hex).map_err(|e| format!("{path}: {e}"))?;
+        let st = check_subject(&payload, digest_hex)
+            .map_err(|e| format!("{path}: {}", e.chain_text()))?;
         return Ok((st, proof, what));
     }
     let env: Envelope =
@@ -448,8 +449,11 @@ fn verify_provenance(
             "{path}: a DSSE envelope needs the signer's public key (--key PUB.pem)"
         ));
     };
-    let payload = env.verify(key).map_err(|e| format!("{path}: {e}"))?;
-    let st = check_subject(&payload, digest_hex).map_err(|e| format!("{path}: {e}"))?;
+    let payload = env
+        .verify(key)
+        .map_err(|e| format!("{path}: {}", e.chain_text()))?;
+    let st =
+        check_subject(&payload, digest_hex).map_err(|e| format!("{path}: {}", e.chain_text()))?;
     Ok((
         st,
         None,

@@ -168,7 +168,7 @@ pub struct Checkpoint {
 impl Bundle {
     /// Parses a bundle JSON document.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        serde_json::from_str(text).map_err(|e| Error::Format(format!("Sigstore bundle: {e}")))
+        serde_json::from_str(text).map_err(|e| Error::format_caused("Sigstore bundle", e))
     }
 
     /// A v0.3 key-based bundle: message signature over the artifact and a public-key hint.

@@ -309,7 +309,7 @@ pub(super) fn verify_body(
     envelope: Option<&Envelope>,
 ) -> Result<(), Error> {
     let body: Value = serde_json::from_slice(&b64(&entry.canonicalized_body, "canonicalizedBody")?)
-        .map_err(|e| fail(format!("log entry body is not JSON: {e}")))?;
+        .map_err(|e| fail_from("log entry body is not JSON", e))?;
     let kind = body["kind"].as_str().unwrap_or_default();
     let version = body["apiVersion"].as_str().unwrap_or_default();
     if kind != entry.kind_version.kind || version != entry.kind_version.version {

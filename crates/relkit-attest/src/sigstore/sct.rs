@@ -24,7 +24,7 @@ pub(super) fn verify_sct(
             fail("the signing certificate has no embedded SCT (certificate transparency)")
         })?;
     let list = der::asn1::OctetString::from_der(sct_ext.extn_value.as_bytes())
-        .map_err(|e| fail(format!("SCT list: {e}")))?;
+        .map_err(|e| fail_from("SCT list", e))?;
     let list = list.as_bytes();
     let bad = || fail("SCT list: malformed TLS encoding");
     let u16_at = |b: &[u8], i: usize| -> Result<usize, Error> {
@@ -45,12 +45,12 @@ pub(super) fn verify_sct(
     );
     let tbs_der = tbs
         .to_der()
-        .map_err(|e| fail(format!("SCT: re-encoding the certificate: {e}")))?;
+        .map_err(|e| fail_from("SCT: re-encoding the certificate", e))?;
     let issuer_spki = issuer
         .tbs_certificate
         .subject_public_key_info
         .to_der()
-        .map_err(|e| fail(format!("SCT: issuer key: {e}")))?;
+        .map_err(|e| fail_from("SCT: issuer key", e))?;
     let issuer_key_hash = Sha256::digest(&issuer_spki);
     let mut pos = 2;
     let mut reasons = Vec::new();

@@ -85,7 +85,7 @@ impl TrustedRoot {
     /// protobuf-specs `TimeRange`): a missing bound is refused, never read as "always".
     pub fn parse(text: &str) -> Result<Self, Error> {
         let root: TrustedRoot =
-            serde_json::from_str(text).map_err(|e| Error::Format(format!("trusted root: {e}")))?;
+            serde_json::from_str(text).map_err(|e| Error::format_caused("trusted root", e))?;
         if !root
             .media_type
             .starts_with("application/vnd.dev.sigstore.trustedroot")

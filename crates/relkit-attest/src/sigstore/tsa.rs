@@ -46,7 +46,7 @@ pub(super) fn parse_generalized_time(s: &str) -> Result<i64, Error> {
 /// Reads messageImprint (algorithm OID, hash) and genTime from a DER TSTInfo.
 pub(super) fn parse_tst_info(tst: &[u8]) -> Result<(String, Vec<u8>, i64), Error> {
     use der::{SliceReader, Tagged};
-    let e = |e: der::Error| fail(format!("timestamp: TSTInfo: {e}"));
+    let e = |e: der::Error| fail_from("timestamp: TSTInfo", e);
     let mut r = SliceReader::new(tst).map_err(e)?;
     let _seq = der::Header::decode(&mut r).map_err(e)?;
     let _version = der::asn1::Int::decode(&mut r).map_err(e)?;
@@ -76,7 +76,7 @@ pub(super) fn verify_timestamp(
     root: &TrustedRoot,
 ) -> Result<(i64, String), Error> {
     use cms::signed_data::SignedData;
-    let e = |what: &str, err: der::Error| fail(format!("timestamp: {what}: {err}"));
+    let e = |what: &str, err: der::Error| fail_from(format!("timestamp: {what}"), err);
     let ci = content_info(token)?;
     if ci.content_type.to_string() != OID_SIGNED_DATA {
         return Err(fail("timestamp: not CMS SignedData"));
@@ -111,7 +111,7 @@ pub(super) fn verify_timestamp(
 /// TimeStampResp whose status is a plain "granted".
 fn content_info(token: &[u8]) -> Result<cms::content_info::ContentInfo, Error> {
     use cms::content_info::ContentInfo;
-    let e = |what: &str, err: der::Error| fail(format!("timestamp: {what}: {err}"));
+    let e = |what: &str, err: der::Error| fail_from(format!("timestamp: {what}"), err);
     // Bundles carry either the TimeStampToken (a ContentInfo) or the whole TimeStampResp
     // `SEQUENCE { status PKIStatusInfo, timeStampToken ContentInfo }`.
     Ok(match ContentInfo::from_der(token) {
@@ -151,7 +151,7 @@ fn signer_info<'a>(
     sd: &'a cms::signed_data::SignedData,
     tst: &[u8],
 ) -> Result<(&'a cms::signed_data::SignerInfo, Vec<u8>), Error> {
-    let e = |what: &str, err: der::Error| fail(format!("timestamp: {what}: {err}"));
+    let e = |what: &str, err: der::Error| fail_from(format!("timestamp: {what}"), err);
     let [si] = sd.signer_infos.0.as_slice() else {
         return Err(fail("timestamp: expected exactly one signer"));
     };
@@ -219,7 +219,7 @@ fn trusted_tsa(
         for c in &tsa.cert_chain.certificates {
             chain.push(
                 Certificate::from_der(&b64(&c.raw_bytes, "trusted TSA certificate")?)
-                    .map_err(|err| Error::Format(format!("trusted root TSA certificate: {err}")))?,
+                    .map_err(|err| Error::format_caused("trusted root TSA certificate", err))?,
             );
         }
         let Some(leaf) = chain.first() else { continue };

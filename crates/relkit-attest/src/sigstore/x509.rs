@@ -140,7 +140,7 @@ pub(super) fn cert_key(cert: &Certificate) -> Result<AnyKey, Error> {
         .tbs_certificate
         .subject_public_key_info
         .to_der()
-        .map_err(|e| fail(format!("certificate public key: {e}")))?;
+        .map_err(|e| fail_from("certificate public key", e))?;
     AnyKey::from_spki_der(&spki)
 }
 
@@ -155,7 +155,7 @@ pub(super) fn verify_cert_signature(
     let tbs = child
         .tbs_certificate
         .to_der()
-        .map_err(|e| fail(format!("certificate: {e}")))?;
+        .map_err(|e| fail_from("certificate", e))?;
     let oid = child.signature_algorithm.oid.to_string();
     let (rsa, digest): (bool, Vec<u8>) = match oid.as_str() {
         OID_ECDSA_SHA256 => (false, Sha256::digest(&tbs).to_vec()),
@@ -220,7 +220,7 @@ pub(super) fn verify_chain(
             let der = b64(&c.raw_bytes, "trusted root certificate")?;
             chain.push(
                 Certificate::from_der(&der)
-                    .map_err(|e| Error::Format(format!("trusted root certificate: {e}")))?,
+                    .map_err(|e| Error::format_caused("trusted root certificate", e))?,
             );
         }
         let mut child = leaf;
@@ -228,7 +228,7 @@ pub(super) fn verify_chain(
         for parent in &chain {
             let (pb, pa) = cert_validity(parent);
             if let Err(e) = verify_cert_signature(child, parent) {
-                reasons.push(format!("{}: {e}", ca.uri));
+                reasons.push(format!("{}: {}", ca.uri, e.chain_text()));
                 ok = false;
                 break;
             }
@@ -279,8 +279,8 @@ pub(super) fn leaf_identity(leaf: &Certificate) -> Result<(Vec<String>, String),
         let value = ext.extn_value.as_bytes();
         match ext.extn_id.to_string().as_str() {
             OID_SAN => {
-                let san = SubjectAltName::from_der(value)
-                    .map_err(|e| fail(format!("certificate SAN: {e}")))?;
+                let san =
+                    SubjectAltName::from_der(value).map_err(|e| fail_from("certificate SAN", e))?;
                 for name in san.0 {
                     match name {
                         GeneralName::Rfc822Name(s) => identities.push(s.to_string()),
@@ -291,7 +291,7 @@ pub(super) fn leaf_identity(leaf: &Certificate) -> Result<(Vec<String>, String),
                             let v = o
                                 .value
                                 .decode_as::<der::asn1::Utf8StringRef<'_>>()
-                                .map_err(|e| fail(format!("certificate other-name SAN: {e}")))?;
+                                .map_err(|e| fail_from("certificate other-name SAN", e))?;
                             identities.push(v.as_str().to_string());
                         }
                         _ => {}
@@ -300,18 +300,18 @@ pub(super) fn leaf_identity(leaf: &Certificate) -> Result<(Vec<String>, String),
             }
             OID_EKU => {
                 let eku = ExtendedKeyUsage::from_der(value)
-                    .map_err(|e| fail(format!("certificate extended key usage: {e}")))?;
+                    .map_err(|e| fail_from("certificate extended key usage", e))?;
                 code_signing = eku.0.iter().any(|o| o.to_string() == OID_CODE_SIGNING);
             }
             OID_KEY_USAGE => {
                 let ku = x509_cert::ext::pkix::KeyUsage::from_der(value)
-                    .map_err(|e| fail(format!("certificate key usage: {e}")))?;
+                    .map_err(|e| fail_from("certificate key usage", e))?;
                 digital_signature = ku.digital_signature();
             }
             OID_ISSUER_V1 => issuer_v1 = Some(String::from_utf8_lossy(value).into_owned()),
             OID_ISSUER_V2 => {
                 let s = der::asn1::Utf8StringRef::from_der(value)
-                    .map_err(|e| fail(format!("certificate issuer extension: {e}")))?;
+                    .map_err(|e| fail_from("certificate issuer extension", e))?;
                 issuer_v2 = Some(s.as_str().to_string());
             }
             _ => {}
@@ -350,14 +350,14 @@ pub(super) fn is_ca(cert: &Certificate) -> Result<bool, Error> {
         match ext.extn_id.to_string().as_str() {
             OID_BASIC_CONSTRAINTS => {
                 let bc = x509_cert::ext::pkix::BasicConstraints::from_der(value)
-                    .map_err(|e| fail(format!("certificate basic constraints: {e}")))?;
+                    .map_err(|e| fail_from("certificate basic constraints", e))?;
                 if bc.ca {
                     return Ok(true);
                 }
             }
             OID_KEY_USAGE => {
                 let ku = x509_cert::ext::pkix::KeyUsage::from_der(value)
-                    .map_err(|e| fail(format!("certificate key usage: {e}")))?;
+                    .map_err(|e| fail_from("certificate key usage", e))?;
                 if ku.key_cert_sign() {
                     return Ok(true);
                 }
