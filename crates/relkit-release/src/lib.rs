@@ -69,6 +69,16 @@ pub enum Error {
     /// The input revision is refused (moved tag, unexpected commit, dirty tree, not a tag).
     #[error("refusing to release: {0}")]
     Refused(String),
+    /// The input revision is refused because it cannot be resolved or read at all (no such
+    /// tag, a repository that cannot be opened, unreadable objects).
+    #[error("refusing to release: {context}")]
+    RefusedBecause {
+        /// What could not be done.
+        context: String,
+        /// The error that stopped it.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A program a step needs is not installed; nothing has run.
     #[error(
         "step {step}: `{program}` is not installed (not found on PATH); install it or change the command: {command}"

@@ -24,7 +24,7 @@ pub fn publish(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
 }
 
 fn io_failed(path: &Path, e: std::io::Error, what: &str) -> StepError {
-    StepError::Failed(format!("{what} {}: {e}", path.display()), None)
+    StepError::caused(format!("{what} {}", path.display()), e)
 }
 
 /// Copies `files` into `target` atomically (staging directory + rename).
@@ -144,12 +144,8 @@ fn upload_dir(cx: &Cx<'_>) -> Result<PathBuf, StepError> {
 
 fn upload(cx: &Cx<'_>, url: &str, token_file: Option<&str>) -> Result<StepOutput, StepError> {
     let token_file = token_file.expect("validated: url needs token-file");
-    let token = std::fs::read_to_string(cx.repo.join(token_file)).map_err(|e| {
-        StepError::Failed(
-            format!("cannot read the upload token {token_file}: {e}"),
-            None,
-        )
-    })?;
+    let token = std::fs::read_to_string(cx.repo.join(token_file))
+        .map_err(|e| StepError::caused(format!("cannot read the upload token {token_file}"), e))?;
     let dir = upload_dir(cx)?;
     let opts = relkit_client::PublishOptions {
         server: url.trim_end_matches('/').to_string(),
@@ -171,13 +167,8 @@ fn upload(cx: &Cx<'_>, url: &str, token_file: Option<&str>) -> Result<StepOutput
             }
             _ => String::new(),
         };
-        // The client's error and its causes (transport, file, JSON), `: `-joined.
-        let chain: Vec<String> =
-            std::iter::successors(Some(&e as &dyn std::error::Error), |c| c.source())
-                .map(ToString::to_string)
-                .collect();
-        let e = chain.join(": ");
-        StepError::Failed(format!("uploading to {url}: {e}{problems}"), None)
+        // The client's error and its causes (transport, file, JSON) are the `caused by:` lines.
+        StepError::caused(format!("uploading to {url}{problems}"), e)
     })?;
     let mut notes = vec![format!(
         "{} item(s) uploaded to {url}, {} already there; release {}",
@@ -206,4 +197,33 @@ fn upload(cx: &Cx<'_>, url: &str, token_file: Option<&str>) -> Result<StepOutput
         notes,
         ..StepOutput::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_publish_directory_that_cannot_be_made_keeps_the_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("pub");
+        std::fs::write(&blocker, "a file where the publish directory should be").unwrap();
+        let file = dir.path().join("SHA256SUMS");
+        std::fs::write(&file, "x\n").unwrap();
+        let e = publish_dir(&blocker.join("demo"), &[file]).unwrap_err();
+        let StepError::Caused { context, source } = &e else {
+            panic!("expected a caused step error, got {e:?}");
+        };
+        assert_eq!(
+            context,
+            &format!(
+                "cannot create the publish directory's parent {}",
+                blocker.display()
+            )
+        );
+        assert!(
+            source.downcast_ref::<std::io::Error>().is_some(),
+            "{source:?}"
+        );
+    }
 }

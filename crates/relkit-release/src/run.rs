@@ -115,7 +115,10 @@ impl Release {
     /// name and version, and reads the checkpoint.
     pub fn open(repo: &Path, plan: Plan, rev: &str) -> Result<Release> {
         let resolved =
-            relkit_source::resolve_rev(repo, rev).map_err(|e| Error::Refused(e.to_string()))?;
+            relkit_source::resolve_rev(repo, rev).map_err(|e| Error::RefusedBecause {
+                context: format!("cannot resolve the revision {rev:?}"),
+                source: Box::new(e),
+            })?;
         let name = match &plan.project.name {
             Some(n) => n.clone(),
             None => std::fs::canonicalize(repo)
@@ -589,7 +592,7 @@ impl Release {
                 record.status = StepStatus::Failed;
                 // state.json keeps what failed and why in one line; the user sees the cause
                 // (and its own causes) as `caused by:` lines.
-                record.error = Some(format!("{context}: {source}"));
+                record.error = Some(format!("{context}: {}", error_chain(source.as_ref())));
                 Err(Error::StepFailed {
                     step: name.to_string(),
                     message: context,
@@ -679,8 +682,11 @@ fn version_of(repo: &Path, plan: &Plan, rev: &str, commit: &str) -> Result<Strin
         return Ok(v.clone());
     }
     if let Some(file) = &plan.release.version_file {
-        let bytes = relkit_source::read_file_at(repo, commit, file)
-            .map_err(|e| Error::Refused(format!("[release] version-file {file}: {e}")))?;
+        let bytes =
+            relkit_source::read_file_at(repo, commit, file).map_err(|e| Error::RefusedBecause {
+                context: format!("cannot read [release] version-file {file}"),
+                source: Box::new(e),
+            })?;
         let text = String::from_utf8_lossy(&bytes);
         let line = text.lines().next().unwrap_or("").trim().to_string();
         if line.is_empty() {
@@ -719,14 +725,56 @@ fn dirty_files(repo: &Path) -> std::result::Result<Vec<String>, String> {
         .map_err(|e| error_chain(&e))
 }
 
-/// An error and its causes, `: `-joined.
+/// An error and its causes, `: `-joined; a cause whose text the line already ends with (an
+/// error that prints its source in its own message) is not repeated.
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
+        let more = c.to_string();
+        if !text.ends_with(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
         cause = c.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn an_unresolvable_revision_is_refused_with_the_git_error_as_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan_path = dir.path().join("relkit.toml");
+        std::fs::write(
+            &plan_path,
+            "[project]\nname = \"demo\"\nversion = \"1.0.0\"\n",
+        )
+        .unwrap();
+        let plan = Plan::load(&plan_path).unwrap();
+        let Err(e) = Release::open(dir.path(), plan, "v9.9.9") else {
+            panic!("a directory that is not a repository has no revision v9.9.9");
+        };
+        assert!(matches!(e, Error::RefusedBecause { .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "refusing to release: cannot resolve the revision \"v9.9.9\""
+        );
+        let cause = e.source().expect("the git error is kept").to_string();
+        assert!(cause.contains("not a git repository"), "{cause}");
+    }
+
+    #[test]
+    fn error_chain_does_not_repeat_a_cause_the_message_already_shows() {
+        let e = Error::Io {
+            path: "x".into(),
+            source: std::io::Error::other("disk full"),
+        };
+        assert_eq!(error_chain(&e), "x: disk full");
+    }
 }

@@ -181,7 +181,12 @@ pub fn run(cmd: ReleaseCommand, ctx: &Context) -> anyhow::Result<Outcome> {
                 crate::output::print_error(&e);
                 std::process::exit(130);
             }
-            Some(Error::Refused(_) | Error::Tampered { .. } | Error::StepFailed { .. }) => {
+            Some(
+                Error::Refused(_)
+                | Error::RefusedBecause { .. }
+                | Error::Tampered { .. }
+                | Error::StepFailed { .. },
+            ) => {
                 crate::output::print_error(&e);
                 Ok(Outcome::Findings)
             }
