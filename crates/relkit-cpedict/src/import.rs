@@ -386,5 +386,9 @@ fn read_xml(path: &Path, reader: impl BufRead, acc: &mut Accumulator) -> Result<
 
 fn attr(e: &quick_xml::events::BytesStart<'_>, name: &[u8]) -> Option<String> {
     let a = e.try_get_attribute(name).ok().flatten()?;
-    a.unescape_value().ok().map(|v| v.into_owned())
+    // XML 1.0 attribute-value normalization with the predefined entities (what
+    // `unescape_value` did before quick-xml 0.41 deprecated it).
+    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+        .ok()
+        .map(|v| v.into_owned())
 }

@@ -13,6 +13,9 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A lockfile could not be cataloged (relkit-catalog says where and why).
+    #[error(transparent)]
+    Catalog(Box<relkit_catalog::Error>),
     /// The input is not well-formed JSON.
     #[error("{origin}: malformed JSON at line {line}, column {column}: {message}")]
     Json {

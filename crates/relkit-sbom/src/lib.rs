@@ -49,6 +49,7 @@ pub mod diff;
 pub mod error;
 pub mod generate;
 pub mod json;
+pub mod lockfile;
 pub mod merge;
 pub mod model;
 pub mod pe;

@@ -41,6 +41,7 @@ pub enum Threshold {
   relkit scan ../shared/data/cpython/v3.13.5/externals.spdx.json
   relkit scan release.cdx.json --format sarif > scan.sarif
   relkit scan ./Python-3.13.5 --vex openvex.json --fail-on high
+  relkit scan Cargo.lock --db rustsec.sqlite --fail-on high
 
 Without --db, the DB imported by `relkit db import` is used when it exists, otherwise the
 bundled sample DB (real NVD and OSV records, built in the cache on first use).
@@ -50,7 +51,9 @@ aliases, component, component_ref, purl, installed, fixed, severity, score, vect
 condition, reasons[{record, via, identifier, range}]}], suppressed[{finding, status,
 justification, statement}], notes[{component, identifier, record, message}].")]
 pub struct ScanArgs {
-    /// SPDX 2.x / CycloneDX 1.4-1.6 JSON SBOM, or a source tree / archive / binary to SBOM first.
+    /// SPDX 2.x / CycloneDX 1.4-1.6 JSON SBOM; a lockfile (Cargo.lock, package-lock.json,
+    /// uv.lock, poetry.lock, Pipfile.lock, requirements*.txt); or a source tree / archive /
+    /// binary to SBOM first.
     pub target: PathBuf,
     /// DB file (default: the imported DB in the cache, else the bundled sample).
     #[arg(long)]
@@ -78,6 +81,14 @@ fn load_target(path: &Path, ctx: &Context) -> anyhow::Result<relkit_sbom::Docume
         return Ok(doc);
     }
     let created = relkit_sbom::created_now_or_epoch().map_err(anyhow::Error::msg)?;
+    if relkit_sbom::lockfile::is_lockfile(path) {
+        let (doc, warnings) = relkit_sbom::lockfile::generate(path, &created)
+            .with_context(|| format!("reading the lockfile {}", path.display()))?;
+        for w in warnings {
+            ctx.info(format!("warning: {w}"));
+        }
+        return Ok(doc);
+    }
     let pb = ctx.spinner(format!("generating the SBOM of {}", path.display()));
     let doc = if binary::looks_binary(path)? {
         binary::generate(

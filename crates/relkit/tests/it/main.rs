@@ -15,4 +15,5 @@ mod cli_sbom_inputs;
 mod cli_sbom_verify;
 mod cli_scan;
 mod cli_serve;
+mod self_scan;
 mod trust_paths;
