@@ -92,13 +92,25 @@ impl Rejected {
         }
     }
 
-    /// The text sent to the client: the context, then its cause (`context: cause`).
+    /// The text sent to the client: the context, then its causes, each once
+    /// (`context: cause: its cause`).
     pub fn message(&self) -> String {
-        match &self.source {
-            Some(s) if self.context.is_empty() => s.to_string(),
-            Some(s) => format!("{}: {s}", self.context),
-            None => self.context.clone(),
+        let mut parts: Vec<String> = Vec::new();
+        if !self.context.is_empty() {
+            parts.push(self.context.clone());
         }
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = self
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static));
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !parts.last().is_some_and(|p| p.ends_with(&text)) {
+                parts.push(text);
+            }
+            cause = c.source();
+        }
+        parts.join(": ")
     }
 }
 

@@ -299,6 +299,10 @@ impl From<Error> for StepError {
     fn from(e: Error) -> Self {
         match e {
             Error::Io { path, source } => StepError::caused(path.display(), source),
+            Error::RefusedBecause { context, source } => StepError::Caused {
+                context: format!("refusing to release: {context}"),
+                source,
+            },
             other => StepError::Failed(other.to_string(), None),
         }
     }
