@@ -26,7 +26,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -36,6 +36,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result, io};
+
+/// Largest decompressed corpus group accepted.
+const GROUP_LIMIT: u64 = 1 << 30;
 
 /// The prebuilt corpus shipped with relkit (see the module docs for what it holds).
 static SHIPPED: &[u8] = include_bytes!("../data/corpus.rkc");
@@ -362,12 +365,13 @@ impl Stored {
     /// its bytes when stored.
     fn parse_group(&self, name: &str, range: std::ops::Range<usize>) -> Result<Vec<StoredCopy>> {
         let index = self.names.iter().position(|n| n == name);
-        let mut raw = Vec::new();
-        liblzma::read::XzDecoder::new(&self.bytes[range])
-            .read_to_end(&mut raw)
-            .map_err(|e| {
-                self.corrupt(format!("group {name}"), format!("cannot decompress: {e}"))
-            })?;
+        // A group holds a few copies of one file (each ≤ 4 MiB when imported).
+        let raw = relkit_archive::read::decompress(
+            relkit_archive::read::Compression::Xz,
+            &self.bytes[range],
+            GROUP_LIMIT,
+        )
+        .map_err(|e| self.corrupt(format!("group {name}"), format!("cannot decompress: {e}")))?;
         let mut copies = Vec::new();
         let mut pos = 0;
         let mut record = 0;

@@ -16,6 +16,9 @@ use crate::error::{Error, Result, io};
 /// Largest file imported (helper scripts and macros are far smaller).
 const MAX_IMPORT: u64 = 4 << 20;
 
+/// Largest decompressed gnulib index accepted (the real one is a few MB).
+const INDEX_LIMIT: u64 = 1 << 30;
+
 fn basename(path: &[u8]) -> String {
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     String::from_utf8_lossy(name).into_owned()
@@ -38,8 +41,14 @@ pub fn import_gnulib(corpus: &mut Corpus, dir: &Path) -> Result<usize> {
         location,
         detail,
     };
-    let file = std::fs::File::open(&index_path).map_err(io(&index_path))?;
-    let reader = BufReader::new(liblzma::read::XzDecoder::new(BufReader::new(file)));
+    let packed = std::fs::read(&index_path).map_err(io(&index_path))?;
+    let text = relkit_archive::read::decompress(
+        relkit_archive::read::Compression::Xz,
+        &packed,
+        INDEX_LIMIT,
+    )
+    .map_err(|e| corrupt(&index_path, "the xz stream".into(), e.to_string()))?;
+    let reader = BufReader::new(&text[..]);
     let mut wanted: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for (n, line) in reader.lines().enumerate() {
         let at = format!("line {}", n + 1);
