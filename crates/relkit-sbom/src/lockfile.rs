@@ -31,14 +31,22 @@ pub fn generate(path: &Path, created: &str) -> Result<(Document, Vec<String>)> {
     let catalog = cataloger
         .catalog(&label, &bytes)
         .map_err(|e| Error::Catalog(Box::new(e)))?;
-    Ok((document(&catalog, &bytes, created), catalog.warnings.clone()))
+    Ok((
+        document(&catalog, &bytes, created),
+        catalog.warnings.clone(),
+    ))
 }
 
 /// The SBOM of a catalog read from `bytes`.
 pub fn document(catalog: &relkit_catalog::Catalog, bytes: &[u8], created: &str) -> Document {
     let mut ids = IdAllocator::default();
     let mut doc = Document {
-        name: catalog.file.rsplit(['/', '\\']).next().unwrap_or(&catalog.file).to_string(),
+        name: catalog
+            .file
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(&catalog.file)
+            .to_string(),
         created: created.to_string(),
         creators: vec![crate::tool_creator()],
         ..Document::default()

@@ -3,7 +3,6 @@
 //! `archive_scan` in the top-level `fuzz/`): truncations and byte flips must give errors or
 //! reports, never panics. Also the zip-bomb guard.
 
-
 use relkit_sbom::{Format, binary, check, json, source};
 
 /// xorshift64: a fixed sequence, so failures reproduce.
