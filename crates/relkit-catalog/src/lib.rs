@@ -1,6 +1,6 @@
 //! relkit-catalog: what a project depends on, read from the files its package managers write
 //! — lockfiles first (`Cargo.lock`, `package-lock.json`, `uv.lock`, `poetry.lock`,
-//! `Pipfile.lock`, pinned `requirements*.txt`) — as packages with a Package URL,
+//! `Pipfile.lock`, pinned `requirements*.txt`, `go.mod`) — as packages with a Package URL,
 //! the lockfile's integrity hash, a scope, and the dependency graph the lockfile records.
 //!
 //! One module per ecosystem, each a [`Cataloger`] registered in [`CATALOGERS`]; callers (SBOM
@@ -14,12 +14,14 @@
 //! reaches the network and never runs the package managers.
 
 mod cargo;
+mod golang;
 mod npm;
 mod python;
 
 use serde::Serialize;
 
 pub use cargo::CargoLock;
+pub use golang::GoMod;
 pub use npm::PackageLock;
 pub use python::{PipfileLock, PoetryLock, Requirements, UvLock};
 
@@ -33,6 +35,8 @@ pub enum Ecosystem {
     Npm,
     /// Python distributions on PyPI (`pkg:pypi`, names normalized).
     Pypi,
+    /// Go modules (`pkg:golang`).
+    Golang,
 }
 
 /// Why a package is in the graph, as the lockfile says (ecosystems without the distinction
@@ -163,6 +167,7 @@ pub static CATALOGERS: &[&dyn Cataloger] = &[
     &PoetryLock,
     &PipfileLock,
     &Requirements,
+    &GoMod,
 ];
 
 /// The cataloger that reads a file with this path (by its last component), if any.

@@ -3,5 +3,6 @@
 
 mod cargo_lock;
 mod common;
+mod go_mod;
 mod npm_lock;
 mod python_lock;

@@ -51,7 +51,7 @@ aliases, component, component_ref, purl, installed, fixed, severity, score, vect
 condition, reasons[{record, via, identifier, range}]}], suppressed[{finding, status,
 justification, statement}], notes[{component, identifier, record, message}].")]
 pub struct ScanArgs {
-    /// SPDX 2.x / CycloneDX 1.4-1.6 JSON SBOM; a lockfile (Cargo.lock, package-lock.json,
+    /// SPDX 2.x / CycloneDX 1.4-1.6 JSON SBOM; a lockfile (Cargo.lock, package-lock.json, go.mod,
     /// uv.lock, poetry.lock, Pipfile.lock, requirements*.txt); or a source tree / archive /
     /// binary to SBOM first.
     pub target: PathBuf,
