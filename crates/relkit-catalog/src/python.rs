@@ -50,7 +50,7 @@ fn pypi(
 /// `sha256:HEX` (or `sha512:`, `md5:`…) as a checksum; `None` for an algorithm SBOMs do not
 /// name or a malformed value.
 fn hash_checksum(value: &str) -> Option<Checksum> {
-    let (alg, hex) = value.split_once([':', '='])?;
+    let (alg, hex) = value.split_once(':')?;
     let algorithm = match alg {
         "sha256" => "SHA256",
         "sha384" => "SHA384",

@@ -100,3 +100,48 @@ fn scope_word(scope: relkit_catalog::Scope) -> &'static str {
         relkit_catalog::Scope::Optional => "optional",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relkit_catalog::Cataloger;
+
+    /// A lockfile's graph reaches the SBOM: one package per locked package with its PURL and
+    /// checksum, `DEPENDS_ON` per edge, and the project's own crate as what is described.
+    #[test]
+    fn packages_edges_and_the_described_root_reach_the_sbom() {
+        let lock = br#"version = 4
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = ["serde"]
+
+[[package]]
+name = "serde"
+version = "1.0.228"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "9a8e94ea7f378bd32cbbd37198a4a91436180c5bb472411e48b5ec2e2124ae9e"
+"#;
+        let catalog = relkit_catalog::CargoLock
+            .catalog("Cargo.lock", lock)
+            .unwrap();
+        let doc = document(&catalog, lock, "2026-01-01T00:00:00Z");
+        assert_eq!(doc.packages.len(), 2);
+        let serde = doc.packages.iter().find(|p| p.name == "serde").unwrap();
+        assert_eq!(serde.purls, ["pkg:cargo/serde@1.0.228"]);
+        assert_eq!(serde.checksums[0].algorithm, "SHA256");
+        let app = doc.packages.iter().find(|p| p.name == "app").unwrap();
+        assert_eq!(doc.describes, std::slice::from_ref(&app.id));
+        let depends: Vec<_> = doc
+            .relationships
+            .iter()
+            .filter(|r| r.kind == "DEPENDS_ON")
+            .map(|r| (r.from.as_str(), r.to.as_str()))
+            .collect();
+        assert_eq!(depends, [(app.id.as_str(), serde.id.as_str())]);
+        assert!(
+            doc.namespace
+                .starts_with("https://spdx.org/spdxdocs/relkit/Cargo.lock-")
+        );
+    }
+}

@@ -210,7 +210,7 @@ fn emit(
     bytes: Vec<u8>,
     f: &mut Sink,
 ) -> Result<(), InputError> {
-    use relkit_archive::read::{Compression, DecompressError, decompress};
+    use relkit_archive::read::{Compression, decompress};
     let lower = name.to_ascii_lowercase();
     let expected = if lower.ends_with(".gz") {
         Some(Compression::Gzip)
@@ -222,28 +222,10 @@ fn emit(
     let bytes = match expected {
         None => bytes,
         Some(format) => {
-            let fail = |source| InputError::Decompress {
+            decompress(format, &bytes, DOCUMENT_LIMIT).map_err(|source| InputError::Decompress {
                 path: origin.to_string(),
                 source: Box::new(source),
-            };
-            if Compression::detect(&bytes) != Some(format) {
-                return Err(fail(DecompressError::Corrupt {
-                    format,
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!(
-                            "named .{} but not {} data",
-                            if format == Compression::Gzip {
-                                "gz"
-                            } else {
-                                "xz"
-                            },
-                            format.name()
-                        ),
-                    ),
-                }));
-            }
-            decompress(format, &bytes, DOCUMENT_LIMIT).map_err(fail)?
+            })?
         }
     };
     f(origin, kind, bytes).map_err(InputError::Stopped)

@@ -65,6 +65,12 @@ pub enum DecompressError {
         #[source]
         source: std::io::Error,
     },
+    /// The bytes do not start with the magic of the compression they were said to be in.
+    #[error("not {} data (its first bytes are not {}'s magic)", .format.name(), .format.name())]
+    NotThisFormat {
+        /// The compression expected.
+        format: Compression,
+    },
     /// The stream expands past the caller's limit.
     #[error(
         "{} stream expands past {limit} bytes; refused as a possible decompression bomb",
@@ -91,12 +97,16 @@ pub fn decompress_auto(
     }
 }
 
-/// Decompresses `bytes` as `format`, every concatenated stream, into at most `limit` bytes.
+/// Decompresses `bytes` as `format`, every concatenated stream, into at most `limit` bytes;
+/// bytes that do not start with `format`'s magic are refused before any decoding.
 pub fn decompress(
     format: Compression,
     bytes: &[u8],
     limit: u64,
 ) -> Result<Vec<u8>, DecompressError> {
+    if Compression::detect(bytes) != Some(format) {
+        return Err(DecompressError::NotThisFormat { format });
+    }
     let reader: Box<dyn Read + '_> = match format {
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(bytes)),
         Compression::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(bytes)),
@@ -184,5 +194,14 @@ mod tests {
         let cut = &big[..big.len() - 6];
         let err = decompress(Compression::Gzip, cut, 1 << 20).unwrap_err();
         assert!(matches!(err, DecompressError::Corrupt { .. }), "{err}");
+        let err = decompress(Compression::Xz, &big, 1 << 20).unwrap_err();
+        assert!(
+            matches!(err, DecompressError::NotThisFormat { .. }),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "not xz data (its first bytes are not xz's magic)"
+        );
     }
 }
