@@ -57,7 +57,8 @@ impl Cataloger for CargoLock {
         "Cargo.lock"
     }
 
-    fn reads(&self, file_name: &str) -> bool {
+    fn reads(&self, path: &str) -> bool {
+        let file_name = crate::file_name(path);
         file_name == "Cargo.lock"
     }
 

@@ -27,7 +27,8 @@ impl Cataloger for GoMod {
         "go.mod"
     }
 
-    fn reads(&self, file_name: &str) -> bool {
+    fn reads(&self, path: &str) -> bool {
+        let file_name = crate::file_name(path);
         file_name == "go.mod"
     }
 

@@ -17,6 +17,7 @@ mod cargo;
 mod golang;
 mod npm;
 mod python;
+pub mod tree;
 
 use serde::Serialize;
 
@@ -97,6 +98,9 @@ pub struct Catalog {
     pub edges: Vec<(usize, usize)>,
     /// What the lockfile names but relkit could not resolve, each with its place.
     pub warnings: Vec<String>,
+    /// The vendored directory the file lies under (`vendor/`, `node_modules/`, see
+    /// [`tree::VENDOR_DIRS`]) when it was found in a tree: its packages are vendored copies.
+    pub vendored: Option<String>,
 }
 
 impl Catalog {
@@ -153,8 +157,14 @@ pub enum Error {
 pub trait Cataloger: Sync {
     /// The file kind, for messages (`Cargo.lock`).
     fn kind(&self) -> &'static str;
-    /// Whether it reads a file of this name (the last path component).
-    fn reads(&self, file_name: &str) -> bool;
+    /// Whether it reads the file at this path (`/`- or `\\`-separated; most catalogers look at
+    /// the last component only, installed-package catalogers at the directories too).
+    fn reads(&self, path: &str) -> bool;
+    /// Whether, in a tree where `exists` says which other dependency files are present, this
+    /// file is read at all (a `go.sum` is read only where there is no `go.mod`). Default: yes.
+    fn applies(&self, _path: &str, _exists: &dyn Fn(&str) -> bool) -> bool {
+        true
+    }
     /// Reads the file `file` (a path or an `archive!member` label, for messages) from `bytes`.
     fn catalog(&self, file: &str, bytes: &[u8]) -> Result<Catalog, Error>;
 }
@@ -170,10 +180,14 @@ pub static CATALOGERS: &[&dyn Cataloger] = &[
     &GoMod,
 ];
 
-/// The cataloger that reads a file with this path (by its last component), if any.
+/// The cataloger that reads a file with this path, if any.
 pub fn cataloger_for(path: &str) -> Option<&'static dyn Cataloger> {
-    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    CATALOGERS.iter().copied().find(|c| c.reads(name))
+    CATALOGERS.iter().copied().find(|c| c.reads(path))
+}
+
+/// The last component of a path (`/` or `\\` separated).
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
 /// Sorts and de-duplicates edges and drops self-edges.

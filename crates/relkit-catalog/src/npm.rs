@@ -26,7 +26,8 @@ impl Cataloger for PackageLock {
         "package-lock.json"
     }
 
-    fn reads(&self, file_name: &str) -> bool {
+    fn reads(&self, path: &str) -> bool {
+        let file_name = crate::file_name(path);
         file_name == "package-lock.json" || file_name == "npm-shrinkwrap.json"
     }
 

@@ -115,7 +115,8 @@ impl Cataloger for UvLock {
         "uv.lock"
     }
 
-    fn reads(&self, file_name: &str) -> bool {
+    fn reads(&self, path: &str) -> bool {
+        let file_name = crate::file_name(path);
         file_name == "uv.lock"
     }
 
@@ -286,7 +287,8 @@ impl Cataloger for PoetryLock {
         "poetry.lock"
     }
 
-    fn reads(&self, file_name: &str) -> bool {
+    fn reads(&self, path: &str) -> bool {
+        let file_name = crate::file_name(path);
         file_name == "poetry.lock"
     }
 
@@ -389,7 +391,8 @@ impl Cataloger for PipfileLock {
         "Pipfile.lock"
     }
 
-    fn reads(&self, file_name: &str) -> bool {
+    fn reads(&self, path: &str) -> bool {
+        let file_name = crate::file_name(path);
         file_name == "Pipfile.lock"
     }
 
@@ -451,7 +454,8 @@ impl Cataloger for Requirements {
         "requirements.txt"
     }
 
-    fn reads(&self, file_name: &str) -> bool {
+    fn reads(&self, path: &str) -> bool {
+        let file_name = crate::file_name(path);
         file_name.starts_with("requirements") && file_name.ends_with(".txt")
     }
 
