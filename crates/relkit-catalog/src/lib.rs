@@ -38,6 +38,14 @@ pub enum Ecosystem {
     Pypi,
     /// Go modules (`pkg:golang`).
     Golang,
+    /// Ruby gems (`pkg:gem`).
+    Gem,
+    /// PHP packages on Packagist (`pkg:composer`).
+    Composer,
+    /// .NET packages (`pkg:nuget`).
+    Nuget,
+    /// Java packages (`pkg:maven`, `group:artifact`).
+    Maven,
 }
 
 /// Why a package is in the graph, as the lockfile says (ecosystems without the distinction
@@ -51,6 +59,20 @@ pub enum Scope {
     Dev,
     /// Optional at run time: npm's `optional`.
     Optional,
+    /// Only to build the project (build tools, plugins): Gradle's build-script classpath.
+    Build,
+}
+
+impl Scope {
+    /// The word SBOMs and reports use (`required`, `dev`, `optional`, `build`).
+    pub fn word(self) -> &'static str {
+        match self {
+            Scope::Required => "required",
+            Scope::Dev => "dev",
+            Scope::Optional => "optional",
+            Scope::Build => "build",
+        }
+    }
 }
 
 /// One checksum the lockfile records.

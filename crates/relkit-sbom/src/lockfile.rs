@@ -70,7 +70,7 @@ pub fn document(catalog: &relkit_catalog::Catalog, bytes: &[u8], created: &str) 
                 .collect(),
             purls: vec![p.purl.clone()],
             purpose: Some(if p.local { "APPLICATION" } else { "LIBRARY" }.into()),
-            comment: Some(format!("{}, {} scope", catalog.format, scope_word(p.scope))),
+            comment: Some(format!("{}, {} scope", catalog.format, p.scope.word())),
             ..Package::default()
         });
         if p.local {
@@ -93,13 +93,6 @@ pub fn document(catalog: &relkit_catalog::Catalog, bytes: &[u8], created: &str) 
     doc
 }
 
-fn scope_word(scope: relkit_catalog::Scope) -> &'static str {
-    match scope {
-        relkit_catalog::Scope::Required => "required",
-        relkit_catalog::Scope::Dev => "dev",
-        relkit_catalog::Scope::Optional => "optional",
-    }
-}
 
 #[cfg(test)]
 mod tests {
