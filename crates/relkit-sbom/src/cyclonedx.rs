@@ -765,7 +765,7 @@ fn evidence(p: &Package) -> Value {
         .evidence
         .iter()
         .map(|e| {
-            let technique = if e.method == "dist-info" {
+            let technique = if e.is_manifest() {
                 "manifest-analysis"
             } else {
                 "binary-analysis"

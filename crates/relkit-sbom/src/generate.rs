@@ -82,6 +82,12 @@ pub struct Flags {
     pub created: String,
     /// SBOM authors: `Organization: X` / `Person: Y`, a bare name is an organization.
     pub authors: Vec<String>,
+    /// Do not read lockfiles and installed-package metadata.
+    pub no_catalog: bool,
+    /// Leave out development-only dependencies.
+    pub no_dev: bool,
+    /// Glob patterns of paths left out entirely.
+    pub exclude: Vec<String>,
 }
 
 /// The generation options: each flag, else the project's default.
@@ -112,6 +118,11 @@ pub fn options(flags: &Flags, defaults: &ProjectDefaults) -> SourceOptions {
         wheel_dirs: flags.wheel_dirs.clone(),
         created: flags.created.clone(),
         namespace: None,
+        no_catalog: flags.no_catalog,
+        selection: crate::dependencies::Selection {
+            include_dev: !flags.no_dev,
+        },
+        exclude: flags.exclude.clone(),
     }
 }
 
@@ -125,6 +136,8 @@ pub struct Generated {
     pub kept: BTreeMap<String, Vec<u8>>,
     /// The input was a wheel (`*.whl`, [`source::generate_wheel`]).
     pub wheel: bool,
+    /// What the catalogers could not read or resolve, each naming its file: to be shown.
+    pub warnings: Vec<String>,
 }
 
 /// Generates the SBOM of a source tree, archive or wheel at `input` with [`options`]`(flags,
@@ -141,20 +154,29 @@ pub fn generate(
     let wheel = input
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("whl"));
-    let (mut doc, kept) = if wheel {
+    let (mut doc, kept, warnings) = if wheel {
         (
             source::generate_wheel(input, &opts, progress)?,
             BTreeMap::new(),
+            Vec::new(),
         )
-    } else if input.is_dir() {
-        let (doc, _) = source::generate_keeping(input, &opts, progress, &|_| false)?;
-        (doc, BTreeMap::new())
     } else {
-        source::generate_keeping(input, &opts, progress, also_keep)?
+        let also_keep: &(dyn Fn(&str) -> bool + Sync) = if input.is_dir() {
+            &|_| false
+        } else {
+            also_keep
+        };
+        let s = source::generate_keeping(input, &opts, progress, also_keep)?;
+        (s.doc, s.kept, s.warnings)
     };
     add_authors(&mut doc, &flags.authors);
     doc.normalize();
-    Ok(Generated { doc, kept, wheel })
+    Ok(Generated {
+        doc,
+        kept,
+        wheel,
+        warnings,
+    })
 }
 
 /// Adds SBOM authors as creators: `Organization: X` and `Person: Y` as given, a bare name as

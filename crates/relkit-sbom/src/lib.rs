@@ -6,7 +6,9 @@
 //!   from flags over `relkit.toml`'s defaults ([`generate::ProjectDefaults`]), then
 //!   [`source::generate`] or [`source::generate_wheel`].
 //! * [`source::generate`]: directory / .tar(.gz|.xz) / .zip → every file SHA-1 + SHA-256,
-//!   in-tree SBOM packages with their files' checksums verified, bundled wheels; the top
+//!   in-tree SBOM packages with their files' checksums verified, bundled wheels, the
+//!   dependencies every lockfile of the tree resolves ([`dependencies`], read by
+//!   relkit-catalog); the top
 //!   package's defaults from `relkit.toml` ([`source::project_defaults`],
 //!   [`source::sbom_defaults`]);
 //!   [`source::generate_wheel`]: a wheel, RECORD verified.
@@ -45,6 +47,7 @@
 pub mod binary;
 pub mod check;
 pub mod cyclonedx;
+pub mod dependencies;
 pub mod diff;
 pub mod error;
 pub mod generate;

@@ -9,7 +9,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::model::{self, Checksum, Document, IdAllocator, Package, Relationship};
+use crate::model::{self, Document, IdAllocator};
 
 /// Whether relkit-catalog reads a file of this name.
 pub fn is_lockfile(path: &Path) -> bool {
@@ -17,7 +17,11 @@ pub fn is_lockfile(path: &Path) -> bool {
 }
 
 /// Reads the lockfile at `path` and returns its SBOM and the cataloger's warnings.
-pub fn generate(path: &Path, created: &str) -> Result<(Document, Vec<String>)> {
+pub fn generate(
+    path: &Path,
+    created: &str,
+    selection: crate::dependencies::Selection,
+) -> Result<(Document, Vec<String>)> {
     let label = path.display().to_string();
     let cataloger = relkit_catalog::cataloger_for(&label).ok_or_else(|| Error::Invalid {
         origin: label.clone(),
@@ -32,13 +36,18 @@ pub fn generate(path: &Path, created: &str) -> Result<(Document, Vec<String>)> {
         .catalog(&label, &bytes)
         .map_err(|e| Error::Catalog(Box::new(e)))?;
     Ok((
-        document(&catalog, &bytes, created),
+        document(&catalog, &bytes, created, selection),
         catalog.warnings.clone(),
     ))
 }
 
 /// The SBOM of a catalog read from `bytes`.
-pub fn document(catalog: &relkit_catalog::Catalog, bytes: &[u8], created: &str) -> Document {
+pub fn document(
+    catalog: &relkit_catalog::Catalog,
+    bytes: &[u8],
+    created: &str,
+    selection: crate::dependencies::Selection,
+) -> Document {
     let mut ids = IdAllocator::default();
     let mut doc = Document {
         name: catalog
@@ -51,39 +60,13 @@ pub fn document(catalog: &relkit_catalog::Catalog, bytes: &[u8], created: &str) 
         creators: vec![crate::tool_creator()],
         ..Document::default()
     };
-    let mut pkg_ids = Vec::with_capacity(catalog.packages.len());
-    for p in &catalog.packages {
-        let id = ids.allocate("SPDXRef-Package-", &format!("{}-{}", p.name, p.version));
-        pkg_ids.push(id.clone());
-        doc.packages.push(Package {
-            id,
-            name: p.name.clone(),
-            version: (!p.version.is_empty()).then(|| p.version.clone()),
-            download_location: p.source.clone(),
-            checksums: p
-                .checksums
-                .iter()
-                .map(|c| Checksum {
-                    algorithm: c.algorithm.to_string(),
-                    value: c.hex.clone(),
-                })
-                .collect(),
-            purls: vec![p.purl.clone()],
-            purpose: Some(if p.local { "APPLICATION" } else { "LIBRARY" }.into()),
-            comment: Some(format!("{}, {} scope", catalog.format, p.scope.word())),
-            ..Package::default()
-        });
-        if p.local {
-            doc.describes.push(pkg_ids.last().unwrap().clone());
-        }
-    }
-    for &(from, to) in &catalog.edges {
-        doc.relationships.push(Relationship {
-            from: pkg_ids[from].clone(),
-            kind: "DEPENDS_ON".into(),
-            to: pkg_ids[to].clone(),
-        });
-    }
+    crate::dependencies::add(
+        &mut doc,
+        &mut ids,
+        None,
+        std::slice::from_ref(catalog),
+        selection,
+    );
     doc.namespace = format!(
         "https://spdx.org/spdxdocs/relkit/{}-{}",
         model::sanitize_id(&doc.name),
@@ -92,7 +75,6 @@ pub fn document(catalog: &relkit_catalog::Catalog, bytes: &[u8], created: &str) 
     doc.normalize();
     doc
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -118,7 +100,12 @@ checksum = "9a8e94ea7f378bd32cbbd37198a4a91436180c5bb472411e48b5ec2e2124ae9e"
         let catalog = relkit_catalog::CargoLock
             .catalog("Cargo.lock", lock)
             .unwrap();
-        let doc = document(&catalog, lock, "2026-01-01T00:00:00Z");
+        let doc = document(
+            &catalog,
+            lock,
+            "2026-01-01T00:00:00Z",
+            crate::dependencies::Selection::default(),
+        );
         assert_eq!(doc.packages.len(), 2);
         let serde = doc.packages.iter().find(|p| p.name == "serde").unwrap();
         assert_eq!(serde.purls, ["pkg:cargo/serde@1.0.228"]);

@@ -27,6 +27,18 @@ pub struct Evidence {
     pub text: String,
 }
 
+impl Evidence {
+    /// The prefix of [`Evidence::method`] for evidence read from a package manager's files
+    /// (`manifest: Cargo.lock v4`), as opposed to bytes of a built artifact.
+    pub const MANIFEST: &'static str = "manifest: ";
+
+    /// Whether it was read from package metadata (a lockfile, a dist-info directory) rather
+    /// than found in the bytes of a binary.
+    pub fn is_manifest(&self) -> bool {
+        self.method == "dist-info" || self.method.starts_with(Self::MANIFEST)
+    }
+}
+
 /// A package (SPDX) or library/application component (CycloneDX).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Package {

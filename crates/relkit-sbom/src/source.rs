@@ -47,6 +47,13 @@ pub struct SourceOptions {
     pub created: String,
     /// Document namespace; derived from the content when `None`.
     pub namespace: Option<String>,
+    /// Do not read lockfiles and installed-package metadata (relkit-catalog).
+    pub no_catalog: bool,
+    /// Which cataloged packages go in.
+    pub selection: crate::dependencies::Selection,
+    /// Glob patterns (relative paths; a leading `./` is ignored) of files and directories
+    /// left out of the SBOM entirely: not hashed, not listed, not cataloged.
+    pub exclude: Vec<String>,
 }
 
 /// `[project] name` / `version` from `relkit.toml` at the root of a directory, used as defaults
@@ -155,7 +162,19 @@ pub fn generate(
     opts: &SourceOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Document> {
-    generate_keeping(path, opts, progress, &|_| false).map(|(doc, _)| doc)
+    generate_keeping(path, opts, progress, &|_| false).map(|g| g.doc)
+}
+
+/// A source SBOM with what was read alongside it.
+#[derive(Debug)]
+pub struct SourceSbom {
+    /// The document.
+    pub doc: Document,
+    /// The bytes of the files the caller asked to keep, by relative path.
+    pub kept: BTreeMap<String, Vec<u8>>,
+    /// What the catalogers could not read or resolve, each naming its file (a malformed
+    /// lockfile's packages are missing from the document: the caller must show these).
+    pub warnings: Vec<String>,
 }
 
 /// [`generate`], also returning the bytes of the files `also_keep` selects (by path relative
@@ -167,7 +186,7 @@ pub fn generate_keeping(
     opts: &SourceOptions,
     progress: &(dyn Fn(u64) + Sync),
     also_keep: &(dyn Fn(&str) -> bool + Sync),
-) -> Result<(Document, BTreeMap<String, Vec<u8>>)> {
+) -> Result<SourceSbom> {
     let wheel_dirs: Vec<String> = if opts.wheel_dirs.is_empty() {
         vec![DEFAULT_WHEEL_DIR.to_string()]
     } else {
@@ -192,8 +211,10 @@ pub fn generate_keeping(
                     .iter()
                     .any(|d| p.rsplit_once('/').map(|(dir, _)| dir) == Some(d.as_str())))
             || also_keep(p)
+            || (!opts.no_catalog && relkit_catalog::tree::wanted(p))
     };
-    let tree = tree::scan(path, &keep, progress)?;
+    let exclude = exclusions(&opts.exclude)?;
+    let tree = tree::scan_excluding(path, &keep, &|p| exclude.is_match(p), progress)?;
     let default_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -220,13 +241,65 @@ pub fn generate_keeping(
     if opts.created.is_empty() {
         opts.created = crate::input_time(path, tree.newest_mtime.as_deref());
     }
-    let doc = build(&tree, &opts, &default_name, in_tree_present, &wheel_dirs)?;
+    let found = if opts.no_catalog {
+        relkit_catalog::tree::TreeCatalog::default()
+    } else {
+        relkit_catalog::tree::catalog_files(
+            tree.kept.iter().map(|(p, b)| (p.as_str(), b.as_slice())),
+            &|p| p.to_string(),
+        )
+    };
+    let mut warnings: Vec<String> = found
+        .errors
+        .iter()
+        .map(|e| format!("not cataloged: {}", crate::dependencies::error_text(e)))
+        .collect();
+    warnings.extend(
+        found
+            .catalogs
+            .iter()
+            .flat_map(|c| c.warnings.iter().cloned()),
+    );
+    let doc = build(
+        &tree,
+        &opts,
+        &default_name,
+        in_tree_present,
+        &wheel_dirs,
+        &found.catalogs,
+    )?;
     let kept = tree
         .kept
         .into_iter()
         .filter(|(p, _)| also_keep(p))
         .collect();
-    Ok((doc, kept))
+    Ok(SourceSbom {
+        doc,
+        kept,
+        warnings,
+    })
+}
+
+/// The `--exclude` patterns as one matcher (a leading `./` is dropped: syft's and Trivy's
+/// users write `./vendor/**`).
+fn exclusions(patterns: &[String]) -> Result<globset::GlobSet> {
+    let mut set = globset::GlobSetBuilder::new();
+    for p in patterns {
+        let glob = globset::GlobBuilder::new(p.strip_prefix("./").unwrap_or(p))
+            .literal_separator(true)
+            .build()
+            .map_err(|e| Error::Invalid {
+                origin: "--exclude".into(),
+                path: p.clone(),
+                message: format!("not a glob pattern: {e}"),
+            })?;
+        set.add(glob);
+    }
+    set.build().map_err(|e| Error::Invalid {
+        origin: "--exclude".into(),
+        path: String::new(),
+        message: e.to_string(),
+    })
 }
 
 fn build(
@@ -235,6 +308,7 @@ fn build(
     default_name: &str,
     in_tree: Option<&str>,
     wheel_dirs: &[String],
+    catalogs: &[relkit_catalog::Catalog],
 ) -> Result<Document> {
     let name = opts
         .name
@@ -275,6 +349,7 @@ fn build(
     doc.packages.push(top_package(opts, &top_id, &name));
     doc.packages.extend(vendored);
     doc.packages.extend(wheel_pkgs);
+    crate::dependencies::add(&mut doc, &mut ids, Some(&top_id), catalogs, opts.selection);
     doc.describes.push(top_id);
     add_verification_codes(&mut doc);
 
@@ -553,7 +628,7 @@ pub fn generate_wheel(
     }
     o.name = o.name.or_else(|| Some(pkg.name.clone()));
     o.version = o.version.or_else(|| pkg.version.clone());
-    let mut doc = build(&tree, &o, &pkg.name, None, &[])?;
+    let mut doc = build(&tree, &o, &pkg.name, None, &[], &[])?;
     let top_id = doc.describes[0].clone();
     let taken: BTreeSet<String> = doc.packages.iter().map(|p| p.id.clone()).collect();
     if let Some(top) = doc.packages.iter_mut().find(|p| p.id == top_id) {

@@ -142,9 +142,21 @@ pub fn scan(
     keep: &(dyn Fn(&str) -> bool + Sync),
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Tree> {
+    scan_excluding(path, keep, &|_| false, progress)
+}
+
+/// [`scan`], leaving out the files (and the directories, with everything below them) whose
+/// relative path `exclude` selects (for an archive: with or without its `NAME-VERSION/` root),
+/// as `syft --exclude` does: they are not hashed, not listed and not cataloged.
+pub fn scan_excluding(
+    path: &Path,
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    exclude: &(dyn Fn(&str) -> bool + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Tree> {
     let mut tree = match kind_of(path)? {
-        Kind::Dir => scan_dir(path, keep, progress)?,
-        _ => scan_archive(path, keep, progress)?,
+        Kind::Dir => scan_dir(path, keep, exclude, progress)?,
+        _ => scan_archive(path, keep, exclude, progress)?,
     };
     tree.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(tree)
@@ -182,14 +194,22 @@ fn hash_bytes(b: &[u8]) -> (String, String) {
 fn scan_dir(
     root: &Path,
     keep: &(dyn Fn(&str) -> bool + Sync),
+    exclude: &(dyn Fn(&str) -> bool + Sync),
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Tree> {
     let mut paths = Vec::new();
     let mut newest = None;
+    let excluded = |e: &walkdir::DirEntry| {
+        e.path()
+            .strip_prefix(root)
+            .ok()
+            .and_then(Path::to_str)
+            .is_some_and(|rel| exclude(&rel.replace('\\', "/")))
+    };
     let walker = walkdir::WalkDir::new(root)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || e.file_name() != ".git");
+        .filter_entry(|e| e.depth() == 0 || (e.file_name() != ".git" && !excluded(e)));
     for entry in walker {
         let entry = entry.map_err(|e| {
             let p = e
@@ -285,6 +305,15 @@ fn wanted(keep: &(dyn Fn(&str) -> bool + Sync), path: &str) -> bool {
     keep(path) || keep(path.split_once('/').map_or("", |(_, rest)| rest))
 }
 
+/// Whether `exclude` selects an archive member or one of its parent directories, by path with
+/// or without the usual `NAME-VERSION/` root.
+fn excluded_member(exclude: &(dyn Fn(&str) -> bool + Sync), path: &str) -> bool {
+    let under_root = path.split_once('/').map_or("", |(_, rest)| rest);
+    [path, under_root].into_iter().any(|p| {
+        !p.is_empty() && (exclude(p) || p.match_indices('/').any(|(i, _)| exclude(&p[..i])))
+    })
+}
+
 enum Job {
     Bytes(String, Vec<u8>),
     Done(HashedFile),
@@ -335,6 +364,7 @@ fn pipelined(
 fn scan_archive(
     path: &Path,
     keep: &(dyn Fn(&str) -> bool + Sync),
+    exclude: &(dyn Fn(&str) -> bool + Sync),
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Tree> {
     let origin = path.display().to_string();
@@ -342,6 +372,7 @@ fn scan_archive(
         let mut feeder = Feeder {
             origin: &origin,
             keep,
+            exclude,
             progress,
             tx,
             newest: None,
@@ -372,6 +403,8 @@ pub(crate) fn walk_archive(
 struct Feeder<'a> {
     origin: &'a str,
     keep: &'a (dyn Fn(&str) -> bool + Sync),
+    /// Members left out (their path, with or without the archive's root, or a parent's).
+    exclude: &'a (dyn Fn(&str) -> bool + Sync),
     progress: &'a (dyn Fn(u64) + Sync),
     tx: &'a mpsc::SyncSender<Job>,
     newest: Option<String>,
@@ -396,6 +429,9 @@ impl relkit_archive::read::Visit for Feeder<'_> {
                 return Ok(Flow::Stop);
             }
         };
+        if excluded_member(self.exclude, &name) {
+            return Ok(Flow::Continue);
+        }
         keep_newest(
             &mut self.newest,
             crate::model::rfc3339_from_epoch(member.mtime),

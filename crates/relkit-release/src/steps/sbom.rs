@@ -67,9 +67,15 @@ pub(super) fn sbom(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
         );
     for (i, (archive, flags, defaults)) in archives.enumerate() {
         cx.check_cancel()?;
-        let doc = relkit_sbom::generate(&archive, flags, defaults, &|_| {}, &|_| false)
-            .map_err(fail(format!("SBOM of {}", archive.display())))?
-            .doc;
+        let generated = relkit_sbom::generate(&archive, flags, defaults, &|_| {}, &|_| false)
+            .map_err(fail(format!("SBOM of {}", archive.display())))?;
+        out.notes.extend(
+            generated
+                .warnings
+                .iter()
+                .map(|w| format!("{}: warning: {w}", file_name(&archive))),
+        );
+        let doc = generated.doc;
         write(&doc, &file_name(&archive), &mut out)?;
         out.notes.push(format!(
             "{}: {} packages, {} files",
