@@ -162,6 +162,7 @@ pub fn nvd_cve(cve: &Value, path: &str) -> Result<Record, RecordError> {
         severity,
         affected: Vec::new(),
         configurations,
+        informational: None,
     })
 }
 
@@ -365,6 +366,15 @@ pub fn osv(v: &Value) -> Result<Record, RecordError> {
     {
         cwes.extend(list.iter().filter_map(Value::as_str).map(str::to_string));
     }
+    // RustSec's OSV export: `database_specific.informational` on the record or on an affected
+    // package (`unmaintained`, `unsound`, `notice`).
+    let informational = std::iter::once(v)
+        .chain(arr(v, "affected", "$")?.iter())
+        .find_map(|x| {
+            x.get("database_specific")
+                .and_then(|d| s(d, "informational"))
+        })
+        .map(str::to_string);
     Ok(Record {
         id,
         source: Source::Osv,
@@ -377,6 +387,7 @@ pub fn osv(v: &Value) -> Result<Record, RecordError> {
         severity,
         affected,
         configurations: Vec::new(),
+        informational,
     })
 }
 
@@ -396,6 +407,8 @@ struct RsAdvisory {
     aliases: Vec<String>,
     #[serde(default)]
     withdrawn: Option<String>,
+    #[serde(default)]
+    informational: Option<String>,
     #[serde(default)]
     cvss: Option<String>,
     #[serde(default)]
@@ -477,5 +490,6 @@ pub fn rustsec(text: &str) -> Result<Record, RecordError> {
             }),
         }],
         configurations: Vec::new(),
+        informational: a.informational,
     })
 }

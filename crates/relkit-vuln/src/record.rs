@@ -126,6 +126,11 @@ pub struct Record {
     pub affected: Vec<Affected>,
     /// NVD configurations.
     pub configurations: Vec<Configuration>,
+    /// RustSec's `informational` kind (`unmaintained`, `unsound`, `notice`; OSV exports carry
+    /// it in `database_specific`): an advisory that is not a vulnerability. Reported apart, as
+    /// cargo-audit's warnings, never as a finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub informational: Option<String>,
 }
 
 impl Record {

@@ -325,6 +325,7 @@ mod tests {
             summary: None,
             condition: None,
             reasons: Vec::new(),
+            informational: None,
         }
     }
 
@@ -341,6 +342,7 @@ mod tests {
             target: "t".into(),
             database: "d".into(),
             components: 1,
+            warnings: Vec::new(),
             findings: vec![
                 finding(
                     "CVE-2023-43804",

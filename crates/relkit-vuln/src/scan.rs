@@ -70,6 +70,10 @@ pub struct Finding {
     pub condition: Option<String>,
     /// Matches that produced this finding.
     pub reasons: Vec<Reason>,
+    /// Set for an informational advisory (RustSec `unmaintained`, `unsound`, `notice`): the
+    /// finding is in [`Report::warnings`], not a vulnerability.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub informational: Option<String>,
 }
 
 impl Finding {
@@ -118,6 +122,10 @@ pub struct Report {
     pub components: usize,
     /// Findings, sorted by component then id.
     pub findings: Vec<Finding>,
+    /// Informational advisories that apply (RustSec `unmaintained`, `unsound`, `notice`):
+    /// reported as cargo-audit reports them, as warnings; they are not vulnerabilities and
+    /// never count for a severity threshold.
+    pub warnings: Vec<Finding>,
     /// Findings suppressed by VEX.
     pub suppressed: Vec<Suppressed>,
     /// Evaluation notes.
@@ -160,6 +168,7 @@ pub fn scan_document(
         .collect();
     let criteria = CriteriaCache::new();
     let mut findings = Vec::new();
+    let mut warnings = Vec::new();
     let mut notes = Vec::new();
     for pkg in &doc.packages {
         let note = |identifier: Option<&str>, record: Option<&str>, message: String| Note {
@@ -170,7 +179,14 @@ pub fn scan_document(
         };
         let mut records: Vec<Record> = Vec::new();
         let mut raw_hits: Vec<RawHit> = Vec::new();
-        for text in &pkg.purls {
+        if is_own_package(pkg) {
+            notes.push(note(
+                pkg.purls.first().map(String::as_str),
+                None,
+                "the project's own package (a workspace member or path dependency, no download location): not matched against registry advisories, as cargo-audit and npm audit skip it".into(),
+            ));
+        }
+        for text in pkg.purls.iter().filter(|_| !is_own_package(pkg)) {
             let purl = match Purl::parse(text) {
                 Ok(p) => p,
                 Err(e) => {
@@ -325,9 +341,16 @@ pub fn scan_document(
             if opts.only_fixed && f.fixed.is_none() {
                 continue;
             }
-            findings.push(f);
+            if f.informational.is_some() {
+                warnings.push(f);
+            } else {
+                findings.push(f);
+            }
         }
     }
+    warnings.sort_by(|a, b| {
+        (&a.component, &a.component_ref, &a.id).cmp(&(&b.component, &b.component_ref, &b.id))
+    });
     findings.sort_by(|a, b| {
         (&a.component, &a.component_ref, &a.id).cmp(&(&b.component, &b.component_ref, &b.id))
     });
@@ -337,9 +360,17 @@ pub fn scan_document(
         database: db.path().to_string(),
         components: doc.packages.len(),
         findings,
+        warnings,
         suppressed: Vec::new(),
         notes,
     })
+}
+
+/// Whether the SBOM says the package is the project's own code: cataloged by relkit from a
+/// lockfile (manifest evidence) with no download location (`NONE`): a workspace member or a
+/// path dependency, which a registry advisory for a same-named package does not concern.
+fn is_own_package(pkg: &relkit_sbom::model::Package) -> bool {
+    pkg.download_location.as_deref() == Some("NONE") && pkg.evidence.iter().any(|e| e.is_manifest())
 }
 
 /// A component CPE as a match target; the version falls back to the package version.
@@ -419,6 +450,13 @@ fn merge(pkg: &relkit_sbom::model::Package, group: &[&Hit]) -> Finding {
     } else {
         None
     };
+    // Informational only when every record of the group is (a vulnerability that RustSec also
+    // calls unsound stays a vulnerability).
+    let informational = group
+        .iter()
+        .map(|h| h.record.informational.clone())
+        .collect::<Option<Vec<_>>>()
+        .and_then(|kinds| kinds.into_iter().next());
     let mut reasons: Vec<Reason> = group.iter().map(|h| h.reason.clone()).collect();
     reasons.sort_by(|a, b| (&a.record, a.via).cmp(&(&b.record, b.via)));
     reasons.dedup();
@@ -441,5 +479,6 @@ fn merge(pkg: &relkit_sbom::model::Package, group: &[&Hit]) -> Finding {
         summary,
         condition,
         reasons,
+        informational,
     }
 }
