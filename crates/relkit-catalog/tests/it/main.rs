@@ -3,6 +3,11 @@
 
 mod cargo_lock;
 mod common;
+mod composer;
+mod gem;
 mod go_mod;
+mod node_modules;
 mod npm_lock;
+mod pnpm;
 mod python_lock;
+mod yarn;
