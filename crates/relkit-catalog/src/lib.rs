@@ -14,12 +14,20 @@
 //! reaches the network and never runs the package managers.
 
 mod cargo;
+mod dotnet;
+mod exe;
+mod gobinary;
 mod golang;
+mod gosum;
+mod gradle;
+mod installed_python;
 mod js;
+mod maven;
 mod node_modules;
 mod npm;
 mod php;
 mod pnpm;
+mod pylock;
 mod python;
 mod ruby;
 pub mod tree;
@@ -28,11 +36,18 @@ mod yarn;
 use serde::Serialize;
 
 pub use cargo::CargoLock;
+pub use dotnet::NugetLock;
+pub use gobinary::{GoBuildInfo, GoModule, go_build_info, looks_executable, read_go_build_info};
 pub use golang::GoMod;
+pub use gosum::GoSum;
+pub use gradle::GradleLock;
+pub use installed_python::InstalledPython;
+pub use maven::MavenPom;
 pub use node_modules::InstalledNpm;
 pub use npm::PackageLock;
 pub use php::ComposerLock;
 pub use pnpm::PnpmLock;
+pub use pylock::PyLock;
 pub use python::{PipfileLock, PoetryLock, Requirements, UvLock};
 pub use ruby::GemfileLock;
 pub use yarn::YarnLock;
@@ -216,6 +231,12 @@ pub static CATALOGERS: &[&dyn Cataloger] = &[
     &PipfileLock,
     &Requirements,
     &GoMod,
+    &GoSum,
+    &PyLock,
+    &InstalledPython,
+    &NugetLock,
+    &GradleLock,
+    &MavenPom,
 ];
 
 /// The cataloger that reads a file with this path, if any.

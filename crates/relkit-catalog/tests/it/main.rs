@@ -5,6 +5,7 @@ mod cargo_lock;
 mod common;
 mod composer;
 mod gem;
+mod go_binary;
 mod go_mod;
 mod node_modules;
 mod npm_lock;
