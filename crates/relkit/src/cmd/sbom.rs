@@ -100,9 +100,22 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub author: Vec<String>,
     /// Source input: exit 1 when the files contradict a vendored package's declared version
-    /// (by default that is a warning; see `relkit sbom verify`).
+    /// (by default that is a warning; see `relkit sbom verify`), or when a lockfile of the
+    /// tree cannot be read.
     #[arg(long)]
     pub strict: bool,
+    /// Leave out files and directories matching this glob (relative to PATH; `./vendor/**`,
+    /// `**/testdata/**`): not hashed, not listed, not cataloged. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Leave out development-only dependencies (npm/pnpm/yarn/composer/poetry dev scopes), as
+    /// `npm audit --omit=dev` does. By default they are listed, with their scope.
+    #[arg(long, alias = "omit-dev")]
+    pub no_dev: bool,
+    /// Do not read lockfiles and installed-package metadata (Cargo.lock, package-lock.json,
+    /// uv.lock, go.mod, *.dist-info, …): only files, in-tree SBOM and bundled wheels.
+    #[arg(long)]
+    pub no_catalog: bool,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -364,6 +377,9 @@ fn generate_source(
         wheel_dirs: a.wheel_dir.clone(),
         created,
         authors: a.author.clone(),
+        no_catalog: a.no_catalog,
+        no_dev: a.no_dev,
+        exclude: a.exclude.clone(),
     };
     let pb = ctx.spinner(format!("hashing {}", a.path.display()));
     pb.set_style(
@@ -384,6 +400,13 @@ fn generate_source(
     )
     .with_context(|| format!("generating the SBOM of {}", a.path.display()))?;
     pb.finish_and_clear();
+    for w in &generated.warnings {
+        eprintln!("warning: {w}");
+    }
+    let unreadable = generated
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("not cataloged: "));
     let doc = generated.doc;
     ctx.info(format!(
         "{}: {} packages, {} files",
@@ -396,7 +419,8 @@ fn generate_source(
     } else {
         Against::Members(generated.kept)
     };
-    let findings = !generated.wheel && check_declared_versions(&doc, &a.path, against, a.strict)?;
+    let findings = !generated.wheel && check_declared_versions(&doc, &a.path, against, a.strict)?
+        || (a.strict && unreadable);
     Ok((
         doc,
         if findings {

@@ -1,7 +1,7 @@
 //! `relkit scan`: list known vulnerabilities of every component of an SBOM (or of a source
 //! tree / binary artifact, SBOM'd first) from the offline vulnerability DB.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use relkit_sbom::{binary, source};
@@ -12,7 +12,8 @@ use crate::output::{Context, Outcome, print_json};
 /// Output formats of `relkit scan`.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScanFormat {
-    /// A table.
+    /// A table (`table` is an alias, as Trivy and Grype name it).
+    #[value(alias = "table")]
     Text,
     /// The stable relkit-scan/1 JSON report.
     Json,
@@ -71,9 +72,16 @@ pub struct ScanArgs {
     /// Report only findings that have a fixed version.
     #[arg(long)]
     pub only_fixed: bool,
+    /// Tree or archive target: leave out paths matching this glob (`./vendor/**`). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Leave out development-only dependencies (as `npm audit --omit=dev`).
+    #[arg(long, alias = "omit-dev")]
+    pub no_dev: bool,
 }
 
-fn load_target(path: &Path, ctx: &Context) -> anyhow::Result<relkit_sbom::Document> {
+fn load_target(a: &ScanArgs, ctx: &Context) -> anyhow::Result<relkit_sbom::Document> {
+    let path = a.target.as_path();
     let lower = path.to_string_lossy().to_ascii_lowercase();
     if path.is_file() && lower.ends_with(".json") {
         let (doc, _, _) = relkit_sbom::read_file(path)
@@ -81,11 +89,14 @@ fn load_target(path: &Path, ctx: &Context) -> anyhow::Result<relkit_sbom::Docume
         return Ok(doc);
     }
     let created = relkit_sbom::created_now_or_epoch().map_err(anyhow::Error::msg)?;
+    let selection = relkit_sbom::dependencies::Selection {
+        include_dev: !a.no_dev,
+    };
     if relkit_sbom::lockfile::is_lockfile(path) {
-        let (doc, warnings) = relkit_sbom::lockfile::generate(path, &created)
+        let (doc, warnings) = relkit_sbom::lockfile::generate(path, &created, selection)
             .with_context(|| format!("reading the lockfile {}", path.display()))?;
         for w in warnings {
-            ctx.info(format!("warning: {w}"));
+            eprintln!("warning: {w}");
         }
         return Ok(doc);
     }
@@ -100,14 +111,23 @@ fn load_target(path: &Path, ctx: &Context) -> anyhow::Result<relkit_sbom::Docume
             },
         )
     } else {
-        source::generate(
+        source::generate_keeping(
             path,
             &source::SourceOptions {
                 created,
+                selection,
+                exclude: a.exclude.clone(),
                 ..Default::default()
             },
             &|_| {},
+            &|_| false,
         )
+        .map(|s| {
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
+            s.doc
+        })
     }
     .with_context(|| format!("generating the SBOM of {}", path.display()))?;
     pb.finish_and_clear();
@@ -116,7 +136,7 @@ fn load_target(path: &Path, ctx: &Context) -> anyhow::Result<relkit_sbom::Docume
 
 /// Runs `relkit scan`.
 pub fn run(a: ScanArgs, ctx: &Context) -> anyhow::Result<Outcome> {
-    let doc = load_target(&a.target, ctx)?;
+    let doc = load_target(&a, ctx)?;
     let choice = match &a.db {
         Some(p) => DbChoice::Path(p.clone()),
         None => DbChoice::ImportedOrSample,
@@ -236,6 +256,20 @@ fn print_table(r: &Report, ctx: &Context) {
                 .unwrap_or("no justification")
         );
     }
+    for w in &r.warnings {
+        println!(
+            "warning: {} {} {}: {} ({}){}",
+            w.component,
+            w.installed.as_deref().unwrap_or("?"),
+            w.id,
+            w.summary.as_deref().unwrap_or("informational advisory"),
+            w.informational.as_deref().unwrap_or("informational"),
+            w.fixed
+                .as_deref()
+                .map(|f| format!(", fixed in {f}"))
+                .unwrap_or_default()
+        );
+    }
     for n in &r.notes {
         println!(
             "note: {}{}{}: {}",
@@ -252,10 +286,11 @@ fn print_table(r: &Report, ctx: &Context) {
         );
     }
     println!(
-        "{} findings in {} components ({} suppressed) using {}",
+        "{} findings in {} components ({} suppressed, {} informational warnings) using {}",
         r.findings.len(),
         r.components,
         r.suppressed.len(),
+        r.warnings.len(),
         r.database
     );
 }

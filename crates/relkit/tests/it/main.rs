@@ -2,6 +2,8 @@
 //! the whole crate (link time dominates CI), one module per command or journey.
 
 mod attest_cli;
+mod cargo_audit;
+mod catalog_oracles;
 mod cli_audit;
 mod cli_build;
 mod cli_cpe;
