@@ -228,3 +228,22 @@ pub fn relkit_data(name: &str) -> Option<PathBuf> {
     ));
     None
 }
+
+/// cdxgen's CycloneDX document for the lockfile `file` (copied alone into a directory; no
+/// install, no network), or `None` (a skip, or a failure in CI) when cdxgen is missing.
+pub fn cdxgen_bom(file: &Path) -> Option<serde_json::Value> {
+    let cdxgen = relkit_testkit::oracle("cdxgen")?;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(file, dir.path().join(file.file_name().unwrap())).unwrap();
+    let out = dir.path().join("bom.json");
+    let status = std::process::Command::new(cdxgen)
+        .args(["-t", "js", "--no-install-deps", "--no-recurse", "-o"])
+        .arg(&out)
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "cdxgen failed on {}", file.display());
+    Some(serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap())
+}

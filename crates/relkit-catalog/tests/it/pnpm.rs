@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use relkit_catalog::{Cataloger, Error, Scope};
 
 use crate::common::{
-    bom_edges, bom_purls, canonical, catalog, catalog_edges, fixture, trivy_lockfile_bom,
+    bom_edges, bom_purls, canonical, catalog, catalog_edges, cdxgen_bom, fixture,
+    trivy_lockfile_bom,
 };
 
 /// 5.4 and 6.0: Trivy lists the packages that are not development-only (its default); relkit's
@@ -167,4 +168,77 @@ snapshots:
         .catalog("w/pnpm-lock.yaml", b"lockfileVersion: '9.0'\npackages: [\n")
         .unwrap_err();
     assert!(matches!(err, Error::Syntax { .. }), "{err}");
+}
+
+/// 9.0 against cdxgen, which reads it whole: the same PURLs; the packages cdxgen marks
+/// required (no `scope`) are relkit's run-time ones, those it marks development-only
+/// (`cdx:npm:package:development`) relkit's [`Scope::Dev`] — except `@types/trusted-types`,
+/// which vue's runtime-dom lists in `devDependencies` but run-time dompurify also pulls in as
+/// an optional dependency (`optionalDependencies`), so `pnpm install --prod` installs it and
+/// relkit keeps it run time; and cdxgen's edges are relkit's.
+#[test]
+fn v9_packages_scopes_and_edges_are_cdxgens() {
+    let file = fixture("npm/pnpm-vue-core-a7928a3/pnpm-lock.yaml");
+    let c = catalog(&file);
+    let Some(doc) = cdxgen_bom(&file) else {
+        return;
+    };
+    let ours: BTreeSet<String> = c
+        .packages
+        .iter()
+        .filter(|p| !p.local)
+        .map(|p| p.purl.clone())
+        .collect();
+    let theirs = canonical(&bom_purls(&doc));
+    assert_eq!(ours, theirs);
+    let components = doc["components"].as_array().unwrap();
+    let dev_flag = |comp: &serde_json::Value| {
+        comp["properties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["name"] == "cdx:npm:package:development" && p["value"] == "true")
+    };
+    let their_run_time: BTreeSet<String> = components
+        .iter()
+        .filter(|comp| comp["scope"].is_null())
+        .map(|comp| comp["purl"].as_str().unwrap().to_string())
+        .collect();
+    let their_dev: BTreeSet<String> = components
+        .iter()
+        .filter(|comp| dev_flag(comp))
+        .map(|comp| comp["purl"].as_str().unwrap().to_string())
+        .collect();
+    let our_run_time: BTreeSet<String> = c
+        .packages
+        .iter()
+        .filter(|p| !p.local && p.scope != Scope::Dev)
+        .map(|p| p.purl.clone())
+        .collect();
+    let our_dev: BTreeSet<String> = c
+        .packages
+        .iter()
+        .filter(|p| p.scope == Scope::Dev)
+        .map(|p| p.purl.clone())
+        .collect();
+    let exception = "pkg:npm/%40types/trusted-types@2.0.7".to_string();
+    assert_eq!(
+        our_run_time.difference(&their_run_time).collect::<Vec<_>>(),
+        vec![&exception]
+    );
+    assert!(their_run_time.is_subset(&our_run_time));
+    assert!(their_dev.contains(&exception));
+    let only_cdxgen_dev: Vec<_> = their_dev
+        .iter()
+        .filter(|p| !our_dev.contains(*p) && **p != exception)
+        .collect();
+    assert!(
+        only_cdxgen_dev.is_empty(),
+        "dev only for cdxgen: {only_cdxgen_dev:?}"
+    );
+    let missing: Vec<_> = bom_edges(&doc)
+        .difference(&catalog_edges(&c))
+        .cloned()
+        .collect();
+    assert!(missing.is_empty(), "edges only cdxgen gives {missing:?}");
 }

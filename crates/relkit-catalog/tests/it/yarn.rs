@@ -207,3 +207,69 @@ fn bad_lockfiles_are_located_errors_and_gaps_are_warnings() {
         c.warnings
     );
 }
+
+/// Berry 10, for which Trivy gives no graph, against cdxgen: the same PURLs (aliases apart,
+/// see [`ALIASES`]: cdxgen, too, names them by the alias) and every edge cdxgen gives is
+/// relkit's.
+#[test]
+fn berry_10_packages_and_edges_are_cdxgens() {
+    let file = fixture("npm/yarn-prettier-4f84a93/yarn.lock");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let c = catalog(&file);
+    let Some(doc) = crate::common::cdxgen_bom(&file) else {
+        return;
+    };
+    let ours: BTreeSet<String> = c
+        .packages
+        .iter()
+        .filter(|p| !p.local)
+        .map(|p| p.purl.clone())
+        .collect();
+    let theirs: BTreeSet<String> = canonical(&bom_purls(&doc))
+        .iter()
+        .map(|p| unalias(p, &text))
+        .collect();
+    let only_ours: Vec<_> = ours.difference(&theirs).collect();
+    let only_cdxgen: Vec<_> = theirs.difference(&ours).collect();
+    assert!(
+        only_ours.is_empty() && only_cdxgen.is_empty(),
+        "only relkit {only_ours:?}, only cdxgen {only_cdxgen:?}"
+    );
+    let their_edges: BTreeSet<(String, String)> = bom_edges(&doc)
+        .into_iter()
+        .map(|(a, b)| (unalias(&a, &text), unalias(&b, &text)))
+        .collect();
+    assert!(their_edges.len() > 1000);
+    let our_edges = catalog_edges(&c);
+    // cdxgen merges the root workspace (`prettier@workspace:.`, version 0.0.0-use.local) with
+    // the registry prettier 3.9.6 the lockfile also holds: its edges from that PURL are the
+    // workspace's. And it gives function-once the dependencies of the fsevents `patch:` entries
+    // just above it in the file: function-once's own entry has none.
+    let root = c
+        .packages
+        .iter()
+        .find(|p| p.local && p.name == "prettier")
+        .unwrap();
+    assert!(text.contains("\"function-once@npm:^3.0.1\":\n  version: 3.0.1\n  resolution: \"function-once@npm:3.0.1\"\n  checksum:"));
+    let missing: Vec<_> = their_edges
+        .iter()
+        .filter(|(a, _)| a != "pkg:npm/function-once@3.0.1")
+        .map(|(a, b)| match a.as_str() {
+            "pkg:npm/prettier@3.9.6" if our_edges.contains(&(root.purl.clone(), b.clone())) => {
+                (root.purl.clone(), b.clone())
+            }
+            _ => (a.clone(), b.clone()),
+        })
+        .filter(|e| !our_edges.contains(e))
+        // remark-parse's `trim: npm:0.0.1` has no entry (package.json's `resolutions`
+        // replaced it); cdxgen takes the one trim there is, relkit reports it (a warning).
+        .filter(|(a, b)| {
+            !(a == "pkg:npm/remark-parse@8.0.3"
+                && b.starts_with("pkg:npm/trim@")
+                && c.warnings
+                    .iter()
+                    .any(|w| w.contains("depends on \"trim@npm:0.0.1\"")))
+        })
+        .collect();
+    assert!(missing.is_empty(), "edges only cdxgen gives {missing:?}");
+}
