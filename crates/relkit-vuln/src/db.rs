@@ -115,6 +115,33 @@ pub struct ImportReport {
     pub unrecognized: u64,
     /// Malformed records, skipped.
     pub issues: Vec<Issue>,
+    /// The newest `modified` value among the records read (imported or not).
+    pub newest_modified: Option<String>,
+}
+
+/// What the DB records about one feed source (an OSV ecosystem export, NVD, RustSec, GHSA)
+/// that `relkit db update` downloads: when it last completed and the newest record it brought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SourceStatus {
+    /// The source's name in the feeds configuration (`osv-PyPI`, `nvd`, `rustsec`).
+    pub source: String,
+    /// When its last successful update finished (RFC 3339, UTC); `None` while a first,
+    /// multi-step update (NVD's windows) is under way.
+    pub last_update: Option<String>,
+    /// The newest `modified` value among the records it brought, as stored.
+    pub newest_record: Option<String>,
+}
+
+/// One source's share of an update, written in the same transaction as its records.
+#[derive(Debug, Clone)]
+pub struct SourceImport<'a> {
+    /// The source's name.
+    pub source: &'a str,
+    /// The updater's own state (validators, cursors), opaque here, stored as given.
+    pub state: &'a str,
+    /// Whether the source is now up to date (its `last_update` becomes now); `false` for a
+    /// step of a longer update (one NVD window), which keeps the previous `last_update`.
+    pub complete: bool,
 }
 
 /// Import behaviour.
@@ -145,6 +172,8 @@ pub struct Stats {
     pub latest_modified: Option<String>,
     /// When the last successful import finished (RFC 3339), if recorded.
     pub last_import: Option<String>,
+    /// Per feed source, its last successful update and newest record (`relkit db update`).
+    pub sources: Vec<SourceStatus>,
     /// Whether this is relkit's bundled sample DB (demo data).
     pub sample: bool,
 }
@@ -284,65 +313,42 @@ impl Db {
         opts: ImportOptions,
         progress: &dyn Fn(u64),
     ) -> Result<ImportReport, DbError> {
+        self.import_inner(paths, opts, None, progress)
+    }
+
+    /// [`Db::import`] for one feed source: the records and the source's status and state are
+    /// written in one transaction, so a failure leaves the records, the status and the state
+    /// of the previous update (an empty `paths` records an update that found nothing new).
+    pub fn import_source(
+        &mut self,
+        paths: &[PathBuf],
+        opts: ImportOptions,
+        source: &SourceImport,
+        progress: &dyn Fn(u64),
+    ) -> Result<ImportReport, DbError> {
+        self.import_inner(paths, opts, Some(source), progress)
+    }
+
+    fn import_inner(
+        &mut self,
+        paths: &[PathBuf],
+        opts: ImportOptions,
+        source: Option<&SourceImport>,
+        progress: &dyn Fn(u64),
+    ) -> Result<ImportReport, DbError> {
         let path = self.path.clone();
         let sql = |e| classify(&path, e);
         let tx = self.conn.transaction().map_err(sql)?;
         let mut report = ImportReport::default();
-        let mut strict_failure: Option<Issue> = None;
-        let mut db_failure: Option<DbError> = None;
         for p in paths {
-            input::walk(p, &mut |origin, kind, bytes| {
-                report.documents += 1;
-                let parsed = match read_document(kind, &bytes) {
-                    Ok(Some(parsed)) => parsed,
-                    Ok(None) => {
-                        report.unrecognized += 1;
-                        return Ok(());
-                    }
-                    Err(e) => vec![Err(e)],
-                };
-                for item in parsed {
-                    match item {
-                        Ok(rec) => {
-                            report.records += 1;
-                            match upsert(&tx, &rec, opts.only_changed) {
-                                Ok(Change::Added) => report.added += 1,
-                                Ok(Change::Updated) => report.updated += 1,
-                                Ok(Change::Unchanged) => report.unchanged += 1,
-                                Err(e) => {
-                                    db_failure = Some(sql(e));
-                                    return Err("database write failed".into());
-                                }
-                            }
-                            if report.records % 1000 == 0 {
-                                progress(report.records);
-                            }
-                        }
-                        Err(e) => {
-                            let issue = Issue {
-                                file: origin.to_string(),
-                                path: e.path,
-                                message: e.message,
-                            };
-                            if opts.strict {
-                                strict_failure = Some(issue);
-                                return Err("strict".into());
-                            }
-                            report.issues.push(issue);
-                        }
-                    }
-                }
-                Ok(())
-            })
-            .map_err(|e| match (&strict_failure, db_failure.take()) {
-                (Some(issue), _) => DbError::Strict(issue.clone()),
-                (None, Some(dbe)) => dbe,
-                (None, None) => DbError::Input(e),
-            })?;
+            import_path(&tx, &path, p, opts, &mut report, progress)?;
         }
         let now = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .expect("the current time formats");
+        if let Some(src) = source {
+            write_source(&tx, src, &now, report.newest_modified.as_deref()).map_err(sql)?;
+        }
         tx.execute(
             "INSERT OR REPLACE INTO relkit_vuln_meta(key, value) VALUES('last_import', ?1)",
             [now],
@@ -350,6 +356,36 @@ impl Db {
         .map_err(sql)?;
         tx.commit().map_err(sql)?;
         Ok(report)
+    }
+
+    /// The status of every feed source the DB records, sorted by name.
+    pub fn sources(&self) -> Result<Vec<SourceStatus>, DbError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT key, value FROM relkit_vuln_meta WHERE key LIKE 'source:%' ORDER BY key",
+            )
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(self.sql())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (key, value) = row.map_err(self.sql())?;
+            let status: SourceStatus =
+                serde_json::from_str(&value).map_err(|e| DbError::BadStored {
+                    path: self.path.clone(),
+                    id: key,
+                    source: e.into(),
+                })?;
+            out.push(status);
+        }
+        Ok(out)
+    }
+
+    /// The state the updater stored with a source's last import, `None` when never updated.
+    pub fn source_state(&self, source: &str) -> Result<Option<String>, DbError> {
+        self.meta(&format!("source-state:{source}"))
     }
 
     /// A meta value, `None` when absent.
@@ -385,6 +421,7 @@ impl Db {
         Ok(crate::freshness::Freshness {
             last_import: self.meta("last_import")?,
             newest_record,
+            sources: self.sources()?,
             sample: self.meta("sample")?.as_deref() == Some("true"),
         })
     }
@@ -434,6 +471,7 @@ impl Db {
             total: total as u64,
             latest_modified: latest,
             last_import: self.meta("last_import")?,
+            sources: self.sources()?,
             sample: self.meta("sample")?.as_deref() == Some("true"),
         })
     }
@@ -515,6 +553,116 @@ impl Db {
         })
         .transpose()
     }
+}
+
+/// Imports the documents under one path into `tx`, counting into `report`.
+fn import_path(
+    tx: &rusqlite::Transaction,
+    db_path: &str,
+    p: &Path,
+    opts: ImportOptions,
+    report: &mut ImportReport,
+    progress: &dyn Fn(u64),
+) -> Result<(), DbError> {
+    let sql = |e| classify(db_path, e);
+    let mut strict_failure: Option<Issue> = None;
+    let mut db_failure: Option<DbError> = None;
+    input::walk(p, &mut |origin, kind, bytes| {
+        report.documents += 1;
+        let parsed = match read_document(kind, &bytes) {
+            Ok(Some(parsed)) => parsed,
+            Ok(None) => {
+                report.unrecognized += 1;
+                return Ok(());
+            }
+            Err(e) => vec![Err(e)],
+        };
+        for item in parsed {
+            match item {
+                Ok(rec) => {
+                    report.records += 1;
+                    if let Some(m) = &rec.modified
+                        && report.newest_modified.as_ref().is_none_or(|n| m > n)
+                    {
+                        report.newest_modified = Some(m.clone());
+                    }
+                    match upsert(tx, &rec, opts.only_changed) {
+                        Ok(Change::Added) => report.added += 1,
+                        Ok(Change::Updated) => report.updated += 1,
+                        Ok(Change::Unchanged) => report.unchanged += 1,
+                        Err(e) => {
+                            db_failure = Some(sql(e));
+                            return Err("database write failed".into());
+                        }
+                    }
+                    if report.records.is_multiple_of(1000) {
+                        progress(report.records);
+                    }
+                }
+                Err(e) => {
+                    let issue = Issue {
+                        file: origin.to_string(),
+                        path: e.path,
+                        message: e.message,
+                    };
+                    if opts.strict {
+                        strict_failure = Some(issue);
+                        return Err("strict".into());
+                    }
+                    report.issues.push(issue);
+                }
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| match (&strict_failure, db_failure.take()) {
+        (Some(issue), _) => DbError::Strict(issue.clone()),
+        (None, Some(dbe)) => dbe,
+        (None, None) => DbError::Input(e),
+    })
+}
+
+/// Writes a source's status (keeping the newer of the stored and the new newest record) and
+/// its updater state.
+fn write_source(
+    tx: &rusqlite::Transaction,
+    src: &SourceImport,
+    now: &str,
+    newest: Option<&str>,
+) -> rusqlite::Result<()> {
+    let key = format!("source:{}", src.source);
+    let old: Option<SourceStatus> = tx
+        .query_row(
+            "SELECT value FROM relkit_vuln_meta WHERE key = ?1",
+            [&key],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+        .and_then(|v| serde_json::from_str(&v).ok());
+    let old_newest = old.as_ref().and_then(|o| o.newest_record.clone());
+    let newest_record = match (old_newest, newest) {
+        (Some(o), Some(n)) if o.as_str() >= n => Some(o),
+        (o, n) => n.map(str::to_string).or(o),
+    };
+    let status = SourceStatus {
+        source: src.source.to_string(),
+        last_update: if src.complete {
+            Some(now.to_string())
+        } else {
+            old.and_then(|o| o.last_update)
+        },
+        newest_record,
+    };
+    let value = serde_json::to_string(&status).expect("a status serializes");
+    tx.execute(
+        "INSERT OR REPLACE INTO relkit_vuln_meta(key, value) VALUES(?1, ?2)",
+        params![key, value],
+    )?;
+    tx.execute(
+        "INSERT OR REPLACE INTO relkit_vuln_meta(key, value) VALUES(?1, ?2)",
+        params![format!("source-state:{}", src.source), src.state],
+    )?;
+    Ok(())
 }
 
 fn classify(path: &str, e: rusqlite::Error) -> DbError {

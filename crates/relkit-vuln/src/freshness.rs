@@ -6,6 +6,10 @@
 //! a months-old mirror is as stale as a months-old import. A DB that does not record its import
 //! time (made before relkit recorded it) is never fresh. The bundled sample DB is marked as
 //! such; a gate uses it only when the user asked for it by name.
+//!
+//! A DB kept by `relkit db update` also records, per feed source, the time of its last
+//! successful update: a source not updated within the maximum age makes the DB stale too
+//! (a fresh OSV next to a months-old NVD is not a fresh DB), naming the source.
 
 use std::time::Duration;
 
@@ -20,6 +24,8 @@ pub struct Freshness {
     pub last_import: Option<String>,
     /// The newest `modified` value among the records, as stored.
     pub newest_record: Option<String>,
+    /// The feed sources `relkit db update` recorded (empty for imported-only DBs).
+    pub sources: Vec<crate::db::SourceStatus>,
     /// Whether this is relkit's bundled sample DB (demo data).
     pub sample: bool,
 }
@@ -55,6 +61,18 @@ impl Freshness {
                 "its newest record was modified {} ago ({newest})",
                 format_age(record_age)
             ));
+        }
+        for src in &self.sources {
+            match src.last_update.as_deref().and_then(parse_time) {
+                Some(t) if age(t) <= max_age => {}
+                Some(t) => stale.push(format!(
+                    "source {} was last updated {} ago ({})",
+                    src.source,
+                    format_age(age(t)),
+                    src.last_update.as_deref().unwrap_or_default()
+                )),
+                None => stale.push(format!("source {} has not completed an update", src.source)),
+            }
         }
         if stale.is_empty() {
             Ok(())
@@ -147,6 +165,7 @@ mod tests {
         let f = |imp: Option<&str>, rec: Option<&str>| Freshness {
             last_import: imp.map(str::to_string),
             newest_record: rec.map(str::to_string),
+            sources: Vec::new(),
             sample: false,
         };
         assert!(
@@ -171,6 +190,34 @@ mod tests {
                 .check(week, now)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn every_recorded_source_must_be_recent() {
+        let now = at("2026-12-05T12:00:00Z");
+        let week = parse_max_age("7d").unwrap();
+        let src = |name: &str, t: Option<&str>| crate::db::SourceStatus {
+            source: name.into(),
+            last_update: t.map(str::to_string),
+            newest_record: Some("2026-12-04T00:00:00Z".into()),
+        };
+        let mut f = Freshness {
+            last_import: Some("2026-12-05T00:00:00Z".into()),
+            newest_record: Some("2026-12-04T00:00:00Z".into()),
+            sources: vec![
+                src("osv-PyPI", Some("2026-12-05T00:00:00Z")),
+                src("nvd", Some("2026-09-01T00:00:00Z")),
+            ],
+            sample: false,
+        };
+        let e = f.check(week, now).unwrap_err();
+        assert!(e.contains("source nvd was last updated 95 days ago"), "{e}");
+        assert!(!e.contains("osv-PyPI"), "{e}");
+        f.sources[1] = src("nvd", None);
+        let e = f.check(week, now).unwrap_err();
+        assert!(e.contains("source nvd has not completed an update"), "{e}");
+        f.sources.pop();
+        assert!(f.check(week, now).is_ok());
     }
 
     #[test]
