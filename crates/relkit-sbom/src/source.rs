@@ -254,12 +254,16 @@ pub fn generate_keeping(
         .iter()
         .map(|e| format!("not cataloged: {}", crate::dependencies::error_text(e)))
         .collect();
-    warnings.extend(
-        found
-            .catalogs
-            .iter()
-            .flat_map(|c| c.warnings.iter().cloned()),
-    );
+    // Every warning names its file (a cataloger may give only the place inside it).
+    warnings.extend(found.catalogs.iter().flat_map(|c| {
+        c.warnings.iter().map(move |w| {
+            if w.starts_with(&c.file) {
+                w.clone()
+            } else {
+                format!("{}: {w}", c.file)
+            }
+        })
+    }));
     let doc = build(
         &tree,
         &opts,
@@ -565,13 +569,15 @@ fn add_verification_codes(doc: &mut Document) {
         .iter()
         .map(|f| (f.id.as_str(), f.checksum("SHA1").unwrap_or("")))
         .collect();
+    let by_package = doc.contained_files_by_package();
+    let none = BTreeSet::new();
     let codes: Vec<(usize, Option<String>)> = doc
         .packages
         .iter()
         .enumerate()
         .filter(|(_, p)| p.files_analyzed)
         .map(|(i, p)| {
-            let contained = doc.contained_files(&p.id);
+            let contained = by_package.get(p.id.as_str()).unwrap_or(&none);
             (
                 i,
                 (!contained.is_empty())

@@ -96,12 +96,14 @@ fn assigned_files(doc: &Document) -> Vec<(&Package, Vec<&str>)> {
         .iter()
         .map(|f| (f.id.as_str(), f.name.trim_start_matches("./")))
         .collect();
+    let by_package = doc.contained_files_by_package();
     doc.packages
         .iter()
         .map(|p| {
-            let files = doc
-                .contained_files(&p.id)
+            let files = by_package
+                .get(p.id.as_str())
                 .into_iter()
+                .flatten()
                 .filter_map(|id| name_of.get(id).copied())
                 .collect();
             (p, files)
