@@ -1,9 +1,13 @@
 //! `relkit db`: import NVD / OSV / RustSec data into the offline vulnerability DB, update
-//! it, and show its statistics.
+//! it from the configured feeds (relkit-feeds; this module owns the progress bars), and show
+//! its statistics.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use relkit_feeds::{Event, FeedsConfig, Outcome as FeedOutcome, UpdateReport};
 use relkit_vuln::db::{Db, ImportOptions, ImportReport};
 use relkit_vuln::sample;
 
@@ -23,8 +27,10 @@ Malformed records are reported (file and JSON path) and skipped; with --strict t
 aborts the import and the DB stays as it was. JSON (--format json): the import report with
 documents, records, added, updated, unchanged, unrecognized and issues[{file, path, message}].")]
     Import(ImportArgs),
-    /// Re-import only records whose `modified` / `lastModified` is newer than the stored one.
-    Update(ImportArgs),
+    /// Download the configured feeds (OSV, NVD, RustSec, GHSA) and import what changed; with
+    /// paths, re-import only records of those files whose `modified` is newer than the stored.
+    #[command(after_help = UPDATE_HELP)]
+    Update(UpdateArgs),
     /// Record counts by source and ecosystem.
     Stats(StatsArgs),
 }
@@ -45,6 +51,59 @@ pub struct ImportArgs {
     pub report: ReportArgs,
 }
 
+const UPDATE_HELP: &str = "Examples:
+  relkit db update                          # the public feeds (or $XDG_CONFIG_HOME/relkit/feeds.toml)
+  relkit db update --source osv --source nvd
+  relkit db update --feeds mirror.toml --db ./vuln.sqlite
+  relkit db update ../shared/data/vulns     # re-import local files (only newer records)
+
+Each source is downloaded, verified (complete download, every JSON member valid, at least one
+advisory) and imported in one transaction of its own, with the time of its update and its
+newest record (see `relkit db stats`). A source that fails keeps its previous records; the
+others are updated, and a re-run does not download again what is already up to date (OSV and
+archives: ETag / If-Modified-Since; git: the commit; NVD: from the last completed window).
+Exit status 0 when every source was updated or unchanged, 2 when any failed.
+
+Feeds file (TOML; a section that is absent is not updated, a key that is absent is the default):
+  [http]
+  max_retries = 5              # on HTTP 403 / 429 / 503, honouring Retry-After
+  [osv]                        # BASE/ECOSYSTEM/all.zip (file:// for an air-gapped copy)
+  base = \"https://osv-vulnerabilities.storage.googleapis.com\"
+  ecosystems = [\"PyPI\", \"Go\", \"crates.io\", \"npm\", \"Maven\", \"RubyGems\", \"NuGet\", \"Packagist\"]
+  [nvd]                        # CVE API 2.0, in windows of at most 120 days
+  url = \"https://services.nvd.nist.gov/rest/json/cves/2.0\"
+  since = \"2024-01-01T00:00:00Z\"    # first run; absent: every CVE
+  api_key_file = \"/run/secrets/nvd\"  # or the environment variable NVD_API_KEY
+  [rustsec]
+  archive = \"https://github.com/rustsec/advisory-db/archive/refs/heads/main.tar.gz\"
+  [ghsa]
+  git = \"/srv/mirrors/advisory-database.git\"   # a local git repository: its HEAD
+
+JSON (--format json): {sources: [{source, url, outcome: updated|unchanged|failed, requests,
+bytes, verified_records, import: {records, added, updated, unchanged, issues, …}, error}]}.";
+
+/// Arguments of `relkit db update`.
+#[derive(clap::Args, Debug)]
+pub struct UpdateArgs {
+    /// Files, directories or archives to re-import; none: download the configured feeds.
+    pub paths: Vec<PathBuf>,
+    /// DB file (default: $XDG_CACHE_HOME/relkit/vuln.sqlite or ~/.cache/relkit/vuln.sqlite).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Abort (and roll back that source) on the first malformed record.
+    #[arg(long)]
+    pub strict: bool,
+    /// Feeds file (default: $XDG_CONFIG_HOME/relkit/feeds.toml if present, else the public feeds).
+    #[arg(long, value_name = "FILE")]
+    pub feeds: Option<PathBuf>,
+    /// Update only this source (`osv-PyPI`, `osv` for every OSV ecosystem, `nvd`, `rustsec`,
+    /// `ghsa`); repeatable.
+    #[arg(long = "source", value_name = "NAME")]
+    pub sources: Vec<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
 /// Arguments of `relkit db stats`.
 #[derive(clap::Args, Debug)]
 pub struct StatsArgs {
@@ -59,7 +118,17 @@ pub struct StatsArgs {
 pub fn run(cmd: DbCommand, ctx: &Context) -> anyhow::Result<Outcome> {
     match cmd {
         DbCommand::Import(a) => import(a, false, ctx),
-        DbCommand::Update(a) => import(a, true, ctx),
+        DbCommand::Update(a) if !a.paths.is_empty() => import(
+            ImportArgs {
+                paths: a.paths,
+                db: a.db,
+                strict: a.strict,
+                report: a.report,
+            },
+            true,
+            ctx,
+        ),
+        DbCommand::Update(a) => update_feeds(a, ctx),
         DbCommand::Stats(a) => stats(a, ctx),
     }
 }
@@ -143,8 +212,158 @@ fn stats(a: StatsArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         Some(t) => println!("last import: {t}"),
         None => println!("last import: not recorded (made by an older relkit)"),
     }
+    if !s.sources.is_empty() {
+        println!("feed sources (relkit db update):");
+        for src in &s.sources {
+            println!(
+                "  {:<14} last update: {}  newest record: {}",
+                src.source,
+                src.last_update.as_deref().unwrap_or("not completed"),
+                src.newest_record.as_deref().unwrap_or("none")
+            );
+        }
+    }
     if s.sample {
         println!("this is relkit's bundled sample DB: demo data, not for release gates");
     }
     Ok(Outcome::Ok)
+}
+
+fn feeds_config(a: &UpdateArgs) -> anyhow::Result<FeedsConfig> {
+    let mut cfg = match &a.feeds {
+        Some(f) => FeedsConfig::load(f)?,
+        None => match FeedsConfig::default_path().filter(|p| p.is_file()) {
+            Some(p) => FeedsConfig::load(&p)?,
+            None => FeedsConfig::defaults(),
+        },
+    };
+    cfg.select(&a.sources)?;
+    Ok(cfg)
+}
+
+/// Progress bars for the downloads: one per source, bytes when the size is known.
+fn progress_bar(ctx: &Context) -> impl Fn(Event) + '_ {
+    let current: RefCell<Option<(ProgressBar, String)>> = RefCell::new(None);
+    move |e: Event| {
+        let mut cur = current.borrow_mut();
+        match e {
+            Event::Source { name, url } => {
+                if let Some((pb, _)) = cur.take() {
+                    pb.finish_and_clear();
+                }
+                *cur = Some((ctx.spinner(format!("{name}: {url}")), name));
+            }
+            Event::Download { total: Some(n) } => {
+                if let Some((pb, name)) = cur.as_ref() {
+                    pb.set_length(n);
+                    pb.set_style(
+                        ProgressStyle::with_template(
+                            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                        )
+                        .expect("static template is valid")
+                        .progress_chars("=> "),
+                    );
+                    pb.set_message(format!("{name}: downloading"));
+                }
+            }
+            Event::Bytes(b) => {
+                if let Some((pb, _)) = cur.as_ref() {
+                    pb.set_position(b);
+                }
+            }
+            Event::Page { start_index, total } => {
+                if let Some((pb, name)) = cur.as_ref() {
+                    pb.set_message(format!("{name}: page at {start_index} of {total} CVEs"));
+                }
+            }
+            Event::Waiting { seconds, why } => {
+                if let Some((pb, name)) = cur.as_ref() {
+                    pb.set_message(format!("{name}: waiting {seconds:.1} s ({why})"));
+                }
+            }
+            Event::Importing => {
+                if let Some((pb, name)) = cur.as_ref() {
+                    pb.set_message(format!("{name}: verified; importing"));
+                }
+            }
+            Event::Records(n) => {
+                if let Some((pb, name)) = cur.as_ref() {
+                    pb.set_message(format!("{name}: importing: {n} records"));
+                }
+            }
+            Event::Download { total: None } | Event::Downloaded => {}
+        }
+    }
+}
+
+fn update_feeds(a: UpdateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let cfg = feeds_config(&a)?;
+    let path = a.db.clone().unwrap_or_else(sample::default_db_path);
+    let mut db = Db::create(&path)?;
+    let opts = ImportOptions {
+        strict: a.strict,
+        only_changed: true,
+    };
+    let progress = progress_bar(ctx);
+    let (report, errors) = relkit_feeds::update(&mut db, &cfg, opts, &progress);
+    progress(Event::Source {
+        name: String::new(),
+        url: String::new(),
+    });
+    if a.report.format == OutputFormat::Json {
+        print_json(&report)?;
+    } else {
+        print_update(&report, &path, ctx);
+    }
+    if errors.is_empty() {
+        return Ok(Outcome::Ok);
+    }
+    for e in &errors {
+        eprintln!("error: {e}");
+        let mut cause = std::error::Error::source(e);
+        while let Some(c) = cause {
+            eprintln!("  caused by: {c}");
+            cause = c.source();
+        }
+    }
+    anyhow::bail!(
+        "{} of {} sources failed (their previous records are kept; the others were updated): {}",
+        errors.len(),
+        report.sources.len(),
+        errors
+            .iter()
+            .map(|e| e.source_name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+fn print_update(r: &UpdateReport, path: &std::path::Path, ctx: &Context) {
+    for s in &r.sources {
+        for i in &s.import.issues {
+            eprintln!("warning: {}: skipped malformed record: {i}", s.source);
+        }
+    }
+    if ctx.quiet() {
+        return;
+    }
+    println!("{}:", path.display());
+    for s in &r.sources {
+        let what = match s.outcome {
+            FeedOutcome::Updated => format!(
+                "updated: {} bytes, {} records ({} added, {} updated, {} unchanged, {} skipped)",
+                s.bytes,
+                s.import.records,
+                s.import.added,
+                s.import.updated,
+                s.import.unchanged,
+                s.import.issues.len()
+            ),
+            FeedOutcome::Unchanged => {
+                format!("unchanged ({} requests, nothing imported)", s.requests)
+            }
+            FeedOutcome::Failed => "FAILED (previous records kept)".to_string(),
+        };
+        println!("  {:<14} {what}", s.source);
+    }
 }

@@ -17,5 +17,6 @@ mod cli_sbom_inputs;
 mod cli_sbom_verify;
 mod cli_scan;
 mod cli_serve;
+mod db_update;
 mod self_scan;
 mod trust_paths;
