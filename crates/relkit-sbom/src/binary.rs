@@ -131,6 +131,9 @@ pub struct FileScan {
     pub sha1: String,
     /// SHA-256 hex.
     pub sha256: String,
+    /// A Go executable's embedded build information (main module, dependencies, toolchain),
+    /// read by relkit-catalog.
+    pub go: Option<relkit_catalog::Catalog>,
 }
 
 /// Scans one file's bytes. A file that starts with `MZ` but is not a parsable PE is an error.
@@ -141,6 +144,10 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
         sha256: hex::encode(Sha256::digest(bytes)),
         ..FileScan::default()
     };
+    if relkit_catalog::looks_executable(bytes) {
+        scan.go =
+            relkit_catalog::go_build_info(path, bytes).map_err(|e| Error::Catalog(Box::new(e)))?;
+    }
     if !bytes.starts_with(b"MZ") {
         // ELF and Mach-O files (a plain tarball of Linux/macOS binaries) get the string rules;
         // other files (text, data) none, so a README quoting a version is no component.
@@ -550,6 +557,15 @@ pub fn looks_binary(path: &Path) -> Result<bool> {
         return Ok(true);
     }
     match crate::tree::kind_of(path) {
+        // A single file that is not an archive: an executable by its magic (a Go or C program
+        // named without extension).
+        Err(_) if path.is_file() => {
+            let mut head = [0u8; 8];
+            let n = std::fs::File::open(path)
+                .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+                .map_err(|e| Error::io(path, e))?;
+            Ok(relkit_catalog::looks_executable(&head[..n]))
+        }
         Ok(kind) if kind == crate::tree::Kind::Zip || kind.is_tar() => {
             // In a tarball only the first members are looked at, so a large source tarball is
             // not decompressed twice: binary tarballs put their executables near the top. A
@@ -636,6 +652,14 @@ fn build(scans: &[FileScan], path: &Path, opts: &BinaryOptions) -> Document {
         ..Package::default()
     });
     doc.packages.extend(found.comps.into_values());
+    let go: Vec<relkit_catalog::Catalog> = scans.iter().filter_map(|s| s.go.clone()).collect();
+    crate::dependencies::add(
+        &mut doc,
+        &mut ids,
+        Some(&top_id),
+        &go,
+        crate::dependencies::Selection::default(),
+    );
     let sha1s: Vec<&str> = doc
         .files
         .iter()

@@ -26,6 +26,9 @@ struct Plan<'a> {
     /// (rule, candidate paths) of the library rows, then of the generic rows.
     library: Vec<(&'static FileRule, Vec<String>)>,
     generic: Vec<(&'static FileRule, Vec<String>)>,
+    /// The lockfile (or installed-package metadata) the SBOM names as the package's evidence,
+    /// when it is in the tree: read again and asked for the package.
+    manifest: Option<String>,
     looked_for: Vec<String>,
 }
 
@@ -86,7 +89,9 @@ fn wanted_names() -> BTreeSet<&'static str> {
 pub(crate) fn may_read(path: &str) -> bool {
     static NAMES: std::sync::OnceLock<BTreeSet<&'static str>> = std::sync::OnceLock::new();
     let name = path.rsplit('/').next().unwrap_or(path);
-    name.ends_with(".whl") || NAMES.get_or_init(wanted_names).contains(name)
+    name.ends_with(".whl")
+        || NAMES.get_or_init(wanted_names).contains(name)
+        || relkit_catalog::tree::wanted(path)
 }
 
 /// Each package with the paths of the files the SBOM assigns to it (`CONTAINS`).
@@ -166,6 +171,7 @@ pub(crate) fn verify_tree(doc: &Document, tree: &Tree) -> (Vec<PackageReport>, V
         .iter()
         .flat_map(|p| p.library.iter().chain(&p.generic))
         .flat_map(|(_, c)| c.iter().cloned())
+        .chain(plans.iter().filter_map(|p| p.manifest.clone()))
         .collect();
     let content = tree.read_many(&wanted);
     for (path, r) in &content {
@@ -242,12 +248,29 @@ fn plan<'a>(
     };
     let library = plan_library(pkg, &where_, tree, listing, &mut looked_for);
     let generic = plan_generic(pkg, &where_, tree, listing, &mut looked_for);
+    let manifest = pkg
+        .evidence
+        .iter()
+        .find(|e| e.is_manifest() && relkit_catalog::cataloger_for(&e.file).is_some())
+        .map(|e| e.file.trim_start_matches("./").to_string());
+    if let Some(m) = &manifest {
+        if tree.exists(m) {
+            looked_for.push(format!(
+                "read {m} again (the SBOM names it as the evidence)"
+            ));
+        } else {
+            looked_for.push(format!(
+                "the SBOM names {m} as the evidence, but it is not in the tree"
+            ));
+        }
+    }
     Plan {
         pkg,
         inside,
         files: info,
         library,
         generic,
+        manifest: manifest.filter(|m| tree.exists(m)),
         looked_for,
     }
 }
@@ -429,12 +452,74 @@ fn judge_all(
         }
         vendored.push(ev);
     }
+    let mut catalogs = ManifestCache::default();
     let mut reports = Vec::new();
     for ((plan, mut evidence), v) in plans.into_iter().zip(evidence_of).zip(vendored) {
         evidence.extend(v);
+        if let Some(m) = &plan.manifest {
+            evidence.extend(catalogs.evidence(m, content, plan.pkg));
+        }
         reports.push(judge(plan.pkg, evidence, plan.files, plan.looked_for));
     }
     reports
+}
+
+/// Lockfiles read again, once each, for the packages that name them as evidence.
+#[derive(Default)]
+struct ManifestCache {
+    read: BTreeMap<String, Option<relkit_catalog::Catalog>>,
+}
+
+impl ManifestCache {
+    /// What the lockfile `path` says about the package: the version of each entry with the
+    /// package's PURL (without its version), so a different version contradicts it.
+    fn evidence(
+        &mut self,
+        path: &str,
+        content: &BTreeMap<String, std::result::Result<Vec<u8>, String>>,
+        pkg: &Package,
+    ) -> Vec<Evidence> {
+        let catalog = self.read.entry(path.to_string()).or_insert_with(|| {
+            let Some(Ok(bytes)) = content.get(path) else {
+                return None;
+            };
+            relkit_catalog::cataloger_for(path)?
+                .catalog(path, bytes)
+                .ok()
+        });
+        let Some(catalog) = catalog else {
+            return Vec::new();
+        };
+        let unversioned = |purl: &str| purl.split(['@', '?', '#']).next().unwrap_or("").to_string();
+        let wanted: BTreeSet<String> = pkg.purls.iter().map(|p| unversioned(p)).collect();
+        // An entry with the very PURL confirms it (a lockfile may hold several versions of
+        // one package); without one, every entry of that name shows its own version.
+        let exact: Vec<&relkit_catalog::Package> = catalog
+            .packages
+            .iter()
+            .filter(|p| pkg.purls.contains(&p.purl))
+            .take(1)
+            .collect();
+        let same_name = || {
+            catalog
+                .packages
+                .iter()
+                .filter(|p| wanted.contains(&unversioned(&p.purl)) && !p.version.is_empty())
+                .collect::<Vec<_>>()
+        };
+        let entries = if exact.is_empty() { same_name() } else { exact };
+        entries
+            .into_iter()
+            .map(|p| Evidence {
+                file: path.to_string(),
+                line: None,
+                offset: None,
+                method: format!("lockfile: {}", catalog.format),
+                text: format!("{} {}", p.name, p.version),
+                version: p.version.clone(),
+            })
+            .collect()
+    }
 }
 
 fn collect(

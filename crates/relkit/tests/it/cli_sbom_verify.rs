@@ -163,7 +163,8 @@ fn sbom_generated_by_relkit_from_the_tarball() {
     // `relkit sbom generate` copies the in-tree SBOM's vendored packages (expat 2.6.3
     // included) and adds the bundled pip wheel and the projects pip vendors: all but expat
     // (contradicted) and libb2 (no version in its files) are confirmed, CPython itself by
-    // Include/patchlevel.h, pip by its wheel, the pip-vendored projects by pip's vendor.txt.
+    // Include/patchlevel.h, pip by its wheel, the pip-vendored projects by pip's vendor.txt,
+    // the tools pinned in Tools/requirements-*.txt by those files.
     let Some(tarball) = upstream_data("python3.13_3.13.5.orig.tar.xz") else {
         return;
     };
@@ -196,9 +197,25 @@ fn sbom_generated_by_relkit_from_the_tarball() {
         v("pip", "confirmed", Some("25.1.1")),
         v("setuptools", "confirmed", Some("70.3.0")),
         v("urllib3", "confirmed", Some("1.26.20")),
+        // Pinned in Tools/requirements-*.txt (hand-checked in the tarball): cataloged by
+        // `sbom generate`, confirmed by `sbom verify` reading the requirements file again.
+        v("hypothesis", "confirmed", Some("6.111.2")),
+        v("mypy", "confirmed", Some("1.15")),
+        v("types-psutil", "confirmed", Some("5.9.5.20240423")),
     ] {
         assert!(all.contains(&must), "{must:?} not in {all:?}");
     }
+    // A cataloged package whose declared version the lockfile does not hold is contradicted.
+    let text = std::fs::read_to_string(&sbom).unwrap();
+    let edited = text.replace("\"versionInfo\": \"1.15\"", "\"versionInfo\": \"1.16\"");
+    assert_ne!(edited, text, "mypy 1.15 is in the generated SBOM");
+    std::fs::write(&sbom, edited).unwrap();
+    let o = verify(&sbom, &tarball, &["--format", "json"]);
+    assert!(
+        verdicts(&json(&o)).contains(&v("mypy", "contradicted", Some("1.15"))),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
