@@ -3,7 +3,8 @@
 //! with `RestorePackagesWithLockFile`.
 //!
 //! The file holds one package graph per target framework (`net8.0`, `net48/win-x64` for a
-//! runtime-specific graph); a package resolved to the same version in several graphs is one
+//! runtime-specific graph, whose dependencies not listed in it resolve in its framework's
+//! graph); a package resolved to the same version in several graphs is one
 //! package, its edges the union of the graphs'. `Direct`, `Transitive` and
 //! `CentralTransitive` entries are NuGet packages (`pkg:nuget/NAME@VERSION`, the name as
 //! written: NuGet names are case-insensitive and purl-spec keeps their case), with the
@@ -73,8 +74,10 @@ impl Cataloger for NugetLock {
         };
         // (lowercased name, version) → index: NuGet names are case-insensitive.
         let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
+        // Per graph: lowercased name → (package index, entry).
+        let mut graphs: BTreeMap<&str, BTreeMap<String, (usize, Entry)>> = BTreeMap::new();
         for (framework, entries) in &lock.dependencies {
-            let mut here: BTreeMap<String, (usize, Entry)> = BTreeMap::new();
+            let here = graphs.entry(framework.as_str()).or_default();
             for (name, value) in entries {
                 let place = format!("dependencies.{framework}.{name}");
                 let entry: Entry = serde_json::from_value(value.clone())
@@ -82,9 +85,17 @@ impl Cataloger for NugetLock {
                 let i = add_package(file, &place, name, &entry, &mut catalog, &mut index)?;
                 here.insert(name.to_ascii_lowercase(), (i, entry));
             }
-            for (name, (from, entry)) in &here {
+        }
+        for (framework, here) in &graphs {
+            // A runtime graph (`net8.0/win-x64`) lists only what has runtime-specific assets;
+            // the rest of it is the framework's graph.
+            let base = framework
+                .split_once('/')
+                .and_then(|(tfm, _)| graphs.get(tfm));
+            for (name, (from, entry)) in here {
                 for dep in entry.dependencies.keys() {
-                    match here.get(&dep.to_ascii_lowercase()) {
+                    let key = dep.to_ascii_lowercase();
+                    match here.get(&key).or_else(|| base.and_then(|b| b.get(&key))) {
                         Some((to, _)) => catalog.edges.push((*from, *to)),
                         None => catalog.warnings.push(format!(
                             "dependencies.{framework}.{name}: depends on {dep}, which the \

@@ -5,9 +5,10 @@
 //! Every `[[packages]]` entry is cataloged, whatever its `marker` (the lock file is for many
 //! environments; which one installs is the installer's decision, not the catalog's), with its
 //! source: the `index`, a `vcs` URL at its `commit-id`, an `archive` URL or path; a `directory`
-//! package is one of the project's own (local, no source). Scope: a `marker` that tests
-//! `dependency_groups` makes a package dev, one that tests `extras` optional, anything else is
-//! required. The checksum is the sdist's (or the archive's) SHA-256, as for `uv.lock`;
+//! package is one of the project's own (local, no source). Scope, from the `marker`: a
+//! package reached only through dependency groups outside `default-groups`
+//! (`"dev" in dependency_groups`) is dev, one reached only through extras
+//! (`"socks" in extras`) optional, anything else required. The checksum is the sdist's (or the archive's) SHA-256, as for `uv.lock`;
 //! wheel hashes are not carried (one per platform, none is *the* package's). The optional
 //! `dependencies` arrays give the edges, resolved by name (and version when given); one that
 //! resolves to nothing is a warning.
@@ -27,6 +28,8 @@ pub struct PyLock;
 #[serde(rename_all = "kebab-case")]
 struct Lock {
     lock_version: String,
+    #[serde(default)]
+    default_groups: Vec<String>,
     #[serde(default)]
     packages: Vec<Entry>,
 }
@@ -112,7 +115,9 @@ impl Cataloger for PyLock {
         }
         for (i, e) in lock.packages.iter().enumerate() {
             let place = format!("packages[{i}] ({})", e.name);
-            catalog.packages.push(package(file, &place, e)?);
+            catalog
+                .packages
+                .push(package(file, &place, e, &lock.default_groups)?);
         }
         for (i, e) in lock.packages.iter().enumerate() {
             for d in &e.dependencies {
@@ -167,7 +172,46 @@ pub(crate) fn pypi_package(
     })
 }
 
-fn package(file: &str, place: &str, e: &Entry) -> Result<Package, Error> {
+/// The names a marker tests with `"NAME" in VARIABLE` (`dependency_groups`, `extras`).
+fn tested_names<'a>(marker: &'a str, variable: &str) -> Vec<&'a str> {
+    let needle = format!(" in {variable}");
+    let mut out = Vec::new();
+    let mut rest = marker;
+    while let Some(at) = rest.find(&needle) {
+        let before = rest[..at].trim_end();
+        if let Some(q) = before.chars().last().filter(|c| *c == '"' || *c == '\'') {
+            let inner = &before[..before.len() - 1];
+            if let Some(open) = inner.rfind(q) {
+                out.push(&inner[open + 1..]);
+            }
+        }
+        rest = &rest[at + needle.len()..];
+    }
+    out
+}
+
+/// Scope from the marker: reached through a default group (or no group test) is required,
+/// only through other groups dev, only through extras optional.
+fn scope(marker: Option<&str>, default_groups: &[String]) -> Scope {
+    let Some(m) = marker else {
+        return Scope::Required;
+    };
+    let groups = tested_names(m, "dependency_groups");
+    if !groups.is_empty() && !groups.iter().any(|g| default_groups.iter().any(|d| d == g)) {
+        return Scope::Dev;
+    }
+    if groups.is_empty() && !tested_names(m, "extras").is_empty() {
+        return Scope::Optional;
+    }
+    Scope::Required
+}
+
+fn package(
+    file: &str,
+    place: &str,
+    e: &Entry,
+    default_groups: &[String],
+) -> Result<Package, Error> {
     let local = e.directory.is_some();
     let version = match &e.version {
         Some(v) => v.clone(),
@@ -175,11 +219,7 @@ fn package(file: &str, place: &str, e: &Entry) -> Result<Package, Error> {
         None if local || e.vcs.is_some() => String::new(),
         None => return Err(invalid(file, place, "no version")),
     };
-    let scope = match e.marker.as_deref() {
-        Some(m) if m.contains("dependency_groups") => Scope::Dev,
-        Some(m) if m.contains("extras") => Scope::Optional,
-        _ => Scope::Required,
-    };
+    let scope = scope(e.marker.as_deref(), default_groups);
     let mut p = pypi_package(file, place, &e.name, &version, scope, local)?;
     p.source = if let Some(v) = &e.vcs {
         let at = v.commit_id.as_deref().map(|c| format!("@{c}"));
@@ -218,5 +258,15 @@ mod tests {
         assert!(!PyLock.reads("pylock..toml"));
         assert!(!PyLock.reads("pylock.a.b.toml"));
         assert!(!PyLock.reads("mypylock.toml"));
+    }
+
+    #[test]
+    fn scopes_from_markers() {
+        let d = ["default".to_string()];
+        assert_eq!(scope(Some("\"dev\" in dependency_groups"), &d), Scope::Dev);
+        let both = "\"default\" in dependency_groups and python_version < \"3.12\" or \"dev\" in dependency_groups";
+        assert_eq!(scope(Some(both), &d), Scope::Required);
+        assert_eq!(scope(Some("'socks' in extras"), &d), Scope::Optional);
+        assert_eq!(scope(Some("sys_platform == 'win32'"), &d), Scope::Required);
     }
 }
