@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::{Catalog, Cataloger, Ecosystem, Error, Package, Scope, invalid};
+use crate::{Catalog, Cataloger, Error, Package, invalid};
 
 /// Reads `go.mod`.
 pub struct GoMod;
@@ -147,6 +147,8 @@ fn parse(file: &str, text: &str) -> Result<(String, Vec<Require>, Replaces), Err
     Ok((module, requires, replaces))
 }
 
+/// A module of `go.mod` line `line` as a package (the one Go module → PURL rule, shared with
+/// go.sum and Go build info).
 fn package(
     file: &str,
     line: usize,
@@ -154,35 +156,5 @@ fn package(
     version: &str,
     local: bool,
 ) -> Result<Package, Error> {
-    let version = version.strip_prefix('v').unwrap_or(version);
-    let (namespace, name) = match path.rsplit_once('/') {
-        Some((ns, name)) => (Some(ns), name),
-        None => (None, path),
-    };
-    let purl = relkit_ident::purl::Purl::build(
-        "golang",
-        namespace,
-        name,
-        (!version.is_empty()).then_some(version),
-        &BTreeMap::new(),
-        None,
-    )
-    .map_err(|e| {
-        invalid(
-            file,
-            format!("line {line}"),
-            format!("no valid Package URL for {path}: {e}"),
-        )
-    })?
-    .to_canonical();
-    Ok(Package {
-        ecosystem: Ecosystem::Golang,
-        name: path.to_string(),
-        version: version.to_string(),
-        purl,
-        source: None,
-        checksums: Vec::new(),
-        scope: Scope::Required,
-        local,
-    })
+    crate::gosum::go_package(file, &format!("line {line}"), path, version, local)
 }

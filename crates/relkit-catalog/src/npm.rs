@@ -16,7 +16,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{Catalog, Cataloger, Checksum, Ecosystem, Error, Package, Scope, invalid};
+use crate::{Catalog, Cataloger, Checksum, Error, Package, Scope, invalid};
 
 /// Reads `package-lock.json` and `npm-shrinkwrap.json` v1 to v3.
 pub struct PackageLock;
@@ -362,36 +362,12 @@ fn package(
     e: &Entry,
     local: bool,
 ) -> Result<Package, Error> {
-    let (namespace, bare) = match name.strip_prefix('@').and_then(|n| n.split_once('/')) {
-        Some((scope, bare)) => (Some(format!("@{scope}")), bare.to_string()),
-        None => (None, name.clone()),
-    };
-    let purl = relkit_ident::purl::Purl::build(
-        "npm",
-        namespace.as_deref(),
-        &bare,
-        (!version.is_empty()).then_some(version.as_str()),
-        &BTreeMap::new(),
-        None,
-    )
-    .map_err(|err| {
-        invalid(
-            file,
-            place,
-            format!("no valid Package URL for {name:?}: {err}"),
-        )
-    })?
-    .to_canonical();
-    Ok(Package {
-        ecosystem: Ecosystem::Npm,
-        name,
-        version,
-        purl,
-        source: e.resolved.clone().filter(|r| !local && !r.is_empty()),
-        checksums: integrity(file, place, e.integrity.as_deref())?,
-        scope: if local { Scope::Required } else { e.scope() },
-        local,
-    })
+    // One npm PURL rule for every JavaScript format (crate::js).
+    let scope = if local { Scope::Required } else { e.scope() };
+    let mut pkg = crate::js::npm_package(file, place, &name, &version, scope, local)?;
+    pkg.source = e.resolved.clone().filter(|r| !local && !r.is_empty());
+    pkg.checksums = integrity(file, place, e.integrity.as_deref())?;
+    Ok(pkg)
 }
 
 /// Subresource Integrity values (`sha512-BASE64`, space-separated) as hex checksums.

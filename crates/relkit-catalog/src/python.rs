@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use serde::Deserialize;
 
-use crate::{Catalog, Cataloger, Checksum, Ecosystem, Error, Package, Scope, invalid};
+use crate::{Catalog, Cataloger, Checksum, Error, Package, Scope, invalid};
 
 use relkit_ident::purl::pep503_name as normalize;
 
@@ -30,21 +30,9 @@ fn pypi(
     scope: Scope,
     local: bool,
 ) -> Result<Package, Error> {
-    // purl-spec's pypi rule (lowercase, `_` as `-`) is relkit-ident's; dots stay.
-    let purl =
-        relkit_ident::purl::Purl::build("pypi", None, name, Some(version), &BTreeMap::new(), None)
-            .map_err(|e| invalid(file, place, format!("no valid Package URL: {e}")))?
-            .to_canonical();
-    Ok(Package {
-        ecosystem: Ecosystem::Pypi,
-        name: name.to_string(),
-        version: version.to_string(),
-        purl,
-        source: None,
-        checksums: Vec::new(),
-        scope,
-        local,
-    })
+    // purl-spec's pypi rule (lowercase, `_` as `-`) is relkit-ident's; dots stay. One builder
+    // for every Python format (pylock.toml, dist-info use it too).
+    crate::pylock::pypi_package(file, place, name, version, scope, local)
 }
 
 /// `sha256:HEX` (or `sha512:`, `md5:`…) as a checksum; `None` for an algorithm SBOMs do not
