@@ -131,7 +131,13 @@ fn package(ids: &mut IdAllocator, catalog: &Catalog, p: &relkit_catalog::Package
         version: (!p.version.is_empty()).then(|| p.version.clone()),
         // The project's own packages (workspace members, path dependencies) have none: the
         // scanner reads `NONE` + manifest evidence as "not a registry package".
-        download_location: Some(p.source.clone().unwrap_or_else(|| "NONE".into())),
+        // scanner reads `NONE` + manifest evidence as "not a registry package". A registry
+        // package whose lockfile records no source (go.mod, go.sum, pnpm) stays NOASSERTION.
+        download_location: if p.local {
+            Some("NONE".into())
+        } else {
+            p.source.clone()
+        },
         checksums: p
             .checksums
             .iter()

@@ -18,5 +18,6 @@ mod cli_sbom_verify;
 mod cli_scan;
 mod cli_serve;
 mod db_update;
+mod go_binary_scan;
 mod self_scan;
 mod trust_paths;
