@@ -1,0 +1,73 @@
+//! `relkit scan requirements.txt` (a real pip-compile output pinned to Werkzeug 2.3.3: the
+//! flask-celery fixture of relkit-catalog) against the PyPA advisory database of the shared
+//! data. Ground truth worked out by hand from the seven Werkzeug records in that data:
+//! - PYSEC-2017-43 (fixed 0.11.11), PYSEC-2019-140 (0.15.3), PYSEC-2020-157 (0.11.6),
+//!   PYSEC-2022-203 (2.1.1), PYSEC-2023-57 and PYSEC-2023-58 (2.2.3): all fixed before 2.3.3,
+//!   and 2.3.3 is in none of their `versions` lists — not affected;
+//! - PYSEC-2023-221: `introduced 0, fixed 2.3.8` (and 3.0.0–3.0.1): 2.3.3 is affected, fixed
+//!   in 2.3.8.
+//!
+//! So Werkzeug has exactly one finding, PYSEC-2023-221, fixed in 2.3.8.
+
+use std::process::Command;
+
+#[test]
+fn pinned_requirements_are_scanned_against_the_pypa_records() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let pypa = root.join("../shared/data/osv/pypa-advisory-database.tar.xz");
+    if !pypa.is_file() {
+        relkit_testkit::missing(&format!("PyPA data {}", pypa.display()));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pypa.sqlite");
+    relkit_testkit::run_ok(
+        Command::new(env!("CARGO_BIN_EXE_relkit"))
+            .args(["-q", "db", "import", "--db"])
+            .arg(&db)
+            .arg(&pypa),
+    );
+    let lock =
+        root.join("crates/relkit-catalog/tests/fixtures/python/flask-celery/requirements.txt");
+    let out = Command::new(env!("CARGO_BIN_EXE_relkit"))
+        .arg("scan")
+        .arg(&lock)
+        .arg("--db")
+        .arg(&db)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let werkzeug: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["component"] == "werkzeug")
+        .map(|f| {
+            let ids = std::iter::once(&f["id"]).chain(f["aliases"].as_array().unwrap());
+            let pysec = ids
+                .filter_map(|i| i.as_str())
+                .find(|i| i.starts_with("PYSEC-"))
+                .unwrap_or_default();
+            (
+                pysec.to_string(),
+                f["installed"].as_str().unwrap().to_string(),
+                f["fixed"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        werkzeug,
+        [(
+            "PYSEC-2023-221".to_string(),
+            "2.3.3".to_string(),
+            "2.3.8".to_string()
+        )]
+    );
+}
