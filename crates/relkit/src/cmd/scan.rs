@@ -83,11 +83,6 @@ pub struct ScanArgs {
 fn load_target(a: &ScanArgs, ctx: &Context) -> anyhow::Result<relkit_sbom::Document> {
     let path = a.target.as_path();
     let lower = path.to_string_lossy().to_ascii_lowercase();
-    if path.is_file() && lower.ends_with(".json") {
-        let (doc, _, _) = relkit_sbom::read_file(path)
-            .with_context(|| format!("reading the SBOM {}", path.display()))?;
-        return Ok(doc);
-    }
     let created = relkit_sbom::created_now_or_epoch().map_err(anyhow::Error::msg)?;
     let selection = relkit_sbom::dependencies::Selection {
         include_dev: !a.no_dev,
@@ -98,6 +93,13 @@ fn load_target(a: &ScanArgs, ctx: &Context) -> anyhow::Result<relkit_sbom::Docum
         for w in warnings {
             eprintln!("warning: {w}");
         }
+        return Ok(doc);
+    }
+    // A JSON file that no cataloger reads by name (package-lock.json, packages.lock.json and
+    // composer.lock are lockfiles, checked first) is an SBOM.
+    if path.is_file() && lower.ends_with(".json") {
+        let (doc, _, _) = relkit_sbom::read_file(path)
+            .with_context(|| format!("reading the SBOM {}", path.display()))?;
         return Ok(doc);
     }
     let pb = ctx.spinner(format!("generating the SBOM of {}", path.display()));

@@ -19,6 +19,6 @@ mod cli_scan;
 mod cli_serve;
 mod db_update;
 mod go_binary_scan;
-mod pypi_scan;
+mod lockfile_scans;
 mod self_scan;
 mod trust_paths;
