@@ -30,28 +30,8 @@ fn go_binary_build_info_is_scanned_against_the_go_vulndb() {
             .arg(dir.path())
             .arg("package/bin/esbuild"),
     );
-    let db = dir.path().join("go.sqlite");
-    relkit_testkit::run_ok(
-        Command::new(env!("CARGO_BIN_EXE_relkit"))
-            .args(["-q", "db", "import", "--db"])
-            .arg(&db)
-            .arg(&vulndb),
-    );
-    let out = Command::new(env!("CARGO_BIN_EXE_relkit"))
-        .arg("scan")
-        .arg(dir.path().join("package/bin/esbuild"))
-        .arg("--db")
-        .arg(&db)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let db = crate::lockfile_scans::db_of(&vulndb, dir.path());
+    let report = crate::lockfile_scans::scan_report(&dir.path().join("package/bin/esbuild"), &db);
     let go_id = |f: &serde_json::Value| -> String {
         std::iter::once(&f["id"])
             .chain(f["aliases"].as_array().unwrap())

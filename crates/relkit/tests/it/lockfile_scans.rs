@@ -23,30 +23,10 @@ fn pinned_requirements_are_scanned_against_the_pypa_records() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("pypa.sqlite");
-    relkit_testkit::run_ok(
-        Command::new(env!("CARGO_BIN_EXE_relkit"))
-            .args(["-q", "db", "import", "--db"])
-            .arg(&db)
-            .arg(&pypa),
-    );
+    let db = db_of(&pypa, dir.path());
     let lock =
         root.join("crates/relkit-catalog/tests/fixtures/python/flask-celery/requirements.txt");
-    let out = Command::new(env!("CARGO_BIN_EXE_relkit"))
-        .arg("scan")
-        .arg(&lock)
-        .arg("--db")
-        .arg(&db)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = scan_report(&lock, &db);
     let werkzeug: Vec<(String, String, String)> = report["findings"]
         .as_array()
         .unwrap()
@@ -90,30 +70,10 @@ fn package_lock_is_scanned_against_the_ghsa_record() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ghsa.sqlite");
-    relkit_testkit::run_ok(
-        Command::new(env!("CARGO_BIN_EXE_relkit"))
-            .args(["-q", "db", "import", "--db"])
-            .arg(&db)
-            .arg(&record),
-    );
+    let db = db_of(&record, dir.path());
     let lock =
         root.join("crates/relkit-catalog/tests/fixtures/npm/json-server-0e2a1d1/package-lock.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_relkit"))
-        .arg("scan")
-        .arg(&lock)
-        .arg("--db")
-        .arg(&db)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = scan_report(&lock, &db);
     let mut found: Vec<String> = report["findings"]
         .as_array()
         .unwrap()
@@ -142,4 +102,35 @@ fn package_lock_is_scanned_against_the_ghsa_record() {
     .map(|(v, fixed)| format!("CVE-2022-25883 semver {v} {fixed}"))
     .collect();
     assert_eq!(found, want);
+}
+
+/// A relkit DB in `dir` with the advisories of `source` imported.
+pub(crate) fn db_of(source: &std::path::Path, dir: &std::path::Path) -> std::path::PathBuf {
+    let db = dir.join("advisories.sqlite");
+    relkit_testkit::run_ok(
+        Command::new(env!("CARGO_BIN_EXE_relkit"))
+            .args(["-q", "db", "import", "--db"])
+            .arg(&db)
+            .arg(source),
+    );
+    db
+}
+
+/// `relkit scan TARGET --db DB --format json`, which must exit 1 (findings): the report.
+pub(crate) fn scan_report(target: &std::path::Path, db: &std::path::Path) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_relkit"))
+        .arg("scan")
+        .arg(target)
+        .arg("--db")
+        .arg(db)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
