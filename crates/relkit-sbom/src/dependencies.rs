@@ -129,15 +129,7 @@ fn package(ids: &mut IdAllocator, catalog: &Catalog, p: &relkit_catalog::Package
         id,
         name: p.name.clone(),
         version: (!p.version.is_empty()).then(|| p.version.clone()),
-        // The project's own packages (workspace members, path dependencies) have none: the
-        // scanner reads `NONE` + manifest evidence as "not a registry package".
-        // scanner reads `NONE` + manifest evidence as "not a registry package". A registry
-        // package whose lockfile records no source (go.mod, go.sum, pnpm) stays NOASSERTION.
-        download_location: if p.local {
-            Some("NONE".into())
-        } else {
-            p.source.clone()
-        },
+        download_location: download_location(p),
         checksums: p
             .checksums
             .iter()
@@ -151,6 +143,32 @@ fn package(ids: &mut IdAllocator, catalog: &Catalog, p: &relkit_catalog::Package
         comment: Some(comment),
         ..Package::default()
     }
+}
+
+/// Where the package is downloaded from, as SPDX accepts it:
+/// - the project's own packages (workspace members, path dependencies) have none: `NONE`,
+///   which the scanner reads, with manifest evidence, as "not a registry package";
+/// - a crate from crates.io: its download URL (Cargo.lock names the index, not the file);
+/// - a lockfile source that is a URL or VCS location (npm's `resolved` tarball, a git URL):
+///   as it is;
+/// - anything else (another registry's index, a lockfile without sources such as go.mod or
+///   pnpm): no claim (NOASSERTION), never a string SPDX tools reject.
+fn download_location(p: &relkit_catalog::Package) -> Option<String> {
+    if p.local {
+        return Some("NONE".into());
+    }
+    let source = p.source.as_deref()?;
+    let crates_io = [
+        "registry+https://github.com/rust-lang/crates.io-index",
+        "sparse+https://index.crates.io/",
+    ];
+    if p.ecosystem == relkit_catalog::Ecosystem::Cargo && crates_io.contains(&source) {
+        return Some(format!(
+            "https://crates.io/api/v1/crates/{}/{}/download",
+            p.name, p.version
+        ));
+    }
+    crate::check::is_download_location(source).then(|| source.to_string())
 }
 
 /// The lockfile a package was read from, as evidence.

@@ -151,7 +151,9 @@ pub(super) fn check_license(
     }
 }
 
-pub(super) fn is_download_location(s: &str) -> bool {
+/// Whether `s` is an SPDX 2.3 download location (a URL, a VCS location, `NONE`,
+/// `NOASSERTION`), by the spec's own patterns.
+pub(crate) fn is_download_location(s: &str) -> bool {
     static URL: OnceLock<Regex> = OnceLock::new();
     static DL: OnceLock<Regex> = OnceLock::new();
     let url = r"(http://www\.|https://www\.|http://|https://|ssh://|git://|svn://|sftp://|ftp://)?([\w\-.!~*'()%;:&=+$,]+@)?[a-z0-9]+([\-\.]{1}[a-z0-9]+){0,100}\.[a-z]{2,5}(:[0-9]{1,5})?(/.*)?";

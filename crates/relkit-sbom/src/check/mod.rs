@@ -17,6 +17,7 @@
 //! come from relkit-ident and report warnings.
 
 mod common;
+pub(crate) use common::is_download_location;
 mod cyclonedx;
 mod spdx;
 
