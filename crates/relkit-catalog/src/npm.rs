@@ -12,7 +12,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -370,26 +369,7 @@ fn package(
     Ok(pkg)
 }
 
-/// Subresource Integrity values (`sha512-BASE64`, space-separated) as hex checksums.
+/// A lockfile's `integrity` (absent: no checksum), through the one SRI reader.
 fn integrity(file: &str, place: &str, sri: Option<&str>) -> Result<Vec<Checksum>, Error> {
-    let mut out = Vec::new();
-    for item in sri.unwrap_or_default().split_whitespace() {
-        let (alg, b64) = item.split_once('-').unwrap_or((item, ""));
-        let algorithm = match alg {
-            "sha512" => "SHA512",
-            "sha384" => "SHA384",
-            "sha256" => "SHA256",
-            "sha1" => "SHA1",
-            _ => continue, // SRI: unknown algorithms are ignored
-        };
-        let b64 = b64.split('?').next().unwrap_or(b64); // SRI options
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .map_err(|e| invalid(file, place, format!("integrity {item:?}: {e}")))?;
-        out.push(Checksum {
-            algorithm,
-            hex: hex::encode(bytes),
-        });
-    }
-    Ok(out)
+    crate::js::sri(file, place, sri.unwrap_or_default())
 }
