@@ -179,14 +179,15 @@ pub fn scan_document(
         };
         let mut records: Vec<Record> = Vec::new();
         let mut raw_hits: Vec<RawHit> = Vec::new();
-        if is_own_package(pkg) {
+        let own = is_own_package(pkg);
+        if own {
             notes.push(note(
                 pkg.purls.first().map(String::as_str),
                 None,
                 "the project's own package (a workspace member or path dependency, no download location): not matched against registry advisories, as cargo-audit and npm audit skip it".into(),
             ));
         }
-        for text in pkg.purls.iter().filter(|_| !is_own_package(pkg)) {
+        for text in pkg.purls.iter().filter(|_| !own) {
             let purl = match Purl::parse(text) {
                 Ok(p) => p,
                 Err(e) => {
