@@ -281,3 +281,73 @@ fn sbom_of_a_lockfile_tree_is_valid_spdx() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `--exclude` leaves a path out of the whole pass (files and lockfiles), a lockfile under
+/// `vendor/` is a vendored copy, and `--no-dev` drops what npm marks `dev` (json-server's real
+/// package-lock: `npm ls --omit=dev` lists the same non-dev set, checked by relkit-catalog's
+/// npm tests).
+#[test]
+fn exclude_vendored_and_no_dev() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../relkit-catalog/tests/fixtures");
+    let work = tempfile::tempdir().unwrap();
+    let tree = work.path().join("tree");
+    relkit_testkit::copy_dir(&fixtures.join("cargo/ripgrep-fee7ac79"), &tree);
+    relkit_testkit::copy_dir(
+        &fixtures.join("npm/json-server-89c714c"),
+        &tree.join("vendor/json-server"),
+    );
+    let generate = |extra: &[&str]| -> serde_json::Value {
+        let out = work.path().join("out.spdx.json");
+        relkit_testkit::run_ok(
+            Command::new(env!("CARGO_BIN_EXE_relkit"))
+                .args(["-q", "sbom", "generate"])
+                .arg(&tree)
+                .args(extra)
+                .arg("-o")
+                .arg(format!("spdx-json={}", out.display())),
+        );
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
+    };
+    let npm = |doc: &serde_json::Value| -> Vec<serde_json::Value> {
+        doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| {
+                p["externalRefs"].as_array().into_iter().flatten().any(|r| {
+                    r["referenceLocator"]
+                        .as_str()
+                        .unwrap_or("")
+                        .starts_with("pkg:npm/")
+                })
+            })
+            .cloned()
+            .collect()
+    };
+    let all = generate(&[]);
+    let all_npm = npm(&all);
+    assert!(all_npm.len() > 100, "{} npm packages", all_npm.len());
+    assert!(
+        all_npm.iter().all(|p| p["comment"]
+            .as_str()
+            .unwrap()
+            .contains("vendored copy under vendor/")),
+        "lockfile packages under vendor/ are marked vendored"
+    );
+    let no_dev = npm(&generate(&["--no-dev"]));
+    assert!(!no_dev.is_empty() && no_dev.len() < all_npm.len());
+    assert!(
+        no_dev
+            .iter()
+            .all(|p| !p["comment"].as_str().unwrap().contains("dev scope"))
+    );
+    let excluded = generate(&["--exclude", "./vendor/**"]);
+    assert!(npm(&excluded).is_empty());
+    assert!(
+        excluded["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| !f["fileName"].as_str().unwrap().contains("vendor/"))
+    );
+}
