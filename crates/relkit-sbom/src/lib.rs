@@ -51,6 +51,7 @@ pub mod dependencies;
 pub mod diff;
 pub mod error;
 pub mod generate;
+pub mod identity;
 pub mod json;
 pub mod lockfile;
 pub mod merge;
