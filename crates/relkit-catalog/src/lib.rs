@@ -14,6 +14,7 @@
 //! reaches the network and never runs the package managers.
 
 mod cargo;
+pub mod cargo_workspace;
 mod dotnet;
 mod exe;
 mod gobinary;
@@ -199,6 +200,44 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
+}
+
+impl Error {
+    /// The same error with its file renamed by `label` (a path made absolute, an archive
+    /// member's label).
+    pub fn relabeled(self, label: &dyn Fn(&str) -> String) -> Error {
+        match self {
+            Error::Syntax {
+                file,
+                format,
+                source,
+            } => Error::Syntax {
+                file: label(&file),
+                format,
+                source,
+            },
+            Error::UnsupportedVersion {
+                file,
+                format,
+                version,
+                supported,
+            } => Error::UnsupportedVersion {
+                file: label(&file),
+                format,
+                version,
+                supported,
+            },
+            Error::Invalid {
+                file,
+                place,
+                problem,
+            } => Error::Invalid {
+                file: label(&file),
+                place,
+                problem,
+            },
+        }
+    }
 }
 
 /// A reader of one kind of dependency file.

@@ -23,10 +23,11 @@ pub struct TreeCatalog {
     pub errors: Vec<Error>,
 }
 
-/// Whether a cataloger reads the file at this relative path (`/`-separated): the files a tree
-/// walker must keep the bytes of.
+/// Whether a cataloger reads the file at this relative path (`/`-separated), or it is a
+/// manifest that tells which packages of a lockfile are the project's own (`Cargo.toml`): the
+/// files a tree walker must keep the bytes of.
 pub fn wanted(path: &str) -> bool {
-    cataloger_for(path).is_some()
+    cataloger_for(path).is_some() || crate::file_name(path) == "Cargo.toml"
 }
 
 /// The vendored directory a path lies under (`vendor/`, `libs/third_party/`, the outermost
@@ -67,12 +68,42 @@ pub fn catalog_files<'a>(
         match cataloger.catalog(&label(path), bytes) {
             Ok(mut c) => {
                 c.vendored = vendored_under(path);
+                if crate::file_name(path) == "Cargo.lock" {
+                    own_crates(path, &files, label, &mut c, &mut out.errors);
+                }
                 out.catalogs.push(c);
             }
             Err(e) => out.errors.push(e),
         }
     }
     out
+}
+
+/// Tells a `Cargo.lock`'s own crates from its path dependencies by the `Cargo.toml` beside it
+/// (see [`crate::cargo_workspace`]); a manifest that cannot be read is an error and the
+/// lockfile keeps the lockfile-only reading.
+fn own_crates(
+    lock: &str,
+    files: &[(&str, &[u8])],
+    label: &dyn Fn(&str) -> String,
+    catalog: &mut Catalog,
+    errors: &mut Vec<Error>,
+) {
+    let dir = lock.rsplit_once('/').map_or("", |(d, _)| d);
+    match crate::cargo_workspace::workspace(dir, &crate::cargo_workspace::KeptFiles::new(files)) {
+        Ok(Some(ws)) => {
+            let ws = crate::cargo_workspace::Workspace {
+                manifest: label(&ws.manifest),
+                ..ws
+            };
+            crate::cargo_workspace::mark_own(catalog, &ws);
+        }
+        Ok(None) => crate::cargo_workspace::no_manifest(catalog),
+        Err(e) => {
+            crate::cargo_workspace::no_manifest(catalog);
+            errors.push(e.relabeled(label));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -32,13 +32,43 @@ pub fn generate(
         path: path.to_path_buf(),
         source,
     })?;
-    let catalog = cataloger
+    let mut catalog = cataloger
         .catalog(&label, &bytes)
         .map_err(|e| Error::Catalog(Box::new(e)))?;
+    if path.file_name().is_some_and(|n| n == "Cargo.lock") {
+        own_crates(path, &mut catalog)?;
+    }
     Ok((
         document(&catalog, &bytes, created, selection),
         catalog.warnings.clone(),
     ))
+}
+
+/// Tells the workspace's own crates from path dependencies by the `Cargo.toml` beside the
+/// lockfile (relkit-catalog's `cargo_workspace`); a manifest that cannot be read fails the run.
+fn own_crates(lock: &Path, catalog: &mut relkit_catalog::Catalog) -> Result<()> {
+    use relkit_catalog::cargo_workspace;
+    let dir = lock.parent().unwrap_or(Path::new("."));
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    match cargo_workspace::workspace("", &cargo_workspace::OnDisk::new(dir)) {
+        Ok(Some(ws)) => {
+            let ws = cargo_workspace::Workspace {
+                manifest: dir.join(&ws.manifest).display().to_string(),
+                ..ws
+            };
+            cargo_workspace::mark_own(catalog, &ws);
+        }
+        Ok(None) => cargo_workspace::no_manifest(catalog),
+        Err(e) => {
+            let e = e.relabeled(&|f| dir.join(f).display().to_string());
+            return Err(Error::Catalog(Box::new(e)));
+        }
+    }
+    Ok(())
 }
 
 /// The SBOM of a catalog read from `bytes`.

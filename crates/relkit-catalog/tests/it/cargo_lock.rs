@@ -180,3 +180,170 @@ checksum = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
         "pkg:cargo/inhouse@2.0.0?repository_url=https:%2F%2Fcargo.example.org%2Findex%2F"
     );
 }
+
+/// The workspace members `cargo metadata --locked` names, as package names, for the manifest
+/// in `dir` (copied to a temporary directory first, so that Cargo does not take relkit's own
+/// workspace for the fixture's).
+fn cargo_workspace_members(dir: &std::path::Path, copy: bool) -> BTreeSet<String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let run_in = if copy {
+        let top = dir.parent().unwrap();
+        copy_tree(top, tmp.path());
+        tmp.path().join(dir.strip_prefix(top).unwrap())
+    } else {
+        dir.to_path_buf()
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .current_dir(&run_in)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let members: BTreeSet<&str> = meta["workspace_members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| members.contains(p["id"].as_str().unwrap()))
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Every file under `root` whose path the tree cataloger wants, as the tree walker gives them.
+fn kept_files(root: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().into_string().unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                if name != "target" && !name.starts_with('.') {
+                    walk(root, &entry.path(), out);
+                }
+                continue;
+            }
+            let rel = entry
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .display()
+                .to_string();
+            if relkit_catalog::tree::wanted(&rel) {
+                out.push((rel, std::fs::read(entry.path()).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// Which packages of a `Cargo.lock` are the workspace's own is what Cargo says
+/// (`cargo metadata`'s `workspace_members`), read from the manifests beside it: a `members`
+/// glob, `exclude`, path dependencies inside the workspace root (normal, dev, target-specific)
+/// are members; a path dependency outside the root, and a path dependency of a package without
+/// `[workspace]`, are dependencies, each said in a warning. Checked on a tree walk (relative
+/// paths), on a lockfile read alone from disk, and on relkit's own workspace.
+#[test]
+fn own_crates_are_the_workspace_members_cargo_names() {
+    let cases = [
+        (fixture("cargo/workspace"), "ws", true),
+        (fixture("cargo"), "solo", true),
+        (
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+            "",
+            false,
+        ),
+    ];
+    for (root, dir, copy) in cases {
+        let lock_dir = if dir.is_empty() {
+            root.clone()
+        } else {
+            root.join(dir)
+        };
+        let want = cargo_workspace_members(&lock_dir, copy);
+        assert!(!want.is_empty());
+        let files = if copy {
+            kept_files(&root)
+        } else {
+            // relkit's own tree: its lockfile and the member manifests.
+            let member_manifest = |p: &str| p.starts_with("crates/") && p.matches('/').count() == 2;
+            kept_files(&root)
+                .into_iter()
+                .filter(|(p, _)| p == "Cargo.lock" || p == "Cargo.toml" || member_manifest(p))
+                .collect()
+        };
+        let t = relkit_catalog::tree::catalog_files(
+            files.iter().map(|(p, b)| (p.as_str(), b.as_slice())),
+            &|p| p.to_string(),
+        );
+        assert!(t.errors.is_empty(), "{:?}", t.errors);
+        let lock = if dir.is_empty() {
+            "Cargo.lock".to_string()
+        } else {
+            format!("{dir}/Cargo.lock")
+        };
+        let c = t.catalogs.iter().find(|c| c.file == lock).unwrap();
+        let own: BTreeSet<String> = c
+            .packages
+            .iter()
+            .filter(|p| p.local)
+            .map(|p| p.name.clone())
+            .collect();
+        assert_eq!(own, want, "{lock} in {}", root.display());
+        // The same members when the manifests are read from disk (`relkit scan Cargo.lock`).
+        let on_disk = relkit_catalog::cargo_workspace::workspace(
+            "",
+            &relkit_catalog::cargo_workspace::OnDisk::new(&lock_dir),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(on_disk.members, want, "on disk: {}", lock_dir.display());
+        assert!(c.format.ends_with("+ Cargo.toml"), "{}", c.format);
+        let outside: Vec<&str> = c
+            .packages
+            .iter()
+            .filter(|p| p.source.is_none() && !p.local)
+            .map(|p| p.name.as_str())
+            .collect();
+        for name in &outside {
+            assert!(
+                c.warnings
+                    .iter()
+                    .any(|w| w.contains(&format!("package {name} "))
+                        && w.contains("path dependency outside the workspace")),
+                "{:?}",
+                c.warnings
+            );
+        }
+        if dir == "ws" {
+            assert_eq!(outside, ["outside"]);
+        }
+        if dir == "solo" {
+            assert_eq!(outside, ["sub"]);
+        }
+    }
+}
