@@ -214,7 +214,7 @@ pub fn generate_keeping(
             || (!opts.no_catalog && relkit_catalog::tree::wanted(p))
     };
     let exclude = exclusions(&opts.exclude)?;
-    let tree = tree::scan_excluding(path, &keep, &|p| exclude.is_match(p), progress)?;
+    let mut tree = tree::scan_excluding(path, &keep, &|p| exclude.is_match(p), progress)?;
     let default_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -244,10 +244,17 @@ pub fn generate_keeping(
     let found = if opts.no_catalog {
         relkit_catalog::tree::TreeCatalog::default()
     } else {
-        relkit_catalog::tree::catalog_files(
+        let mut found = relkit_catalog::tree::catalog_files(
             tree.kept.iter().map(|(p, b)| (p.as_str(), b.as_slice())),
             &|p| p.to_string(),
-        )
+        );
+        // Go executables, found by their bytes during the walk.
+        found.catalogs.extend(tree.go.iter().cloned().map(|mut c| {
+            c.vendored = relkit_catalog::tree::vendored_under(&c.file);
+            c
+        }));
+        found.errors.append(&mut tree.go_errors);
+        found
     };
     let mut warnings: Vec<String> = found
         .errors

@@ -45,6 +45,38 @@ pub struct Tree {
     /// The newest member modification time (RFC 3339 UTC), the fallback creation time of a
     /// document about this tree when neither `SOURCE_DATE_EPOCH` nor a commit time is known.
     pub newest_mtime: Option<String>,
+    /// The Go executables of the tree (ELF, PE, Mach-O with Go build info, found by their
+    /// bytes, not their names), each read as a catalog by relkit-catalog; sorted by path.
+    pub go: Vec<relkit_catalog::Catalog>,
+    /// The executables that may be Go binaries but could not be read (UPX-packed, damaged,
+    /// too large to read whole), each error naming its file.
+    pub go_errors: Vec<relkit_catalog::Error>,
+}
+
+/// The Go build information of a file whose bytes are all here, if it is an executable.
+fn go_of(path: &str, bytes: &[u8], tree_go: &mut GoFound) {
+    if !relkit_catalog::looks_executable(bytes) {
+        return;
+    }
+    match relkit_catalog::go_build_info(path, bytes) {
+        Ok(Some(c)) => tree_go.0.push(c),
+        Ok(None) => {}
+        Err(e) => tree_go.1.push(e),
+    }
+}
+
+/// Go catalogs and errors found so far.
+type GoFound = (Vec<relkit_catalog::Catalog>, Vec<relkit_catalog::Error>);
+
+/// The error for an executable too large to read whole.
+fn too_large_for_build_info(path: &str) -> relkit_catalog::Error {
+    relkit_catalog::Error::Invalid {
+        file: path.to_string(),
+        place: "executable".into(),
+        problem: format!(
+            "larger than {KEEP_LIMIT} bytes: not read whole, so its Go build info (if any) is not cataloged"
+        ),
+    }
 }
 
 /// Keeps the later of two RFC 3339 UTC timestamps (same fixed-width form, so the string order
@@ -159,6 +191,7 @@ pub fn scan_excluding(
         _ => scan_archive(path, keep, exclude, progress)?,
     };
     tree.files.sort_by(|a, b| a.path.cmp(&b.path));
+    tree.go.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(tree)
 }
 
@@ -185,6 +218,41 @@ fn hash_reader(
         hex::encode(s256.finalize()),
         total,
     ))
+}
+
+/// Hashes one file of a directory; an executable (by its first bytes) is read whole, once, and
+/// its Go build info read too.
+fn hash_file(
+    rel: &str,
+    full: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> std::io::Result<(HashedFile, GoFound)> {
+    let mut f = std::fs::File::open(full)?;
+    let mut head = Vec::with_capacity(64);
+    (&mut f).take(64).read_to_end(&mut head)?;
+    let mut go = GoFound::default();
+    let (sha1, sha256, size) = if relkit_catalog::looks_executable(&head) {
+        let mut bytes = head;
+        (&mut f).take(KEEP_LIMIT + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > KEEP_LIMIT {
+            go.1.push(too_large_for_build_info(rel));
+            hash_reader(std::io::Cursor::new(bytes).chain(f), progress)?
+        } else {
+            go_of(rel, &bytes, &mut go);
+            let (sha1, sha256) = hash_bytes(&bytes);
+            progress(bytes.len() as u64);
+            (sha1, sha256, bytes.len() as u64)
+        }
+    } else {
+        hash_reader(std::io::Cursor::new(head).chain(f), progress)?
+    };
+    let file = HashedFile {
+        path: rel.to_string(),
+        sha1,
+        sha256,
+        size,
+    };
+    Ok((file, go))
 }
 
 fn hash_bytes(b: &[u8]) -> (String, String) {
@@ -237,19 +305,17 @@ fn scan_dir(
         }
         paths.push((rel_str.replace('\\', "/"), entry.into_path()));
     }
-    let files: Vec<HashedFile> = paths
+    let hashed: Vec<(HashedFile, GoFound)> = paths
         .par_iter()
-        .map(|(rel, full)| {
-            let f = std::fs::File::open(full).map_err(|e| Error::io(full, e))?;
-            let (sha1, sha256, size) = hash_reader(f, progress).map_err(|e| Error::io(full, e))?;
-            Ok(HashedFile {
-                path: rel.clone(),
-                sha1,
-                sha256,
-                size,
-            })
-        })
+        .map(|(rel, full)| hash_file(rel, full, progress).map_err(|e| Error::io(full, e)))
         .collect::<Result<_>>()?;
+    let mut go = GoFound::default();
+    let mut files = Vec::with_capacity(hashed.len());
+    for (f, (catalogs, errors)) in hashed {
+        files.push(f);
+        go.0.extend(catalogs);
+        go.1.extend(errors);
+    }
     let mut kept = BTreeMap::new();
     for (rel, full) in &paths {
         if keep(rel) {
@@ -272,6 +338,8 @@ fn scan_dir(
         files,
         kept,
         newest_mtime: newest,
+        go: go.0,
+        go_errors: go.1,
     })
 }
 
@@ -324,7 +392,7 @@ enum Job {
 fn pipelined(
     keep: &(dyn Fn(&str) -> bool + Sync),
     progress: &(dyn Fn(u64) + Sync),
-    produce: impl FnOnce(&mpsc::SyncSender<Job>) -> Result<Option<String>>,
+    produce: impl FnOnce(&mpsc::SyncSender<Job>) -> Result<(Option<String>, GoFound)>,
 ) -> Result<Tree> {
     let (tx, rx) = mpsc::sync_channel::<Job>(64);
     std::thread::scope(|s| {
@@ -341,6 +409,10 @@ fn pipelined(
                             sha256,
                             size: bytes.len() as u64,
                         });
+                        let mut go = GoFound::default();
+                        go_of(&path, &bytes, &mut go);
+                        tree.go.extend(go.0);
+                        tree.go_errors.extend(go.1);
                         if wanted(keep, &path) {
                             tree.kept.insert(path, bytes);
                         }
@@ -353,7 +425,10 @@ fn pipelined(
         let produced = produce(&tx);
         drop(tx);
         let mut tree = worker.join().expect("hashing thread does not panic");
-        tree.newest_mtime = produced?;
+        let (newest, go) = produced?;
+        tree.newest_mtime = newest;
+        tree.go.extend(go.0);
+        tree.go_errors.extend(go.1);
         Ok(tree)
     })
 }
@@ -377,13 +452,14 @@ fn scan_archive(
             tx,
             newest: None,
             failed: None,
+            go: GoFound::default(),
         };
         let walked = walk_archive(path, &mut feeder);
         if let Some(e) = feeder.failed {
             return Err(e);
         }
         walked?;
-        Ok(feeder.newest)
+        Ok((feeder.newest, feeder.go))
     })?;
     strip_common_root(&mut tree);
     Ok(tree)
@@ -410,6 +486,8 @@ struct Feeder<'a> {
     newest: Option<String>,
     /// An error of ours (a refused name, a member too large to keep) that stopped the walk.
     failed: Option<Error>,
+    /// The large Go executables, read on this thread (small ones go to the hashing thread).
+    go: GoFound,
 }
 
 impl relkit_archive::read::Visit for Feeder<'_> {
@@ -459,6 +537,27 @@ impl relkit_archive::read::Visit for Feeder<'_> {
             let _ = self.tx.send(Job::Bytes(name, buf));
             return Ok(Flow::Continue);
         }
+        // A large executable is read whole here (memory bounded by the largest member, never
+        // queued) so that its Go build info can be read.
+        if relkit_catalog::looks_executable(&buf) {
+            content
+                .take(KEEP_LIMIT + 1 - buf.len() as u64)
+                .read_to_end(&mut buf)?;
+            if buf.len() as u64 <= KEEP_LIMIT {
+                go_of(&name, &buf, &mut self.go);
+                let (sha1, sha256) = hash_bytes(&buf);
+                (self.progress)(buf.len() as u64);
+                let size = buf.len() as u64;
+                let _ = self.tx.send(Job::Done(HashedFile {
+                    path: name,
+                    sha1,
+                    sha256,
+                    size,
+                }));
+                return Ok(Flow::Continue);
+            }
+            self.go.1.push(too_large_for_build_info(&name));
+        }
         let (sha1, sha256, size) =
             hash_reader(std::io::Cursor::new(buf).chain(content), self.progress)?;
         let _ = self.tx.send(Job::Done(HashedFile {
@@ -487,6 +586,14 @@ fn strip_common_root(tree: &mut Tree) {
         tree.kept = std::mem::take(&mut tree.kept)
             .into_iter()
             .map(|(k, v)| (k[prefix.len()..].to_string(), v))
+            .collect();
+        let strip = |f: &str| f.strip_prefix(&prefix).unwrap_or(f).to_string();
+        for c in &mut tree.go {
+            c.file = strip(&c.file);
+        }
+        tree.go_errors = std::mem::take(&mut tree.go_errors)
+            .into_iter()
+            .map(|e| e.relabeled(&strip))
             .collect();
     }
 }

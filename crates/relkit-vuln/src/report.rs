@@ -206,7 +206,7 @@ pub fn to_sarif(report: &Report) -> Value {
                     "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}},
                     "logicalLocations": [{"name": f.component, "fullyQualifiedName": f.purl.clone().unwrap_or_else(|| f.component_ref.clone()), "kind": "package"}],
                 }],
-                "properties": {"installed": f.installed, "fixed": f.fixed, "reasons": f.reasons, "condition": f.condition},
+                "properties": {"installed": f.installed, "fixed": f.fixed, "reasons": f.reasons, "condition": f.condition, "foundIn": f.locations},
             })
         })
         .collect();
@@ -325,6 +325,7 @@ mod tests {
             summary: None,
             condition: None,
             reasons: Vec::new(),
+            locations: Vec::new(),
             informational: None,
         }
     }

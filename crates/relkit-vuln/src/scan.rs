@@ -70,6 +70,10 @@ pub struct Finding {
     pub condition: Option<String>,
     /// Matches that produced this finding.
     pub reasons: Vec<Reason>,
+    /// Where the component was found: the files its SBOM evidence names (a lockfile, a
+    /// binary, a manifest), sorted; empty when the SBOM records none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<String>,
     /// Set for an informational advisory (RustSec `unmaintained`, `unsound`, `notice`): the
     /// finding is in [`Report::warnings`], not a vulnerability.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -480,6 +484,13 @@ fn merge(pkg: &relkit_sbom::model::Package, group: &[&Hit]) -> Finding {
         summary,
         condition,
         reasons,
+        locations: pkg
+            .evidence
+            .iter()
+            .map(|e| e.file.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         informational,
     }
 }

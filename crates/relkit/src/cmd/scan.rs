@@ -128,7 +128,26 @@ fn load_target(a: &ScanArgs, ctx: &Context) -> anyhow::Result<relkit_sbom::Docum
             for w in &s.warnings {
                 eprintln!("warning: {w}");
             }
-            s.doc
+            let unreadable = s
+                .warnings
+                .iter()
+                .filter(|w| w.starts_with("not cataloged: "))
+                .count();
+            (s.doc, unreadable)
+        })
+        .and_then(|(doc, unreadable)| {
+            // Fail closed: a dependency file that could not be read would make the scan
+            // answer "clean" for what it holds.
+            if unreadable > 0 {
+                return Err(relkit_sbom::Error::Invalid {
+                    origin: path.display().to_string(),
+                    path: String::new(),
+                    message: format!(
+                        "{unreadable} dependency file(s) could not be read (named above), so                          their packages cannot be scanned; fix them or leave them out with                          --exclude"
+                    ),
+                });
+            }
+            Ok(doc)
         })
     }
     .with_context(|| format!("generating the SBOM of {}", path.display()))?;
