@@ -10,7 +10,8 @@
 //! [http]
 //! timeout_secs = 60         # waiting for an answer's headers (connect: 30 s)
 //! body_timeout_secs = 3600  # receiving one whole body
-//! max_retries = 5           # on 403 / 429 / 503, then the update of that source fails
+//! max_retries = 5           # on 403 / 429 / 503, on no connection, on an interrupted
+//!                           # download (resumed with Range), then that source fails
 //! backoff_ms = 6000         # first wait when the server gives no Retry-After; doubles
 //! max_wait_secs = 120       # no single wait is longer (Retry-After included)
 //!
@@ -100,7 +101,8 @@ pub struct HttpConfig {
     pub timeout_secs: u64,
     /// Timeout for receiving one whole body, in seconds.
     pub body_timeout_secs: u64,
-    /// Retries after 403 / 429 / 503 before giving up.
+    /// Retries after 403 / 429 / 503, after a connection refused, reset or timed out, and
+    /// after an interrupted download, each, before giving up.
     pub max_retries: u32,
     /// First wait without a Retry-After header, in milliseconds; doubled on each retry.
     pub backoff_ms: u64,

@@ -37,6 +37,40 @@ pub enum ErrorKind {
     /// The request could not be made or its answer not received.
     #[error("the request failed")]
     Request(#[source] Box<ureq::Error>),
+    /// No answer: the connection was refused, reset or timed out on every try.
+    #[error(
+        "no answer after {retries} retries with backoff (connection refused, reset or timed out)"
+    )]
+    Unreachable {
+        /// Retries made.
+        retries: u32,
+        /// The last error.
+        #[source]
+        source: Box<ureq::Error>,
+    },
+    /// A download kept being interrupted.
+    #[error(
+        "the download was interrupted {attempts} times; {}",
+        if *.kept > 0 {
+            format!("{} bytes{} are kept and the next update resumes from there", .kept, of_total(*.total))
+        } else {
+            "nothing could be kept to resume from".to_string()
+        }
+    )]
+    Interrupted {
+        /// Requests made.
+        attempts: u32,
+        /// Bytes kept for the next run (0: none).
+        kept: u64,
+        /// The full length, when known.
+        total: Option<u64>,
+        /// The last interruption.
+        #[source]
+        source: Box<ErrorKind>,
+    },
+    /// A partial answer (206) that does not continue the bytes already here.
+    #[error("{0}")]
+    Range(String),
     /// The connection ended before the body was complete.
     #[error("the connection dropped after {bytes} bytes{}", of(*.expected))]
     Dropped {
@@ -116,6 +150,10 @@ pub enum ErrorKind {
     /// The verified download could not be imported.
     #[error("the import failed; the DB keeps this source's previous records")]
     Db(#[source] Box<relkit_vuln::DbError>),
+}
+
+fn of_total(total: Option<u64>) -> String {
+    total.map(|n| format!(" of {n}")).unwrap_or_default()
 }
 
 fn of(expected: Option<u64>) -> String {

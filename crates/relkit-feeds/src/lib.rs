@@ -10,7 +10,12 @@
 //!   record) and its validators: a failure leaves that source's previous records and state,
 //!   and a re-run does not download again the sources that were updated (NVD: each window is
 //!   its own step, so a re-run continues from the last completed window).
-//! * Polite: NVD's rate limit, bounded retries with backoff on 403 / 429 / 503.
+//! * Resumable: a download interrupted mid-body (dropped, reset, timed out, cut short) is
+//!   continued with `Range` / `If-Range` after a backoff; when the retries run out the bytes
+//!   stay next to the DB with their validators and the next run continues them (a partial
+//!   whose validators no longer match is discarded; a partial file is never imported).
+//! * Polite: NVD's rate limit, bounded retries with backoff on 403 / 429 / 503 and on
+//!   connections refused or reset.
 //!
 //! The crate never prints: progress goes to a callback ([`Event`]); an NVD API key never
 //! appears in a message, an error or `Debug` output. It holds no archive or compression

@@ -196,14 +196,35 @@ impl Nvd<'_> {
             headers,
             nvd: true,
         };
-        let resp = self.http.get(&get, Some(&mut self.limiter), progress)?;
-        w.requests += 1;
-        let mut file = std::fs::File::create(&dest).map_err(|source| ErrorKind::Io {
-            path: dest.display().to_string(),
-            source,
-        })?;
-        w.bytes += crate::http::save(resp, &mut file, &|_| {})?;
-        drop(file);
+        // A page is generated per request (no Range): an interrupted one is asked again,
+        // within the configured retries.
+        let mut retries = 0;
+        loop {
+            let resp = self.http.get(&get, Some(&mut self.limiter), progress)?;
+            w.requests += 1;
+            let mut file = std::fs::File::create(&dest).map_err(|source| ErrorKind::Io {
+                path: dest.display().to_string(),
+                source,
+            })?;
+            match crate::http::save(resp, &mut file, &|_| {}) {
+                Ok(n) => {
+                    w.bytes += n;
+                    break;
+                }
+                Err(ErrorKind::Dropped { .. } | ErrorKind::WrongLength { .. })
+                    if retries < self.http.max_retries() =>
+                {
+                    let wait = self.http.backoff(retries);
+                    progress(Event::Waiting {
+                        seconds: wait.as_secs_f64(),
+                        why: "the page was interrupted; asking again",
+                    });
+                    std::thread::sleep(wait);
+                    retries += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let bytes = std::fs::read(&dest).map_err(|source| ErrorKind::Io {
             path: dest.display().to_string(),
             source,

@@ -142,6 +142,30 @@ fn tmp_dir(db: &Db) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// Where an interrupted download of `src` is kept for the next run: next to the DB, named
+/// after the DB and the source (`vuln.sqlite.partial-osv-PyPI.zip`, its validators and
+/// length in `… .zip.meta`), with the URL's archive suffix.
+fn partial_path(db: &str, dir: &Path, source: &str, url: &str) -> PathBuf {
+    let db_name = Path::new(db)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "relkit-db".into());
+    let safe: String = source
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    dir.join(format!(
+        "{db_name}.partial-{safe}{}",
+        crate::http::archive_suffix(url)
+    ))
+}
+
 fn source_url(cfg: &FeedsConfig, src: &Source) -> String {
     match &src.kind {
         SourceKind::Osv { url } | SourceKind::Archive { url } => url.clone(),
@@ -218,9 +242,10 @@ impl Run<'_> {
         let old: Option<Validators> = self.state::<Option<Validators>>(src, url)?;
         let fail = |k| (url.to_string(), k);
         r.requests += u64::from(!url.starts_with("file://"));
+        let partial = partial_path(self.db.path(), self.tmp, &src.name, url);
         let fetched = self
             .http
-            .fetch(url, old.as_ref(), self.tmp, self.progress)
+            .fetch(url, old.as_ref(), &partial, self.progress)
             .map_err(fail)?;
         let (file, validators, bytes) = match fetched {
             Fetched::NotModified => {

@@ -73,6 +73,11 @@ impl Reply {
         }
     }
 
+    /// No answer at all: the connection is closed as soon as the request is read.
+    pub fn hang_up() -> Reply {
+        Reply::status(0)
+    }
+
     /// Adds a header.
     pub fn header(mut self, k: &str, v: &str) -> Reply {
         self.headers.push((k.into(), v.into()));
@@ -183,6 +188,16 @@ fn serve_one(stream: TcpStream, h: &Handler, log: &Mutex<Vec<Served>>) -> std::i
     };
     let reply = h(&req);
     let mut out = stream;
+    if reply.status == 0 {
+        log.lock().unwrap().push(Served {
+            target,
+            headers,
+            status: 0,
+            bytes: 0,
+        });
+        let _ = out.shutdown(std::net::Shutdown::Both);
+        return Ok(());
+    }
     let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
     for (k, v) in &reply.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
@@ -222,6 +237,41 @@ pub fn conditional(req: &Request, body: &[u8], etag: &str, last_modified: &str) 
         .header("ETag", etag)
         .header("Last-Modified", last_modified)
         .header("Content-Type", "application/zip")
+}
+
+/// Answers `Range: bytes=N-` on a 200 as a static file server does: 206 with `Content-Range`
+/// and the body from N when `If-Range` is absent or equals the reply's ETag or Last-Modified;
+/// otherwise (no Range, a changed file, N past the end) the reply as it is.
+pub fn ranged(req: &Request, reply: Reply) -> Reply {
+    let Some(from) = req
+        .header("range")
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.strip_suffix('-'))
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
+        return reply;
+    };
+    let validator = |name: &str| {
+        reply
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let current = req
+        .header("if-range")
+        .is_none_or(|v| Some(v) == validator("etag") || Some(v) == validator("last-modified"));
+    let len = reply.body.len();
+    if reply.status != 200 || !current || from >= len {
+        return reply;
+    }
+    let range = format!("bytes {from}-{}/{len}", len - 1);
+    Reply {
+        status: 206,
+        body: reply.body[from..].to_vec(),
+        ..reply
+    }
+    .header("Content-Range", &range)
 }
 
 /// `../shared/data/REL`, or `None` after `relkit_testkit::missing`.

@@ -2,4 +2,5 @@
 //! shared data in the real feeds' layouts (one test binary, one module per topic).
 
 mod feedserver;
+mod resume;
 mod update;
