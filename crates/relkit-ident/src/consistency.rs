@@ -3,6 +3,7 @@
 //! CPython shipped SBOMs whose CPE or PURL version disagreed with the package version;
 //! [`check_versions`] says, for one component, which of the identifiers disagree and how.
 
+use crate::version::same_release;
 use serde::Serialize;
 
 use crate::cpe::{AttrValue, Attribute, Wfn};
@@ -61,10 +62,10 @@ impl VersionProblem {
     }
 }
 
-/// Whether a CPE's version (and update) names `package_version`.
-///
-/// Equal ignoring ASCII case (CPE matching is case-insensitive); when the CPE has an
-/// update, the update is appended directly or after `-`/`.` (`3.13.0` + `rc1` = `3.13.0rc1`).
+/// Whether a CPE's version (and update) names `package_version`, by the one judge
+/// ([`crate::version::same_release`]: case, a leading `v`, separators and trailing zero
+/// components do not matter); the update is part of the release (`3.13.0` + `rc1` =
+/// `3.13.0rc1` = `3.13.0-rc1`).
 pub fn cpe_version_matches(cpe: &Wfn, package_version: &str) -> bool {
     let Some(v) = cpe.version() else {
         return false;
@@ -75,21 +76,17 @@ pub fn cpe_version_matches(cpe: &Wfn, package_version: &str) -> bool {
     match cpe.get(Attribute::Update).unquoted() {
         Some(u) => ["", "-", "."]
             .iter()
-            .any(|sep| format!("{v}{sep}{u}").eq_ignore_ascii_case(package_version)),
-        None => v.eq_ignore_ascii_case(package_version),
+            .any(|sep| same_release(&format!("{v}{sep}{u}"), package_version)),
+        None => same_release(&v, package_version),
     }
 }
 
-/// Whether a PURL's version is `package_version` (exactly; for golang a leading `v` on
-/// either side is ignored, as Go module versions carry it and package versions often don't).
+/// Whether a PURL's version names `package_version`, by the one judge
+/// ([`crate::version::same_release`]; Go's `v` prefix included).
 pub fn purl_version_matches(purl: &Purl, package_version: &str) -> bool {
-    let Some(v) = purl.version.as_deref() else {
-        return false;
-    };
-    if v == package_version {
-        return true;
-    }
-    purl.ty == "golang" && v.trim_start_matches('v') == package_version.trim_start_matches('v')
+    purl.version
+        .as_deref()
+        .is_some_and(|v| same_release(v, package_version))
 }
 
 /// Checks the CPE and PURL versions against the package version; empty = consistent.
@@ -136,6 +133,38 @@ mod tests {
 
     fn cpe(s: &str) -> Wfn {
         Wfn::parse(s).unwrap()
+    }
+
+    /// `sbom check` and `cpe check` judge a CPE or PURL version against the package version
+    /// exactly as the one judge does (`sbom verify`, the binary rules): no disagreement on
+    /// any tricky pair.
+    #[test]
+    fn identifier_checks_agree_with_the_one_judge() {
+        for &(a, b, want) in crate::version::TRICKY_PAIRS {
+            if a.is_empty() || b.is_empty() {
+                continue;
+            }
+            let purl = Purl::build(
+                "generic",
+                None,
+                "x",
+                Some(a),
+                &std::collections::BTreeMap::new(),
+                None,
+            )
+            .unwrap();
+            assert_eq!(purl_version_matches(&purl, b), want, "PURL {a:?} vs {b:?}");
+            let plain = |v: &str| v.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'.');
+            if plain(a.trim()) {
+                let c = cpe(&format!("cpe:2.3:a:x:x:{}:*:*:*:*:*:*:*", a.trim()));
+                assert_eq!(cpe_version_matches(&c, b), want, "CPE {a:?} vs {b:?}");
+            }
+        }
+        let rc = cpe("cpe:2.3:a:python:python:3.13.0:rc1:*:*:*:*:*:*");
+        for v in ["3.13.0rc1", "3.13.0-rc1", "3.13.0.rc1", "v3.13.0rc1"] {
+            assert!(cpe_version_matches(&rc, v), "{v}");
+        }
+        assert!(!cpe_version_matches(&rc, "3.13.0"));
     }
 
     #[test]

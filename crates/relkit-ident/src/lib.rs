@@ -11,3 +11,4 @@ pub mod consistency;
 pub mod cpe;
 pub mod dictionary;
 pub mod purl;
+pub mod version;

@@ -1,6 +1,9 @@
 //! Version ordering per ecosystem: PEP 440 (via `pep440_rs`), SemVer (via `semver`), Go
 //! module versions (SemVer with a `v` prefix, pseudo-versions, `+incompatible`), Maven,
-//! Debian dpkg, RubyGems, and a generic dotted comparator also used for NVD CPE versions.
+//! Debian dpkg, RubyGems, and a generic dotted comparator also used for NVD CPE versions —
+//! and the one answer to "do these two strings name the same release?" ([`same_release`],
+//! [`same_in`]) that `sbom check`, `sbom verify`, `sbom generate`'s binary rules, `cpe check`
+//! and `scan` all use, so that they cannot disagree.
 //!
 //! Maven, dpkg, RubyGems and the generic order are written here: no maintained crate
 //! implements them exactly (the dpkg and RubyGems algorithms are short and specified by
@@ -159,6 +162,94 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, VersionErro
     let va = Version::parse(scheme, a)?;
     let vb = Version::parse(scheme, b)?;
     Ok(va.compare(&vb).unwrap_or(Ordering::Equal))
+}
+
+/// Whether two version strings name the same release, when nothing says which scheme they
+/// follow (a package version against its CPE or PURL version, a declared version against the
+/// one a binary embeds):
+/// - equal ignoring ASCII case and surrounding blanks;
+/// - a leading `v` before a digit is not part of the version (`v1.2` = `1.2`);
+/// - separators do not matter and missing trailing zero components count as zero
+///   (`3.49.1.0` = `3.49.1`, `3.13.0rc1` = `3.13.0-rc1` = `3.13.0.rc1`), by the generic
+///   order of this module;
+/// - a letter suffix is part of the release (`1.0.2zf` ≠ `1.0.2`), and so is a Debian epoch
+///   (`2:1.2.3-4` ≠ `1.2.3-4`);
+/// - a git commit matches its abbreviation (at least 7 hex digits, one side a full 40-digit
+///   id).
+///
+/// Text the generic order cannot read is compared as text only.
+pub fn same_release(a: &str, b: &str) -> bool {
+    let (a, b) = (strip_v(a.trim()), strip_v(b.trim()));
+    if a.eq_ignore_ascii_case(b) {
+        return true;
+    }
+    let hex = |s: &str| s.len() >= 7 && s.bytes().all(|c| c.is_ascii_hexdigit());
+    if hex(a) && hex(b) && (a.len() >= 40 || b.len() >= 40) {
+        let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+        return a.starts_with(&b) || b.starts_with(&a);
+    }
+    // A commit-like string is not a dotted version: `abc1234` and `abc1234.0` are not one.
+    if hex(a) != hex(b) && (a.len() >= 7 || b.len() >= 7) && (hex(a) || hex(b)) {
+        let digits_only = |s: &str| s.bytes().all(|c| c.is_ascii_digit() || c == b'.');
+        if !(digits_only(a) && digits_only(b)) {
+            return false;
+        }
+    }
+    compare(Scheme::Generic, a, b) == Ok(Ordering::Equal)
+}
+
+/// Whether two versions of one ecosystem's scheme are the same release by that scheme's own
+/// equality (PEP 440: `1.0` = `1.0.0`, `3.13.0rc1` = `3.13.0-rc.1`; SemVer: build metadata
+/// ignored; Go: the `v` prefix; dpkg: epoch 0 = no epoch). Text the scheme cannot read is
+/// compared with [`same_release`].
+pub fn same_in(scheme: Scheme, a: &str, b: &str) -> bool {
+    match compare(scheme, a, b) {
+        Ok(o) => o == Ordering::Equal,
+        Err(_) => same_release(a, b),
+    }
+}
+
+/// Pairs of version strings and whether they name the same release: the table every caller of
+/// the judge is tested on (here, and in `consistency` for CPE and PURL versions).
+#[cfg(test)]
+pub(crate) const TRICKY_PAIRS: &[(&str, &str, bool)] = &[
+    ("3.49.1.0", "3.49.1", true),
+    ("3.49.1", "3.49.1.0", true),
+    ("3.49.1.1", "3.49.1", false),
+    ("1.0.2zf", "1.0.2zf", true),
+    ("1.0.2zf", "1.0.2", false),
+    ("1.0.2zf", "1.0.2ze", false),
+    ("1.1.1W", "1.1.1w", true),
+    ("3.13.0rc1", "3.13.0-rc1", true),
+    ("3.13.0rc1", "3.13.0.rc1", true),
+    ("3.13.0rc1", "3.13.0", false),
+    ("3.13.0rc1", "3.13.0rc2", false),
+    ("3.13.0a1", "3.13.0b1", false),
+    ("2:1.2.3-4", "2:1.2.3-4", true),
+    ("2:1.2.3-4", "1.2.3-4", false),
+    ("v1.2", "1.2", true),
+    ("V1.2.0", "1.2", true),
+    ("v1.2", "1.3", false),
+    ("vim", "im", false),
+    (" 2.6.4 ", "2.6.4", true),
+    ("2.6.4", "2.6.40", false),
+    ("1.12", "1.1.2", false),
+    ("abc1234", "abc1234def5678abc1234def5678abc1234def56", true),
+    ("abc1234", "abc1235def5678abc1234def5678abc1234def56", false),
+    ("abc1234", "abc1234.0", false),
+    ("2.0", "2", true),
+    ("", "", true),
+    ("", "1", false),
+    ("1.0 (build 5)", "1.0 (build 5)", true),
+    ("1.0 (build 5)", "1.0 (build 6)", false),
+];
+
+/// `v1.2` → `1.2`; `v` not before a digit is kept (`vim`).
+fn strip_v(s: &str) -> &str {
+    match s.strip_prefix(['v', 'V']) {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => rest,
+        _ => s,
+    }
 }
 
 /// SemVer, also accepting `1`, `1.2` (padded with zeros) as OSV data sometimes has.
@@ -504,6 +595,28 @@ mod tests {
 
     fn c(s: Scheme, a: &str, b: &str) -> Ordering {
         compare(s, a, b).unwrap()
+    }
+
+    /// The tricky pairs every command must judge alike.
+    #[test]
+    fn same_release_on_tricky_pairs() {
+        let table = TRICKY_PAIRS;
+        for &(a, b, want) in table {
+            assert_eq!(same_release(a, b), want, "{a:?} vs {b:?}");
+            assert_eq!(same_release(b, a), want, "{b:?} vs {a:?} (symmetric)");
+        }
+    }
+
+    #[test]
+    fn same_in_follows_the_scheme() {
+        assert!(same_in(Scheme::Pep440, "1.0", "1.0.0"));
+        assert!(same_in(Scheme::Pep440, "3.13.0rc1", "3.13.0-rc.1"));
+        assert!(!same_in(Scheme::Pep440, "1.0", "1.0.post1"));
+        assert!(same_in(Scheme::Go, "v1.2.3", "1.2.3"));
+        assert!(same_in(Scheme::Semver, "1.2.3+build5", "1.2.3"));
+        assert!(same_in(Scheme::Dpkg, "0:1.2-3", "1.2-3"));
+        assert!(!same_in(Scheme::Dpkg, "1:1.2-3", "1.2-3"));
+        assert!(same_in(Scheme::Generic, "3.49.1.0", "3.49.1"));
     }
 
     #[test]

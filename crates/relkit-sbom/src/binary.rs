@@ -931,17 +931,11 @@ fn same_component(declared: &Package, found: &Package) -> bool {
         })
 }
 
-/// Compares versions ignoring trailing zero components.
+/// Whether two known versions name the same release, by the one judge
+/// ([`relkit_ident::version::same_release`]); an unknown version equals nothing.
 pub fn versions_equal(a: Option<&str>, b: Option<&str>) -> bool {
-    let norm = |v: &str| {
-        let mut parts: Vec<&str> = v.split('.').collect();
-        while parts.len() > 1 && parts.last() == Some(&"0") {
-            parts.pop();
-        }
-        parts.join(".")
-    };
     match (a, b) {
-        (Some(a), Some(b)) => norm(a) == norm(b),
+        (Some(a), Some(b)) => relkit_ident::version::same_release(a, b),
         _ => false,
     }
 }

@@ -302,14 +302,11 @@ pub fn verify_members(doc: &Document, members: SourceMembers) -> Report {
 /// Whether two versions name the same release: equal ignoring ASCII case, a leading `v` and
 /// trailing `.0` parts (`3.49.1.0` = `3.49.1`); a git commit matches its abbreviation
 /// (at least 7 hex digits).
+///
+/// This is the one judge, [`relkit_ident::version::same_release`], which `sbom check`, `cpe
+/// check`, `sbom generate` and `scan` use too.
 pub fn same_version(a: &str, b: &str) -> bool {
-    let a = a.trim().trim_start_matches(['v', 'V']).to_ascii_lowercase();
-    let b = b.trim().trim_start_matches(['v', 'V']).to_ascii_lowercase();
-    let hex = |s: &str| s.len() >= 7 && s.chars().all(|c| c.is_ascii_hexdigit());
-    if hex(&a) && hex(&b) && (a.len() >= 40 || b.len() >= 40) {
-        return a.starts_with(&b) || b.starts_with(&a);
-    }
-    relkit_sbom::binary::versions_equal(Some(&a), Some(&b))
+    relkit_ident::version::same_release(a, b)
 }
 
 /// Builds the verdict, identifier checks and problems of a package from its evidence.

@@ -23,7 +23,9 @@ pub mod record;
 pub mod report;
 pub mod sample;
 pub mod scan;
-pub mod version;
+/// Version ordering per ecosystem and the one version-equality judge: they live in relkit-ident,
+/// where every crate that compares versions can reach them.
+pub use relkit_ident::version;
 
 pub use choose::{ChosenDb, DbChoice, Gate, ScanError, open_db, scan_sbom};
 pub use db::{Db, DbError, ImportOptions, ImportReport};

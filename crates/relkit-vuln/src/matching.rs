@@ -43,7 +43,13 @@ pub fn osv_affected(a: &Affected, installed: &str) -> Verdict {
             Scheme::for_ecosystem(&a.ecosystem)
         }
     };
-    if a.versions.iter().any(|v| v == installed) {
+    // OSV lists exact versions; the ecosystem's own equality decides (PEP 440 `1.0` = `1.0.0`,
+    // Go's `v` prefix), as the one judge does for every other comparison.
+    let listed_scheme = scheme_of("ECOSYSTEM");
+    if a.versions
+        .iter()
+        .any(|v| v == installed || crate::version::same_in(listed_scheme, v, installed))
+    {
         return Verdict::Affected {
             reason: format!("{installed} is listed in versions"),
             fixed: first_fixed(a, scheme_of, installed),
