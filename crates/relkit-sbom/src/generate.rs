@@ -90,7 +90,23 @@ pub struct Flags {
     pub exclude: Vec<String>,
 }
 
-/// The generation options: each flag, else the project's default.
+/// Where a top-package field came from, for the SBOM's record: the flag, else the project's
+/// default, else nothing (the input's own statement, see [`crate::identity`]).
+fn origin(
+    flag: &Option<String>,
+    default: &Option<String>,
+    flag_name: &str,
+    default_name: &str,
+) -> Option<String> {
+    match (flag, default) {
+        (Some(_), _) => Some(flag_name.to_string()),
+        (None, Some(_)) => Some(default_name.to_string()),
+        (None, None) => None,
+    }
+}
+
+/// The generation options: each flag, else the project's default (the top package's name and
+/// version, else what the input states: [`crate::identity`]).
 pub fn options(flags: &Flags, defaults: &ProjectDefaults) -> SourceOptions {
     let either = |flag: &Vec<String>, default: &Vec<String>| {
         if flag.is_empty() {
@@ -102,6 +118,18 @@ pub fn options(flags: &Flags, defaults: &ProjectDefaults) -> SourceOptions {
     SourceOptions {
         name: flags.name.clone().or(defaults.name.clone()),
         version: flags.version.clone().or(defaults.version.clone()),
+        name_origin: origin(
+            &flags.name,
+            &defaults.name,
+            "--name",
+            "relkit.toml [project] name",
+        ),
+        version_origin: origin(
+            &flags.version,
+            &defaults.version,
+            "--version",
+            "relkit.toml [project] version",
+        ),
         supplier: flags.supplier.clone().or(defaults.supplier.clone()),
         download_location: flags
             .download_location

@@ -473,9 +473,9 @@ pub fn meson(text: &str) -> Result<Option<Claim>, String> {
         }
     }
     let version_how = match (&version, version_text) {
-        (Some(_), _) => "project() version:".to_string(),
+        (Some(_), Some(t)) => format!("project() version: {t}"),
         (None, Some(t)) => format!("project() version: {t} is not a string literal"),
-        (None, None) => "project() has no version:".to_string(),
+        (_, None) => "project() has no version:".to_string(),
     };
     Ok(Some(Claim {
         name,
@@ -703,9 +703,10 @@ fn cmake_project(args: &[CmakeArg]) -> Claim {
         .position(|a| a.text == "VERSION")
         .and_then(|i| args.get(i + 1));
     let (version, version_how) = match after_version {
-        Some(a) if a.literal && cmake_version_shaped(&a.text) => {
-            (Some(a.text.clone()), "project() VERSION".to_string())
-        }
+        Some(a) if a.literal && cmake_version_shaped(&a.text) => (
+            Some(a.text.clone()),
+            format!("project() VERSION {}", a.text),
+        ),
         Some(a) => (
             None,
             format!("project() VERSION {} is not a version literal", a.text),

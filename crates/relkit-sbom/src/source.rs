@@ -22,10 +22,15 @@ pub const DEFAULT_WHEEL_DIR: &str = "Lib/ensurepip/_bundled";
 /// What the user says about the top package and where to look for vendored data.
 #[derive(Debug, Clone, Default)]
 pub struct SourceOptions {
-    /// Top package name (default: the directory or archive name).
+    /// Top package name (default: what the input states, see [`crate::identity`]).
     pub name: Option<String>,
-    /// Top package version.
+    /// Top package version (default: what the input states, see [`crate::identity`]).
     pub version: Option<String>,
+    /// Where `name` came from, recorded in the SBOM (`--name`, `relkit.toml [project] name`);
+    /// `None`: "given by the caller".
+    pub name_origin: Option<String>,
+    /// Where `version` came from, recorded in the SBOM; `None`: "given by the caller".
+    pub version_origin: Option<String>,
     /// Supplier, `Organization: X` / `Person: Y` (a bare name becomes `Organization: name`).
     pub supplier: Option<String>,
     /// Download location URL.
@@ -211,22 +216,27 @@ pub fn generate_keeping(
                     .iter()
                     .any(|d| p.rsplit_once('/').map(|(dir, _)| dir) == Some(d.as_str())))
             || also_keep(p)
+            || crate::identity::reads(p)
             || (!opts.no_catalog && relkit_catalog::tree::wanted(p))
     };
     let exclude = exclusions(&opts.exclude)?;
     let mut tree = tree::scan_excluding(path, &keep, &|p| exclude.is_match(p), progress)?;
-    let default_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .map(|n| {
-            let n = n.trim_end_matches('/');
-            crate::tree::ARCHIVE_SUFFIXES
-                .iter()
-                .find_map(|s| n.strip_suffix(s))
-                .unwrap_or(n)
-                .to_string()
-        })
-        .unwrap_or_else(|| "source".into());
+    // What the input says about the top package: its root files, the archive's name, its
+    // single top directory (a directory's own name).
+    let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let (archive_name, top_dir) = if path.is_dir() {
+        let canonical = std::fs::canonicalize(path).ok();
+        (
+            None,
+            canonical
+                .as_deref()
+                .and_then(file_name)
+                .or_else(|| file_name(path)),
+        )
+    } else {
+        (file_name(path), tree.root.clone())
+    };
+    let inferred = crate::identity::infer(&tree.kept, archive_name.as_deref(), top_dir.as_deref());
     let in_tree_present = in_tree.as_deref().filter(|p| tree.kept.contains_key(*p));
     if let (Some(explicit), None) = (&opts.in_tree_sbom, in_tree_present) {
         return Err(Error::io(
@@ -241,6 +251,23 @@ pub fn generate_keeping(
     if opts.created.is_empty() {
         opts.created = crate::input_time(path, tree.newest_mtime.as_deref());
     }
+    fn given<'a>(
+        value: &'a Option<String>,
+        origin: &'a Option<String>,
+    ) -> Option<crate::identity::Given<'a>> {
+        value.as_deref().map(|value| crate::identity::Given {
+            value,
+            origin: origin.as_deref(),
+        })
+    }
+    let identity = crate::identity::resolve(
+        given(&opts.name, &opts.name_origin),
+        given(&opts.version, &opts.version_origin),
+        &inferred,
+        "source",
+    );
+    opts.name = Some(identity.name.clone());
+    opts.version = identity.version.clone();
     let found = if opts.no_catalog {
         relkit_catalog::tree::TreeCatalog::default()
     } else {
@@ -271,10 +298,12 @@ pub fn generate_keeping(
             }
         })
     }));
+    warnings.extend(inferred.warnings);
     let doc = build(
         &tree,
         &opts,
-        &default_name,
+        &identity.name,
+        Some(&identity.comment),
         in_tree_present,
         &wheel_dirs,
         &found.catalogs,
@@ -317,6 +346,7 @@ fn build(
     tree: &tree::Tree,
     opts: &SourceOptions,
     default_name: &str,
+    top_comment: Option<&str>,
     in_tree: Option<&str>,
     wheel_dirs: &[String],
     catalogs: &[relkit_catalog::Catalog],
@@ -357,7 +387,9 @@ fn build(
             to: p.id.clone(),
         });
     }
-    doc.packages.push(top_package(opts, &top_id, &name));
+    let mut top = top_package(opts, &top_id, &name);
+    top.comment = top_comment.map(str::to_string);
+    doc.packages.push(top);
     doc.packages.extend(vendored);
     doc.packages.extend(wheel_pkgs);
     crate::dependencies::add(&mut doc, &mut ids, Some(&top_id), catalogs, opts.selection);
@@ -641,7 +673,7 @@ pub fn generate_wheel(
     }
     o.name = o.name.or_else(|| Some(pkg.name.clone()));
     o.version = o.version.or_else(|| pkg.version.clone());
-    let mut doc = build(&tree, &o, &pkg.name, None, &[], &[])?;
+    let mut doc = build(&tree, &o, &pkg.name, None, None, &[], &[])?;
     let top_id = doc.describes[0].clone();
     let taken: BTreeSet<String> = doc.packages.iter().map(|p| p.id.clone()).collect();
     if let Some(top) = doc.packages.iter_mut().find(|p| p.id == top_id) {

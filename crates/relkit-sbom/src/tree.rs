@@ -45,6 +45,9 @@ pub struct Tree {
     /// The newest member modification time (RFC 3339 UTC), the fallback creation time of a
     /// document about this tree when neither `SOURCE_DATE_EPOCH` nor a commit time is known.
     pub newest_mtime: Option<String>,
+    /// The single top directory of an archive (`NAME-VERSION`) that the paths were made
+    /// relative to, when there was one.
+    pub root: Option<String>,
     /// The Go executables of the tree (ELF, PE, Mach-O with Go build info, found by their
     /// bytes, not their names), each read as a catalog by relkit-catalog; sorted by path.
     pub go: Vec<relkit_catalog::Catalog>,
@@ -338,6 +341,7 @@ fn scan_dir(
         files,
         kept,
         newest_mtime: newest,
+        root: None,
         go: go.0,
         go_errors: go.1,
     })
@@ -587,6 +591,7 @@ fn strip_common_root(tree: &mut Tree) {
             .into_iter()
             .map(|(k, v)| (k[prefix.len()..].to_string(), v))
             .collect();
+        tree.root = Some(prefix[..prefix.len() - 1].to_string());
         let strip = |f: &str| f.strip_prefix(&prefix).unwrap_or(f).to_string();
         for c in &mut tree.go {
             c.file = strip(&c.file);
