@@ -183,11 +183,8 @@ pub fn generate(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("whl"));
     let (mut doc, kept, warnings) = if wheel {
-        (
-            source::generate_wheel(input, &opts, progress)?,
-            BTreeMap::new(),
-            Vec::new(),
-        )
+        let (doc, warnings) = source::generate_wheel_warning(input, &opts, progress)?;
+        (doc, BTreeMap::new(), warnings)
     } else {
         let also_keep: &(dyn Fn(&str) -> bool + Sync) = if input.is_dir() {
             &|_| false

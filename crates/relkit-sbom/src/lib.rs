@@ -57,6 +57,7 @@ pub mod lockfile;
 pub mod merge;
 pub mod model;
 pub mod pe;
+pub mod pep770;
 /// SARIF helpers (moved to relkit-core; kept here for callers of `relkit_sbom::sarif`).
 pub use relkit_core::sarif;
 pub mod source;

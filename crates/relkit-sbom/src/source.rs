@@ -657,6 +657,16 @@ pub fn generate_wheel(
     opts: &SourceOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Document> {
+    generate_wheel_warning(path, opts, progress).map(|(doc, _)| doc)
+}
+
+/// [`generate_wheel`], with the wheel's PEP 770 SBOMs (`*.dist-info/sboms/*.json`) merged
+/// ([`crate::pep770`]) and the warnings about them.
+pub fn generate_wheel_warning(
+    path: &Path,
+    opts: &SourceOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(Document, Vec<String>)> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let origin = path.display().to_string();
     let file_name = path
@@ -665,7 +675,11 @@ pub fn generate_wheel(
         .unwrap_or_default();
     let mut ids = IdAllocator::default();
     let (pkg, deps) = wheel_package(&file_name, &bytes, &mut ids)?;
-    let tree = tree::scan(path, &|p| p.ends_with(".dist-info/RECORD"), progress)?;
+    let tree = tree::scan(
+        path,
+        &|p| p.ends_with(".dist-info/RECORD") || crate::pep770::is_sbom(p),
+        progress,
+    )?;
     verify_record(&tree, &origin)?;
     let mut o = opts.clone();
     if o.created.is_empty() {
@@ -707,8 +721,9 @@ pub fn generate_wheel(
         });
         doc.packages.push(d);
     }
+    let warnings = crate::pep770::merge(&mut doc, &top_id, &pkg.name, &tree.kept, &origin);
     doc.normalize();
-    Ok(doc)
+    Ok((doc, warnings))
 }
 
 /// Checks every member of a wheel against its RECORD (`path,sha256=<base64url>,size`).

@@ -103,7 +103,23 @@ fn load_target(a: &ScanArgs, ctx: &Context) -> anyhow::Result<relkit_sbom::Docum
         return Ok(doc);
     }
     let pb = ctx.spinner(format!("generating the SBOM of {}", path.display()));
-    let doc = if binary::looks_binary(path)? {
+    let doc = if path.is_file() && lower.ends_with(".whl") {
+        // A wheel: its distribution, what its PEP 770 SBOMs declare, RECORD verified.
+        source::generate_wheel_warning(
+            path,
+            &source::SourceOptions {
+                created,
+                ..Default::default()
+            },
+            &|_| {},
+        )
+        .map(|(doc, warnings)| {
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            doc
+        })
+    } else if binary::looks_binary(path)? {
         binary::generate(
             path,
             &binary::BinaryOptions {
