@@ -123,6 +123,17 @@ pub enum ErrorKind {
         #[source]
         source: serde_json::Error,
     },
+    /// A member of the download cannot be read at all (found by the import, which rolled
+    /// back).
+    #[error("{member} cannot be read ({at}): {message}")]
+    Unreadable {
+        /// The member.
+        member: String,
+        /// Where in it.
+        at: String,
+        /// The parser's message.
+        message: String,
+    },
     /// A member of the download is not UTF-8 text.
     #[error("{member} is not UTF-8 text")]
     NotText {

@@ -4,10 +4,12 @@
 //!
 //! * Conditional: OSV and archives with ETag / If-Modified-Since (304 → nothing imported),
 //!   git by commit id, NVD incrementally by `lastModStartDate`/`lastModEndDate` windows.
-//! * Verified before import: complete (Content-Length, the archive read to its end), every
-//!   JSON member valid, at least one advisory. Then each source is imported in **one
-//!   transaction of its own** together with its status (last successful update, newest
-//!   record) and its validators: a failure leaves that source's previous records and state,
+//! * Verified: complete (the full length, the archive read to its end), every member a
+//!   readable document (valid JSON / YAML, UTF-8 markdown), at least one record. A download
+//!   is verified in the import pass itself (NVD pages and git trees as they are fetched), and
+//!   each source is imported in **one transaction of its own** together with its status
+//!   (last successful update, newest record) and its validators: a failed check or import
+//!   rolls that transaction back, so a failure leaves that source's previous records and state,
 //!   and a re-run does not download again the sources that were updated (NVD: each window is
 //!   its own step, so a re-run continues from the last completed window).
 //! * Resumable: a download interrupted mid-body (dropped, reset, timed out, cut short) is

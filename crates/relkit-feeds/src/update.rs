@@ -218,6 +218,32 @@ impl Run<'_> {
         complete: bool,
         r: &mut SourceReport,
     ) -> Result<(), Failure> {
+        self.import_with(src, at, paths, state, complete, false, r)
+    }
+
+    /// Imports one download that was not verified before: the import verifies it.
+    fn import_verified(
+        &mut self,
+        src: &Source,
+        at: &str,
+        path: &Path,
+        state: &str,
+        r: &mut SourceReport,
+    ) -> Result<(), Failure> {
+        self.import_with(src, at, &[path.to_path_buf()], state, true, true, r)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn import_with(
+        &mut self,
+        src: &Source,
+        at: &str,
+        paths: &[PathBuf],
+        state: &str,
+        complete: bool,
+        verify: bool,
+        r: &mut SourceReport,
+    ) -> Result<(), Failure> {
         (self.progress)(Event::Importing);
         let progress = self.progress;
         let rep = self
@@ -229,6 +255,7 @@ impl Run<'_> {
                     source: &src.name,
                     state,
                     complete,
+                    verify,
                 },
                 &|n| progress(Event::Records(n)),
             )
@@ -259,10 +286,14 @@ impl Run<'_> {
             } => (file, validators, bytes),
         };
         r.bytes += bytes;
-        let verified = crate::verify::archive(file.path()).map_err(fail)?;
-        r.verified_records = verified.advisories;
+        // Verified in the import pass, inside the source's transaction: a download that is
+        // not a complete archive, holds a document that cannot be read or no record at all
+        // is rolled back whole (one read of the download instead of two).
         let state = serde_json::to_string(&Some(validators)).expect("validators serialize");
-        self.import(src, url, &[file.path().to_path_buf()], &state, true, r)?;
+        let path = file.path().to_path_buf();
+        self.import_verified(src, url, &path, &state, r)
+            .map_err(|(at, kind)| (at, unwrap_verification(kind, &path)))?;
+        r.verified_records = r.import.records + r.import.issues.len() as u64;
         r.outcome = Outcome::Updated;
         Ok(())
     }
@@ -356,6 +387,32 @@ impl Run<'_> {
         r.requests += w.requests;
         r.bytes += w.bytes;
         r.verified_records += w.records;
+    }
+}
+
+/// A verification failure found by the import, said as the verification says it: the
+/// download is not a complete archive, a member cannot be read (named inside the download),
+/// or it holds no records.
+fn unwrap_verification(kind: ErrorKind, download: &Path) -> ErrorKind {
+    let ErrorKind::Db(e) = kind else { return kind };
+    match *e {
+        relkit_vuln::DbError::Unreadable(issue) => {
+            let prefix = format!("{}!", download.display());
+            ErrorKind::Unreadable {
+                member: issue
+                    .file
+                    .strip_prefix(&prefix)
+                    .unwrap_or(&issue.file)
+                    .to_string(),
+                at: issue.path,
+                message: issue.message,
+            }
+        }
+        relkit_vuln::DbError::NoRecords { .. } => ErrorKind::Empty,
+        relkit_vuln::DbError::Input(relkit_vuln::input::InputError::Archive { source, .. }) => {
+            ErrorKind::Archive(source)
+        }
+        other => ErrorKind::Db(Box::new(other)),
     }
 }
 

@@ -1,7 +1,9 @@
 //! Checks a download before anything is imported from it: a complete archive (relkit-archive
 //! reads it to the end: a truncated zip has no valid central directory, a truncated tar.gz no
 //! valid end), every JSON member valid JSON, every markdown member UTF-8, and at least one
-//! advisory.
+//! advisory. `db update` verifies OSV exports and archives in the import pass instead
+//! (relkit-vuln's `SourceImport::verify`, the same checks inside the source's transaction);
+//! git trees are verified here as they are exported.
 
 use std::io::Read;
 use std::path::Path;

@@ -73,6 +73,18 @@ pub enum DbError {
     /// `--strict` and a record was malformed.
     #[error("{0}\n(the import was rolled back; the DB is unchanged)")]
     Strict(Issue),
+    /// A feed download being verified while imported ([`SourceImport::verify`]) holds a
+    /// document that cannot be read at all.
+    #[error("{0}\n(the import was rolled back; the DB is unchanged)")]
+    Unreadable(Issue),
+    /// A feed download being verified while imported holds no vulnerability record.
+    #[error(
+        "{input}: no vulnerability records (an empty or wrong export); the import was rolled back"
+    )]
+    NoRecords {
+        /// The input.
+        input: String,
+    },
     /// A stored record does not deserialize.
     #[error("{path}: stored record {id} is damaged")]
     BadStored {
@@ -142,6 +154,12 @@ pub struct SourceImport<'a> {
     /// Whether the source is now up to date (its `last_update` becomes now); `false` for a
     /// step of a longer update (one NVD window), which keeps the previous `last_update`.
     pub complete: bool,
+    /// Verify the inputs in the import pass itself (one read of a download instead of a
+    /// check before and the import after): a document that cannot be read at all (not JSON
+    /// or YAML, markdown not UTF-8) fails the import instead of being skipped as malformed
+    /// ([`DbError::Unreadable`]), and so does an input that yields no record, malformed ones
+    /// counted ([`DbError::NoRecords`]); either rolls the whole import back.
+    pub verify: bool,
 }
 
 /// Import behaviour.
@@ -340,8 +358,15 @@ impl Db {
         let sql = |e| classify(&path, e);
         let tx = self.conn.transaction().map_err(sql)?;
         let mut report = ImportReport::default();
+        let verify = source.is_some_and(|s| s.verify);
         for p in paths {
-            import_path(&tx, &path, p, opts, &mut report, progress)?;
+            let before = report.records + report.issues.len() as u64;
+            import_path(&tx, &path, p, opts, verify, &mut report, progress)?;
+            if verify && report.records + report.issues.len() as u64 == before {
+                return Err(DbError::NoRecords {
+                    input: p.display().to_string(),
+                });
+            }
         }
         let now = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
@@ -561,10 +586,12 @@ fn import_path(
     db_path: &str,
     p: &Path,
     opts: ImportOptions,
+    verify: bool,
     report: &mut ImportReport,
     progress: &dyn Fn(u64),
 ) -> Result<(), DbError> {
     let sql = |e| classify(db_path, e);
+    let mut unreadable: Option<Issue> = None;
     let mut strict_failure: Option<Issue> = None;
     let mut db_failure: Option<DbError> = None;
     input::walk(p, &mut |origin, kind, bytes| {
@@ -574,6 +601,14 @@ fn import_path(
             Ok(None) => {
                 report.unrecognized += 1;
                 return Ok(());
+            }
+            Err(e) if verify => {
+                unreadable = Some(Issue {
+                    file: origin.to_string(),
+                    path: e.path,
+                    message: e.message,
+                });
+                return Err("unreadable document".into());
             }
             Err(e) => vec![Err(e)],
         };
@@ -615,11 +650,14 @@ fn import_path(
         }
         Ok(())
     })
-    .map_err(|e| match (&strict_failure, db_failure.take()) {
-        (Some(issue), _) => DbError::Strict(issue.clone()),
-        (None, Some(dbe)) => dbe,
-        (None, None) => DbError::Input(e),
-    })
+    .map_err(
+        |e| match (&strict_failure, db_failure.take(), unreadable.take()) {
+            (Some(issue), _, _) => DbError::Strict(issue.clone()),
+            (None, Some(dbe), _) => dbe,
+            (None, None, Some(issue)) => DbError::Unreadable(issue),
+            (None, None, None) => DbError::Input(e),
+        },
+    )
 }
 
 /// Writes a source's status (keeping the newer of the stored and the new newest record) and

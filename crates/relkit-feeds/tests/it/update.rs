@@ -436,7 +436,27 @@ fn failed_downloads_leave_the_db_as_it_was_and_say_what_happened() {
                 );
                 f.fault = None;
             }),
-            vec!["source osv-Go", "invalid JSON in GO-9999-0001.json", "EOF"],
+            vec![
+                "source osv-Go",
+                "GO-9999-0001.json cannot be read",
+                "malformed JSON",
+                "EOF",
+            ],
+        ),
+        (
+            "no advisories",
+            Box::new(|f: &mut Feeds| {
+                // A real JSON document that is no advisory (a CycloneDX SBOM), alone.
+                let sbom = feedserver::shared(DIR, "sbom/cyclonedx/valid/valid-tags-1.6.json")
+                    .expect("shared SBOM");
+                let doc = ("bom.json".to_string(), std::fs::read(sbom).unwrap());
+                f.zips.insert(
+                    "/osv/Go/all.zip".into(),
+                    (feedserver::osv_zip(&[doc]), "\"empty\"".into()),
+                );
+                f.fault = None;
+            }),
+            vec!["source osv-Go", "holds no advisories"],
         ),
         (
             "429 forever",
