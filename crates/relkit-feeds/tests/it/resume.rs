@@ -35,6 +35,8 @@ struct State {
     then: Option<Export>,
     /// Close the next this-many connections without answering.
     hang_ups: u32,
+    /// Answer range requests with 206 and the whole file (`Content-Range: bytes 0-…`).
+    whole_as_206: bool,
 }
 
 struct Setup {
@@ -71,6 +73,11 @@ fn handler(state: Arc<Mutex<State>>) -> impl Fn(&Request) -> Reply + Send + Sync
         if s.ranges {
             reply = feedserver::ranged(req, reply);
         }
+        if s.whole_as_206 && req.header("range").is_some() && reply.status == 200 {
+            let range = format!("bytes 0-{}/{}", reply.body.len() - 1, reply.body.len());
+            reply.status = 206;
+            reply = reply.header("Content-Range", &range);
+        }
         if let Some((after, times)) = s.cut
             && times > 0
             && matches!(reply.status, 200 | 206)
@@ -94,6 +101,7 @@ fn setup() -> Option<Setup> {
         cut: None,
         then: None,
         hang_ups: 0,
+        whole_as_206: false,
     }));
     let server = Server::start(handler(state.clone()));
     Some(Setup {
@@ -258,6 +266,34 @@ fn a_server_that_ignores_range_still_gives_the_whole_file() {
     // 200: the whole file again, written from the start (not appended).
     assert_eq!((log[1].status, log[1].bytes), (200, len));
     assert_eq!(r.sources[0].bytes as usize, cut + len);
+    assert_eq!(s.leftovers(), Vec::<String>::new());
+}
+
+#[test]
+fn a_206_that_does_not_continue_the_bytes_here_starts_over() {
+    let Some(s) = setup() else { return };
+    let len = s.zip_len();
+    let cut = len / 4;
+    s.set(|st| {
+        st.ranges = false;
+        st.whole_as_206 = true;
+        st.cut = Some((cut, 1));
+    });
+    let (r, errors) = s.run();
+    assert!(errors.is_empty(), "{}", error_text(&errors));
+    updated(&r, s.records.len());
+    let log = s.server.served();
+    // The 206 starts at 0, not at the bytes asked for: not appended; the file is asked for
+    // again without Range.
+    let seen: Vec<(u16, Option<&str>)> =
+        log.iter().map(|x| (x.status, header(x, "range"))).collect();
+    let asked = format!("bytes={cut}-");
+    assert_eq!(
+        seen,
+        [(200, None), (206, Some(asked.as_str())), (200, None)]
+    );
+    let db = Db::open(&s.db_path()).unwrap();
+    assert_eq!(db.stats().unwrap().total as usize, s.records.len());
     assert_eq!(s.leftovers(), Vec::<String>::new());
 }
 
