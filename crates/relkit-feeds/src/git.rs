@@ -9,7 +9,6 @@ use gix::bstr::ByteSlice;
 use relkit_vuln::input::kind_of;
 
 use crate::error::ErrorKind;
-use crate::verify::{self, Verified};
 
 /// The commit HEAD points to.
 pub fn head(repo_path: &Path) -> Result<(gix::Repository, ObjectId), ErrorKind> {
@@ -22,19 +21,20 @@ pub fn head(repo_path: &Path) -> Result<(gix::Repository, ObjectId), ErrorKind> 
     Ok((repo, id))
 }
 
-/// Writes the advisory documents of `commit`'s tree under `out` (same relative paths) and
-/// verifies each as [`verify::archive`] does.
-pub fn export(repo: &gix::Repository, commit: ObjectId, out: &Path) -> Result<Verified, ErrorKind> {
+/// Writes the documents of `commit`'s tree (the files the importer reads: JSON, YAML,
+/// markdown) under `out`, same relative paths; returns how many. They are verified by the
+/// import that reads them (relkit-vuln's `SourceImport::verify`), in one pass.
+pub fn export(repo: &gix::Repository, commit: ObjectId, out: &Path) -> Result<u64, ErrorKind> {
     let tree = repo
         .find_commit(commit)
         .and_then(|c| c.tree_id())
         .map_err(|e| ErrorKind::Git(format!("cannot read commit {commit}: {e}")))?;
-    let mut seen = Verified::default();
-    walk(repo, tree.detach(), "", out, &mut seen)?;
-    if seen.advisories == 0 {
+    let mut documents = 0;
+    walk(repo, tree.detach(), "", out, &mut documents)?;
+    if documents == 0 {
         return Err(ErrorKind::Empty);
     }
-    Ok(seen)
+    Ok(documents)
 }
 
 fn walk(
@@ -42,7 +42,7 @@ fn walk(
     tree: ObjectId,
     prefix: &str,
     out: &Path,
-    seen: &mut Verified,
+    documents: &mut u64,
 ) -> Result<(), ErrorKind> {
     let t = repo
         .find_tree(tree)
@@ -70,17 +70,16 @@ fn walk(
         }
         let path = format!("{prefix}{name}");
         if is_tree {
-            walk(repo, id, &format!("{path}/"), out, seen)?;
+            walk(repo, id, &format!("{path}/"), out, documents)?;
             continue;
         }
-        let Some(kind) = kind_of(&path).filter(|_| is_blob) else {
+        if !is_blob || kind_of(&path).is_none() {
             continue;
-        };
+        }
         let blob = repo
             .find_blob(id)
             .map_err(|e| ErrorKind::Git(format!("cannot read blob {id} ({path}): {e}")))?;
-        seen.documents += 1;
-        seen.advisories += verify::document(&path, kind, &blob.data)? as u64;
+        *documents += 1;
         let dest = out.join(&path);
         let io = |source| ErrorKind::Io {
             path: dest.display().to_string(),

@@ -6,7 +6,7 @@
 //!   git by commit id, NVD incrementally by `lastModStartDate`/`lastModEndDate` windows.
 //! * Verified: complete (the full length, the archive read to its end), every member a
 //!   readable document (valid JSON / YAML, UTF-8 markdown), at least one record. A download
-//!   is verified in the import pass itself (NVD pages and git trees as they are fetched), and
+//!   or a git tree is verified in the import pass itself (NVD pages as they are fetched), and
 //!   each source is imported in **one transaction of its own** together with its status
 //!   (last successful update, newest record) and its validators: a failed check or import
 //!   rolls that transaction back, so a failure leaves that source's previous records and state,

@@ -320,9 +320,10 @@ impl Run<'_> {
                     source,
                 })
             })?;
-        let verified = crate::git::export(&repo, commit, dir.path()).map_err(fail)?;
-        r.verified_records = verified.advisories;
-        self.import(src, &at, &[dir.path().to_path_buf()], &state, true, r)?;
+        crate::git::export(&repo, commit, dir.path()).map_err(fail)?;
+        self.import_verified(src, &at, dir.path(), &state, r)
+            .map_err(|(at, kind)| (at, unwrap_verification(kind, dir.path())))?;
+        r.verified_records = r.import.records + r.import.issues.len() as u64;
         r.outcome = Outcome::Updated;
         Ok(())
     }
@@ -391,19 +392,20 @@ impl Run<'_> {
 }
 
 /// A verification failure found by the import, said as the verification says it: the
-/// download is not a complete archive, a member cannot be read (named inside the download),
-/// or it holds no records.
+/// download is not a complete archive, a member cannot be read (named inside the download or
+/// the exported tree), or it holds no records.
 fn unwrap_verification(kind: ErrorKind, download: &Path) -> ErrorKind {
     let ErrorKind::Db(e) = kind else { return kind };
     match *e {
         relkit_vuln::DbError::Unreadable(issue) => {
-            let prefix = format!("{}!", download.display());
+            let top = download.display().to_string();
+            let member = [format!("{top}!"), format!("{top}/")]
+                .iter()
+                .find_map(|p| issue.file.strip_prefix(p.as_str()))
+                .unwrap_or(&issue.file)
+                .to_string();
             ErrorKind::Unreadable {
-                member: issue
-                    .file
-                    .strip_prefix(&prefix)
-                    .unwrap_or(&issue.file)
-                    .to_string(),
+                member,
                 at: issue.path,
                 message: issue.message,
             }

@@ -1,9 +1,9 @@
 //! Checks a download before anything is imported from it: a complete archive (relkit-archive
 //! reads it to the end: a truncated zip has no valid central directory, a truncated tar.gz no
 //! valid end), every JSON member valid JSON, every markdown member UTF-8, and at least one
-//! advisory. `db update` verifies OSV exports and archives in the import pass instead
-//! (relkit-vuln's `SourceImport::verify`, the same checks inside the source's transaction);
-//! git trees are verified here as they are exported.
+//! advisory. `db update` itself verifies downloads and git trees in the import pass instead
+//! (relkit-vuln's `SourceImport::verify`: the same checks inside the source's transaction, one
+//! read of the data); this module checks a download on its own.
 
 use std::io::Read;
 use std::path::Path;
@@ -67,16 +67,6 @@ pub fn document(member: &str, kind: DocKind, bytes: &[u8]) -> Result<bool, Error
             Ok(true)
         }
     }
-}
-
-/// The keys of an NVD or OSV document; every other value is checked and skipped (built by
-/// serde only, which the dead-code lint does not see).
-#[derive(serde::Deserialize)]
-#[allow(dead_code)]
-struct Probe {
-    id: Option<serde::de::IgnoredAny>,
-    cve: Option<serde::de::IgnoredAny>,
-    vulnerabilities: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Default)]

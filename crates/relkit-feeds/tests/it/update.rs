@@ -635,4 +635,29 @@ fn rustsec_from_a_bare_git_repository() {
         (r.sources[0].outcome, r.sources[0].import.records),
         (Outcome::Unchanged, 0)
     );
+
+    // A new commit adds an advisory that is not UTF-8 (a real one with a Latin-1 byte in
+    // it): verified in the import pass, the whole import is rolled back.
+    let before = s.snapshot("rustsec");
+    let (name, body) = s
+        .data
+        .rustsec_files
+        .iter()
+        .find(|(n, _)| is_rustsec_advisory(n))
+        .unwrap();
+    let mut bad = body.clone();
+    bad.extend_from_slice(b"\ncaf\xe9\n");
+    let bad_name = name.replace(".md", "-latin1.md");
+    feedserver::write_tree(&work, &[(bad_name.clone(), bad)]);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "latin-1"]);
+    git(&work, &["push", "-q", bare.to_str().unwrap(), "main"]);
+    let (_, errors) = s.run(&cfg);
+    let text = error_text(&errors);
+    assert_eq!(errors.len(), 1, "{text}");
+    assert!(
+        text.contains(&format!("{bad_name} cannot be read")) && text.contains("not UTF-8"),
+        "{text}"
+    );
+    assert_eq!(s.snapshot("rustsec"), before, "the DB changed");
 }
