@@ -15,6 +15,7 @@ mod cli_sbom;
 mod cli_sbom_generate_truth;
 mod cli_sbom_identity;
 mod cli_sbom_inputs;
+mod cli_sbom_pep770;
 mod cli_sbom_verify;
 mod cli_scan;
 mod cli_serve;
