@@ -691,6 +691,16 @@ fn build(scans: &[FileScan], path: &Path, opts: &BinaryOptions) -> Document {
     doc
 }
 
+/// The components the binary rules find in already-scanned files (one package per name and
+/// version, evidence merged, CPE/PURL/supplier/license from the rule), without SPDX ids.
+pub fn components_of(scans: &[FileScan]) -> Vec<Package> {
+    let mut found = Found::default();
+    for s in scans {
+        found.add_hits(s);
+    }
+    found.comps.into_values().collect()
+}
+
 /// Components keyed by (name, version), evidence merged, and which file is which component.
 #[derive(Default)]
 struct Found {

@@ -64,6 +64,7 @@ pub mod source;
 pub mod spdx;
 mod tree;
 pub mod wheel;
+pub mod wheel_libs;
 
 use serde_json::Value;
 

@@ -677,7 +677,11 @@ pub fn generate_wheel_warning(
     let (pkg, deps) = wheel_package(&file_name, &bytes, &mut ids)?;
     let tree = tree::scan(
         path,
-        &|p| p.ends_with(".dist-info/RECORD") || crate::pep770::is_sbom(p),
+        &|p| {
+            p.ends_with(".dist-info/RECORD")
+                || crate::pep770::is_sbom(p)
+                || crate::wheel_libs::is_vendored_lib(p)
+        },
         progress,
     )?;
     verify_record(&tree, &origin)?;
@@ -721,7 +725,10 @@ pub fn generate_wheel_warning(
         });
         doc.packages.push(d);
     }
-    let warnings = crate::pep770::merge(&mut doc, &top_id, &pkg.name, &tree.kept, &origin);
+    let mut warnings = crate::pep770::merge(&mut doc, &top_id, &pkg.name, &tree.kept, &origin);
+    warnings.extend(crate::wheel_libs::add(
+        &mut doc, &top_id, &tree.kept, &origin,
+    )?);
     doc.normalize();
     Ok((doc, warnings))
 }
