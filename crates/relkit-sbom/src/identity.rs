@@ -272,6 +272,24 @@ pub fn resolve(
     }
 }
 
+/// The name CPython's release tooling gives the interpreter's own package.
+pub const CPYTHON: &str = "CPython";
+
+/// CPython's CPE as NVD and release-tools' `sbom.py` write it: `3.13.5` →
+/// `cpe:2.3:a:python:python:3.13.5:*:…`; a pre-release goes in the update field (`3.14.0rc1` →
+/// `…:python:3.14.0:rc1:…`), as NVD's CPython entries do.
+pub fn cpython_cpe(version: &str) -> String {
+    let split = version
+        .find(|c: char| c.is_ascii_alphabetic())
+        .filter(|&i| i > 0)
+        .map(|i| version.split_at(i));
+    let (v, update) = match split {
+        Some((v, u)) => (v, u),
+        None => (version, "*"),
+    };
+    format!("cpe:2.3:a:python:python:{v}:{update}:*:*:*:*:*:*")
+}
+
 /// CPython's `Include/patchlevel.h`: the line `#define PY_VERSION "X"` (preprocessor spacing
 /// allowed, a trailing comment allowed); the name is `CPython`. A header without that
 /// define is not CPython's and states nothing.
@@ -303,7 +321,7 @@ pub fn cpython(text: &str) -> Result<Option<Claim>, String> {
             .filter(|v| version_shaped(v));
         let define = format!("#define PY_VERSION {value}");
         return Ok(Some(Claim {
-            name: Some("CPython".into()),
+            name: Some(CPYTHON.into()),
             name_how: "CPython's version header".into(),
             version: literal.map(str::to_string),
             version_how: match literal {
@@ -901,6 +919,18 @@ mod tests {
 
     fn s(x: &str) -> Option<String> {
         Some(x.to_string())
+    }
+
+    #[test]
+    fn cpython_cpes_follow_nvd() {
+        assert_eq!(
+            cpython_cpe("3.13.5"),
+            "cpe:2.3:a:python:python:3.13.5:*:*:*:*:*:*:*"
+        );
+        assert_eq!(
+            cpython_cpe("3.14.0rc1"),
+            "cpe:2.3:a:python:python:3.14.0:rc1:*:*:*:*:*:*"
+        );
     }
 
     #[test]

@@ -268,6 +268,17 @@ pub fn generate_keeping(
     );
     opts.name = Some(identity.name.clone());
     opts.version = identity.version.clone();
+    // CPython's identifiers as its release tooling (release-tools' sbom.py) writes them, when
+    // the tree is CPython by its own header and nobody gave others.
+    if identity.name == crate::identity::CPYTHON
+        && let Some(v) = &identity.version
+        && opts.cpes.is_empty()
+    {
+        opts.cpes.push(crate::identity::cpython_cpe(v));
+        opts.supplier
+            .get_or_insert_with(|| "Organization: Python Software Foundation".into());
+        opts.license.get_or_insert_with(|| "PSF-2.0".into());
+    }
     let found = if opts.no_catalog {
         relkit_catalog::tree::TreeCatalog::default()
     } else {
