@@ -101,6 +101,31 @@ impl BlobStore {
         Ok(out)
     }
 
+    /// Readiness check (`/readyz`): the upload scratch directory takes a file (created,
+    /// written, removed) and the blob directory takes an entry (a probe directory, created and
+    /// removed: a left-over empty directory is harmless to [`BlobStore::list`]). Errors name
+    /// the directory relative to the data directory, never a full path.
+    pub async fn probe(&self) -> Result<(), String> {
+        let name = format!(".readyz-{}", random_hex(8));
+        let tmp = self.root.join("tmp").join(&name);
+        let r = async {
+            let mut f = tokio::fs::File::create(&tmp).await?;
+            f.write_all(b"relkit readiness probe\n").await?;
+            f.flush().await?;
+            drop(f);
+            tokio::fs::remove_file(&tmp).await
+        }
+        .await;
+        r.map_err(|e| format!("the upload directory tmp/ is not writable: {e}"))?;
+        let dir = self.root.join("blobs/sha256").join(&name);
+        tokio::fs::create_dir(&dir)
+            .await
+            .map_err(|e| format!("the blob directory blobs/sha256/ is not writable: {e}"))?;
+        tokio::fs::remove_dir(&dir)
+            .await
+            .map_err(|e| format!("the blob directory blobs/sha256/ is not writable: {e}"))
+    }
+
     /// Stores bytes already in memory (SBOMs, bundles), after they were checked.
     pub async fn put_bytes(&self, bytes: &[u8]) -> Result<Stored, UploadError> {
         let sha256 = hex::encode(Sha256::digest(bytes));

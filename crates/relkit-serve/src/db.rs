@@ -415,6 +415,57 @@ impl Db {
         Ok(())
     }
 
+    /// Readiness check (`/readyz`): a trivial query on the schema through the server's own
+    /// connection, and for SQLite also through a fresh connection that may not create the file,
+    /// so a database file that was removed, replaced by something that is not a database, or
+    /// held by an exclusive lock is noticed (the server's open handle alone would keep
+    /// answering from an unlinked file). PostgreSQL: a pooled client, reconnected if lost.
+    pub async fn ping(&self) -> DbResult<()> {
+        let _: Option<(i64,)> = self
+            .query_opt("SELECT COUNT(*) FROM schema_version", vec![])
+            .await?;
+        if let Db::Sqlite(c) = self {
+            let c = c.clone();
+            tokio::task::spawn_blocking(move || {
+                let path = {
+                    let conn = c.lock().unwrap_or_else(|p| p.into_inner());
+                    conn.path().map(std::path::PathBuf::from)
+                };
+                let Some(path) = path.filter(|p| !p.as_os_str().is_empty()) else {
+                    return Ok(());
+                };
+                // SQLite's messages name the file by its full path: readiness answers name
+                // only the file.
+                let full = path.display().to_string();
+                let file = path
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let scrub = |e: rusqlite::Error| match e {
+                    rusqlite::Error::SqliteFailure(code, Some(m)) => {
+                        rusqlite::Error::SqliteFailure(code, Some(m.replace(&full, &file)))
+                    }
+                    e => e,
+                };
+                let check = || {
+                    let fresh = rusqlite::Connection::open_with_flags(
+                        &path,
+                        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )?;
+                    fresh.busy_timeout(std::time::Duration::from_secs(1))?;
+                    fresh.query_row("SELECT COUNT(*) FROM schema_version", [], |r| {
+                        r.get::<_, i64>(0)
+                    })?;
+                    Ok::<_, rusqlite::Error>(())
+                };
+                check().map_err(scrub)
+            })
+            .await??;
+        }
+        Ok(())
+    }
+
     /// Runs a query and reads every row into `T` (a tuple, or a struct implementing
     /// [`FromRow`]).
     pub async fn query<T: FromRow>(

@@ -25,6 +25,7 @@ pub mod auth;
 pub mod blobs;
 pub mod db;
 pub mod html;
+pub mod metrics;
 pub mod verify;
 
 use std::net::SocketAddr;
@@ -98,7 +99,15 @@ pub struct Config {
     pub database: Option<String>,
     /// Upload limits.
     pub limits: Limits,
+    /// Bearer token `/metrics` requires; None: `/metrics` is open like `/healthz` (it holds
+    /// counts by route template, never names or secrets).
+    pub metrics_token: Option<String>,
+    /// How long a shutdown waits for requests in flight (uploads) before cutting them.
+    pub grace: std::time::Duration,
 }
+
+/// Default of [`Config::grace`].
+pub const DEFAULT_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The data directory, database and key, without HTTP (shared by the server and [`Admin`]).
 #[derive(Clone)]
@@ -139,6 +148,10 @@ pub struct AppState {
     /// Serializes the check-then-write sequences of one server process (uploads stream
     /// outside it; only the final metadata step holds it).
     pub write_lock: tokio::sync::Mutex<()>,
+    /// Request, byte and verification-failure counters (`/metrics`).
+    pub metrics: Arc<metrics::Metrics>,
+    /// The token `/metrics` requires, if any.
+    pub metrics_token: Option<String>,
 }
 
 impl AppState {
@@ -192,6 +205,8 @@ impl Server {
             key: store.key,
             limits: cfg.limits,
             write_lock: tokio::sync::Mutex::new(()),
+            metrics: Arc::new(metrics::Metrics::new()),
+            metrics_token: cfg.metrics_token.clone(),
         });
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -226,32 +241,68 @@ impl Server {
         }
         self.task.await.map_err(std::io::Error::other)?
     }
+
+    /// Graceful shutdown: stops accepting connections at once (the listening socket is
+    /// closed, new connections are refused), closes idle connections, and waits up to `grace`
+    /// for the requests in flight (uploads) to finish. Requests still running after `grace`
+    /// are cut (their connections are dropped with the runtime; an interrupted upload leaves
+    /// nothing but a scratch file, removed at the next start).
+    pub async fn shutdown(mut self, grace: std::time::Duration) -> std::io::Result<Stopped> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match tokio::time::timeout(grace, &mut self.task).await {
+            Ok(r) => r.map_err(std::io::Error::other)?.map(|()| Stopped::Drained),
+            Err(_) => {
+                self.task.abort();
+                Ok(Stopped::GraceExpired)
+            }
+        }
+    }
 }
 
-/// Runs the server until Ctrl-C / SIGTERM, on its own multi-threaded runtime; `ready` is
+/// How a graceful shutdown ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Every request in flight finished within the grace period.
+    Drained,
+    /// The grace period expired with requests still in flight; they were cut.
+    GraceExpired,
+}
+
+/// Runs the server until SIGINT (Ctrl-C) or SIGTERM, on its own multi-threaded runtime, then
+/// shuts it down gracefully within [`Config::grace`] (see [`Server::shutdown`]); `ready` is
 /// called with the bound address once it listens.
 pub fn run_blocking(
     cfg: &Config,
     listen: SocketAddr,
     ready: impl FnOnce(SocketAddr),
-) -> Result<(), Error> {
+) -> Result<Stopped, Error> {
     let rt = runtime()?;
     rt.block_on(async {
-        let server = Server::start(cfg, listen).await?;
-        ready(server.addr);
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(|source| Error::Io {
+        // Both handlers are installed before the address is announced, so a signal sent as
+        // soon as the server is up is a graceful stop, never the default (killing) action.
+        use tokio::signal::unix::{SignalKind, signal};
+        let sig = |kind| {
+            signal(kind).map_err(|source| Error::Io {
                 path: "signal".into(),
                 source,
-            })?;
+            })
+        };
+        let (mut term, mut int) = (sig(SignalKind::terminate())?, sig(SignalKind::interrupt())?);
+        let server = Server::start(cfg, listen).await?;
+        ready(server.addr);
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = int.recv() => {}
             _ = term.recv() => {}
         }
-        server.stop().await.map_err(|source| Error::Io {
-            path: listen.to_string().into(),
-            source,
-        })
+        server
+            .shutdown(cfg.grace)
+            .await
+            .map_err(|source| Error::Io {
+                path: listen.to_string().into(),
+                source,
+            })
     })
 }
 

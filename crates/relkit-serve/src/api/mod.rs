@@ -1,6 +1,7 @@
 //! The HTTP API (`/api/v1/…`, documented in `docs/openapi.yaml`), one module per resource:
 //! [`projects`], [`releases`] (with publication in [`publish`]), [`files`], [`attachments`]
-//! and the [`audit`] log; who may write is decided in [`crate::auth`]. The JSON bodies are
+//! and the [`audit`] log, and the operational endpoints in [`ops`] (`/healthz`, `/readyz`,
+//! `/metrics`); who may write is decided in [`crate::auth`]. The JSON bodies are
 //! [`relkit_core::wire`]'s types, shared with relkit-client.
 //!
 //! Every write needs `Authorization: Bearer <token>` for the project (or an admin token), is
@@ -15,6 +16,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod files;
+pub mod ops;
 pub mod projects;
 pub mod publish;
 pub mod releases;
@@ -23,6 +25,7 @@ use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use axum::{Json, Router};
@@ -129,7 +132,10 @@ impl IntoResponse for ApiError {
             message: self.message,
             missing: Vec::new(),
         };
-        (self.status, Json(body)).into_response()
+        let mut resp = (self.status, Json(body)).into_response();
+        resp.extensions_mut()
+            .insert(crate::metrics::ErrorCode(self.code));
+        resp
     }
 }
 
@@ -208,7 +214,9 @@ macro_rules! routes {
 }
 
 routes! {
-    GET "/healthz" => || async { "ok\n" },
+    GET "/healthz" => ops::healthz,
+    GET "/readyz" => ops::readyz,
+    GET "/metrics" => ops::metrics,
     GET "/" => crate::html::index,
     GET "/p/{project}" => crate::html::project,
     GET "/p/{project}/{version}" => crate::html::release,
@@ -228,11 +236,23 @@ routes! {
     GET "/api/v1/audit" => audit::get_audit,
 }
 
-/// The HTTP routes of [`ROUTES`], with their handlers.
+/// The HTTP routes of [`ROUTES`], with their handlers; each route tags its answers with its
+/// template and the outermost layer records them in [`crate::metrics`].
 pub fn router(state: Arc<AppState>) -> Router {
+    let metrics = Arc::clone(&state.metrics);
     method_routers()
         .into_iter()
-        .fold(Router::new(), |r, (path, m)| r.route(path, m))
+        .fold(Router::new(), |r, (path, m)| {
+            r.route(
+                path,
+                m.layer(from_fn(move |req, next| {
+                    crate::metrics::tag(path, req, next)
+                })),
+            )
+        })
         .layer(DefaultBodyLimit::disable())
+        .layer(from_fn(move |req, next| {
+            crate::metrics::track(Arc::clone(&metrics), req, next)
+        }))
         .with_state(state)
 }

@@ -97,6 +97,8 @@ impl Env {
             data_dir: data.path().to_path_buf(),
             database: database.clone(),
             limits,
+            metrics_token: None,
+            grace: relkit_serve::DEFAULT_GRACE,
         };
         let server = rt
             .block_on(Server::start(

@@ -5,4 +5,5 @@ mod api;
 mod common;
 mod faults_load;
 mod openapi;
+mod ops;
 mod pages;

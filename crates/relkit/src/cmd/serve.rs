@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use relkit_serve::{Admin, Config, Limits, ProjectConfig};
+use relkit_serve::{Admin, Config, Limits, ProjectConfig, Stopped};
 
 use crate::ReportArgs;
 use crate::output::{Context, Outcome, OutputFormat, print_json};
@@ -37,6 +37,13 @@ pub struct ServeArgs {
     /// Largest release file accepted, in MiB.
     #[arg(long, default_value_t = 4096)]
     pub max_file_mib: u64,
+    /// On SIGTERM/SIGINT, how long requests in flight (uploads) may take to finish, seconds.
+    #[arg(long, default_value_t = 30)]
+    pub grace_secs: u64,
+    /// A file holding a token that GET /metrics then requires (`Authorization: Bearer …`);
+    /// without it /metrics is open, like /healthz and /readyz.
+    #[arg(long)]
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// Where the server keeps its data.
@@ -154,7 +161,7 @@ fn read_opt(p: &Option<PathBuf>) -> anyhow::Result<Option<String>> {
 /// Runs `relkit serve`.
 pub fn run(a: ServeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     match a.command {
-        None => serve(a.listen, a.store, a.max_file_mib, ctx),
+        None => serve(&a, ctx),
         Some(ServeCommand::Token(t)) => token(t, ctx),
         Some(ServeCommand::Project(ProjectCommand::Set {
             store,
@@ -200,13 +207,23 @@ pub fn run(a: ServeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     }
 }
 
-fn serve(
-    listen: SocketAddr,
-    store: StoreArgs,
-    max_file_mib: u64,
-    ctx: &Context,
-) -> anyhow::Result<Outcome> {
-    let data = match store.data {
+fn serve(a: &ServeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let (listen, store) = (a.listen, &a.store);
+    let metrics_token = match &a.metrics_token_file {
+        Some(p) => {
+            let t = std::fs::read_to_string(p)
+                .with_context(|| format!("reading the metrics token {}", p.display()))?;
+            let t = t.trim().to_string();
+            anyhow::ensure!(
+                !t.is_empty(),
+                "the metrics token file {} is empty",
+                p.display()
+            );
+            Some(t)
+        }
+        None => None,
+    };
+    let data = match store.data.clone() {
         Some(d) => d,
         None => {
             let d = tempfile::Builder::new()
@@ -226,22 +243,31 @@ fn serve(
         data_dir: data.clone(),
         database: store.database.clone(),
         limits: Limits {
-            max_file: max_file_mib << 20,
+            max_file: a.max_file_mib << 20,
             ..Limits::default()
         },
+        metrics_token,
+        grace: std::time::Duration::from_secs(a.grace_secs),
     };
     let backend = if store.database.is_some() {
         "PostgreSQL"
     } else {
         "SQLite"
     };
-    relkit_serve::run_blocking(&cfg, listen, |addr| {
+    let stopped = relkit_serve::run_blocking(&cfg, listen, |addr| {
         ctx.info(format!(
             "relkit serve: http://{addr}/ (data {}, {backend}); Ctrl-C to stop",
             data.display()
         ))
     })
     .with_context(|| format!("serving on {listen}"))?;
+    ctx.info(match stopped {
+        Stopped::Drained => "relkit serve: stopped (requests in flight finished)".to_string(),
+        Stopped::GraceExpired => format!(
+            "relkit serve: stopped; requests still running after {} s were cut",
+            a.grace_secs
+        ),
+    });
     Ok(Outcome::Ok)
 }
 
