@@ -244,6 +244,24 @@ pub(crate) const TRICKY_PAIRS: &[(&str, &str, bool)] = &[
     ("1.0 (build 5)", "1.0 (build 6)", false),
 ];
 
+/// The upstream version inside a distribution package's version (what the library itself
+/// embeds): the epoch and the packager's release removed (`1.15.1-55.el7_9` → `1.15.1`,
+/// `2:1.2.3-4` → `1.2.3`), for PURL types whose versions carry them (`rpm`, `deb`, `apk`,
+/// `alpm`); other versions unchanged.
+pub fn upstream_of<'a>(purl_type: &str, version: &'a str) -> &'a str {
+    if !DISTRO_TYPES.contains(&purl_type) {
+        return version;
+    }
+    let v = match version.split_once(':') {
+        Some((epoch, rest)) if epoch.bytes().all(|b| b.is_ascii_digit()) => rest,
+        _ => version,
+    };
+    v.rsplit_once('-').map_or(v, |(upstream, _)| upstream)
+}
+
+/// PURL types of distribution packages, whose versions carry an epoch and a release.
+pub const DISTRO_TYPES: [&str; 4] = ["rpm", "deb", "apk", "alpm"];
+
 /// `v1.2` → `1.2`; `v` not before a digit is kept (`vim`).
 fn strip_v(s: &str) -> &str {
     match s.strip_prefix(['v', 'V']) {
@@ -605,6 +623,14 @@ mod tests {
             assert_eq!(same_release(a, b), want, "{a:?} vs {b:?}");
             assert_eq!(same_release(b, a), want, "{b:?} vs {a:?} (symmetric)");
         }
+    }
+
+    #[test]
+    fn upstream_versions_of_distribution_packages() {
+        assert_eq!(upstream_of("rpm", "1.15.1-55.el7_9"), "1.15.1");
+        assert_eq!(upstream_of("deb", "2:1.2.3-4"), "1.2.3");
+        assert_eq!(upstream_of("deb", "1.0.8"), "1.0.8");
+        assert_eq!(upstream_of("npm", "1.2.3-rc.1"), "1.2.3-rc.1");
     }
 
     #[test]

@@ -23,6 +23,14 @@ pub enum Error {
         #[source]
         source: Box<relkit_archive::read::Error>,
     },
+    /// A wheel carries no PEP 770 SBOM: nothing is declared, so nothing can be verified.
+    #[error(
+        "{path}: holds no PEP 770 SBOM (*.dist-info/sboms/*.json): nothing is declared to verify (`relkit sbom generate` inventories it)"
+    )]
+    NothingDeclared {
+        /// The wheel.
+        path: String,
+    },
     /// Reading or writing the SBOM failed.
     #[error(transparent)]
     Sbom(#[from] relkit_sbom::Error),

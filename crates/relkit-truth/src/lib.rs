@@ -34,6 +34,9 @@ pub mod rules;
 pub mod sarif;
 mod source;
 mod tree;
+mod wheel;
+
+pub use wheel::verify_wheel;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -363,9 +366,12 @@ pub(crate) fn judge(
         identifiers.push(id_check("cpe", cpe, version, &declared, &found));
     }
     for purl in &pkg.purls {
-        let version = relkit_ident::purl::Purl::parse(purl)
-            .ok()
-            .and_then(|p| p.version);
+        // A distribution package's version names the upstream release inside it plus the
+        // packager's epoch and release: the upstream part is what bytes and versions show.
+        let version = relkit_ident::purl::Purl::parse(purl).ok().and_then(|p| {
+            let v = p.version?;
+            Some(relkit_ident::version::upstream_of(&p.ty, &v).to_string())
+        });
         identifiers.push(id_check("purl", purl, version, &declared, &found));
     }
     for i in &identifiers {

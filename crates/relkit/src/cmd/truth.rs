@@ -38,13 +38,16 @@ pub enum AgainstKind {
   relkit sbom verify Python-3.13.5/Misc/sbom.spdx.json --against Python-3.13.5.tar.xz
   relkit sbom verify externals.spdx.json --against python-3.13.2-embed-amd64/ --format sarif
   relkit sbom verify sbom.spdx.json --against src/ --fix -o sbom.fixed.spdx.json
+  relkit sbom verify psycopg2_binary-2.9.13-cp313-cp313-manylinux2014_x86_64.whl
 Exit codes: 0 nothing contradicted, 1 a version is contradicted (or a CPE/PURL disagrees), 2 input error.")]
 pub struct VerifyArgs {
     /// The SBOM (SPDX 2.2/2.3 or CycloneDX 1.4-1.6 JSON).
     pub sbom: PathBuf,
-    /// Source tree, source archive, binary directory/zip or PE file the SBOM describes.
+    /// Source tree, source archive, binary directory/zip or PE file the SBOM describes. Not
+    /// needed for a wheel (`relkit sbom verify X.whl`): its PEP 770 SBOMs are verified against
+    /// its own bytes.
     #[arg(long)]
-    pub against: PathBuf,
+    pub against: Option<PathBuf>,
     /// What --against is.
     #[arg(long, value_enum, default_value_t = AgainstKind::Auto)]
     pub kind: AgainstKind,
@@ -98,6 +101,45 @@ pub fn run(a: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     } else {
         None
     };
+    let wheel = a
+        .sbom
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("whl"));
+    if wheel {
+        if a.against.is_some() || dest.is_some() {
+            bail!(
+                "{}: a wheel's PEP 770 SBOMs are verified against the wheel itself: no --against, no --fix",
+                a.sbom.display()
+            );
+        }
+        let pb = ctx.spinner(format!(
+            "verifying the PEP 770 SBOMs of {}",
+            a.sbom.display()
+        ));
+        let mut report = relkit_truth::verify_wheel(&a.sbom)
+            .with_context(|| format!("verifying {}", a.sbom.display()))?;
+        pb.finish_and_clear();
+        report.sbom = a.sbom.display().to_string();
+        match a.format {
+            VerifyFormat::Json => print_json(&JsonOut {
+                report: &report,
+                fix: None,
+            })?,
+            VerifyFormat::Sarif => print_json(&relkit_truth::sarif::to_sarif(&report, None))?,
+            VerifyFormat::Text => print_text(&report, None, ctx),
+        }
+        return Ok(if report.has_findings() {
+            Outcome::Findings
+        } else {
+            Outcome::Ok
+        });
+    }
+    let Some(against) = a.against.clone() else {
+        bail!(
+            "--against is required: the tree, archive or binaries {} describes (only a wheel is verified against itself)",
+            a.sbom.display()
+        );
+    };
     let bytes = std::fs::read(&a.sbom).with_context(|| format!("reading {}", a.sbom.display()))?;
     let origin = a.sbom.display().to_string();
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
@@ -113,9 +155,9 @@ pub fn run(a: VerifyArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         AgainstKind::Source => Kind::Source,
         AgainstKind::Binary => Kind::Binary,
     };
-    let pb = ctx.spinner(format!("verifying against {}", a.against.display()));
-    let mut report = relkit_truth::verify_with(&doc, &a.against, &Options { kind })
-        .with_context(|| format!("verifying {origin} against {}", a.against.display()))?;
+    let pb = ctx.spinner(format!("verifying against {}", against.display()));
+    let mut report = relkit_truth::verify_with(&doc, &against, &Options { kind })
+        .with_context(|| format!("verifying {origin} against {}", against.display()))?;
     pb.finish_and_clear();
     report.sbom = origin.clone();
     let fixed = match &dest {

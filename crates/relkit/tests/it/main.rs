@@ -17,6 +17,7 @@ mod cli_sbom_identity;
 mod cli_sbom_inputs;
 mod cli_sbom_pep770;
 mod cli_sbom_verify;
+mod cli_sbom_verify_wheel;
 mod cli_scan;
 mod cli_serve;
 mod db_update;
