@@ -46,11 +46,16 @@ struct LibraryRule {
     product: Option<String>,
     company: Option<String>,
     version_parts: Option<usize>,
+    #[serde(default)]
+    symbols: Vec<String>,
+    #[serde(default)]
+    rodata: Vec<String>,
 }
 
 struct Rule {
     lib: LibraryRule,
     ascii: Vec<BytesRegex>,
+    rodata: Vec<Regex>,
     utf16: Vec<Regex>,
     product: Option<Regex>,
     company: Option<Regex>,
@@ -71,6 +76,11 @@ fn rules() -> &'static [Rule] {
                     .collect(),
                 utf16: lib
                     .utf16
+                    .iter()
+                    .map(|r| Regex::new(r).expect("rule regex"))
+                    .collect(),
+                rodata: lib
+                    .rodata
                     .iter()
                     .map(|r| Regex::new(r).expect("rule regex"))
                     .collect(),
@@ -134,6 +144,24 @@ pub struct FileScan {
     /// A Go executable's embedded build information (main module, dependencies, toolchain),
     /// read by relkit-catalog.
     pub go: Option<relkit_catalog::Catalog>,
+    /// What an ELF file says about itself (soname, needed libraries, build-id, `.comment`).
+    pub elf: Option<ElfSummary>,
+    /// Why a rule that applied to the file reported no version (several distinct version
+    /// strings: ambiguous), one sentence each, starting with the file's path.
+    pub notes: Vec<String>,
+}
+
+/// The identity fields of an ELF file (see [`crate::elf::ElfInfo`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ElfSummary {
+    /// `DT_SONAME` (its number is an ABI version, never a release version).
+    pub soname: Option<String>,
+    /// `DT_NEEDED` entries.
+    pub needed: Vec<String>,
+    /// GNU build-id, lowercase hex.
+    pub build_id: Option<String>,
+    /// Strings of the `.comment` section.
+    pub comment: Vec<String>,
 }
 
 /// Scans one file's bytes. A file that starts with `MZ` but is not a parsable PE is an error.
@@ -153,6 +181,16 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
         // other files (text, data) none, so a README quoting a version is no component.
         if !is_native_binary(bytes) {
             return Ok(scan);
+        }
+        if crate::elf::is_elf(bytes) {
+            let info = crate::elf::read(bytes).map_err(|e| Error::Binary {
+                file: path.into(),
+                message: format!(
+                    "starts with the ELF magic but is not a valid ELF file ({e}); truncated or \
+                     corrupt download?"
+                ),
+            })?;
+            scan_elf(&mut scan, path, &info);
         }
         scan_strings(&mut scan, path, bytes);
         dedup_hits(&mut scan.hits);
@@ -269,6 +307,78 @@ fn is_native_binary(bytes: &[u8]) -> bool {
         ]
         .iter()
         .any(|m| bytes.starts_with(m))
+}
+
+/// Applies the `symbols` + `rodata` rules to an ELF file: a rule applies only when the file
+/// exports one of the rule's symbols (the library's own API), and then its `rodata` regexes are
+/// matched against whole `.rodata` strings. Exactly one distinct version found is a hit; several
+/// are a note (ambiguous) and no hit: a bare version is never guessed.
+fn scan_elf(scan: &mut FileScan, path: &str, info: &crate::elf::ElfInfo) {
+    scan.elf = Some(ElfSummary {
+        soname: info.soname.clone(),
+        needed: info.needed.clone(),
+        build_id: info.build_id.clone(),
+        comment: info.comment.clone(),
+    });
+    for rule in rules() {
+        if rule.rodata.is_empty() {
+            continue;
+        }
+        let Some(symbol) = rule.lib.symbols.iter().find(|s| info.exports.contains(*s)) else {
+            continue;
+        };
+        // version → first string that gave it
+        let mut versions: BTreeMap<String, &crate::elf::RodataString> = BTreeMap::new();
+        for s in &info.rodata {
+            for re in &rule.rodata {
+                if let Some(c) = re.captures(&s.text) {
+                    versions.entry(rodata_version(&c)).or_insert(s);
+                }
+            }
+        }
+        match versions.len() {
+            0 => {}
+            1 => {
+                let (version, s) = versions.into_iter().next().expect("one version");
+                scan.hits.push(Hit {
+                    component: rule.lib.name.clone(),
+                    version,
+                    evidence: Evidence {
+                        file: path.into(),
+                        offset: Some(s.offset),
+                        method: "elf-rodata".into(),
+                        text: format!(".rodata string {:?} in a file exporting {symbol}", s.text),
+                    },
+                });
+            }
+            _ => scan.notes.push(format!(
+                "{path}: {} (exports {symbol}): several version strings in .rodata ({}): \
+                 ambiguous, no version reported",
+                rule.lib.name,
+                versions
+                    .values()
+                    .map(|s| format!("{:?} at {}", s.text, s.offset))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+}
+
+/// The version a `rodata` match gives: group 1, or, for a packed decimal version (libxml2's
+/// "21406"), the named groups `major`, `minor`, `patch` as numbers joined by dots (2.14.6).
+fn rodata_version(c: &regex::Captures<'_>) -> String {
+    match (c.name("major"), c.name("minor"), c.name("patch")) {
+        (Some(a), Some(b), Some(p)) => [a, b, p]
+            .iter()
+            .map(|m| {
+                let t = m.as_str().trim_start_matches('0');
+                if t.is_empty() { "0" } else { t }
+            })
+            .collect::<Vec<_>>()
+            .join("."),
+        _ => c[1].to_string(),
+    }
 }
 
 /// Applies every rule's ASCII and UTF-16 version-string patterns to `bytes`.
@@ -958,6 +1068,34 @@ mod tests {
     fn rules_file_compiles() {
         assert!(rules().len() >= 10);
         assert!(rules().iter().any(|r| r.lib.name == "openssl"));
+        for r in rules() {
+            // A bare `.rodata` version means something only next to the library's own API.
+            assert_eq!(
+                r.lib.symbols.is_empty(),
+                r.rodata.is_empty(),
+                "{}: `symbols` and `rodata` go together",
+                r.lib.name
+            );
+            for re in &r.rodata {
+                assert!(
+                    re.captures_len() >= 2,
+                    "{}: {re} has no group 1",
+                    r.lib.name
+                );
+                assert!(re.as_str().ends_with('$'), "{}: {re}", r.lib.name);
+            }
+        }
+    }
+
+    #[test]
+    fn packed_decimal_versions_are_unpacked() {
+        let rule = rules().iter().find(|r| r.lib.name == "libxml2").unwrap();
+        let c = rule.rodata[0].captures("21406").unwrap();
+        assert_eq!(rodata_version(&c), "2.14.6");
+        let rule = rules().iter().find(|r| r.lib.name == "libxslt").unwrap();
+        let c = rule.rodata[0].captures("10143").unwrap();
+        assert_eq!(rodata_version(&c), "1.1.43");
+        assert!(rule.rodata[0].captures("21406").is_none());
     }
 
     #[test]

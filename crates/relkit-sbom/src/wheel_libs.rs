@@ -32,7 +32,9 @@ pub fn add(
     let mut warnings = Vec::new();
     for (path, bytes) in kept.iter().filter(|(p, _)| is_vendored_lib(p)) {
         let scan = binary::scan_bytes(path, bytes)?;
-        if scan.hits.is_empty() {
+        // A rule that applied but found several versions says so (ambiguous), for the library.
+        warnings.extend(scan.notes.iter().map(|n| format!("{origin}!{n}")));
+        if scan.hits.is_empty() && scan.notes.is_empty() {
             warnings.push(format!(
                 "{origin}!{path}: vendored library not identified by any rule: present, version \
                  unknown"

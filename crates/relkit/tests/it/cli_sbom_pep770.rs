@@ -141,7 +141,10 @@ fn pep770_sboms_of_real_wheels_are_merged_with_their_source() {
 
 /// What the vendored libraries of the two wheels report about themselves at run time: the
 /// wheel's `NAME.libs/` is unpacked and each library is loaded with ctypes and asked its version
-/// through its own API (`OpenSSL_version(0)`, `png_get_libpng_ver`, `TIFFGetVersion`). MIT
+/// through its own API (`OpenSSL_version(0)`, `png_get_libpng_ver`, `TIFFGetVersion`,
+/// `ZSTD_versionString`, `lzma_version_string`, `hb_version_string`, `avifVersion`,
+/// `dav1d_version` and `avifCodecVersions` (libaom) of libavif, `opj_version`, `pcre_version`,
+/// `sasl_version_info`, the exported `keyutils_version_string`). MIT
 /// krb5 has no version API: its ground truth is the upstream part of the `krb5-libs` RPM that
 /// auditwheel's SBOM says the library was copied from (read by Python, not relkit).
 /// libjpeg-turbo has no version API either and bzip2 is linked into FreeType without exporting
@@ -181,6 +184,37 @@ if png:
 tiff = load("libtiff")
 if tiff:
     print("libtiff", re.search(r"Version (\S+)", text(tiff, "TIFFGetVersion")).group(1))
+for name, prefix, fn in [("zstd", "libzstd", "ZSTD_versionString"),
+                         ("xz", "liblzma", "lzma_version_string"),
+                         ("harfbuzz", "libharfbuzz", "hb_version_string"),
+                         ("libavif", "libavif", "avifVersion"),
+                         ("openjpeg", "libopenjp2", "opj_version")]:
+    lib = load(prefix)
+    if lib:
+        print(name, text(lib, fn))
+avif = load("libavif")
+if avif:
+    # dav1d and libaom are linked into libavif; "1.5.3-0-gb546257" is git describe.
+    print("dav1d", text(avif, "dav1d_version").split("-")[0])
+    buf = ctypes.create_string_buffer(256)
+    avif.avifCodecVersions(buf)
+    aom = re.search(r"aom \[[^]]*\]:v?(\d+\.\d+\.\d+)", buf.value.decode())
+    if aom:
+        print("libaom", aom.group(1))
+pcre = load("libpcre")
+if pcre:
+    print("pcre", text(pcre, "pcre_version").split()[0])
+sasl = load("libsasl2")
+if sasl:
+    impl, ver = ctypes.c_char_p(), ctypes.c_char_p()
+    ints = [ctypes.c_int() for _ in range(4)]
+    sasl.sasl_version_info(ctypes.byref(impl), ctypes.byref(ver), *map(ctypes.byref, ints))
+    print("cyrus-sasl", ver.value.decode())
+keyutils = load("libkeyutils")
+if keyutils:
+    # A char array, not a pointer: its address is the string.
+    at = ctypes.addressof(ctypes.c_char.in_dll(keyutils, "keyutils_version_string"))
+    print("keyutils", ctypes.c_char_p(at).value.decode().removeprefix("keyutils-"))
 for n in z.namelist():
     if n.endswith("/sboms/auditwheel.cdx.json"):
         for c in json.loads(z.read(n)).get("components", []):
@@ -224,11 +258,11 @@ fn vendored_libraries_have_the_versions_they_report_at_run_time() {
     let wheels = [
         (
             "psycopg2_binary-2.9.13-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
-            2,
+            5,
         ),
         (
             "pillow-12.2.0-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
-            2,
+            9,
         ),
     ];
     let dir = tempfile::tempdir().unwrap();
@@ -288,5 +322,77 @@ fn vendored_libraries_have_the_versions_they_report_at_run_time() {
             );
             assert!(ours.2.contains(".libs/lib"), "{:?}", ours.2);
         }
+    }
+}
+
+/// lxml's etree module links libxml2, libxslt and zlib in statically (its wheel has no
+/// `NAME.libs/`): `relkit sbom generate` on the real module from the lxml 6.2.0 wheel finds each
+/// at the version the module reports at run time through ctypes — the `xmlParserVersion`
+/// pointer as the loader relocated it (libxml2 packs 2.14.6 as "21406"), the
+/// `xsltLibxsltVersion` integer (10143 = 1.1.43; relkit reads the string, not this integer) and
+/// `zlibVersion()`. Wheel: `.ci/deps.d/58-evidence-wheels.sh`.
+#[test]
+fn libraries_linked_into_lxml_have_the_versions_they_report_at_run_time() {
+    let file = "lxml-6.2.0-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl";
+    let Some(wheel) = relkit_testkit::upstream_data(file) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let script = r##"
+import ctypes, os, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+name = next(n for n in z.namelist() if n.startswith("lxml/etree.") and n.endswith(".so"))
+path = os.path.join(sys.argv[2], "etree.so")
+with open(path, "wb") as f:
+    f.write(z.read(name))
+lib = ctypes.CDLL(path)
+def unpack(n):
+    return "%d.%d.%d" % (n // 10000, n // 100 % 100, n % 100)
+print("libxml2", unpack(int(ctypes.c_char_p.in_dll(lib, "xmlParserVersion").value)))
+print("libxslt", unpack(ctypes.c_int.in_dll(lib, "xsltLibxsltVersion").value))
+lib.zlibVersion.restype = ctypes.c_char_p
+print("zlib", lib.zlibVersion().decode())
+"##;
+    let Some(out) = relkit_testkit::run_oracle(
+        "python3",
+        &[
+            "-c",
+            script,
+            wheel.to_str().unwrap(),
+            dir.path().to_str().unwrap(),
+        ],
+    ) else {
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(want.lines().count(), 3, "{want}");
+    let spdx = dir.path().join("etree.spdx.json");
+    relkit_testkit::run_ok(
+        Command::new(env!("CARGO_BIN_EXE_relkit"))
+            .args(["-q", "sbom", "generate"])
+            .arg(dir.path().join("etree.so"))
+            .arg("-o")
+            .arg(format!("spdx-json={}", spdx.display())),
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap();
+    let packages = doc["packages"].as_array().unwrap();
+    for line in want.lines() {
+        let (name, version) = line.split_once(' ').unwrap();
+        let found: Vec<&str> = packages
+            .iter()
+            .filter(|p| p["name"] == name)
+            .filter_map(|p| p["versionInfo"].as_str())
+            .collect();
+        assert_eq!(found.len(), 1, "{name}: {found:?}");
+        assert!(
+            relkit_ident::version::same_release(found[0], version),
+            "{name} is {} for relkit, {version} at run time",
+            found[0]
+        );
     }
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Real manylinux wheels whose native code carries libraries statically (no NAME.libs/), for the
+# ELF evidence tests of the binary rules (crates/relkit/tests/it/cli_sbom_pep770.rs): lxml's
+# etree module links libxml2 and libxslt in. cp311 so that it is the machine's Python's own ABI.
+# Pinned by SHA-256; kept in target/relkit-data/ (not committed).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+data=target/relkit-data
+mkdir -p "$data"
+fetch_wheel() { # sha256 requirement file
+  if echo "$1  $data/$3" | sha256sum -c --status 2>/dev/null; then return 0; fi
+  local tmp
+  tmp=$(mktemp -d)
+  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 \
+    --platform manylinux_2_17_x86_64 -d "$tmp" "$2"
+  mv "$tmp/$3" "$data/$3"
+  rm -rf "$tmp"
+  echo "$1  $data/$3" | sha256sum -c --quiet
+}
+fetch_wheel 2158aa10c47de8b2021c3f213993d450ce002795eeb6738a26dd888911a660b9 lxml==6.2.0 \
+  lxml-6.2.0-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl
