@@ -19,3 +19,8 @@ fetch_wheel f04ada42bcd537adbaf8b7f3140237a204e452a88d0c1831cfce69f7d2e59f4e psy
   psycopg2_binary-2.9.13-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.whl
 fetch_wheel 03f6fab9219220f041c74aeaa2939ff0062bd5c364ba9ce037197f4c6d498cd9 pillow==12.2.0 \
   pillow-12.2.0-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.whl
+# PyPI `wheel`: `wheel unpack` verifies every RECORD hash of the wheels relkit writes
+# (--pep770).
+python3 -m pip install -q wheel==0.45.1 2>/dev/null \
+  || python3 -m pip install -q --break-system-packages wheel==0.45.1
+python3 -m wheel version >/dev/null || { echo "missing oracle: python3 -m wheel" >&2; exit 1; }

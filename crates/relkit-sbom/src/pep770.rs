@@ -9,6 +9,11 @@
 
 use std::collections::BTreeMap;
 
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
 use crate::model::{Document, Evidence, IdAllocator, Package, Relationship};
 
 /// The method of evidence taken from a PEP 770 SBOM.
@@ -124,9 +129,198 @@ fn is_the_wheel(p: &Package, name: &str) -> bool {
     })
 }
 
+/// Where [`write_wheel`] puts relkit's SBOM inside the wheel's `.dist-info` directory.
+pub const RELKIT_SBOM: &str = "sboms/relkit.cdx.json";
+
+/// Writes to `dest` a copy of the wheel `input` with `sbom` added as
+/// `NAME-VERSION.dist-info/sboms/relkit.cdx.json` (PEP 770) and RECORD updated with its
+/// SHA-256 and size; every other member is copied byte for byte, in the same order, with its
+/// mode and time. A previous relkit SBOM in the wheel is replaced. The original is never
+/// touched (`dest` must be another file) and `dest` appears whole or not at all.
+pub fn write_wheel(input: &Path, sbom: &[u8], dest: &Path) -> Result<()> {
+    let origin = input.display().to_string();
+    let invalid = |message: String| Error::Invalid {
+        origin: origin.clone(),
+        path: String::new(),
+        message,
+    };
+    if let (Ok(a), Ok(b)) = (input.canonicalize(), dest.canonicalize())
+        && a == b
+    {
+        return Err(invalid(format!(
+            "the PEP 770 wheel would overwrite its input: write it to another directory than {}",
+            dest.parent().unwrap_or(Path::new(".")).display()
+        )));
+    }
+    let members = read_members(input)?;
+    let record = members
+        .iter()
+        .map(|m| m.path.as_str())
+        .find(|p| p.ends_with(".dist-info/RECORD") && p.matches('/').count() == 1)
+        .ok_or_else(|| invalid("no NAME-VERSION.dist-info/RECORD: not a wheel".into()))?
+        .to_string();
+    let dist_info = record.trim_end_matches("RECORD");
+    let sbom_path = format!("{dist_info}{RELKIT_SBOM}");
+    let record_line = format!(
+        "{sbom_path},sha256={},{}",
+        base64url(&Sha256::digest(sbom)),
+        sbom.len()
+    );
+    let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let mut entries = Vec::new();
+    let mut newest = 0;
+    for (i, m) in members.iter().enumerate() {
+        newest = newest.max(m.mtime);
+        if m.path == sbom_path {
+            continue;
+        }
+        let content = if m.path == record {
+            updated_record(&m.bytes, &sbom_path, &record_line)
+                .ok_or_else(|| invalid(format!("{record} is not UTF-8")))?
+        } else {
+            m.bytes.clone()
+        };
+        if m.path == record {
+            entries.push(entry(
+                tmp.path(),
+                usize::MAX,
+                &sbom_path,
+                sbom,
+                0o644,
+                newest,
+            )?);
+        }
+        if m.dir {
+            entries.push(relkit_archive::entry::Entry {
+                path: m.path.trim_end_matches('/').as_bytes().to_vec(),
+                kind: relkit_archive::entry::EntryKind::Dir,
+                mode: m.mode,
+                mtime: relkit_archive::entry::Timestamp::from_secs(m.mtime),
+                size: 0,
+                source: None,
+            });
+            continue;
+        }
+        entries.push(entry(tmp.path(), i, &m.path, &content, m.mode, m.mtime)?);
+    }
+    let mut zip = std::io::Cursor::new(Vec::new());
+    relkit_archive::write::zip::write_zip(&entries, &mut zip)
+        .map_err(|e| invalid(format!("writing the wheel failed: {e}")))?;
+    relkit_core::fs::write_atomic(dest, zip.get_ref()).map_err(|e| Error::io(dest, e))
+}
+
+/// One file (or directory) member of a wheel, whole.
+struct Member {
+    path: String,
+    dir: bool,
+    mode: u32,
+    mtime: i64,
+    bytes: Vec<u8>,
+}
+
+fn read_members(input: &Path) -> Result<Vec<Member>> {
+    struct Collect(Vec<Member>);
+    impl relkit_archive::read::Visit for Collect {
+        fn visit(
+            &mut self,
+            member: relkit_archive::read::Member,
+            content: &mut dyn std::io::Read,
+        ) -> std::io::Result<relkit_archive::read::Flow> {
+            let dir = member.kind == relkit_archive::read::MemberKind::Dir;
+            if member.kind == relkit_archive::read::MemberKind::File || dir {
+                let mut bytes = Vec::new();
+                content.read_to_end(&mut bytes)?;
+                self.0.push(Member {
+                    path: String::from_utf8_lossy(&member.path).into_owned(),
+                    dir,
+                    mode: member.mode.unwrap_or(0o644) & 0o7777,
+                    mtime: member.mtime,
+                    bytes,
+                });
+            }
+            Ok(relkit_archive::read::Flow::Continue)
+        }
+    }
+    let mut c = Collect(Vec::new());
+    relkit_archive::read::walk_path(input, &mut c).map_err(|source| Error::Wheel {
+        origin: input.display().to_string(),
+        source: Box::new(source),
+    })?;
+    Ok(c.0)
+}
+
+/// RECORD with the SBOM's line (an earlier one removed) before RECORD's own line.
+fn updated_record(record: &[u8], sbom_path: &str, line: &str) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(record).ok()?;
+    let mut out = String::new();
+    let mut added = false;
+    for l in text.lines() {
+        let path = l.split(',').next().unwrap_or("");
+        if path == sbom_path {
+            continue;
+        }
+        if path.ends_with(".dist-info/RECORD") && !added {
+            out.push_str(line);
+            out.push('\n');
+            added = true;
+        }
+        out.push_str(l);
+        out.push('\n');
+    }
+    if !added {
+        out.push_str(line);
+        out.push('\n');
+    }
+    Some(out.into_bytes())
+}
+
+fn entry(
+    dir: &Path,
+    i: usize,
+    path: &str,
+    bytes: &[u8],
+    mode: u32,
+    mtime: i64,
+) -> Result<relkit_archive::entry::Entry> {
+    let file = dir.join(format!("m{i}"));
+    std::fs::write(&file, bytes).map_err(|e| Error::io(&file, e))?;
+    Ok(relkit_archive::entry::Entry {
+        path: path.as_bytes().to_vec(),
+        kind: relkit_archive::entry::EntryKind::File,
+        mode,
+        mtime: relkit_archive::entry::Timestamp::from_secs(mtime),
+        size: bytes.len() as u64,
+        source: Some(file),
+    })
+}
+
+/// Unpadded URL-safe base64, as RECORD writes hashes.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |acc, &b| (acc << 8) | b as u32) << (8 * (3 - chunk.len()));
+        for k in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * k)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_hashes_are_unpadded_urlsafe_base64() {
+        // RECORD of a real wheel: the SHA-256 of an empty file.
+        assert_eq!(
+            base64url(&Sha256::digest(b"")),
+            "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+        );
+        assert_eq!(base64url(b"f"), "Zg");
+        assert_eq!(base64url(b"fo"), "Zm8");
+    }
 
     #[test]
     fn sbom_members_are_the_dist_info_sboms_json_files() {

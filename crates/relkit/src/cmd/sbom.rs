@@ -116,6 +116,12 @@ pub struct GenerateArgs {
     /// uv.lock, go.mod, *.dist-info, …): only files, in-tree SBOM and bundled wheels.
     #[arg(long)]
     pub no_catalog: bool,
+    /// Wheel input: write DIR/<same file name>, a copy of the wheel with this SBOM (CycloneDX)
+    /// added as `NAME-VERSION.dist-info/sboms/relkit.cdx.json` (PEP 770) and RECORD updated; the
+    /// input is never modified. The SBOM then goes only into the wheel, unless -o FORMAT=PATH
+    /// asks for copies.
+    #[arg(long, value_name = "DIR")]
+    pub pep770: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -317,10 +323,33 @@ fn generate(a: GenerateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             a.path.display()
         );
     }
+    let is_wheel = a
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("whl"));
+    if a.pep770.is_some() && (binary || !is_wheel) {
+        bail!(
+            "--pep770 writes a wheel's SBOM into a copy of the wheel; {} is not a wheel",
+            a.path.display()
+        );
+    }
     let (doc, outcome) = if binary {
         generate_binary(&a, created, ctx)?
     } else {
         generate_source(&a, created, ctx)?
+    };
+    let outs = match &a.pep770 {
+        Some(dir) => {
+            let (bytes, _) = relkit_sbom::write(&doc, Format::CycloneDxJson);
+            let name = a.path.file_name().context("the wheel has no file name")?;
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            let dest = dir.join(name);
+            relkit_sbom::pep770::write_wheel(&a.path, &bytes, &dest)
+                .with_context(|| format!("writing {}", dest.display()))?;
+            ctx.info(format!("wrote {} (PEP 770 SBOM added)", dest.display()));
+            outs.into_iter().filter(|o| o.path.is_some()).collect()
+        }
+        None => outs,
     };
     write_outputs(&doc, &outs, ctx)?;
     Ok(outcome)
