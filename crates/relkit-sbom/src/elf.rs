@@ -329,6 +329,49 @@ mod tests {
         }
     }
 
+    /// The real libzstd gives zstd 1.5.7 from its `.rodata` with the string's offset and the
+    /// symbol; with a second bare version written into another of its `.rodata` strings it
+    /// gives no version and says why (ambiguous), naming both strings.
+    #[test]
+    fn a_second_bare_version_makes_the_rule_ambiguous() {
+        let Some((name, mut bytes)) = pillow_lib("libzstd") else {
+            return;
+        };
+        let scan = crate::binary::scan_bytes(&name, &bytes).unwrap();
+        let hit = scan.hits.iter().find(|h| h.component == "zstd").unwrap();
+        assert_eq!(hit.version, "1.5.7");
+        assert_eq!(hit.evidence.method, "elf-rodata");
+        let at = usize::try_from(hit.evidence.offset.unwrap()).unwrap();
+        assert_eq!(&bytes[at..at + 6], b"1.5.7\0");
+        assert!(
+            hit.evidence.text.contains("exporting ZSTD_versionString"),
+            "{}",
+            hit.evidence.text
+        );
+        assert!(scan.notes.is_empty(), "{:?}", scan.notes);
+
+        let other = read(&bytes)
+            .unwrap()
+            .rodata
+            .into_iter()
+            .find(|s| s.text == "Version not supported")
+            .unwrap();
+        let at = usize::try_from(other.offset).unwrap();
+        bytes[at..at + 6].copy_from_slice(b"9.9.9\0");
+        let scan = crate::binary::scan_bytes(&name, &bytes).unwrap();
+        assert!(
+            scan.hits.iter().all(|h| h.component != "zstd"),
+            "{:?}",
+            scan.hits
+        );
+        assert_eq!(scan.notes.len(), 1, "{:?}", scan.notes);
+        let note = &scan.notes[0];
+        assert!(
+            note.contains("ambiguous") && note.contains("\"1.5.7\"") && note.contains("\"9.9.9\""),
+            "{note}"
+        );
+    }
+
     #[test]
     fn short_and_unknown_class_files_are_errors() {
         assert_eq!(read(b"\x7fEL").unwrap_err().what, "header");
