@@ -92,6 +92,28 @@ pub fn run_ok(cmd: &mut Command) -> Vec<u8> {
     out.stdout
 }
 
+/// Whether `pyspdxtools -i` (PyPI spdx-tools, the SPDX reference validator) accepts the SPDX
+/// document at `path`: panics with its complaints when it does not; `false` after [`missing`]
+/// when it is not installed.
+pub fn pyspdxtools_accepts(path: &Path) -> bool {
+    let Some(pyspdxtools) = oracle("pyspdxtools") else {
+        return false;
+    };
+    let out = Command::new(pyspdxtools)
+        .arg("-i")
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("running pyspdxtools: {e}"));
+    assert!(
+        out.status.success() && out.stdout.is_empty(),
+        "pyspdxtools rejects {}: {}{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    true
+}
+
 /// Copies the directory tree `from` to `to` (files and directories; created as needed).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("creating {}: {e}", to.display()));

@@ -73,18 +73,7 @@ fn dependency_strings_of_every_version_resolve() {
 #[test]
 fn relkits_own_lockfile_reads_like_cargo_metadata() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = std::process::Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
-        .current_dir(&root)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let meta = cargo_metadata(&root);
     let id_of = |id: &str| -> (String, String) {
         let p = meta["packages"]
             .as_array()
@@ -181,22 +170,12 @@ checksum = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
     );
 }
 
-/// The workspace members `cargo metadata --locked` names, as package names, for the manifest
-/// in `dir` (copied to a temporary directory first, so that Cargo does not take relkit's own
-/// workspace for the fixture's).
-fn cargo_workspace_members(dir: &std::path::Path, copy: bool) -> BTreeSet<String> {
-    let tmp = tempfile::tempdir().unwrap();
-    let run_in = if copy {
-        let top = dir.parent().unwrap();
-        copy_tree(top, tmp.path());
-        tmp.path().join(dir.strip_prefix(top).unwrap())
-    } else {
-        dir.to_path_buf()
-    };
+/// `cargo metadata --format-version 1 --locked --offline` run in `dir`.
+fn cargo_metadata(dir: &std::path::Path) -> serde_json::Value {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = std::process::Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--locked", "--offline"])
-        .current_dir(&run_in)
+        .current_dir(dir)
         .output()
         .unwrap();
     assert!(
@@ -204,7 +183,22 @@ fn cargo_workspace_members(dir: &std::path::Path, copy: bool) -> BTreeSet<String
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The workspace members `cargo metadata --locked` names, as package names, for the manifest
+/// in `dir` (copied to a temporary directory first, so that Cargo does not take relkit's own
+/// workspace for the fixture's).
+fn cargo_workspace_members(dir: &std::path::Path, copy: bool) -> BTreeSet<String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let run_in = if copy {
+        let top = dir.parent().unwrap();
+        relkit_testkit::copy_dir(top, tmp.path());
+        tmp.path().join(dir.strip_prefix(top).unwrap())
+    } else {
+        dir.to_path_buf()
+    };
+    let meta = cargo_metadata(&run_in);
     let members: BTreeSet<&str> = meta["workspace_members"]
         .as_array()
         .unwrap()
@@ -218,19 +212,6 @@ fn cargo_workspace_members(dir: &std::path::Path, copy: bool) -> BTreeSet<String
         .filter(|p| members.contains(p["id"].as_str().unwrap()))
         .map(|p| p["name"].as_str().unwrap().to_string())
         .collect()
-}
-
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy_tree(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
 }
 
 /// Every file under `root` whose path the tree cataloger wants, as the tree walker gives them.
