@@ -1,7 +1,8 @@
 //! `sbom generate` for binary artifacts: a directory, zip or plain tarball of Windows
 //! DLL/PYD/EXE files or other binaries (or a single PE file). Components come only from evidence in the bytes: PE VERSIONINFO and the
 //! version strings of well-known bundled libraries, described by the data-driven rules in
-//! `binary_rules.toml` (compiled in). `--declared` comparison lives here too.
+//! `binary_rules.toml` (compiled in); for ELF files also the bare version strings of `.rodata`
+//! next to the library's own exported API (`symbols` + `rodata` rules, [`crate::elf`]). `--declared` comparison lives here too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -164,7 +165,8 @@ pub struct ElfSummary {
     pub comment: Vec<String>,
 }
 
-/// Scans one file's bytes. A file that starts with `MZ` but is not a parsable PE is an error.
+/// Scans one file's bytes. A file that starts with `MZ` but is not a parsable PE, or with the
+/// ELF magic but is not a readable ELF file ([`crate::elf::read`]), is an error naming the file.
 pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
     let mut scan = FileScan {
         path: path.to_string(),
