@@ -268,11 +268,14 @@ pub enum Stopped {
     Drained,
     /// The grace period expired with requests still in flight; they were cut.
     GraceExpired,
+    /// A second SIGTERM/SIGINT during the grace period: requests still in flight were cut.
+    Interrupted,
 }
 
 /// Runs the server until SIGINT (Ctrl-C) or SIGTERM, on its own multi-threaded runtime, then
-/// shuts it down gracefully within [`Config::grace`] (see [`Server::shutdown`]); `ready` is
-/// called with the bound address once it listens.
+/// shuts it down gracefully within [`Config::grace`] (see [`Server::shutdown`]); a second
+/// signal during the grace period stops at once. `ready` is called with the bound address
+/// once it listens.
 pub fn run_blocking(
     cfg: &Config,
     listen: SocketAddr,
@@ -296,13 +299,16 @@ pub fn run_blocking(
             _ = int.recv() => {}
             _ = term.recv() => {}
         }
-        server
-            .shutdown(cfg.grace)
-            .await
-            .map_err(|source| Error::Io {
-                path: listen.to_string().into(),
-                source,
-            })
+        let stopped = tokio::select! {
+            r = server.shutdown(cfg.grace) => r,
+            _ = int.recv() => Ok(Stopped::Interrupted),
+            _ = term.recv() => Ok(Stopped::Interrupted),
+        };
+        // Requests still running (cut) end with the runtime, when this function returns.
+        stopped.map_err(|source| Error::Io {
+            path: listen.to_string().into(),
+            source,
+        })
     })
 }
 

@@ -24,7 +24,9 @@ use crate::output::{Context, Outcome, OutputFormat, print_json};
   relkit serve project set --data /srv/relkit --project cpython --key release.pub --require-sbom
   relkit serve token revoke --data /srv/relkit 3f9c0a1b2c3d4e5f
 
-API: docs/openapi.yaml; HTML index at /.")]
+API: docs/openapi.yaml; HTML index at /. Operations: GET /healthz (alive), /readyz (database
+and blob store usable, else 503), /metrics (Prometheus). SIGTERM/SIGINT: stop accepting, let
+requests in flight finish within --grace-secs (a second signal stops at once), exit 0.")]
 pub struct ServeArgs {
     /// Administration of the data directory (works offline).
     #[command(subcommand)]
@@ -267,6 +269,9 @@ fn serve(a: &ServeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             "relkit serve: stopped; requests still running after {} s were cut",
             a.grace_secs
         ),
+        Stopped::Interrupted => {
+            "relkit serve: stopped by a second signal; requests still running were cut".to_string()
+        }
     });
     Ok(Outcome::Ok)
 }

@@ -3,7 +3,7 @@
 //! `relkit publish` then uploads the release, re-running as a no-op; tokens from the CLI.
 //! Graceful shutdown: on SIGTERM new connections are refused, the upload in flight finishes
 //! (and is verified) and the server exits 0; an upload stalled past `--grace-secs` is cut
-//! and leaves nothing visible.
+//! and leaves nothing visible; a second signal during the grace period stops at once.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -468,4 +468,45 @@ fn an_upload_stalled_past_the_grace_period_is_cut_and_leaves_nothing() {
         .unwrap();
     let f: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(f, serde_json::json!({"blobs": 0, "corrupt": []}));
+}
+
+#[test]
+fn a_second_signal_during_the_grace_period_stops_at_once() {
+    let data = tempfile::tempdir().unwrap();
+    let auth = alpha_token(data.path());
+    let (mut server, addr, mut err) = start_keeping_stderr(data.path(), &["--grace-secs", "60"]);
+    let (st, _) = http(
+        &addr,
+        "POST",
+        "/api/v1/projects/alpha/releases",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"version":"1.0","tag":"v1.0","commit":"abc"}"#,
+    );
+    assert_eq!(st, 201);
+    let big: Vec<u8> = (0..4u32 << 20).map(|i| (i % 247) as u8).collect();
+    let _stalled = begin_upload(&addr, data.path(), &auth, &big, 1 << 20);
+    sigterm(&server);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        server.try_wait().unwrap().is_none(),
+        "exited with an upload in flight"
+    );
+    let t0 = std::time::Instant::now();
+    let st = Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = wait_exit(&mut server, 10);
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(
+        t0.elapsed().as_secs() < 5,
+        "the second signal did not stop it at once"
+    );
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("stopped by a second signal"), "{rest}");
 }
