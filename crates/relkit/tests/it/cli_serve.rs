@@ -117,20 +117,10 @@ fn killed_during_upload_then_published_by_the_cli() {
     std::fs::write(&token_file, &token).unwrap();
 
     let (mut server, addr) = start(data.path());
-    let (st, body) = http(
-        &addr,
-        "POST",
-        "/api/v1/projects/alpha/releases",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        br#"{"version":"1.0","tag":"v1.0","commit":"abc"}"#,
-    );
-    assert_eq!(st, 201, "{}", String::from_utf8_lossy(&body));
+    create_release(&addr, &auth);
 
     // 8 MiB declared, 1 MiB sent, then SIGKILL.
-    let big: Vec<u8> = (0..8u32 << 20).map(|i| (i % 253) as u8).collect();
+    let big = pattern(8, 253);
     let sha = hex::encode(relkit_attest::checksum::sha256(&big));
     let mut s = TcpStream::connect(&addr).unwrap();
     write!(
@@ -352,20 +342,9 @@ fn sigterm_refuses_new_connections_finishes_the_upload_in_flight_and_exits_0() {
     let data = tempfile::tempdir().unwrap();
     let auth = alpha_token(data.path());
     let (mut server, addr, mut err) = start_keeping_stderr(data.path(), &["--grace-secs", "60"]);
-    let new_release = br#"{"version":"1.0","tag":"v1.0","commit":"abc"}"#;
-    let (st, body) = http(
-        &addr,
-        "POST",
-        "/api/v1/projects/alpha/releases",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        new_release,
-    );
-    assert_eq!(st, 201, "{}", String::from_utf8_lossy(&body));
+    create_release(&addr, &auth);
 
-    let big: Vec<u8> = (0..6u32 << 20).map(|i| (i % 251) as u8).collect();
+    let big = pattern(6, 251);
     let sha = hex::encode(relkit_attest::checksum::sha256(&big));
     let mut s = begin_upload(&addr, data.path(), &auth, &big, 1 << 20);
     sigterm(&server);
@@ -433,18 +412,8 @@ fn an_upload_stalled_past_the_grace_period_is_cut_and_leaves_nothing() {
     let data = tempfile::tempdir().unwrap();
     let auth = alpha_token(data.path());
     let (mut server, addr, mut err) = start_keeping_stderr(data.path(), &["--grace-secs", "1"]);
-    let (st, _) = http(
-        &addr,
-        "POST",
-        "/api/v1/projects/alpha/releases",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        br#"{"version":"1.0","tag":"v1.0","commit":"abc"}"#,
-    );
-    assert_eq!(st, 201);
-    let big: Vec<u8> = (0..4u32 << 20).map(|i| (i % 249) as u8).collect();
+    create_release(&addr, &auth);
+    let big = pattern(4, 249);
     let _stalled = begin_upload(&addr, data.path(), &auth, &big, 1 << 20);
     let t0 = std::time::Instant::now();
     sigterm(&server);
@@ -475,18 +444,8 @@ fn a_second_signal_during_the_grace_period_stops_at_once() {
     let data = tempfile::tempdir().unwrap();
     let auth = alpha_token(data.path());
     let (mut server, addr, mut err) = start_keeping_stderr(data.path(), &["--grace-secs", "60"]);
-    let (st, _) = http(
-        &addr,
-        "POST",
-        "/api/v1/projects/alpha/releases",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        br#"{"version":"1.0","tag":"v1.0","commit":"abc"}"#,
-    );
-    assert_eq!(st, 201);
-    let big: Vec<u8> = (0..4u32 << 20).map(|i| (i % 247) as u8).collect();
+    create_release(&addr, &auth);
+    let big = pattern(4, 247);
     let _stalled = begin_upload(&addr, data.path(), &auth, &big, 1 << 20);
     sigterm(&server);
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -509,4 +468,25 @@ fn a_second_signal_during_the_grace_period_stops_at_once() {
     let mut rest = String::new();
     err.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("stopped by a second signal"), "{rest}");
+}
+
+/// Creates release 1.0 of project alpha (201), as every upload test needs.
+fn create_release(addr: &str, auth: &str) {
+    let (st, body) = http(
+        addr,
+        "POST",
+        "/api/v1/projects/alpha/releases",
+        &[
+            ("Authorization", auth),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"version":"1.0","tag":"v1.0","commit":"abc"}"#,
+    );
+    assert_eq!(st, 201, "{}", String::from_utf8_lossy(&body));
+}
+
+/// `mib` MiB of a byte pattern with period `modulus` (distinct per test, so a blob left by one
+/// test is never mistaken for another's).
+fn pattern(mib: u32, modulus: u32) -> Vec<u8> {
+    (0..mib << 20).map(|i| (i % modulus) as u8).collect()
 }
