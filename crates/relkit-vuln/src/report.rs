@@ -358,6 +358,7 @@ mod tests {
             ],
             suppressed: Vec::new(),
             notes: Vec::new(),
+            unchecked: Vec::new(),
         };
         // By alias (GHSA id), string-form vulnerability, product purl with another version: no match.
         let vex = serde_json::json!({"statements": [

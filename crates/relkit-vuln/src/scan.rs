@@ -134,6 +134,11 @@ pub struct Report {
     pub suppressed: Vec<Suppressed>,
     /// Evaluation notes.
     pub notes: Vec<Note>,
+    /// Components no advisory could be looked up for (`name version`): no PURL of an
+    /// ecosystem the DB covers and no CPE with a version. A scan is silent about them, so it
+    /// says so (the project's own packages and the document's subject are not listed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked: Vec<String>,
 }
 
 impl Report {
@@ -174,7 +179,10 @@ pub fn scan_document(
     let mut findings = Vec::new();
     let mut warnings = Vec::new();
     let mut notes = Vec::new();
+    let mut unchecked = Vec::new();
     for pkg in &doc.packages {
+        // Whether any identifier of the package reached an advisory lookup.
+        let mut looked_up = false;
         let note = |identifier: Option<&str>, record: Option<&str>, message: String| Note {
             component: pkg.name.clone(),
             identifier: identifier.map(str::to_string),
@@ -223,6 +231,7 @@ pub fn scan_document(
                 ));
                 continue;
             };
+            looked_up = true;
             let candidates = db.by_package(eco, &name)?;
             for id in candidates.excluded {
                 notes.push(note(
@@ -300,6 +309,7 @@ pub fn scan_document(
             let (Some(vendor), Some(product)) = (t.wfn.vendor(), t.wfn.product()) else {
                 continue;
             };
+            looked_up = true;
             for rec in db.by_cpe(&vendor, &product)?.records {
                 let idx = records.len();
                 let mut used = false;
@@ -330,6 +340,13 @@ pub fn scan_document(
                     records.push(rec);
                 }
             }
+        }
+        if !looked_up && !own && !doc.describes.contains(&pkg.id) {
+            unchecked.push(format!(
+                "{} {}",
+                pkg.name,
+                pkg.version.as_deref().unwrap_or("(no version)")
+            ));
         }
         let hits: Vec<Hit> = raw_hits
             .into_iter()
@@ -368,6 +385,7 @@ pub fn scan_document(
         warnings,
         suppressed: Vec::new(),
         notes,
+        unchecked,
     })
 }
 

@@ -198,6 +198,15 @@ pub fn run(a: ScanArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         report::apply_openvex(&mut rep, &value)
             .with_context(|| format!("applying {}", vex.display()))?;
     }
+    if !rep.unchecked.is_empty() {
+        // Not a failure (a scan only answers for what advisories exist for), but never silent.
+        eprintln!(
+            "warning: {} of {} components could not be checked against any advisory (no PURL of an ecosystem the DB covers, no CPE with a version): {}",
+            rep.unchecked.len(),
+            rep.components,
+            rep.unchecked.join(", ")
+        );
+    }
     match a.format {
         ScanFormat::Text => print_table(&rep, ctx),
         ScanFormat::Json => print_json(&rep)?,

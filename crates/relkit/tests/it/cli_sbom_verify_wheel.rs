@@ -131,3 +131,54 @@ fn a_wheel_without_declarations_or_with_against_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--against is required"));
 }
+
+/// `relkit scan WHEEL` cannot look up advisories for RPM packages (no RPM data in any DB it
+/// reads): it says so for each of them — in the JSON report's `unchecked` and on stderr —
+/// instead of letting "0 findings" read as "clean". The RPMs are listed by Python from the
+/// auditwheel SBOM.
+#[test]
+fn a_scan_names_the_components_it_could_not_check() {
+    let Some(wheel) = relkit_testkit::upstream_data(
+        "psycopg2_binary-2.9.13-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
+    ) else {
+        return;
+    };
+    let Some(rpms) = python(
+        r##"
+import json, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+seen = set()
+for n in z.namelist():
+    if n.endswith("/sboms/auditwheel.cdx.json"):
+        for c in json.loads(z.read(n))["components"]:
+            if c["purl"].startswith("pkg:rpm/"):
+                seen.add(c["name"] + " " + c["version"])
+print("\n".join(sorted(seen)))
+"##,
+        &[&wheel],
+    ) else {
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_relkit"))
+        .arg("scan")
+        .arg(&wheel)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let unchecked: Vec<&str> = report["unchecked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap())
+        .collect();
+    for rpm in rpms.lines() {
+        assert!(unchecked.contains(&rpm), "{rpm} not in {unchecked:?}");
+    }
+    assert!(
+        stderr.contains("components could not be checked against any advisory"),
+        "{stderr}"
+    );
+}
