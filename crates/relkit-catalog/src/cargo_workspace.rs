@@ -243,10 +243,9 @@ impl<'a> KeptFiles<'a> {
 
 impl Manifests for KeptFiles<'_> {
     fn read(&self, path: &str) -> Option<Vec<u8>> {
-        self.files
-            .iter()
-            .find(|(p, _)| *p == path)
-            .map(|(_, b)| b.to_vec())
+        // Sorted by path (`tree::catalog_files` sorts them): one lookup per manifest.
+        let i = self.files.binary_search_by(|(p, _)| (*p).cmp(path)).ok()?;
+        Some(self.files[i].1.to_vec())
     }
 
     fn manifest_dirs(&self, dir: &str) -> Vec<String> {

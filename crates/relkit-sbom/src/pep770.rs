@@ -230,8 +230,17 @@ fn read_members(input: &Path) -> Result<Vec<Member>> {
             if member.kind == relkit_archive::read::MemberKind::File || dir {
                 let mut bytes = Vec::new();
                 content.read_to_end(&mut bytes)?;
+                let path = String::from_utf8(member.path.clone()).map_err(|_| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "member name {:?} is not UTF-8 (a wheel's names are); not copied",
+                            String::from_utf8_lossy(&member.path)
+                        ),
+                    )
+                })?;
                 self.0.push(Member {
-                    path: String::from_utf8_lossy(&member.path).into_owned(),
+                    path,
                     dir,
                     mode: member.mode.unwrap_or(0o644) & 0o7777,
                     mtime: member.mtime,
@@ -296,15 +305,8 @@ fn entry(
 
 /// Unpadded URL-safe base64, as RECORD writes hashes.
 fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().fold(0u32, |acc, &b| (acc << 8) | b as u32) << (8 * (3 - chunk.len()));
-        for k in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * k)) & 63) as usize] as char);
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]

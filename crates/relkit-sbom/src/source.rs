@@ -287,10 +287,12 @@ pub fn generate_keeping(
             &|p| p.to_string(),
         );
         // Go executables, found by their bytes during the walk.
-        found.catalogs.extend(tree.go.iter().cloned().map(|mut c| {
-            c.vendored = relkit_catalog::tree::vendored_under(&c.file);
-            c
-        }));
+        found
+            .catalogs
+            .extend(std::mem::take(&mut tree.go).into_iter().map(|mut c| {
+                c.vendored = relkit_catalog::tree::vendored_under(&c.file);
+                c
+            }));
         found.errors.append(&mut tree.go_errors);
         found
     };
@@ -799,27 +801,13 @@ fn verify_record(tree: &tree::Tree, origin: &str) -> Result<()> {
     }
 }
 
-/// Decodes unpadded base64url (RFC 4648 §5), as wheel RECORD files use.
+/// Decodes base64url (RFC 4648 §5), as wheel RECORD files write hashes (unpadded; a padded
+/// value is accepted too).
 fn base64url_decode(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.trim_end_matches('=').bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .ok()
 }
 
 /// Gives vendored packages from a partial in-tree SBOM the fields a complete document needs.

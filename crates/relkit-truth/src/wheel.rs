@@ -111,12 +111,14 @@ fn pep770_documents(path: &Path) -> Result<Vec<(String, Document)>> {
 fn distro_kind(purls: &[String]) -> Option<(&'static str, String)> {
     purls.iter().find_map(|u| {
         let ty = u.strip_prefix("pkg:")?.split('/').next()?;
+        if !relkit_ident::version::DISTRO_TYPES.contains(&ty) {
+            return None;
+        }
         let kind = match ty {
             "rpm" => "RPM",
             "deb" => "Debian",
             "apk" => "Alpine",
-            "alpm" => "Arch",
-            _ => return None,
+            _ => "Arch",
         };
         Some((kind, ty.to_string()))
     })
