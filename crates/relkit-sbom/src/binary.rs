@@ -147,6 +147,8 @@ pub struct FileScan {
     pub go: Option<relkit_catalog::Catalog>,
     /// What an ELF file says about itself (soname, needed libraries, build-id, `.comment`).
     pub elf: Option<ElfSummary>,
+    /// What a Mach-O file says about itself, per architecture (install name, loaded dylibs).
+    pub macho: Option<MachoSummary>,
     /// Why a rule that applied to the file reported no version (several distinct version
     /// strings: ambiguous), one sentence each, starting with the file's path.
     pub notes: Vec<String>,
@@ -163,6 +165,27 @@ pub struct ElfSummary {
     pub build_id: Option<String>,
     /// Strings of the `.comment` section.
     pub comment: Vec<String>,
+}
+
+/// The linking facts of a Mach-O file (see [`crate::macho::MachoInfo`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MachoSummary {
+    /// Whether the file is fat (universal).
+    pub fat: bool,
+    /// Per architecture, in file order.
+    pub slices: Vec<MachoSliceSummary>,
+}
+
+/// The linking facts of one Mach-O architecture.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MachoSliceSummary {
+    /// Architecture name (`x86_64`, `arm64`).
+    pub arch: String,
+    /// `LC_ID_DYLIB`: install name, `current_version`, `compatibility_version` (ABI numbers,
+    /// never a release version).
+    pub id: Option<(String, String, String)>,
+    /// The install names of the libraries it loads.
+    pub loads: Vec<String>,
 }
 
 /// Scans one file's bytes. A file that starts with `MZ` but is not a parsable PE, or with the
@@ -193,6 +216,15 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
                 ),
             })?;
             scan_elf(&mut scan, path, &info);
+        } else if crate::macho::is_macho(bytes) {
+            let info = crate::macho::read(bytes).map_err(|e| Error::Binary {
+                file: path.into(),
+                message: format!(
+                    "starts with a Mach-O magic but is not a valid Mach-O file ({e}); \
+                     truncated or corrupt download?"
+                ),
+            })?;
+            scan_macho(&mut scan, path, &info);
         }
         scan_strings(&mut scan, path, bytes);
         dedup_hits(&mut scan.hits);
@@ -299,16 +331,7 @@ fn dedup_hits(hits: &mut Vec<Hit>) {
 
 /// ELF or Mach-O (thin or fat) magic.
 fn is_native_binary(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"\x7fELF")
-        || [
-            [0xfe, 0xed, 0xfa, 0xce],
-            [0xfe, 0xed, 0xfa, 0xcf],
-            [0xce, 0xfa, 0xed, 0xfe],
-            [0xcf, 0xfa, 0xed, 0xfe],
-            [0xca, 0xfe, 0xba, 0xbe],
-        ]
-        .iter()
-        .any(|m| bytes.starts_with(m))
+    crate::elf::is_elf(bytes) || crate::macho::is_macho(bytes)
 }
 
 /// Applies the `symbols` + `rodata` rules to an ELF file: a rule applies only when the file
@@ -329,15 +352,7 @@ fn scan_elf(scan: &mut FileScan, path: &str, info: &crate::elf::ElfInfo) {
         let Some(symbol) = rule.lib.symbols.iter().find(|s| info.exports.contains(*s)) else {
             continue;
         };
-        // version → first string that gave it
-        let mut versions: BTreeMap<String, &crate::elf::RodataString> = BTreeMap::new();
-        for s in &info.rodata {
-            for re in &rule.rodata {
-                if let Some(c) = re.captures(&s.text) {
-                    versions.entry(rodata_version(&c)).or_insert(s);
-                }
-            }
-        }
+        let versions = rule_versions(rule, &info.rodata);
         match versions.len() {
             0 => {}
             1 => {
@@ -362,6 +377,126 @@ fn scan_elf(scan: &mut FileScan, path: &str, info: &crate::elf::ElfInfo) {
                     .map(|s| format!("{:?} at {}", s.text, s.offset))
                     .collect::<Vec<_>>()
                     .join(", ")
+            )),
+        }
+    }
+}
+
+/// The versions a rule's `rodata` regexes find in whole strings: version → the first string
+/// that gave it.
+fn rule_versions<'a>(
+    rule: &Rule,
+    strings: &'a [crate::elf::RodataString],
+) -> BTreeMap<String, &'a crate::elf::RodataString> {
+    let mut versions = BTreeMap::new();
+    for s in strings {
+        for re in &rule.rodata {
+            if let Some(c) = re.captures(&s.text) {
+                versions.entry(rodata_version(&c)).or_insert(s);
+            }
+        }
+    }
+    versions
+}
+
+/// Applies the `symbols` + `rodata` rules to each architecture of a Mach-O file, as
+/// [`scan_elf`] does to an ELF file, with the strings of `__TEXT,__cstring` / `__TEXT,__const`
+/// for `.rodata`. Every slice that exports the rule's symbol is read on its own: one version in
+/// all of them is a hit (the evidence names the slices); several versions in one slice, or
+/// slices that disagree, are a note (ambiguous) and no hit.
+fn scan_macho(scan: &mut FileScan, path: &str, info: &crate::macho::MachoInfo) {
+    scan.macho = Some(MachoSummary {
+        fat: info.fat,
+        slices: info
+            .slices
+            .iter()
+            .map(|s| MachoSliceSummary {
+                arch: s.arch.clone(),
+                id: s.id.as_ref().map(|d| {
+                    (
+                        d.name.clone(),
+                        d.current_version.clone(),
+                        d.compatibility_version.clone(),
+                    )
+                }),
+                loads: s.loads.iter().map(|d| d.name.clone()).collect(),
+            })
+            .collect(),
+    });
+    for rule in rules() {
+        if rule.rodata.is_empty() {
+            continue;
+        }
+        // version → (slice architectures, first string and symbol)
+        let mut found: BTreeMap<String, (Vec<&str>, &crate::elf::RodataString, &str)> =
+            BTreeMap::new();
+        let mut ambiguous = Vec::new();
+        for slice in &info.slices {
+            let Some(symbol) = rule.lib.symbols.iter().find(|s| slice.exports.contains(*s)) else {
+                continue;
+            };
+            let versions = rule_versions(rule, &slice.strings);
+            if versions.len() > 1 {
+                ambiguous.push(format!(
+                    "{} slice (exports _{symbol}): {}",
+                    slice.arch,
+                    versions
+                        .values()
+                        .map(|s| format!("{:?} at {}", s.text, s.offset))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+                continue;
+            }
+            for (version, s) in versions {
+                found
+                    .entry(version)
+                    .or_insert_with(|| (Vec::new(), s, symbol.as_str()))
+                    .0
+                    .push(&slice.arch);
+            }
+        }
+        if !ambiguous.is_empty() {
+            scan.notes.push(format!(
+                "{path}: {}: several version strings in __TEXT ({}): ambiguous, no version \
+                 reported",
+                rule.lib.name,
+                ambiguous.join("; ")
+            ));
+            continue;
+        }
+        match found.len() {
+            0 => {}
+            1 => {
+                let (version, (arches, s, symbol)) = found.into_iter().next().expect("one");
+                scan.hits.push(Hit {
+                    component: rule.lib.name.clone(),
+                    version,
+                    evidence: Evidence {
+                        file: path.into(),
+                        offset: Some(s.offset),
+                        method: "macho-text-string".into(),
+                        text: format!(
+                            "__TEXT string {:?} in the {} slice{} exporting _{symbol}",
+                            s.text,
+                            arches.join(" and "),
+                            if arches.len() > 1 { "s" } else { "" }
+                        ),
+                    },
+                });
+            }
+            _ => scan.notes.push(format!(
+                "{path}: {}: the architectures disagree ({}): ambiguous, no version reported",
+                rule.lib.name,
+                found
+                    .iter()
+                    .map(|(v, (arches, s, _))| format!(
+                        "{v} in {} at {}",
+                        arches.join(", "),
+                        s.offset
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             )),
         }
     }
@@ -826,6 +961,7 @@ struct Found {
 impl Found {
     /// Adds the components found in one file.
     fn add_hits(&mut self, s: &FileScan) {
+        let linking = linking_evidence(s);
         for h in &s.hits {
             let key = (h.component.clone(), h.version.clone());
             let rule = rules()
@@ -862,6 +998,11 @@ impl Found {
                 pkg.supplier = Some(format!("Organization: {c}"));
             }
             pkg.evidence.push(h.evidence.clone());
+            for e in &linking {
+                if !pkg.evidence.contains(e) {
+                    pkg.evidence.push(e.clone());
+                }
+            }
             if h.evidence.method == "pe-versioninfo" {
                 self.primary.insert(s.path.to_ascii_lowercase(), key);
             } else {
@@ -869,6 +1010,58 @@ impl Found {
             }
         }
     }
+}
+
+/// The linking facts of the file a component was found in, as evidence about that file (see
+/// [`Evidence::is_linking`]): ELF `DT_SONAME`, `DT_NEEDED`, GNU build-id and `.comment`
+/// strings; the DLL names of a PE import table; a Mach-O file's `LC_ID_DYLIB` (install name,
+/// `current_version`, `compatibility_version`) and `LC_LOAD_DYLIB` names, with the
+/// architectures stating each in a fat file. Their numbers are ABI numbers: they are never
+/// read as the component's version.
+fn linking_evidence(s: &FileScan) -> Vec<Evidence> {
+    let ev = |method: &str, text: String| Evidence {
+        file: s.path.clone(),
+        offset: None,
+        method: method.into(),
+        text,
+    };
+    let mut out = Vec::new();
+    if let Some(e) = &s.elf {
+        out.extend(e.soname.iter().map(|n| ev("elf-soname", n.clone())));
+        out.extend(e.needed.iter().map(|n| ev("elf-needed", n.clone())));
+        out.extend(e.build_id.iter().map(|b| ev("elf-build-id", b.clone())));
+        out.extend(e.comment.iter().map(|c| ev("elf-comment", c.clone())));
+    }
+    out.extend(s.imports.iter().map(|d| ev("pe-import", d.clone())));
+    if let Some(m) = &s.macho {
+        // (method, fact) → the architectures that state it, in file order.
+        let mut facts: Vec<((&str, String), Vec<&str>)> = Vec::new();
+        for sl in &m.slices {
+            let mut keys: Vec<(&str, String)> = Vec::new();
+            if let Some((name, cur, compat)) = &sl.id {
+                keys.push((
+                    "macho-id-dylib",
+                    format!("{name} (current_version {cur}, compatibility_version {compat})"),
+                ));
+            }
+            keys.extend(sl.loads.iter().map(|l| ("macho-load-dylib", l.clone())));
+            for key in keys {
+                match facts.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, arches)) => arches.push(&sl.arch),
+                    None => facts.push((key, vec![&sl.arch])),
+                }
+            }
+        }
+        for ((method, text), arches) in facts {
+            let text = if m.fat {
+                format!("{text} [{}]", arches.join(", "))
+            } else {
+                text
+            };
+            out.push(ev(method, text));
+        }
+    }
+    out
 }
 
 /// Gives every component its SPDX id (in (name, version) order), each a dependency of the top

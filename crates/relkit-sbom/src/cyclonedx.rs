@@ -761,9 +761,11 @@ fn evidence(p: &Package) -> Value {
                         o
                     })
                     .collect();
+    // Linking facts (sonames, install names, imports) are occurrences, not version identity.
     let methods: Vec<Value> = p
         .evidence
         .iter()
+        .filter(|e| !e.is_linking())
         .map(|e| {
             let technique = if e.is_manifest() {
                 "manifest-analysis"
@@ -774,7 +776,7 @@ fn evidence(p: &Package) -> Value {
         })
         .collect();
     let mut ev = json!({"occurrences": occurrences});
-    if p.version.is_some() {
+    if p.version.is_some() && !methods.is_empty() {
         ev["identity"] = json!([{"field": "version", "confidence": 1.0, "methods": methods}]);
     }
     ev

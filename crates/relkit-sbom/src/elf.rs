@@ -150,7 +150,7 @@ fn read_as<Elf: FileHeader<Endian = Endianness>>(
 
 /// The non-empty [`RodataString`]s of `data`: printable runs that end at a NUL (a trailing
 /// run without its NUL is no C string and is left out), `base` being the file offset of `data`.
-fn nul_strings(data: &[u8], base: u64) -> impl Iterator<Item = RodataString> + '_ {
+pub(crate) fn nul_strings(data: &[u8], base: u64) -> impl Iterator<Item = RodataString> + '_ {
     let printable = |b: u8| b == b'\t' || (0x20..0x7f).contains(&b);
     let mut end = 0usize;
     let terminated = data.iter().rposition(|&b| b == 0).map_or(0, |i| i + 1);

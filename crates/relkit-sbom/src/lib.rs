@@ -50,6 +50,7 @@ pub mod cyclonedx;
 pub mod dependencies;
 pub mod diff;
 pub mod elf;
+pub mod macho;
 pub mod error;
 pub mod generate;
 pub mod identity;

@@ -32,6 +32,25 @@ impl Evidence {
     /// (`manifest: Cargo.lock v4`), as opposed to bytes of a built artifact.
     pub const MANIFEST: &'static str = "manifest: ";
 
+    /// The [`Evidence::method`]s of linking facts: what a binary says about how it links
+    /// (ELF `DT_SONAME`/`DT_NEEDED`/build-id/`.comment`, PE imports, Mach-O `LC_ID_DYLIB` /
+    /// `LC_LOAD_DYLIB`). They locate and describe the file a component was found in; they are
+    /// never evidence of the component's version (a soname's number is an ABI number).
+    pub const LINKING: &'static [&'static str] = &[
+        "elf-soname",
+        "elf-needed",
+        "elf-build-id",
+        "elf-comment",
+        "pe-import",
+        "macho-id-dylib",
+        "macho-load-dylib",
+    ];
+
+    /// Whether it is a linking fact ([`Evidence::LINKING`]), not evidence of the version.
+    pub fn is_linking(&self) -> bool {
+        Self::LINKING.contains(&self.method.as_str())
+    }
+
     /// Whether it was read from package metadata (a lockfile, a dist-info directory) rather
     /// than found in the bytes of a binary.
     pub fn is_manifest(&self) -> bool {
