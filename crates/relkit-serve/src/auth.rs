@@ -45,15 +45,30 @@ impl ServerKey {
                 ),
             )),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Written whole under a private name, then linked to server.key: the link
+                // fails when another process (a replica starting at the same time) was first,
+                // and then its key is the one (a reader never sees a partial key).
                 let mut k = [0u8; 32];
                 getrandom::fill(&mut k).expect("the OS random source works");
+                let tmp = data_dir.join(format!(".server.key.{}", random_hex(8)));
                 let mut opts = std::fs::OpenOptions::new();
                 opts.write(true).create_new(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
                 use std::io::Write;
-                opts.open(&path)?.write_all(&k)?;
-                Ok(ServerKey(k))
+                let written = opts.open(&tmp).and_then(|mut f| {
+                    f.write_all(&k)?;
+                    f.sync_all()
+                });
+                let linked = written.and_then(|()| std::fs::hard_link(&tmp, &path));
+                let _ = std::fs::remove_file(&tmp);
+                match linked {
+                    Ok(()) => Ok(ServerKey(k)),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        ServerKey::load_or_create(data_dir)
+                    }
+                    Err(e) => Err(e),
+                }
             }
             Err(e) => Err(e),
         }

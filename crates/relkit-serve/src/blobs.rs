@@ -1,7 +1,15 @@
 //! Content-addressed blob store: `DATA/blobs/sha256/ab/abcdef…`. Uploads stream into
 //! `DATA/tmp/` while being hashed and are renamed into place only when complete and matching
 //! the declared digest, so a killed server or a broken connection never leaves a partial blob
-//! visible; leftovers in `tmp/` are removed at startup.
+//! visible.
+//!
+//! Several server processes may share the directory: a blob's name is its digest, so two
+//! processes placing the same blob rename identical bytes onto one name (the last rename
+//! wins, readers see either whole file). Every scratch file in `tmp/` is held under an
+//! exclusive `flock` by the process writing it until it is renamed or removed; one whose
+//! lock nobody holds was left by a killed process ("stale"), and only those are removed — at
+//! startup, by `relkit serve gc`, named by `relkit serve fsck` — never a live upload of
+//! another replica.
 
 use std::path::{Path, PathBuf};
 
@@ -67,17 +75,79 @@ pub(crate) fn random_hex(n: usize) -> String {
     hex::encode(buf)
 }
 
+/// Whether `f` is still the file at `path` (not removed or replaced since it was opened).
+fn still_at(f: &std::fs::File, path: &Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let (a, b) = match (f.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (_, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
+    Ok(a.dev() == b.dev() && a.ino() == b.ino())
+}
+
 impl BlobStore {
-    /// Opens the store, creating its directories and removing interrupted uploads.
+    /// Opens the store, creating its directories and removing stale scratch files (of
+    /// processes that died; live uploads of other processes sharing the directory are kept).
     pub fn open(data_dir: &Path) -> std::io::Result<Self> {
         let root = data_dir.to_path_buf();
         std::fs::create_dir_all(root.join("blobs/sha256"))?;
-        let tmp = root.join("tmp");
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp)?;
+        std::fs::create_dir_all(root.join("tmp"))?;
+        let store = BlobStore { root };
+        store.stale_scratch(true)?;
+        Ok(store)
+    }
+
+    /// A new scratch file in `tmp/`, created and locked (see the module doc). The lock is
+    /// taken after the creation, so the file is checked to still be at its path once locked:
+    /// a cleaner that locked and removed it in between makes this pick another name.
+    fn scratch(&self) -> std::io::Result<(PathBuf, std::fs::File)> {
+        loop {
+            let path = self.root.join("tmp").join(random_hex(16));
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)?;
+            f.lock()?;
+            if still_at(&f, &path)? {
+                return Ok((path, f));
+            }
         }
-        std::fs::create_dir_all(&tmp)?;
-        Ok(BlobStore { root })
+    }
+
+    /// The stale scratch files in `tmp/` (no process holds their lock), relative to the data
+    /// directory; removed too when `remove` is set.
+    pub fn stale_scratch(&self, remove: bool) -> std::io::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(self.root.join("tmp"))? {
+            let e = e?;
+            let path = e.path();
+            let f = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                // Renamed into place or removed by its owner meanwhile.
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(err) => return Err(err),
+            };
+            match f.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => continue,
+                Err(std::fs::TryLockError::Error(err)) => return Err(err),
+            }
+            if !still_at(&f, &path)? {
+                continue;
+            }
+            if remove {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(err) => return Err(err),
+                }
+            }
+            out.push(format!("tmp/{}", e.file_name().to_string_lossy()));
+        }
+        out.sort();
+        Ok(out)
     }
 
     /// Where the blob with this hex digest lives (it may not exist).
@@ -107,13 +177,15 @@ impl BlobStore {
     /// the directory relative to the data directory, never a full path.
     pub async fn probe(&self) -> Result<(), String> {
         let name = format!(".readyz-{}", random_hex(8));
-        let tmp = self.root.join("tmp").join(&name);
         let r = async {
-            let mut f = tokio::fs::File::create(&tmp).await?;
+            let (tmp, f) = self.scratch()?;
+            let mut f = tokio::fs::File::from_std(f);
             f.write_all(b"relkit readiness probe\n").await?;
             f.flush().await?;
+            // Removed while still locked (a cleaner never takes it for a stale one).
+            let r = tokio::fs::remove_file(&tmp).await;
             drop(f);
-            tokio::fs::remove_file(&tmp).await
+            r
         }
         .await;
         r.map_err(|e| format!("the upload directory tmp/ is not writable: {e}"))?;
@@ -131,13 +203,14 @@ impl BlobStore {
         let sha256 = hex::encode(Sha256::digest(bytes));
         let fin = self.path(&sha256);
         if !tokio::fs::try_exists(&fin).await? {
-            let tmp = self.root.join("tmp").join(random_hex(16));
+            let (tmp, f) = self.scratch()?;
             let mut guard = TempGuard(Some(tmp.clone()));
-            let mut f = tokio::fs::File::create(&tmp).await?;
+            let mut f = tokio::fs::File::from_std(f);
             f.write_all(bytes).await?;
             f.sync_all().await?;
-            drop(f);
+            // Renamed while still locked, so no cleaner takes it for a stale file.
             self.place(&tmp, &fin, &mut guard).await?;
+            drop(f);
         }
         Ok(Stored {
             sha256,
@@ -168,9 +241,9 @@ impl BlobStore {
         limit: u64,
         declared: &str,
     ) -> Result<Stored, UploadError> {
-        let tmp = self.root.join("tmp").join(random_hex(16));
+        let (tmp, file) = self.scratch()?;
         let mut guard = TempGuard(Some(tmp.clone()));
-        let file = tokio::fs::File::create(&tmp).await?;
+        let file = tokio::fs::File::from_std(file);
         let mut out = tokio::io::BufWriter::with_capacity(256 * 1024, file);
         let mut hasher = Sha256::new();
         let mut size = 0u64;
@@ -194,13 +267,15 @@ impl BlobStore {
             });
         }
         file.sync_all().await?;
-        drop(file);
         let fin = self.path(&sha256);
         if tokio::fs::try_exists(&fin).await? {
             // Same content already stored: keep the existing blob (the guard removes ours).
             return Ok(Stored { sha256, size });
         }
+        // Renamed while still locked (see the module doc); another process placing the same
+        // digest at the same time renames identical bytes onto the same name.
         self.place(&tmp, &fin, &mut guard).await?;
+        drop(file);
         Ok(Stored { sha256, size })
     }
 }

@@ -9,10 +9,16 @@
 //! Statements use `$1, $2, …` placeholders, numbered in order of first appearance: SQLite
 //! binds `$N` as a named parameter whose index is its first appearance, PostgreSQL by number,
 //! so the same text binds the same way on both.
+//!
+//! Concurrency: several server processes may share one database. Every check-then-write is
+//! one [`Tx`]; the database enforces it (primary keys, `INSERT … ON CONFLICT`, the release row
+//! locked with `SELECT … FOR UPDATE` on PostgreSQL, the single writer of `BEGIN IMMEDIATE` on
+//! SQLite). The schema is versioned ([`MIGRATIONS`], recorded in `schema_migrations`) and
+//! migrated under a lock (see [`Db::open`]).
 
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use tokio_postgres::types::{ToSql, Type};
 
@@ -42,6 +48,43 @@ pub enum DbError {
     /// The blocking SQLite task panicked or was cancelled.
     #[error("database task failed")]
     Task(#[from] tokio::task::JoinError),
+    /// The database's schema is newer than this binary knows.
+    #[error(
+        "the database is at schema version {database}, newer than this relkit knows (versions 1 to {known}): run a relkit at least as new as the one that migrated it"
+    )]
+    TooNew {
+        /// The database's schema version.
+        database: i64,
+        /// The latest version this binary knows.
+        known: i64,
+    },
+    /// The database needs a migration and this process was told not to apply it.
+    #[error(
+        "the database is at schema version {database}, this relkit needs version {latest}: run `relkit serve migrate` first"
+    )]
+    NeedsMigration {
+        /// The database's schema version (0: empty).
+        database: i64,
+        /// The version this binary needs.
+        latest: i64,
+    },
+}
+
+impl DbError {
+    /// Whether a UNIQUE or PRIMARY KEY constraint refused the write (another writer was
+    /// first): the API answers 409, never 5xx.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            DbError::Postgres(e) => {
+                e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+            }
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Result of a database operation.
@@ -208,8 +251,10 @@ pub struct Stmt {
     pub params: Vec<Value>,
 }
 
-/// The schema, written for SQLite; [`pg_schema`] translates the two differences.
-const SCHEMA: &[&str] = &[
+/// Migration 1, today's schema as first released (written for SQLite; [`pg_schema`]
+/// translates the two differences), with the `schema_version` table that relkit before
+/// versioned migrations created.
+const SCHEMA_V1: &[&str] = &[
     "CREATE TABLE projects (name TEXT PRIMARY KEY, policy TEXT, verify_key TEXT, trusted_root TEXT,
         require_sbom INTEGER NOT NULL DEFAULT 0, require_signature INTEGER NOT NULL DEFAULT 0,
         require_provenance INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL)",
@@ -230,7 +275,47 @@ const SCHEMA: &[&str] = &[
         FOREIGN KEY (project, version, file) REFERENCES files (project, version, name))",
     "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL,
         action TEXT NOT NULL, project TEXT, version TEXT, name TEXT, sha256 TEXT, detail TEXT NOT NULL)",
+    "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+    "INSERT INTO schema_version (version) VALUES (1)",
 ];
+
+/// Migration 2: blob digests indexed (fsck's and gc's "which rows use this blob"), and the
+/// pre-migration `schema_version` table dropped, so that a relkit from before versioned
+/// migrations refuses this database at start (it would recreate its tables and fail)
+/// instead of running on a schema it does not know.
+const SCHEMA_V2: &[&str] = &[
+    "CREATE INDEX files_by_sha256 ON files (sha256)",
+    "CREATE INDEX attachments_by_sha256 ON attachments (sha256)",
+    "DROP TABLE schema_version",
+];
+
+/// One numbered schema migration.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// Its version (1, 2, …: the schema version once applied).
+    pub version: i64,
+    /// What it does, for `relkit serve migrate`.
+    pub name: &'static str,
+    /// Its statements (SQLite dialect; translated for PostgreSQL).
+    stmts: &'static [&'static str],
+}
+
+/// Every migration, in order; the last one's version is [`LATEST`].
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial schema",
+        stmts: SCHEMA_V1,
+    },
+    Migration {
+        version: 2,
+        name: "blob digest indexes; schema_version replaced by schema_migrations",
+        stmts: SCHEMA_V2,
+    },
+];
+
+/// The schema version this binary writes and reads.
+pub const LATEST: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
 
 /// The PostgreSQL form of a schema statement: 64-bit integers and a sequence for the audit id.
 fn pg_schema(sql: &str) -> String {
@@ -238,29 +323,57 @@ fn pg_schema(sql: &str) -> String {
         .replace("INTEGER", "BIGINT")
 }
 
+/// The PostgreSQL advisory lock key that serialises migrations ("relkit" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7265_6c6b_6974;
+
+/// What [`Db::open`] does about pending migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrateMode {
+    /// Applies every pending migration (under the migration lock).
+    Apply,
+    /// Applies pending migrations up to this version only (`relkit serve migrate --to`).
+    UpTo(i64),
+    /// Applies nothing: a database that needs a migration is refused
+    /// ([`DbError::NeedsMigration`]).
+    Refuse,
+}
+
+/// The outcome of a migration run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationReport {
+    /// The schema version before.
+    pub from: i64,
+    /// The schema version after.
+    pub to: i64,
+    /// The versions applied by this run (empty when another process had applied them).
+    pub applied: Vec<i64>,
+}
+
 /// The metadata database.
 #[derive(Clone)]
 pub enum Db {
-    /// SQLite: one connection, used from blocking tasks (writes are serialized anyway).
-    Sqlite(Arc<Mutex<rusqlite::Connection>>),
+    /// SQLite: one connection per process, used from blocking tasks; several processes on
+    /// one file take turns through SQLite's own write lock (WAL, `BEGIN IMMEDIATE`).
+    Sqlite(Arc<tokio::sync::Mutex<rusqlite::Connection>>),
     /// PostgreSQL: a few lazily (re)connected clients.
     Postgres(Arc<PgPool>),
 }
+
+/// A pooled PostgreSQL connection, held for a statement or a transaction.
+type PgSlot = tokio::sync::OwnedMutexGuard<Option<tokio_postgres::Client>>;
 
 /// A tiny PostgreSQL pool: each slot reconnects when its connection was lost, so a database
 /// restart makes the requests in flight fail and the next ones succeed.
 pub struct PgPool {
     url: String,
-    slots: Vec<tokio::sync::Mutex<Option<tokio_postgres::Client>>>,
+    slots: Vec<Arc<tokio::sync::Mutex<Option<tokio_postgres::Client>>>>,
     next: AtomicUsize,
 }
 
 impl PgPool {
-    async fn client<'a>(
-        &'a self,
-    ) -> DbResult<tokio::sync::MutexGuard<'a, Option<tokio_postgres::Client>>> {
+    async fn client(&self) -> DbResult<PgSlot> {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-        let mut guard = self.slots[i].lock().await;
+        let mut guard = Arc::clone(&self.slots[i]).lock_owned().await;
         if guard.as_ref().is_none_or(|c| c.is_closed()) {
             let (client, conn) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await?;
             tokio::spawn(async move {
@@ -305,12 +418,42 @@ fn pg_row(row: &tokio_postgres::Row) -> DbResult<Row> {
     Ok(out)
 }
 
+/// Runs a statement on a PostgreSQL client; rows for a query, the count for the rest.
+async fn pg_run(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    params: &[Value],
+    query: bool,
+) -> DbResult<(Vec<Row>, u64)> {
+    let boxed = pg_params(params);
+    let refs: Vec<&(dyn ToSql + Sync)> = boxed
+        .iter()
+        .map(|b| b.as_ref() as &(dyn ToSql + Sync))
+        .collect();
+    if query {
+        let rows = client.query(sql, &refs).await?;
+        Ok((rows.iter().map(pg_row).collect::<DbResult<_>>()?, 0))
+    } else {
+        Ok((Vec::new(), client.execute(sql, &refs).await?))
+    }
+}
+
+/// The SQLite form of a statement: row locks (`FOR UPDATE`) dropped, SQLite has one writer
+/// at a time and every transaction here begins `IMMEDIATE` (takes the write lock first).
+fn sqlite_sql(sql: &str) -> std::borrow::Cow<'_, str> {
+    if sql.contains(" FOR UPDATE") {
+        sql.replace(" FOR UPDATE", "").into()
+    } else {
+        sql.into()
+    }
+}
+
 fn sqlite_rows(
     conn: &rusqlite::Connection,
     sql: &str,
     params: &[Value],
 ) -> rusqlite::Result<Vec<Row>> {
-    let mut stmt = conn.prepare_cached(sql)?;
+    let mut stmt = conn.prepare_cached(&sqlite_sql(sql))?;
     let n = stmt.column_count();
     let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
     let mut out = Vec::new();
@@ -329,15 +472,227 @@ fn sqlite_rows(
     Ok(out)
 }
 
+fn sqlite_execute(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: &[Value],
+) -> rusqlite::Result<u64> {
+    let mut st = conn.prepare_cached(&sqlite_sql(sql))?;
+    Ok(st.execute(rusqlite::params_from_iter(params.iter()))? as u64)
+}
+
+/// An SQLite connection inside `BEGIN IMMEDIATE`; rolled back when dropped uncommitted
+/// (an error, a panic, or the request's future dropped).
+struct SqliteTx {
+    conn: tokio::sync::OwnedMutexGuard<rusqlite::Connection>,
+    open: bool,
+}
+
+impl SqliteTx {
+    /// Marks the transaction as ended (committed).
+    fn close(&mut self) {
+        self.open = false;
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+enum TxInner {
+    Sqlite(SqliteTx),
+    Postgres(PgSlot),
+}
+
+/// A database transaction: on PostgreSQL a pooled connection inside `BEGIN` (read
+/// committed; writers take row locks with `SELECT … FOR UPDATE`), on SQLite the connection
+/// inside `BEGIN IMMEDIATE` (the database's single write lock, shared with every other
+/// process on the file). Dropped without [`Tx::commit`], it is rolled back.
+pub struct Tx {
+    inner: Option<TxInner>,
+}
+
+impl Tx {
+    async fn run(
+        &mut self,
+        sql: &'static str,
+        params: Vec<Value>,
+        query: bool,
+    ) -> DbResult<(Vec<Row>, u64)> {
+        match self.inner.as_mut().expect("a transaction in use is open") {
+            TxInner::Postgres(slot) => {
+                let client = slot.as_ref().expect("a transaction holds a connection");
+                pg_run(client, sql, &params, query).await
+            }
+            TxInner::Sqlite(_) => {
+                let Some(TxInner::Sqlite(t)) = self.inner.take() else {
+                    unreachable!("matched above")
+                };
+                let (t, r) = tokio::task::spawn_blocking(move || {
+                    let r = if query {
+                        sqlite_rows(&t.conn, sql, &params).map(|rows| (rows, 0))
+                    } else {
+                        sqlite_execute(&t.conn, sql, &params).map(|n| (Vec::new(), n))
+                    };
+                    (t, r)
+                })
+                .await?;
+                self.inner = Some(TxInner::Sqlite(t));
+                Ok(r?)
+            }
+        }
+    }
+
+    /// Runs a query in the transaction and reads every row into `T`.
+    pub async fn query<T: FromRow>(
+        &mut self,
+        sql: &'static str,
+        params: Vec<Value>,
+    ) -> DbResult<Vec<T>> {
+        self.run(sql, params, true)
+            .await?
+            .0
+            .into_iter()
+            .map(T::from_row)
+            .collect()
+    }
+
+    /// Runs a query in the transaction and reads its first row, if any, into `T`.
+    pub async fn query_opt<T: FromRow>(
+        &mut self,
+        sql: &'static str,
+        params: Vec<Value>,
+    ) -> DbResult<Option<T>> {
+        self.run(sql, params, true)
+            .await?
+            .0
+            .into_iter()
+            .next()
+            .map(T::from_row)
+            .transpose()
+    }
+
+    /// Runs one statement in the transaction; returns the number of rows changed.
+    pub async fn execute(&mut self, sql: &'static str, params: Vec<Value>) -> DbResult<u64> {
+        Ok(self.run(sql, params, false).await?.1)
+    }
+
+    /// Runs statements in order in the transaction.
+    pub async fn execute_all(&mut self, stmts: Vec<Stmt>) -> DbResult<Vec<u64>> {
+        let mut counts = Vec::with_capacity(stmts.len());
+        for s in stmts {
+            counts.push(self.execute(s.sql, s.params).await?);
+        }
+        Ok(counts)
+    }
+
+    /// Runs a statement of the schema (not a `'static` statement: translated per backend).
+    async fn ddl(&mut self, sql: &str) -> DbResult<()> {
+        match self.inner.as_mut().expect("a transaction in use is open") {
+            TxInner::Postgres(slot) => {
+                let client = slot.as_ref().expect("a transaction holds a connection");
+                client.batch_execute(&pg_schema(sql)).await?;
+            }
+            TxInner::Sqlite(_) => {
+                let Some(TxInner::Sqlite(t)) = self.inner.take() else {
+                    unreachable!("matched above")
+                };
+                let sql = sql.to_string();
+                let (t, r) = tokio::task::spawn_blocking(move || {
+                    let r = t.conn.execute_batch(&sql);
+                    (t, r)
+                })
+                .await?;
+                self.inner = Some(TxInner::Sqlite(t));
+                r?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits.
+    pub async fn commit(mut self) -> DbResult<()> {
+        match self.inner.take().expect("a transaction is committed once") {
+            TxInner::Postgres(slot) => {
+                let r = slot
+                    .as_ref()
+                    .expect("a transaction holds a connection")
+                    .batch_execute("COMMIT")
+                    .await;
+                if r.is_err() {
+                    // The connection's state is unknown: drop it (the server rolls back).
+                    let mut slot = slot;
+                    *slot = None;
+                }
+                r?;
+            }
+            TxInner::Sqlite(mut t) => {
+                tokio::task::spawn_blocking(move || {
+                    let r = t.conn.execute_batch("COMMIT");
+                    if r.is_ok() {
+                        t.close();
+                    }
+                    // Rolled back by SqliteTx's drop when COMMIT failed.
+                    r
+                })
+                .await??;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if let Some(TxInner::Postgres(mut slot)) = self.inner.take() {
+            // Roll back on the same connection before anyone else may use it; without a
+            // runtime (or if that fails), drop the connection: the server rolls back.
+            match tokio::runtime::Handle::try_current() {
+                Ok(h) => {
+                    h.spawn(async move {
+                        let ok = match slot.as_ref() {
+                            Some(c) => c.batch_execute("ROLLBACK").await.is_ok(),
+                            None => true,
+                        };
+                        if !ok {
+                            *slot = None;
+                        }
+                    });
+                }
+                Err(_) => *slot = None,
+            }
+        }
+        // SQLite: SqliteTx's own drop rolls back.
+    }
+}
+
 impl Db {
-    /// Opens (creating and migrating) the database: a `postgres://` / `postgresql://` URL,
-    /// or else the SQLite file `data_dir/relkit-serve.sqlite3`.
-    pub async fn open(database: Option<&str>, data_dir: &Path) -> DbResult<Db> {
-        let db = match database {
+    /// Opens the database — a `postgres://` / `postgresql://` URL, or else the SQLite file
+    /// `data_dir/relkit-serve.sqlite3` — and brings its schema to [`LATEST`] (or refuses,
+    /// see [`MigrateMode`]). A database newer than this binary is always refused.
+    pub async fn open(
+        database: Option<&str>,
+        data_dir: &Path,
+        mode: MigrateMode,
+    ) -> DbResult<(Db, MigrationReport)> {
+        let db = Db::connect(database, data_dir).await?;
+        let report = db.migrate(mode).await?;
+        Ok((db, report))
+    }
+
+    /// Connects without looking at the schema.
+    async fn connect(database: Option<&str>, data_dir: &Path) -> DbResult<Db> {
+        Ok(match database {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 Db::Postgres(Arc::new(PgPool {
                     url: url.to_string(),
-                    slots: (0..8).map(|_| tokio::sync::Mutex::new(None)).collect(),
+                    slots: (0..8)
+                        .map(|_| Arc::new(tokio::sync::Mutex::new(None)))
+                        .collect(),
                     next: AtomicUsize::new(0),
                 }))
             }
@@ -354,11 +709,9 @@ impl Db {
                     Ok::<_, rusqlite::Error>(conn)
                 })
                 .await??;
-                Db::Sqlite(Arc::new(Mutex::new(conn)))
+                Db::Sqlite(Arc::new(tokio::sync::Mutex::new(conn)))
             }
-        };
-        db.migrate().await?;
-        Ok(db)
+        })
     }
 
     /// `sqlite` or `postgres`.
@@ -369,50 +722,138 @@ impl Db {
         }
     }
 
-    async fn migrate(&self) -> DbResult<()> {
-        self.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
-            vec![],
-        )
-        .await?;
-        let versions: Option<(i64,)> = self
-            .query_opt("SELECT COUNT(*) FROM schema_version", vec![])
-            .await?;
-        if versions.is_some_and(|(n,)| n > 0) {
-            return Ok(());
-        }
-        let mut stmts: Vec<String> = SCHEMA
-            .iter()
-            .map(|s| match self {
-                Db::Sqlite(_) => s.to_string(),
-                Db::Postgres(_) => pg_schema(s),
-            })
-            .collect();
-        stmts.push("INSERT INTO schema_version (version) VALUES (1)".into());
-        match self {
+    /// Begins a transaction (see [`Tx`]).
+    pub async fn begin(&self) -> DbResult<Tx> {
+        let inner = match self {
             Db::Sqlite(c) => {
-                let c = c.clone();
-                tokio::task::spawn_blocking(move || {
-                    let mut conn = c.lock().unwrap_or_else(|p| p.into_inner());
-                    let tx = conn.transaction()?;
-                    for s in &stmts {
-                        tx.execute(s, [])?;
-                    }
-                    tx.commit()
+                let conn = Arc::clone(c).lock_owned().await;
+                let t = tokio::task::spawn_blocking(move || {
+                    conn.execute_batch("BEGIN IMMEDIATE")?;
+                    Ok::<_, rusqlite::Error>(SqliteTx { conn, open: true })
                 })
                 .await??;
+                TxInner::Sqlite(t)
             }
             Db::Postgres(p) => {
-                let mut guard = p.client().await?;
-                let client = guard.as_mut().expect("client() connects");
-                let tx = client.transaction().await?;
-                for s in &stmts {
-                    tx.execute(s.as_str(), &[]).await?;
+                let mut slot = p.client().await?;
+                let r = slot
+                    .as_ref()
+                    .expect("client() connects")
+                    .batch_execute("BEGIN")
+                    .await;
+                if r.is_err() {
+                    *slot = None;
                 }
-                tx.commit().await?;
+                r?;
+                TxInner::Postgres(slot)
+            }
+        };
+        Ok(Tx { inner: Some(inner) })
+    }
+
+    /// Applies pending migrations as `mode` says, in one transaction under the migration
+    /// lock: PostgreSQL `pg_advisory_xact_lock` (a second process waits, then finds nothing
+    /// to do), SQLite `BEGIN IMMEDIATE` (the file's write lock). Every applied version is
+    /// recorded in `schema_migrations (version, applied_at)`. A database of relkit before
+    /// versioned migrations (a `schema_version` table) is recorded as version 1 first.
+    async fn migrate(&self, mode: MigrateMode) -> DbResult<MigrationReport> {
+        let mut tx = self.begin().await?;
+        if let Db::Postgres(_) = self {
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1)",
+                vec![MIGRATION_LOCK.into()],
+            )
+            .await?;
+        }
+        tx.ddl(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        )
+        .await?;
+        let mut applied: Vec<i64> = tx
+            .query::<(i64,)>(
+                "SELECT version FROM schema_migrations ORDER BY version",
+                vec![],
+            )
+            .await?
+            .into_iter()
+            .map(|(v,)| v)
+            .collect();
+        if applied.is_empty() {
+            let legacy: Option<(i64,)> = match self {
+                Db::Sqlite(_) => {
+                    tx.query_opt(
+                        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+                        vec![],
+                    )
+                    .await?
+                }
+                Db::Postgres(_) => {
+                    tx.query_opt(
+                        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_version'",
+                        vec![],
+                    )
+                    .await?
+                }
+            };
+            if legacy.is_some_and(|(n,)| n > 0) {
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (1, $1)",
+                    vec![crate::now().into()],
+                )
+                .await?;
+                applied.push(1);
             }
         }
-        Ok(())
+        let from = applied.last().copied().unwrap_or(0);
+        if from > LATEST {
+            return Err(DbError::TooNew {
+                database: from,
+                known: LATEST,
+            });
+        }
+        let target = match mode {
+            MigrateMode::Apply => LATEST,
+            MigrateMode::UpTo(v) => v.clamp(0, LATEST),
+            MigrateMode::Refuse => {
+                if from < LATEST {
+                    return Err(DbError::NeedsMigration {
+                        database: from,
+                        latest: LATEST,
+                    });
+                }
+                LATEST
+            }
+        };
+        let mut done = Vec::new();
+        for m in MIGRATIONS
+            .iter()
+            .filter(|m| m.version > from && m.version <= target)
+        {
+            for s in m.stmts {
+                tx.ddl(s).await?;
+            }
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                vec![m.version.into(), crate::now().into()],
+            )
+            .await?;
+            done.push(m.version);
+        }
+        tx.commit().await?;
+        Ok(MigrationReport {
+            from,
+            to: done.last().copied().unwrap_or(from),
+            applied: done,
+        })
+    }
+
+    /// The applied schema versions, oldest first (for `relkit serve migrate --status`).
+    pub async fn versions(&self) -> DbResult<Vec<(i64, i64)>> {
+        self.query(
+            "SELECT version, applied_at FROM schema_migrations ORDER BY version",
+            vec![],
+        )
+        .await
     }
 
     /// Readiness check (`/readyz`): a trivial query on the schema through the server's own
@@ -422,15 +863,14 @@ impl Db {
     /// answering from an unlinked file). PostgreSQL: a pooled client, reconnected if lost.
     pub async fn ping(&self) -> DbResult<()> {
         let _: Option<(i64,)> = self
-            .query_opt("SELECT COUNT(*) FROM schema_version", vec![])
+            .query_opt("SELECT COUNT(*) FROM schema_migrations", vec![])
             .await?;
         if let Db::Sqlite(c) = self {
-            let c = c.clone();
+            let path = {
+                let conn = c.lock().await;
+                conn.path().map(std::path::PathBuf::from)
+            };
             tokio::task::spawn_blocking(move || {
-                let path = {
-                    let conn = c.lock().unwrap_or_else(|p| p.into_inner());
-                    conn.path().map(std::path::PathBuf::from)
-                };
                 let Some(path) = path.filter(|p| !p.as_os_str().is_empty()) else {
                     return Ok(());
                 };
@@ -454,7 +894,7 @@ impl Db {
                             | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
                     )?;
                     fresh.busy_timeout(std::time::Duration::from_secs(1))?;
-                    fresh.query_row("SELECT COUNT(*) FROM schema_version", [], |r| {
+                    fresh.query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| {
                         r.get::<_, i64>(0)
                     })?;
                     Ok::<_, rusqlite::Error>(())
@@ -494,28 +934,19 @@ impl Db {
             .transpose()
     }
 
-    /// Runs a query and returns every row untyped.
+    /// Runs a query (outside any transaction) and returns every row untyped.
     async fn rows(&self, sql: &'static str, params: Vec<Value>) -> DbResult<Vec<Row>> {
         match self {
             Db::Sqlite(c) => {
-                let c = c.clone();
-                tokio::task::spawn_blocking(move || {
-                    let conn = c.lock().unwrap_or_else(|p| p.into_inner());
-                    sqlite_rows(&conn, sql, &params)
-                })
-                .await?
-                .map_err(DbError::from)
+                let conn = Arc::clone(c).lock_owned().await;
+                tokio::task::spawn_blocking(move || sqlite_rows(&conn, sql, &params))
+                    .await?
+                    .map_err(DbError::from)
             }
             Db::Postgres(p) => {
-                let guard = p.client().await?;
-                let client = guard.as_ref().expect("client() connects");
-                let boxed = pg_params(&params);
-                let refs: Vec<&(dyn ToSql + Sync)> = boxed
-                    .iter()
-                    .map(|b| b.as_ref() as &(dyn ToSql + Sync))
-                    .collect();
-                let rows = client.query(sql, &refs).await?;
-                rows.iter().map(pg_row).collect()
+                let slot = p.client().await?;
+                let client = slot.as_ref().expect("client() connects");
+                Ok(pg_run(client, sql, &params, true).await?.0)
             }
         }
     }
@@ -527,40 +958,9 @@ impl Db {
 
     /// Runs statements atomically; returns the rows changed by each.
     pub async fn transaction(&self, stmts: Vec<Stmt>) -> DbResult<Vec<u64>> {
-        match self {
-            Db::Sqlite(c) => {
-                let c = c.clone();
-                tokio::task::spawn_blocking(move || {
-                    let mut conn = c.lock().unwrap_or_else(|p| p.into_inner());
-                    let tx = conn.transaction()?;
-                    let mut counts = Vec::with_capacity(stmts.len());
-                    for s in &stmts {
-                        let mut st = tx.prepare_cached(s.sql)?;
-                        counts
-                            .push(st.execute(rusqlite::params_from_iter(s.params.iter()))? as u64);
-                    }
-                    tx.commit()?;
-                    Ok::<_, rusqlite::Error>(counts)
-                })
-                .await?
-                .map_err(DbError::from)
-            }
-            Db::Postgres(p) => {
-                let mut guard = p.client().await?;
-                let client = guard.as_mut().expect("client() connects");
-                let tx = client.transaction().await?;
-                let mut counts = Vec::with_capacity(stmts.len());
-                for s in &stmts {
-                    let boxed = pg_params(&s.params);
-                    let refs: Vec<&(dyn ToSql + Sync)> = boxed
-                        .iter()
-                        .map(|b| b.as_ref() as &(dyn ToSql + Sync))
-                        .collect();
-                    counts.push(tx.execute(s.sql, &refs).await?);
-                }
-                tx.commit().await?;
-                Ok(counts)
-            }
-        }
+        let mut tx = self.begin().await?;
+        let counts = tx.execute_all(stmts).await?;
+        tx.commit().await?;
+        Ok(counts)
     }
 }

@@ -104,6 +104,9 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// How long a shutdown waits for requests in flight (uploads) before cutting them.
     pub grace: std::time::Duration,
+    /// What the start does about pending schema migrations (default: apply them, under the
+    /// migration lock, so replicas starting together are safe).
+    pub migrate: db::MigrateMode,
 }
 
 /// Default of [`Config::grace`].
@@ -123,6 +126,16 @@ pub struct Store {
 impl Store {
     /// Opens the data directory (creating it) and the database (migrating it).
     pub async fn open(data_dir: &Path, database: Option<&str>) -> Result<Store, Error> {
+        Store::open_with(data_dir, database, db::MigrateMode::Apply).await
+    }
+
+    /// Opens the data directory (creating it) and the database, handling pending migrations
+    /// as `mode` says.
+    pub async fn open_with(
+        data_dir: &Path,
+        database: Option<&str>,
+        mode: db::MigrateMode,
+    ) -> Result<Store, Error> {
         let io = |source| Error::Io {
             path: data_dir.to_path_buf(),
             source,
@@ -130,7 +143,7 @@ impl Store {
         std::fs::create_dir_all(data_dir).map_err(io)?;
         let blobs = blobs::BlobStore::open(data_dir).map_err(io)?;
         let key = auth::ServerKey::load_or_create(data_dir).map_err(io)?;
-        let db = db::Db::open(database, data_dir).await?;
+        let (db, _) = db::Db::open(database, data_dir, mode).await?;
         Ok(Store { db, blobs, key })
     }
 }
@@ -145,9 +158,6 @@ pub struct AppState {
     pub key: auth::ServerKey,
     /// Upload limits.
     pub limits: Limits,
-    /// Serializes the check-then-write sequences of one server process (uploads stream
-    /// outside it; only the final metadata step holds it).
-    pub write_lock: tokio::sync::Mutex<()>,
     /// Request, byte and verification-failure counters (`/metrics`).
     pub metrics: Arc<metrics::Metrics>,
     /// The token `/metrics` requires, if any.
@@ -197,14 +207,13 @@ pub struct Server {
 impl Server {
     /// Opens the store and starts serving on `listen` (port 0 picks a free port).
     pub async fn start(cfg: &Config, listen: SocketAddr) -> Result<Server, Error> {
-        let store = Store::open(&cfg.data_dir, cfg.database.as_deref()).await?;
+        let store = Store::open_with(&cfg.data_dir, cfg.database.as_deref(), cfg.migrate).await?;
         check_projects(&store.db).await?;
         let state = Arc::new(AppState {
             db: store.db,
             blobs: store.blobs,
             key: store.key,
             limits: cfg.limits,
-            write_lock: tokio::sync::Mutex::new(()),
             metrics: Arc::new(metrics::Metrics::new()),
             metrics_token: cfg.metrics_token.clone(),
         });
@@ -412,22 +421,97 @@ impl Admin {
             .block_on(api::set_project(&self.store, CLI_ACTOR, name, cfg))?)
     }
 
-    /// Re-hashes every stored blob; returns the digests whose content does not match.
-    pub fn fsck(&self) -> Result<(usize, Vec<String>), Error> {
-        let list = self.store.blobs.list().map_err(|source| Error::Io {
-            path: "blobs".into(),
-            source,
-        })?;
-        let mut bad = Vec::new();
+    /// Re-hashes every stored blob and checks that every blob the database names exists;
+    /// names stale scratch files (of uploads whose process died; see [`blobs`]).
+    pub fn fsck(&self) -> Result<Fsck, Error> {
+        let io = |path: PathBuf| move |source| Error::Io { path, source };
+        let list = self.store.blobs.list().map_err(io("blobs".into()))?;
+        let mut corrupt = Vec::new();
         for (name, path) in &list {
-            let d = relkit_attest::checksum::sha256_file(path).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?;
+            let d = relkit_attest::checksum::sha256_file(path).map_err(io(path.clone()))?;
             if hex::encode(d) != *name {
-                bad.push(name.clone());
+                corrupt.push(name.clone());
             }
         }
-        Ok((list.len(), bad))
+        let used: Vec<(String,)> = self.rt.block_on(self.store.db.query(
+            "SELECT sha256 FROM files UNION SELECT sha256 FROM attachments ORDER BY 1",
+            vec![],
+        ))?;
+        let mut missing = Vec::new();
+        for (sha,) in used {
+            if list
+                .binary_search_by(|(n, _)| n.as_str().cmp(&sha))
+                .is_err()
+            {
+                missing.push(sha);
+            }
+        }
+        let stale_scratch = self
+            .store
+            .blobs
+            .stale_scratch(false)
+            .map_err(io("tmp".into()))?;
+        Ok(Fsck {
+            blobs: list.len(),
+            corrupt,
+            missing,
+            stale_scratch,
+        })
     }
+
+    /// Removes stale scratch files (uploads whose process died); returns their names. Live
+    /// uploads of running servers sharing the directory are never touched.
+    pub fn gc(&self) -> Result<Vec<String>, Error> {
+        self.store
+            .blobs
+            .stale_scratch(true)
+            .map_err(|source| Error::Io {
+                path: "tmp".into(),
+                source,
+            })
+    }
+}
+
+/// What [`Admin::fsck`] found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Fsck {
+    /// Blobs re-hashed.
+    pub blobs: usize,
+    /// Blobs whose content does not hash to their name.
+    pub corrupt: Vec<String>,
+    /// Digests the database names that no blob holds.
+    pub missing: Vec<String>,
+    /// Scratch files no process is writing (`tmp/NAME`): `relkit serve gc` removes them.
+    pub stale_scratch: Vec<String>,
+}
+
+impl Fsck {
+    /// No corrupt and no missing blob (stale scratch files are harmless leftovers).
+    pub fn clean(&self) -> bool {
+        self.corrupt.is_empty() && self.missing.is_empty()
+    }
+}
+
+/// `relkit serve migrate`: opens the database (creating the data directory for SQLite) and
+/// applies pending migrations up to `to` (default: all), under the migration lock (a second
+/// process migrating at the same time waits, then finds nothing to do). A database newer
+/// than this binary is refused ([`db::DbError::TooNew`]).
+pub fn migrate(
+    data_dir: &Path,
+    database: Option<&str>,
+    to: Option<i64>,
+) -> Result<db::MigrationReport, Error> {
+    std::fs::create_dir_all(data_dir).map_err(|source| Error::Io {
+        path: data_dir.to_path_buf(),
+        source,
+    })?;
+    let mode = to.map_or(db::MigrateMode::Apply, db::MigrateMode::UpTo);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Io {
+            path: "tokio runtime".into(),
+            source,
+        })?;
+    Ok(rt.block_on(async { db::Db::open(database, data_dir, mode).await.map(|(_, r)| r) })?)
 }

@@ -1,7 +1,9 @@
 //! Material attached to a release file: SBOMs (checked like `relkit sbom check`, warnings
 //! kept), signatures, Sigstore bundles and provenance (verified like `relkit verify` against
 //! the file's digest with the project's key or trusted root). Uploads are verified before
-//! anything is stored.
+//! anything is stored; the metadata step is one transaction under the release row's lock,
+//! with the same outcomes as a file upload's (see [`super::files`]), and 409 `conflict` when
+//! the file the material was verified against was replaced meanwhile.
 
 use axum::Json;
 use axum::body::Body;
@@ -12,15 +14,15 @@ use relkit_core::wire::UploadResult;
 
 use super::audit::record;
 use super::files::{
-    check_length, declared_digest, published_conflict, read_limited, send_blob, still_draft,
-    stored_file, stored_response, unchanged, upload_error,
+    changed_meanwhile, check_length, declared_digest, published_conflict, published_meanwhile,
+    read_limited, send_blob, stored_file, stored_file_tx, stored_response, unchanged, upload_error,
 };
-use super::releases::published_at;
+use super::releases::{lock_release, published_at};
 use super::{ApiError, ApiResult, St, check_names, projects};
 use crate::AppState;
 use crate::auth::{Principal, require_writer};
 use crate::blobs::{Stored, UploadError};
-use crate::db::{Stmt, Value};
+use crate::db::{Stmt, Tx, Value};
 use crate::now;
 use crate::verify::{self, Kind, Rejected, Verdict};
 
@@ -117,10 +119,37 @@ pub async fn put_attachment(
     }
     let verdict = check(&s, &t, kind, &bytes, &file_sha).await?;
     let stored = s.blobs.put_bytes(&bytes).await.map_err(upload_error)?;
-    let _w = s.write_lock.lock().await;
-    still_draft(&s, &t.project, &t.version).await?;
-    let replaced = existing.is_some();
-    record_attachment(&s, &p, &t, kind, &stored, &verdict).await?;
+    let mut tx = s.db.begin().await?;
+    let published = lock_release(&mut tx, &t.project, &t.version).await?;
+    let now: Option<AttachmentRow> = tx
+        .query_opt(
+            "SELECT sha256, size, status FROM attachments WHERE project = $1 AND version = $2 AND file = $3 AND name = $4",
+            t.key(),
+        )
+        .await?;
+    match &now {
+        Some((have, size, status)) if *have == sha => {
+            return Ok(unchanged(t.name, sha, *size, status.clone()));
+        }
+        _ if published.is_some() => return Err(published_meanwhile(&t.project, &t.version)),
+        _ if now.as_ref().map(|n| &n.0) != existing.as_ref().map(|n| &n.0) => {
+            return Err(changed_meanwhile(
+                &t.name,
+                now.as_ref().map(|n| n.0.as_str()),
+            ));
+        }
+        _ => {}
+    }
+    let file_now = stored_file_tx(&mut tx, [&t.project, &t.version, &t.file]).await?;
+    if file_now.as_ref().map(|f| f.0.as_str()) != Some(file_sha.as_str()) {
+        return Err(changed_meanwhile(
+            &t.file,
+            file_now.as_ref().map(|f| f.0.as_str()),
+        ));
+    }
+    let replaced = now.is_some();
+    record_attachment(&mut tx, &p, &t, kind, &stored, &verdict).await?;
+    tx.commit().await?;
     Ok(stored_response(
         t.name,
         stored,
@@ -174,9 +203,9 @@ async fn check(
 }
 
 /// Writes a verified attachment's row (replacing a draft's one of the same name) and its
-/// audit record in one transaction.
+/// audit record in the upload's transaction.
 async fn record_attachment(
-    s: &AppState,
+    tx: &mut Tx,
     p: &Principal,
     t: &Target,
     kind: Kind,
@@ -192,7 +221,7 @@ async fn record_attachment(
         verdict.detail.as_str().into(),
         now().into(),
     ]);
-    s.db.transaction(vec![
+    tx.execute_all(vec![
         Stmt {
             sql: "DELETE FROM attachments WHERE project = $1 AND version = $2 AND file = $3 AND name = $4",
             params: t.key(),

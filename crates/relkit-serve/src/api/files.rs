@@ -1,6 +1,14 @@
 //! Release files: streamed uploads hashed on the way in (same digest = no-op, another digest
 //! replaces a draft's file, refused once published) and downloads; the upload helpers shared
 //! with [`super::attachments`].
+//!
+//! Concurrency (several requests, possibly on several server processes): the body is
+//! received without any lock; the metadata step is one transaction that locks the release
+//! row ([`lock_release`]) and compares what is stored now with what the request saw when it
+//! began. The same digest is a no-op (200 `unchanged`, also when a concurrent upload stored
+//! it first); a release published meanwhile is 409 `immutable`; another digest stored under
+//! the name meanwhile is 409 `conflict` (a replacement replaces only the content its
+//! uploader saw: no lost update).
 
 use axum::Json;
 use axum::body::Body;
@@ -10,12 +18,12 @@ use axum::response::Response;
 use relkit_core::wire::UploadResult;
 
 use super::audit::record;
-use super::releases::published_at;
+use super::releases::{lock_release, published_at};
 use super::{ApiError, ApiResult, St, check_names, with_cause};
 use crate::auth::{Principal, require_writer};
 use crate::blobs::{Stored, UploadError};
-use crate::db::{Stmt, Value};
-use crate::{AppState, now};
+use crate::db::{Stmt, Tx, Value};
+use crate::{AppState, now as unix_now};
 
 /// The declared digest header of uploads.
 pub const DIGEST_HEADER: &str = "x-content-sha256";
@@ -118,15 +126,41 @@ pub(crate) fn published_conflict(project: &str, version: &str, name: &str, have:
     ))
 }
 
-/// 409 when the release was published while the body was being received (checked again
-/// under the write lock).
-pub(crate) async fn still_draft(s: &AppState, project: &str, version: &str) -> ApiResult<()> {
-    if published_at(s, project, version).await?.is_some() {
-        return Err(ApiError::immutable(format!(
-            "{project} {version} was published during the upload"
-        )));
-    }
-    Ok(())
+/// 409 `immutable`: the release was published while the body was being received.
+pub(crate) fn published_meanwhile(project: &str, version: &str) -> ApiError {
+    ApiError::immutable(format!(
+        "{project} {version} was published during the upload"
+    ))
+}
+
+/// 409 `conflict`: another request stored other content under the name while this one was
+/// being received.
+pub(crate) fn changed_meanwhile(name: &str, now: Option<&str>) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "conflict",
+        match now {
+            Some(sha) => format!(
+                "{name} was stored by another upload (sha256 {sha}) while this one was being received: nothing was changed; upload again to replace it"
+            ),
+            None => format!(
+                "{name} was removed by another request while this one was being received: nothing was changed; upload again"
+            ),
+        },
+    )
+}
+
+/// A stored file's digest and size, read in a transaction.
+pub(crate) async fn stored_file_tx(
+    tx: &mut Tx,
+    [project, version, name]: [&str; 3],
+) -> ApiResult<Option<(String, i64)>> {
+    Ok(tx
+        .query_opt(
+            "SELECT sha256, size FROM files WHERE project = $1 AND version = $2 AND name = $3",
+            vec![project.into(), version.into(), name.into()],
+        )
+        .await?)
 }
 
 /// The HTTP form of an upload refusal.
@@ -155,13 +189,15 @@ pub async fn put_file(
     check_names(&[("version", &version), ("file name", &name)])?;
     let declared = declared_digest(&headers, true)?.expect("required");
     check_length(&headers, s.limits.max_file)?;
+    // Answered before the body is read when possible; decided again in the transaction.
     let published = published_at(&s, &project, &version).await?;
-    match stored_file(&s, &project, &version, &name).await? {
-        Some((have, size)) if have == declared => {
-            return Ok(unchanged(name, have, size, String::new()));
+    let seen = stored_file(&s, &project, &version, &name).await?;
+    match &seen {
+        Some((have, size)) if *have == declared => {
+            return Ok(unchanged(name, have.clone(), *size, String::new()));
         }
         Some((have, _)) if published.is_some() => {
-            return Err(published_conflict(&project, &version, &name, &have));
+            return Err(published_conflict(&project, &version, &name, have));
         }
         None if published.is_some() => {
             return Err(ApiError::immutable(format!(
@@ -175,17 +211,30 @@ pub async fn put_file(
         .receive(body, s.limits.max_file, &declared)
         .await
         .map_err(upload_error)?;
-    let _w = s.write_lock.lock().await;
-    still_draft(&s, &project, &version).await?;
-    let replaced = stored_file(&s, &project, &version, &name).await?.is_some();
-    record_file(&s, &p, [&project, &version, &name], &stored, replaced).await?;
+    let key = [project.as_str(), version.as_str(), name.as_str()];
+    let mut tx = s.db.begin().await?;
+    let published = lock_release(&mut tx, &project, &version).await?;
+    let now = stored_file_tx(&mut tx, key).await?;
+    match &now {
+        Some((have, size)) if *have == stored.sha256 => {
+            return Ok(unchanged(name, have.clone(), *size, String::new()));
+        }
+        _ if published.is_some() => return Err(published_meanwhile(&project, &version)),
+        _ if now.as_ref().map(|n| &n.0) != seen.as_ref().map(|n| &n.0) => {
+            return Err(changed_meanwhile(&name, now.as_ref().map(|n| n.0.as_str())));
+        }
+        _ => {}
+    }
+    let replaced = now.is_some();
+    record_file(&mut tx, &p, key, &stored, replaced).await?;
+    tx.commit().await?;
     Ok(stored_response(name, stored, replaced, String::new()))
 }
 
 /// Writes a received file's row (replacing a draft's file and its material) and its audit
-/// record in one transaction.
+/// record in the upload's transaction.
 async fn record_file(
-    s: &AppState,
+    tx: &mut Tx,
     p: &Principal,
     [project, version, name]: [&str; 3],
     stored: &Stored,
@@ -207,7 +256,7 @@ async fn record_file(
     params.extend([
         stored.sha256.as_str().into(),
         (stored.size as i64).into(),
-        now().into(),
+        unix_now().into(),
     ]);
     stmts.push(Stmt {
         sql: "INSERT INTO files (project, version, name, sha256, size, created) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -226,7 +275,7 @@ async fn record_file(
         Some(&stored.sha256),
         &format!("{} bytes", stored.size),
     ));
-    s.db.transaction(stmts).await?;
+    tx.execute_all(stmts).await?;
     Ok(())
 }
 

@@ -104,6 +104,17 @@ pub(crate) fn with_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
+        if e.is_unique_violation() {
+            // Another request (on this or another server process) wrote the same key first.
+            return ApiError {
+                message: format!(
+                    "another request wrote this first; nothing was changed (read it back, then retry if still needed): {}",
+                    with_cause(&e)
+                ),
+                source: Some(Box::new(e)),
+                ..ApiError::new(StatusCode::CONFLICT, "conflict", "")
+            };
+        }
         ApiError {
             message: format!(
                 "the metadata database failed, retry later: {}",

@@ -162,7 +162,6 @@ pub async fn put_project(
     Json(cfg): Json<ProjectConfig>,
 ) -> ApiResult<Json<ProjectConfig>> {
     let p = require_admin(&s, &headers).await?;
-    let _w = s.write_lock.lock().await;
     set_project(&s.store(), &p.token_id, &project, &cfg).await?;
     Ok(Json(cfg))
 }

@@ -1,5 +1,13 @@
 //! Publication: a release becomes public and immutable only when every file has the material
 //! its project requires and meets the project policy; otherwise 422 with what is missing.
+//!
+//! Publishing a published release is idempotent (200 with the release, nothing recorded).
+//! Concurrency: the checks run on the release as read, outside any lock (they may read
+//! blobs and run verifiers); the publication is then one transaction that locks the release
+//! row ([`lock_release`]) and publishes only if the files and material are still exactly the
+//! ones checked (their names and digests); otherwise it checks again (a few times, then 409
+//! `conflict`). So a release is never published with a file or material that was not checked,
+//! whichever server process changed it.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -8,10 +16,10 @@ use axum::response::{IntoResponse, Response};
 use relkit_core::wire::{ErrorBody, FileInfo, ReleaseDetail};
 
 use super::audit::record;
-use super::releases::detail;
+use super::releases::{detail, lock_release};
 use super::{ApiError, ApiResult, St, projects};
 use crate::auth::require_writer;
-use crate::db::Stmt;
+use crate::db::{Stmt, Tx};
 use crate::verify::{self, Kind, ProjectRules, Rejected};
 use crate::{AppState, now};
 
@@ -24,46 +32,108 @@ pub async fn publish(
     let p = require_writer(&s, &headers, &project)
         .await
         .map_err(IntoResponse::into_response)?;
-    let _w = s.write_lock.lock().await;
-    let d = detail(&s, &project, &version)
-        .await
-        .map_err(IntoResponse::into_response)?;
-    if d.release.published.is_some() {
-        return Ok(Json(d));
-    }
-    let missing = missing(&s, &d).await.map_err(IntoResponse::into_response)?;
-    if !missing.is_empty() {
-        let body = ErrorBody {
-            error: "not_publishable".into(),
-            message: format!(
-                "{project} {version} cannot be published: {} problem(s)",
-                missing.len()
+    let e = IntoResponse::into_response;
+    for _ in 0..ATTEMPTS {
+        let d = detail(&s, &project, &version).await.map_err(e)?;
+        if d.release.published.is_some() {
+            return Ok(Json(d));
+        }
+        let missing = missing(&s, &d).await.map_err(e)?;
+        if !missing.is_empty() {
+            let body = ErrorBody {
+                error: "not_publishable".into(),
+                message: format!(
+                    "{project} {version} cannot be published: {} problem(s)",
+                    missing.len()
+                ),
+                missing,
+            };
+            return Err((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+        }
+        let mut tx = s.db.begin().await.map_err(|x| e(x.into()))?;
+        let published = lock_release(&mut tx, &project, &version).await.map_err(e)?;
+        if published.is_some()
+            || contents(&mut tx, &project, &version).await.map_err(e)? != checked(&d)
+        {
+            // Published or changed by another request since it was read: read it again.
+            continue;
+        }
+        tx.execute_all(vec![
+            Stmt {
+                sql: "UPDATE releases SET published = $1 WHERE project = $2 AND version = $3 AND published IS NULL",
+                params: vec![now().into(), project.as_str().into(), version.as_str().into()],
+            },
+            record(
+                &p.token_id,
+                "release.publish",
+                Some(&project),
+                Some(&version),
+                None,
+                None,
+                &format!("{} file(s)", d.files.len()),
             ),
-            missing,
-        };
-        return Err((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
-    }
-    s.db.transaction(vec![
-        Stmt {
-            sql: "UPDATE releases SET published = $1 WHERE project = $2 AND version = $3 AND published IS NULL",
-            params: vec![now().into(), project.as_str().into(), version.as_str().into()],
-        },
-        record(
-            &p.token_id,
-            "release.publish",
-            Some(&project),
-            Some(&version),
-            None,
-            None,
-            &format!("{} file(s)", d.files.len()),
-        ),
-    ])
-    .await
-    .map_err(|e| ApiError::from(e).into_response())?;
-    detail(&s, &project, &version)
+        ])
         .await
-        .map(Json)
-        .map_err(IntoResponse::into_response)
+        .map_err(|x| e(x.into()))?;
+        tx.commit().await.map_err(|x| e(x.into()))?;
+        return detail(&s, &project, &version).await.map(Json).map_err(e);
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "conflict",
+        format!("{project} {version} kept changing while it was being published: retry"),
+    )
+    .into_response())
+}
+
+/// How many times a publication re-checks a release that changed under it.
+const ATTEMPTS: usize = 3;
+
+/// What a publication checked: every file and piece of material, by name and digest.
+type Contents = Vec<(String, String, String)>;
+
+/// The checked release's [`Contents`]: (file, "" or material name, digest), sorted.
+fn checked(d: &ReleaseDetail) -> Contents {
+    let mut v = Vec::new();
+    for f in &d.files {
+        v.push((f.name.clone(), String::new(), f.sha256.clone()));
+        for a in &f.attachments {
+            v.push((
+                f.name.clone(),
+                format!("{}/{}", a.kind, a.name),
+                a.sha256.clone(),
+            ));
+        }
+    }
+    v.sort();
+    v
+}
+
+/// The release's [`Contents`] as stored now, read in the publication's transaction.
+async fn contents(tx: &mut Tx, project: &str, version: &str) -> ApiResult<Contents> {
+    let key = || vec![project.into(), version.into()];
+    let files: Vec<(String, String)> = tx
+        .query(
+            "SELECT name, sha256 FROM files WHERE project = $1 AND version = $2",
+            key(),
+        )
+        .await?;
+    let atts: Vec<(String, String, String, String)> = tx
+        .query(
+            "SELECT file, kind, name, sha256 FROM attachments WHERE project = $1 AND version = $2",
+            key(),
+        )
+        .await?;
+    let mut v: Contents = files
+        .into_iter()
+        .map(|(f, sha)| (f, String::new(), sha))
+        .collect();
+    v.extend(
+        atts.into_iter()
+            .map(|(f, kind, name, sha)| (f, format!("{kind}/{name}"), sha)),
+    );
+    v.sort();
+    Ok(v)
 }
 
 /// What blocks the publication of a release: one entry per missing or failing piece,

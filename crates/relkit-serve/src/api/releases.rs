@@ -10,7 +10,7 @@ use relkit_core::wire::{AttachmentInfo, FileInfo, NewRelease, Release, ReleaseDe
 use super::audit::record;
 use super::{ApiError, ApiResult, Page, St, check_names, projects};
 use crate::auth::{require_admin_for_published, require_writer};
-use crate::db::{DbResult, FromRow, Row, Stmt, Value};
+use crate::db::{DbResult, FromRow, Row, Stmt, Tx, Value};
 use crate::{AppState, now};
 
 impl FromRow for Release {
@@ -70,9 +70,45 @@ pub async fn create_release(
 ) -> ApiResult<(StatusCode, Json<Release>)> {
     let p = require_writer(&s, &headers, &project).await?;
     check_names(&[("project", &project), ("version", &r.version)])?;
-    let _w = s.write_lock.lock().await;
-    projects::config(&s, &project).await?;
-    if let Some(cur) = find(&s, &project, &r.version).await? {
+    // One transaction; the primary key decides between concurrent creations (on PostgreSQL
+    // the second INSERT waits for the first to commit, then does nothing).
+    let mut tx = s.db.begin().await?;
+    let exists: Option<(String,)> = tx
+        .query_opt(
+            "SELECT name FROM projects WHERE name = $1",
+            vec![project.as_str().into()],
+        )
+        .await?;
+    if exists.is_none() {
+        return Err(ApiError::not_found(format!("no project {project}")));
+    }
+    let created = now();
+    let inserted = tx
+        .execute(
+            "INSERT INTO releases (project, version, tag, commit_id, created) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project, version) DO NOTHING",
+            vec![
+                project.as_str().into(),
+                r.version.as_str().into(),
+                r.tag.as_str().into(),
+                r.commit.as_str().into(),
+                created.into(),
+            ],
+        )
+        .await?;
+    if inserted == 0 {
+        let cur: Release = tx
+            .query_opt(
+                "SELECT version, tag, commit_id, created, published FROM releases WHERE project = $1 AND version = $2",
+                vec![project.as_str().into(), r.version.as_str().into()],
+            )
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    format!("{project} {} was deleted while being created: retry", r.version),
+                )
+            })?;
         if cur.tag == r.tag && cur.commit == r.commit {
             return Ok((StatusCode::OK, Json(cur)));
         }
@@ -85,29 +121,17 @@ pub async fn create_release(
             ),
         ));
     }
-    let created = now();
-    s.db.transaction(vec![
-        Stmt {
-            sql: "INSERT INTO releases (project, version, tag, commit_id, created) VALUES ($1, $2, $3, $4, $5)",
-            params: vec![
-                project.as_str().into(),
-                r.version.as_str().into(),
-                r.tag.as_str().into(),
-                r.commit.as_str().into(),
-                created.into(),
-            ],
-        },
-        record(
-            &p.token_id,
-            "release.create",
-            Some(&project),
-            Some(&r.version),
-            None,
-            None,
-            &format!("tag {:?} commit {:?}", r.tag, r.commit),
-        ),
-    ])
+    tx.execute_all(vec![record(
+        &p.token_id,
+        "release.create",
+        Some(&project),
+        Some(&r.version),
+        None,
+        None,
+        &format!("tag {:?} commit {:?}", r.tag, r.commit),
+    )])
     .await?;
+    tx.commit().await?;
     let release = Release {
         version: r.version,
         tag: r.tag,
@@ -197,6 +221,26 @@ pub(crate) async fn published_at(
         .ok_or_else(|| ApiError::not_found(format!("no release {project} {version}")))
 }
 
+/// Locks a release's row for the rest of the transaction and returns its publication time
+/// (None for a draft); 404 when there is no such release. Every write to a release's files,
+/// material or state takes this lock first (PostgreSQL: `SELECT … FOR UPDATE`, a row lock
+/// held until commit, shared by every replica; SQLite: the transaction already holds the
+/// database's write lock), so they serialise per release whichever process runs them.
+pub(crate) async fn lock_release(
+    tx: &mut Tx,
+    project: &str,
+    version: &str,
+) -> ApiResult<Option<i64>> {
+    let row: Option<(Option<i64>,)> = tx
+        .query_opt(
+            "SELECT published FROM releases WHERE project = $1 AND version = $2 FOR UPDATE",
+            vec![project.into(), version.into()],
+        )
+        .await?;
+    row.map(|(published,)| published)
+        .ok_or_else(|| ApiError::not_found(format!("no release {project} {version}")))
+}
+
 /// DELETE /api/v1/projects/{project}/releases/{version}: a draft with the project's token,
 /// a published release only with an admin token; always audited.
 pub async fn delete_release(
@@ -205,13 +249,13 @@ pub async fn delete_release(
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     let p = require_writer(&s, &headers, &project).await?;
-    let _w = s.write_lock.lock().await;
-    let published = published_at(&s, &project, &version).await?;
+    let mut tx = s.db.begin().await?;
+    let published = lock_release(&mut tx, &project, &version).await?;
     if published.is_some() {
         require_admin_for_published(&p, &project, &version)?;
     }
     let key = || vec![Value::from(project.as_str()), version.as_str().into()];
-    s.db.transaction(vec![
+    tx.execute_all(vec![
         Stmt {
             sql: "DELETE FROM attachments WHERE project = $1 AND version = $2",
             params: key(),
@@ -239,6 +283,7 @@ pub async fn delete_release(
         ),
     ])
     .await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

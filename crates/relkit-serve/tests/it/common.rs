@@ -99,6 +99,7 @@ impl Env {
             limits,
             metrics_token: None,
             grace: relkit_serve::DEFAULT_GRACE,
+            migrate: relkit_serve::db::MigrateMode::Apply,
         };
         let server = rt
             .block_on(Server::start(

@@ -181,7 +181,13 @@ fn bounded_load_loses_and_corrupts_nothing() {
             let d = c.release("alpha", &format!("{t}.0")).unwrap().unwrap();
             assert_eq!(d.files.len(), FILES);
         }
-        let (n, corrupt) = env.admin().fsck().unwrap();
+        let fsck = env.admin().fsck().unwrap();
+        let (n, corrupt) = (fsck.blobs, fsck.corrupt);
+        assert!(
+            fsck.missing.is_empty(),
+            "{backend:?}: missing blobs {:?}",
+            fsck.missing
+        );
         assert_eq!(
             n,
             THREADS * FILES,

@@ -1,9 +1,12 @@
 //! `relkit serve`: run the release server, and administer its data directory offline
-//! (`relkit serve token create|revoke|list`, `relkit serve project set`, `relkit serve fsck`).
+//! (`relkit serve token create|revoke|list`, `relkit serve project set`, `relkit serve fsck`,
+//! `relkit serve gc`, `relkit serve migrate`).
 //!
 //! JSON output (`--format json`): `token create` prints `{"id", "token", "project", "admin"}`
 //! (the only time the secret is shown); `token list` prints `[{"id", "project", "admin",
-//! "label", "created", "revoked"}]`; `fsck` prints `{"blobs", "corrupt": [sha256…]}`.
+//! "label", "created", "revoked"}]`; `fsck` prints `{"blobs", "corrupt": [sha256…],
+//! "missing": [sha256…], "stale_scratch": ["tmp/NAME"…]}`; `migrate` prints `{"from", "to",
+//! "applied": [version…], "latest"}`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,7 +29,12 @@ use crate::output::{Context, Outcome, OutputFormat, print_json};
 
 API: docs/openapi.yaml; HTML index at /. Operations: GET /healthz (alive), /readyz (database
 and blob store usable, else 503), /metrics (Prometheus). SIGTERM/SIGINT: stop accepting, let
-requests in flight finish within --grace-secs (a second signal stops at once), exit 0.")]
+requests in flight finish within --grace-secs (a second signal stops at once), exit 0.
+
+Replicas: any number of `relkit serve` processes may share one PostgreSQL database (or one
+SQLite file on one machine) and one --data directory; every write is decided by the database.
+Pending schema migrations are applied at start under a lock (safe when replicas start
+together) unless --no-migrate; `relkit serve migrate` applies them explicitly.")]
 pub struct ServeArgs {
     /// Administration of the data directory (works offline).
     #[command(subcommand)]
@@ -46,6 +54,10 @@ pub struct ServeArgs {
     /// without it /metrics is open, like /healthz and /readyz.
     #[arg(long)]
     pub metrics_token_file: Option<PathBuf>,
+    /// Refuse to start (exit 2) when the database needs a schema migration, instead of
+    /// applying it; run `relkit serve migrate` first.
+    #[arg(long)]
+    pub no_migrate: bool,
 }
 
 /// Where the server keeps its data.
@@ -78,10 +90,29 @@ pub enum ServeCommand {
     /// Project settings.
     #[command(subcommand)]
     Project(ProjectCommand),
-    /// Re-hash every stored blob and report corrupt ones (exit 1 if any).
+    /// Re-hash every stored blob, check that every blob the database names exists, name
+    /// stale scratch files of killed uploads (exit 1 if a blob is corrupt or missing).
     Fsck {
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Remove stale scratch files (uploads whose server process died); live uploads of
+    /// running servers sharing the directory are kept.
+    Gc {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Apply pending schema migrations (recorded in the schema_migrations table), under a
+    /// lock: a second process migrating at the same time waits, then finds nothing to do.
+    /// A database newer than this relkit is refused (exit 2).
+    Migrate {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Stop at this schema version (default: the latest this relkit knows).
+        #[arg(long)]
+        to: Option<i64>,
         #[command(flatten)]
         report: ReportArgs,
     },
@@ -191,20 +222,65 @@ pub fn run(a: ServeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             Ok(Outcome::Ok)
         }
         Some(ServeCommand::Fsck { store, report }) => {
-            let (n, bad) = store.admin()?.fsck()?;
+            let f = store.admin()?.fsck()?;
             if report.format == OutputFormat::Json {
-                print_json(&serde_json::json!({"blobs": n, "corrupt": bad}))?;
+                print_json(&f)?;
             } else {
-                for b in &bad {
+                for b in &f.corrupt {
                     println!("CORRUPT blob {b}");
                 }
-                ctx.info(format!("{n} blob(s) re-hashed, {} corrupt", bad.len()));
+                for b in &f.missing {
+                    println!("MISSING blob {b}");
+                }
+                for t in &f.stale_scratch {
+                    println!("STALE scratch file {t} (remove with `relkit serve gc`)");
+                }
+                ctx.info(format!(
+                    "{} blob(s) re-hashed, {} corrupt, {} missing, {} stale scratch file(s)",
+                    f.blobs,
+                    f.corrupt.len(),
+                    f.missing.len(),
+                    f.stale_scratch.len()
+                ));
             }
-            Ok(if bad.is_empty() {
+            Ok(if f.clean() {
                 Outcome::Ok
             } else {
                 Outcome::Findings
             })
+        }
+        Some(ServeCommand::Gc { store }) => {
+            let removed = store.admin()?.gc()?;
+            for t in &removed {
+                println!("removed stale scratch file {t}");
+            }
+            ctx.info(format!("{} stale scratch file(s) removed", removed.len()));
+            Ok(Outcome::Ok)
+        }
+        Some(ServeCommand::Migrate { store, to, report }) => {
+            let data = store
+                .data
+                .as_ref()
+                .context("give --data DIR (the server's data directory; SQLite lives there)")?;
+            let r = relkit_serve::migrate(data, store.database.as_deref(), to)
+                .with_context(|| format!("migrating the server data in {}", data.display()))?;
+            let latest = relkit_serve::db::LATEST;
+            if report.format == OutputFormat::Json {
+                print_json(&serde_json::json!({
+                    "from": r.from, "to": r.to, "applied": r.applied, "latest": latest
+                }))?;
+            } else if r.applied.is_empty() {
+                ctx.info(format!(
+                    "schema at version {} (latest {latest}): nothing to apply",
+                    r.to
+                ));
+            } else {
+                ctx.info(format!(
+                    "schema migrated from version {} to {} (applied {:?}; latest {latest})",
+                    r.from, r.to, r.applied
+                ));
+            }
+            Ok(Outcome::Ok)
         }
     }
 }
@@ -250,6 +326,11 @@ fn serve(a: &ServeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         },
         metrics_token,
         grace: std::time::Duration::from_secs(a.grace_secs),
+        migrate: if a.no_migrate {
+            relkit_serve::db::MigrateMode::Refuse
+        } else {
+            relkit_serve::db::MigrateMode::Apply
+        },
     };
     let backend = if store.database.is_some() {
         "PostgreSQL"
