@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::model::{self, Checksum, Document, Evidence, File, IdAllocator, Package, Relationship};
 
-const RULES_TOML: &str = include_str!("binary_rules.toml");
+pub(crate) const RULES_TOML: &str = include_str!("binary_rules.toml");
 /// Archive members larger than this are refused (a binary member is scanned in memory).
 const MAX_MEMBER: u64 = 1 << 30;
 /// How many tarball members [`looks_binary`] inspects.
@@ -119,7 +119,8 @@ pub struct VersionInfo {
 pub struct Hit {
     /// Component name (rule name, or the file stem for unrecognized VERSIONINFO).
     pub component: String,
-    /// Version read from the bytes.
+    /// Version read from the bytes; empty when the library is present but states no version
+    /// the rules can read (*present, version unknown*: never a guess).
     pub version: String,
     /// Where and how.
     pub evidence: Evidence,
@@ -227,6 +228,7 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
             scan_macho(&mut scan, path, &info);
         }
         scan_strings(&mut scan, path, bytes);
+        crate::linked::scan_linked(&mut scan, path, bytes);
         dedup_hits(&mut scan.hits);
         return Ok(scan);
     }
@@ -283,6 +285,7 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
         }
     }
     scan_strings(&mut scan, path, bytes);
+    crate::linked::scan_linked(&mut scan, path, bytes);
     dedup_hits(&mut scan.hits);
     if !matched_rule
         && let Some(vi) = &scan.version_info
@@ -301,7 +304,7 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
             .to_ascii_lowercase();
         scan.hits.push(Hit {
             component: stem,
-            version: ver.clone(),
+            version: leading_version(&ver).to_string(),
             evidence: Evidence {
                 file: path.into(),
                 offset: None,
@@ -315,6 +318,21 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
         });
     }
     Ok(scan)
+}
+
+/// The version at the start of a VERSIONINFO version string, without the free text some
+/// builds append (`14.29.30139.0 built by: vcwrkspc`, `10.0.19041.1 (WinBuild.160101.0800)`);
+/// the whole string stays in the evidence. A string that does not start with a number is kept
+/// whole.
+fn leading_version(v: &str) -> &str {
+    let v = v.trim();
+    let end = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
+    match v[..end].trim_end_matches('.') {
+        "" => v,
+        lead => lead,
+    }
 }
 
 /// The same component/version seen twice in one file by one method is one hit.
@@ -527,7 +545,11 @@ fn scan_strings(scan: &mut FileScan, path: &str, bytes: &[u8]) {
                 let whole = c.get(0).expect("group 0");
                 scan.hits.push(Hit {
                     component: rule.lib.name.clone(),
-                    version: String::from_utf8_lossy(&c[1]).into_owned(),
+                    // A rule may match the library's banner without its version (group 1
+                    // optional): present, version unknown.
+                    version: c.get(1).map_or(String::new(), |v| {
+                        String::from_utf8_lossy(v.as_bytes()).into()
+                    }),
                     evidence: Evidence {
                         file: path.into(),
                         offset: Some(whole.start() as u64),
@@ -544,7 +566,7 @@ fn scan_strings(scan: &mut FileScan, path: &str, bytes: &[u8]) {
             {
                 scan.hits.push(Hit {
                     component: rule.lib.name.clone(),
-                    version: c[1].to_string(),
+                    version: c.get(1).map_or(String::new(), |v| v.as_str().to_string()),
                     evidence: Evidence {
                         file: path.into(),
                         offset: Some(off),
@@ -970,7 +992,7 @@ impl Found {
                 .map(|r| &r.lib);
             let pkg = self.comps.entry(key.clone()).or_insert_with(|| Package {
                 name: h.component.clone(),
-                version: Some(h.version.clone()),
+                version: (!h.version.is_empty()).then(|| h.version.clone()),
                 supplier: rule.and_then(|r| r.supplier.clone()),
                 download_location: Some("NOASSERTION".into()),
                 license_concluded: Some("NOASSERTION".into()),
@@ -978,13 +1000,17 @@ impl Found {
                     rule.and_then(|r| r.license.clone())
                         .unwrap_or_else(|| "NOASSERTION".into()),
                 ),
+                // No CPE or PURL without a version: a versionless identifier would match
+                // every advisory of the library, or none.
                 cpes: rule
                     .and_then(|r| r.cpe.as_ref())
+                    .filter(|_| !h.version.is_empty())
                     .map(|t| t.replace("{version}", &h.version))
                     .into_iter()
                     .collect(),
                 purls: rule
                     .and_then(|r| r.purl.as_ref())
+                    .filter(|_| !h.version.is_empty())
                     .map(|t| t.replace("{version}", &h.version))
                     .into_iter()
                     .collect(),
@@ -1280,6 +1306,20 @@ mod tests {
                 assert!(re.as_str().ends_with('$'), "{}: {re}", r.lib.name);
             }
         }
+    }
+
+    #[test]
+    fn versioninfo_versions_lose_the_free_text_after_them() {
+        assert_eq!(
+            leading_version("14.29.30139.0 built by: vcwrkspc"),
+            "14.29.30139.0"
+        );
+        assert_eq!(
+            leading_version("10.0.19041.1 (WinBuild.160101.0800)"),
+            "10.0.19041.1"
+        );
+        assert_eq!(leading_version("3.13.2"), "3.13.2");
+        assert_eq!(leading_version("v2 beta"), "v2 beta");
     }
 
     #[test]
