@@ -12,6 +12,7 @@ mod cli_diff;
 mod cli_health;
 mod cli_release;
 mod cli_sbom;
+mod cli_sbom_embeddable;
 mod cli_sbom_generate_truth;
 mod cli_sbom_identity;
 mod cli_sbom_inputs;
