@@ -748,7 +748,13 @@ pub fn generate_wheel_warning(
 
 /// Checks every member of a wheel against its RECORD (`path,sha256=<base64url>,size`).
 fn verify_record(tree: &tree::Tree, origin: &str) -> Result<()> {
-    let Some((record_path, record)) = tree.kept.iter().next() else {
+    // The kept members are sorted by path: delocate's `PIL/.dylibs/…` sorts before
+    // `pillow-….dist-info/RECORD`, so the RECORD is looked up by name, not taken first.
+    let Some((record_path, record)) = tree
+        .kept
+        .iter()
+        .find(|(p, _)| p.ends_with(".dist-info/RECORD"))
+    else {
         return Err(Error::Archive {
             origin: origin.into(),
             message: "wheel has no *.dist-info/RECORD".into(),

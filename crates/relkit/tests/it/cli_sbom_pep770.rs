@@ -137,7 +137,10 @@ fn pep770_sboms_of_real_wheels_are_merged_with_their_source() {
 /// auditwheel's SBOM says the library was copied from (read by Python, not relkit).
 /// libjpeg-turbo has no version API either and bzip2 is linked into FreeType without exporting
 /// `BZ2_bzlibVersion`: they are left out of the comparison (their banners are all there is).
-fn runtime_versions(wheel: &std::path::Path, dir: &std::path::Path) -> Option<Vec<String>> {
+pub(crate) fn runtime_versions(
+    wheel: &std::path::Path,
+    dir: &std::path::Path,
+) -> Option<Vec<String>> {
     let script = r##"
 import ctypes, glob, json, os, re, sys, zipfile
 wheel, dest = sys.argv[1], sys.argv[2]
@@ -313,19 +316,13 @@ fn vendored_libraries_have_the_versions_they_report_at_run_time() {
     }
 }
 
-/// lxml's etree module links libxml2, libxslt and zlib in statically (its wheel has no
-/// `NAME.libs/`): `relkit sbom generate` on the real module from the lxml 6.2.0 wheel finds each
-/// at the version the module reports at run time through ctypes — the `xmlParserVersion`
-/// pointer as the loader relocated it (libxml2 packs 2.14.6 as "21406"), the
-/// `xsltLibxsltVersion` integer (10143 = 1.1.43; relkit reads the string, not this integer) and
-/// `zlibVersion()`. Wheel: `.ci/deps.d/58-evidence-wheels.sh`.
-#[test]
-fn libraries_linked_into_lxml_have_the_versions_they_report_at_run_time() {
-    let file = "lxml-6.2.0-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl";
-    let Some(wheel) = relkit_testkit::upstream_data(file) else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
+/// What lxml's etree module from `wheel` (a manylinux wheel, cp311: this machine's Python)
+/// reports at run time through ctypes: `libxml2 X.Y.Z`, `libxslt X.Y.Z`, `zlib X.Y.Z` lines; the
+/// module is written to `dir/etree.so`.
+pub(crate) fn lxml_runtime_versions(
+    wheel: &std::path::Path,
+    dir: &std::path::Path,
+) -> Option<String> {
     let script = r##"
 import ctypes, os, sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
@@ -343,14 +340,9 @@ print("zlib", lib.zlibVersion().decode())
 "##;
     let Some(out) = relkit_testkit::run_oracle(
         "python3",
-        &[
-            "-c",
-            script,
-            wheel.to_str().unwrap(),
-            dir.path().to_str().unwrap(),
-        ],
+        &["-c", script, wheel.to_str().unwrap(), dir.to_str().unwrap()],
     ) else {
-        return;
+        return None;
     };
     assert!(
         out.status.success(),
@@ -359,6 +351,25 @@ print("zlib", lib.zlibVersion().decode())
     );
     let want = String::from_utf8(out.stdout).unwrap();
     assert_eq!(want.lines().count(), 3, "{want}");
+    Some(want)
+}
+
+/// lxml's etree module links libxml2, libxslt and zlib in statically (its wheel has no
+/// `NAME.libs/`): `relkit sbom generate` on the real module from the lxml 6.2.0 wheel finds each
+/// at the version the module reports at run time through ctypes — the `xmlParserVersion`
+/// pointer as the loader relocated it (libxml2 packs 2.14.6 as "21406"), the
+/// `xsltLibxsltVersion` integer (10143 = 1.1.43; relkit reads the string, not this integer) and
+/// `zlibVersion()`. Wheel: `.ci/deps.d/58-evidence-wheels.sh`.
+#[test]
+fn libraries_linked_into_lxml_have_the_versions_they_report_at_run_time() {
+    let file = "lxml-6.2.0-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl";
+    let Some(wheel) = relkit_testkit::upstream_data(file) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(want) = lxml_runtime_versions(&wheel, dir.path()) else {
+        return;
+    };
     let spdx = dir.path().join("etree.spdx.json");
     relkit_testkit::run_ok(
         Command::new(env!("CARGO_BIN_EXE_relkit"))
