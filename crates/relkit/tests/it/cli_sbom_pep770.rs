@@ -338,12 +338,10 @@ print("libxslt", unpack(ctypes.c_int.in_dll(lib, "xsltLibxsltVersion").value))
 lib.zlibVersion.restype = ctypes.c_char_p
 print("zlib", lib.zlibVersion().decode())
 "##;
-    let Some(out) = relkit_testkit::run_oracle(
+    let out = relkit_testkit::run_oracle(
         "python3",
         &["-c", script, wheel.to_str().unwrap(), dir.to_str().unwrap()],
-    ) else {
-        return None;
-    };
+    )?;
     assert!(
         out.status.success(),
         "{}",
