@@ -2,7 +2,9 @@
 //! `NAME/.dylibs/` (macOS) and delvewheel's `NAME.libs/` (Windows). Each is read with the
 //! binary rules (what the library embeds about itself: its version banner, its version API's
 //! string), and every library found becomes a package contained in the wheel, with the file and
-//! offset of the bytes read as evidence. A vendored file no rule identifies is said, not
+//! offset of the bytes read as evidence, and the file's linking facts (ELF soname and needed
+//! libraries, a dylib's install name and `current_version`, a DLL's imports) as evidence that
+//! never gives the version. A vendored file no rule identifies is said, not
 //! guessed from its file name (`libpq-a17e3caa.so.5.17` is not PostgreSQL 5.17).
 
 use std::collections::BTreeMap;
@@ -70,6 +72,86 @@ pub fn add(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Package;
+
+    /// The vendored dylibs of the real Pillow arm64 wheel (delocate's `PIL/.dylibs/`): xz is
+    /// found at 5.8.3 (the `__TEXT` string next to `_lzma_version_string`, what the Linux
+    /// wheel's liblzma reports at run time), and liblzma's `LC_ID_DYLIB` (current_version
+    /// 14.3.0, as llvm-objdump prints it) is kept as evidence only: no package has that version,
+    /// and in CycloneDX it is an occurrence, not a method of the version's identity.
+    #[test]
+    fn delocated_dylibs_keep_their_install_names_as_evidence_only() {
+        let Some(path) =
+            relkit_testkit::upstream_data("pillow-12.2.0-cp313-cp313-macosx_11_0_arm64.whl")
+        else {
+            return;
+        };
+        let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+        let mut kept = BTreeMap::new();
+        for i in 0..z.len() {
+            let mut f = z.by_index(i).unwrap();
+            let name = f.name().unwrap().to_string();
+            if is_vendored_lib(&name) {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
+                kept.insert(name, bytes);
+            }
+        }
+        assert!(kept.len() > 10, "{:?}", kept.keys());
+        let mut doc = Document {
+            packages: vec![Package {
+                id: "SPDXRef-top".into(),
+                name: "pillow".into(),
+                ..Package::default()
+            }],
+            describes: vec!["SPDXRef-top".into()],
+            ..Document::default()
+        };
+        add(&mut doc, "SPDXRef-top", &kept, "pillow.whl").unwrap();
+        let xz = doc.packages.iter().find(|p| p.name == "xz").unwrap();
+        assert_eq!(xz.version.as_deref(), Some("5.8.3"));
+        let id = xz
+            .evidence
+            .iter()
+            .find(|e| e.method == "macho-id-dylib")
+            .unwrap_or_else(|| panic!("{:?}", xz.evidence));
+        assert!(id.is_linking());
+        assert_eq!(
+            id.text,
+            "/DLC/PIL/.dylibs/liblzma.5.dylib (current_version 14.3.0, compatibility_version \
+             14.0.0)"
+        );
+        assert!(
+            xz.evidence
+                .iter()
+                .any(|e| e.method == "macho-load-dylib" && e.text == "/usr/lib/libSystem.B.dylib")
+        );
+        assert!(
+            doc.packages
+                .iter()
+                .all(|p| p.version.as_deref() != Some("14.3.0")),
+        );
+        let (cdx, _) = crate::cyclonedx::write(&doc);
+        // The vendored libraries are nested in the wheel's component.
+        fn find<'v>(v: &'v serde_json::Value, name: &str) -> Option<&'v serde_json::Value> {
+            let cs = v.get("components")?.as_array()?;
+            cs.iter()
+                .find(|c| c["name"] == name)
+                .or_else(|| cs.iter().find_map(|c| find(c, name)))
+        }
+        let c = find(&cdx, "xz").or_else(|| find(&cdx["metadata"]["component"], "xz"));
+        let c = c.unwrap_or_else(|| panic!("{cdx:#}"));
+        let methods = c["evidence"]["identity"][0]["methods"].as_array().unwrap();
+        assert!(!methods.is_empty());
+        assert!(
+            methods
+                .iter()
+                .all(|m| !m["value"].as_str().unwrap().contains("liblzma.5.dylib")),
+            "{methods:?}"
+        );
+        let occurrences = c["evidence"]["occurrences"].to_string();
+        assert!(occurrences.contains("macho-id-dylib: "), "{occurrences}");
+    }
 
     #[test]
     fn vendored_library_directories() {
