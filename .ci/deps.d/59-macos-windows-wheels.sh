@@ -2,8 +2,10 @@
 # The macOS (delocate: `NAME/.dylibs/*.dylib`, thin x86_64 + arm64 or one universal2 file) and
 # Windows (delvewheel: `NAME.libs/*.dll`) wheels of the same releases whose manylinux wheels
 # 57-pep770-wheels.sh and 58-evidence-wheels.sh fetch, for the Mach-O and PE evidence tests
-# (crates/relkit/tests/it/cli_sbom_macho_pe.rs, crates/relkit-sbom/src/macho.rs): the libraries
-# in them must have the versions the Linux wheel's libraries report at run time.
+# (crates/relkit/tests/it/cli_sbom_macho_pe.rs, crates/relkit-sbom/src/macho.rs, wheel_libs.rs):
+# the libraries in them must have the versions the Linux wheel's libraries report at run time,
+# except where a platform's build vendors another release (psycopg2-binary: krb5 1.22.2 on
+# macOS, OpenSSL 3.6.3 on Windows), which the test lists.
 # Tags are the ones PyPI serves for these releases (checked with pip download): Pillow and
 # psycopg2-binary ship thin macOS wheels per architecture, lxml a universal2 one (fat files).
 # Pillow's Windows wheel links its libraries into the .pyd files (no NAME.libs/); lxml's too.
