@@ -10,5 +10,6 @@ pub mod check;
 pub mod consistency;
 pub mod cpe;
 pub mod dictionary;
+pub mod libraries;
 pub mod purl;
 pub mod version;

@@ -1,8 +1,10 @@
 //! `sbom generate` for binary artifacts: a directory, zip or plain tarball of Windows
 //! DLL/PYD/EXE files or other binaries (or a single PE file). Components come only from evidence in the bytes: PE VERSIONINFO and the
-//! version strings of well-known bundled libraries, described by the data-driven rules in
-//! `binary_rules.toml` (compiled in); for ELF files also the bare version strings of `.rodata`
-//! next to the library's own exported API (`symbols` + `rodata` rules, [`crate::elf`]). `--declared` comparison lives here too.
+//! version strings of well-known bundled libraries, described by the binary rules of relkit's
+//! one libraries table (`relkit_ident::libraries`, `[library.binary]`); for ELF and Mach-O
+//! files also the bare version strings of read-only data next to the library's own exported
+//! API (`symbols` + `rodata` rules, [`crate::elf`], [`crate::macho`]), and for any format the
+//! libraries compiled in ([`crate::linked`]). `--declared` comparison lives here too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -12,49 +14,22 @@ use std::sync::{OnceLock, mpsc};
 use rayon::prelude::*;
 use regex::Regex;
 use regex::bytes::Regex as BytesRegex;
-use serde::{Deserialize, Serialize};
+use relkit_ident::libraries::Library;
+use serde::Serialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::model::{self, Checksum, Document, Evidence, File, IdAllocator, Package, Relationship};
 
-pub(crate) const RULES_TOML: &str = include_str!("binary_rules.toml");
 /// Archive members larger than this are refused (a binary member is scanned in memory).
 const MAX_MEMBER: u64 = 1 << 30;
 /// How many tarball members [`looks_binary`] inspects.
 const TAR_PEEK: usize = 256;
 
-#[derive(Debug, Deserialize)]
-struct RulesFile {
-    library: Vec<LibraryRule>,
-}
-
-/// One `[[library]]` row of the rules file.
-#[derive(Debug, Deserialize)]
-struct LibraryRule {
-    name: String,
-    #[serde(default)]
-    aliases: Vec<String>,
-    supplier: Option<String>,
-    license: Option<String>,
-    cpe: Option<String>,
-    purl: Option<String>,
-    #[serde(default)]
-    ascii: Vec<String>,
-    #[serde(default)]
-    utf16: Vec<String>,
-    product: Option<String>,
-    company: Option<String>,
-    version_parts: Option<usize>,
-    #[serde(default)]
-    symbols: Vec<String>,
-    #[serde(default)]
-    rodata: Vec<String>,
-}
-
+/// One library of `relkit_ident::libraries` with its binary rules compiled.
 struct Rule {
-    lib: LibraryRule,
+    lib: &'static Library,
     ascii: Vec<BytesRegex>,
     rodata: Vec<Regex>,
     utf16: Vec<Regex>,
@@ -62,37 +37,29 @@ struct Rule {
     company: Option<Regex>,
 }
 
+/// The binary rules of the libraries table, compiled once (the table is unit-tested).
 fn rules() -> &'static [Rule] {
     static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
     RULES.get_or_init(|| {
-        let file: RulesFile =
-            toml::from_str(RULES_TOML).expect("binary_rules.toml is valid (unit-tested)");
-        file.library
-            .into_iter()
+        let re = |r: &String| {
+            Regex::new(r).unwrap_or_else(|e| panic!("libraries.toml: bad binary regex {r:?}: {e}"))
+        };
+        relkit_ident::libraries::all()
+            .iter()
             .map(|lib| Rule {
                 ascii: lib
+                    .binary
                     .ascii
                     .iter()
-                    .map(|r| BytesRegex::new(r).expect("rule regex"))
+                    .map(|r| {
+                        BytesRegex::new(r)
+                            .unwrap_or_else(|e| panic!("libraries.toml: bad regex {r:?}: {e}"))
+                    })
                     .collect(),
-                utf16: lib
-                    .utf16
-                    .iter()
-                    .map(|r| Regex::new(r).expect("rule regex"))
-                    .collect(),
-                rodata: lib
-                    .rodata
-                    .iter()
-                    .map(|r| Regex::new(r).expect("rule regex"))
-                    .collect(),
-                product: lib
-                    .product
-                    .as_deref()
-                    .map(|r| Regex::new(r).expect("rule regex")),
-                company: lib
-                    .company
-                    .as_deref()
-                    .map(|r| Regex::new(r).expect("rule regex")),
+                utf16: lib.binary.utf16.iter().map(re).collect(),
+                rodata: lib.binary.rodata.iter().map(re).collect(),
+                product: lib.binary.product.as_ref().map(re),
+                company: lib.binary.company.as_ref().map(re),
                 lib,
             })
             .collect()
@@ -270,7 +237,7 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
                 && product.is_match(name)
             {
                 matched_rule = true;
-                let version = trim_parts(ver, rule.lib.version_parts);
+                let version = trim_parts(ver, rule.lib.binary.version_parts);
                 scan.hits.push(Hit {
                     component: rule.lib.name.clone(),
                     version,
@@ -367,7 +334,13 @@ fn scan_elf(scan: &mut FileScan, path: &str, info: &crate::elf::ElfInfo) {
         if rule.rodata.is_empty() {
             continue;
         }
-        let Some(symbol) = rule.lib.symbols.iter().find(|s| info.exports.contains(*s)) else {
+        let Some(symbol) = rule
+            .lib
+            .binary
+            .symbols
+            .iter()
+            .find(|s| info.exports.contains(*s))
+        else {
             continue;
         };
         let versions = rule_versions(rule, &info.rodata);
@@ -450,7 +423,13 @@ fn scan_macho(scan: &mut FileScan, path: &str, info: &crate::macho::MachoInfo) {
             BTreeMap::new();
         let mut ambiguous = Vec::new();
         for slice in &info.slices {
-            let Some(symbol) = rule.lib.symbols.iter().find(|s| slice.exports.contains(*s)) else {
+            let Some(symbol) = rule
+                .lib
+                .binary
+                .symbols
+                .iter()
+                .find(|s| slice.exports.contains(*s))
+            else {
                 continue;
             };
             let versions = rule_versions(rule, &slice.strings);
@@ -989,7 +968,7 @@ impl Found {
             let rule = rules()
                 .iter()
                 .find(|r| r.lib.name == h.component)
-                .map(|r| &r.lib);
+                .map(|r| r.lib);
             let pkg = self.comps.entry(key.clone()).or_insert_with(|| Package {
                 name: h.component.clone(),
                 version: (!h.version.is_empty()).then(|| h.version.clone()),
@@ -1003,15 +982,13 @@ impl Found {
                 // No CPE or PURL without a version: a versionless identifier would match
                 // every advisory of the library, or none.
                 cpes: rule
-                    .and_then(|r| r.cpe.as_ref())
                     .filter(|_| !h.version.is_empty())
-                    .map(|t| t.replace("{version}", &h.version))
+                    .and_then(|r| r.cpe_for(&h.version))
                     .into_iter()
                     .collect(),
                 purls: rule
-                    .and_then(|r| r.purl.as_ref())
                     .filter(|_| !h.version.is_empty())
-                    .map(|t| t.replace("{version}", &h.version))
+                    .and_then(|r| r.purl_for(&h.version))
                     .into_iter()
                     .collect(),
                 purpose: Some("LIBRARY".into()),
@@ -1173,6 +1150,9 @@ pub struct DeclaredReport {
     pub confirmed: Vec<DeclaredRow>,
     /// Declared and found, but the bytes say another version.
     pub contradicted: Vec<DeclaredRow>,
+    /// Declared and found, but the bytes state no version relkit can read (*present, version
+    /// unknown*): neither confirmed nor contradicted, and a finding — nothing was checked.
+    pub version_unknown: Vec<DeclaredRow>,
     /// Declared but no evidence in the bytes.
     pub not_found: Vec<DeclaredRow>,
     /// Found in the bytes but not declared.
@@ -1182,7 +1162,10 @@ pub struct DeclaredReport {
 impl DeclaredReport {
     /// Whether anything disagrees.
     pub fn has_findings(&self) -> bool {
-        !(self.contradicted.is_empty() && self.not_found.is_empty() && self.undeclared.is_empty())
+        !(self.contradicted.is_empty()
+            && self.version_unknown.is_empty()
+            && self.not_found.is_empty()
+            && self.undeclared.is_empty())
     }
 }
 
@@ -1209,9 +1192,11 @@ pub fn compare_declared(found: &Document, declared: &Document) -> DeclaredReport
             name: d.name.clone(),
             declared_version: d.version.clone(),
             found_versions: matches.iter().filter_map(|f| f.version.clone()).collect(),
+            // The evidence of the version; the files' linking facts say nothing about it.
             evidence: matches
                 .iter()
-                .flat_map(|f| f.evidence.iter().map(evidence_line))
+                .flat_map(|f| f.evidence.iter().filter(|e| !e.is_linking()))
+                .map(evidence_line)
                 .collect(),
         };
         used.extend(matches.iter().map(|f| f.id.as_str()));
@@ -1222,6 +1207,8 @@ pub fn compare_declared(found: &Document, declared: &Document) -> DeclaredReport
             .any(|f| versions_equal(f.version.as_deref(), d.version.as_deref()))
         {
             report.confirmed.push(row);
+        } else if matches.iter().all(|f| f.version.is_none()) {
+            report.version_unknown.push(row);
         } else {
             report.contradicted.push(row);
         }
@@ -1231,7 +1218,12 @@ pub fn compare_declared(found: &Document, declared: &Document) -> DeclaredReport
             name: f.name.clone(),
             declared_version: None,
             found_versions: f.version.clone().into_iter().collect(),
-            evidence: f.evidence.iter().map(evidence_line).collect(),
+            evidence: f
+                .evidence
+                .iter()
+                .filter(|e| !e.is_linking())
+                .map(evidence_line)
+                .collect(),
         });
     }
     report
@@ -1292,7 +1284,7 @@ mod tests {
         for r in rules() {
             // A bare `.rodata` version means something only next to the library's own API.
             assert_eq!(
-                r.lib.symbols.is_empty(),
+                r.lib.binary.symbols.is_empty(),
                 r.rodata.is_empty(),
                 "{}: `symbols` and `rodata` go together",
                 r.lib.name

@@ -2,7 +2,7 @@
 //! crate: its `DT_SONAME`, its `DT_NEEDED` libraries, the names of the symbols it exports
 //! (defined, global or weak, default or protected visibility, in `.dynsym`), its GNU build-id,
 //! the strings of its `.comment` section (compiler banners) and the NUL-terminated strings of
-//! its `.rodata` section with their file offsets. The binary rules (`binary_rules.toml`,
+//! its `.rodata` section with their file offsets. The binary rules (`relkit_ident::libraries`,
 //! `symbols` + `rodata`) use the last two: a bare version string such as `"1.5.7"` counts only
 //! in a file that exports the library's own API.
 //!

@@ -14,7 +14,7 @@
 //!   [`source::generate_wheel`]: a wheel, RECORD verified.
 //! * [`binary::generate`]: DLL/PYD/EXE directory, zip or plain tarball (.tar, .tgz, .txz;
 //!   ELF and Mach-O members get the version-string rules too) → components from PE
-//!   VERSIONINFO and version strings (rules in `binary_rules.toml`), each with its evidence;
+//!   VERSIONINFO and version strings (the binary rules of `relkit_ident::libraries`), each with its evidence;
 //!   [`binary::compare_declared`] against a declared SBOM.
 //! * [`check`]: schema + spec + NTIA + consistency validation; [`spdx`] / [`cyclonedx`]:
 //!   formats; [`merge`], [`diff`].

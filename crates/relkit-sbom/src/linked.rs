@@ -1,6 +1,6 @@
 //! Libraries compiled *into* a binary of any format (a static library inside CPython's
-//! `_decimal.pyd`, zlib inside `python313.dll`): the `linked` + `bare` rules of
-//! `binary_rules.toml`.
+//! `_decimal.pyd`, zlib inside `python313.dll`): the `linked` + `bare` binary rules of relkit's
+//! libraries table (`relkit_ident::libraries`).
 //!
 //! A statically linked library exports nothing and has no file of its own; what it leaves in
 //! the binary are its own constant strings. A rule names some of them (`linked`: whole strings
@@ -25,28 +25,12 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use regex::{Regex, RegexSet};
-use serde::Deserialize;
 
 use crate::binary::{FileScan, Hit};
 use crate::model::Evidence;
 
 /// The evidence method of a version read this way.
 pub const METHOD: &str = "linked-strings";
-
-#[derive(Deserialize)]
-struct RulesFile {
-    library: Vec<Row>,
-}
-
-/// The fields of a `[[library]]` row this module reads (the rest belong to `binary.rs`).
-#[derive(Deserialize)]
-struct Row {
-    name: String,
-    #[serde(default)]
-    linked: Vec<String>,
-    #[serde(default)]
-    bare: Vec<String>,
-}
 
 struct Rule {
     name: String,
@@ -64,25 +48,27 @@ struct Rules {
 fn rules() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
     RULES.get_or_init(|| {
-        let file: RulesFile = toml::from_str(crate::binary::RULES_TOML)
-            .expect("binary_rules.toml is valid (unit-tested)");
         let mut patterns = Vec::new();
         let mut rules = Vec::new();
-        for row in file.library.into_iter().filter(|r| !r.linked.is_empty()) {
-            let linked = (patterns.len()..patterns.len() + row.linked.len()).collect();
-            patterns.extend(row.linked);
+        for lib in relkit_ident::libraries::all() {
+            let b = &lib.binary;
+            if b.linked.is_empty() {
+                continue;
+            }
+            let linked = (patterns.len()..patterns.len() + b.linked.len()).collect();
+            patterns.extend(b.linked.iter().cloned());
             rules.push(Rule {
-                name: row.name,
+                name: lib.name.clone(),
                 linked,
-                bare: row
+                bare: b
                     .bare
                     .iter()
-                    .map(|r| Regex::new(r).expect("rule regex"))
+                    .map(|r| Regex::new(r).expect("libraries.toml: bare regex"))
                     .collect(),
             });
         }
         Rules {
-            set: RegexSet::new(&patterns).expect("rule regexes"),
+            set: RegexSet::new(&patterns).expect("libraries.toml: linked regexes"),
             rules,
         }
     })
@@ -187,7 +173,7 @@ mod tests {
     fn whole_strings_end_at_a_nul() {
         let b = b"\x01abc\x00de\x00\xfd7zXZ\x00tail";
         let got: Vec<_> = whole_strings(b).into_iter().map(|(o, s)| (o, s)).collect();
-        assert_eq!(got, vec![(1, "abc"), (10, "7zXZ")]);
+        assert_eq!(got, vec![(1, "abc"), (9, "7zXZ")]);
     }
 
     fn scan(bytes: &[u8]) -> FileScan {

@@ -169,7 +169,7 @@ pub(crate) fn verify(
             let p = comps.entry(key).or_insert_with(|| Package {
                 id: format!("found-{}-{}", h.component, h.version),
                 name: h.component.clone(),
-                version: Some(h.version.clone()),
+                version: (!h.version.is_empty()).then(|| h.version.clone()),
                 ..Package::default()
             });
             p.evidence.push(h.evidence.clone());
@@ -184,6 +184,7 @@ pub(crate) fn verify(
         .confirmed
         .iter()
         .chain(&cmp.contradicted)
+        .chain(&cmp.version_unknown)
         .chain(&cmp.not_found)
         .collect();
     let looked_for = vec![format!(

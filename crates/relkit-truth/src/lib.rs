@@ -2,7 +2,8 @@
 //! version in the bytes it describes (a source tree or archive, or Windows binaries) and say
 //! whether the evidence confirms or contradicts the declared version, its CPE and its PURL.
 //!
-//! Source evidence comes from the data-driven rules table `rules.toml` (compiled in: version
+//! Source evidence comes from the source rules of relkit's one libraries table
+//! (`relkit_ident::libraries`, `[[library.source]]`; compiled in: version
 //! macros and files of well-known vendored libraries, a pinned-commit rule for HACL*, bundled
 //! wheels, and generic `VERSION`/`configure.ac`/`CMakeLists.txt`/… fallbacks). Which files
 //! belong to a package comes from the SBOM (SPDX `CONTAINS` relationships); a package without

@@ -1,42 +1,10 @@
-//! The data-driven source evidence rules (`rules.toml`, compiled in) and their extraction:
-//! which files to read for a library and how to read its version out of them.
+//! The source evidence rules and their extraction: which files to read for a library and how
+//! to read its version out of them. The rules are the `[[library.source]]` rows of relkit's one
+//! libraries table (`relkit_ident::libraries`), compiled here.
 
 use std::sync::OnceLock;
 
 use regex::{Regex, RegexBuilder};
-use serde::Deserialize;
-
-const RULES_TOML: &str = include_str!("rules.toml");
-
-#[derive(Debug, Deserialize)]
-struct RulesFile {
-    library: Vec<LibraryRow>,
-    generic: Vec<EvidenceRow>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LibraryRow {
-    name: String,
-    #[serde(default)]
-    aliases: Vec<String>,
-    #[serde(default)]
-    cpe: Vec<String>,
-    #[serde(default)]
-    evidence: Vec<EvidenceRow>,
-}
-
-#[derive(Debug, Deserialize)]
-struct EvidenceRow {
-    file: Option<String>,
-    #[serde(default)]
-    version: Vec<String>,
-    #[serde(default)]
-    parts: Vec<String>,
-    #[serde(default)]
-    commit: bool,
-    #[serde(default)]
-    wheel: bool,
-}
 
 /// One library of the rules table.
 #[derive(Debug)]
@@ -75,15 +43,15 @@ pub struct Rules {
     pub generic: Vec<FileRule>,
 }
 
-fn compile(row: EvidenceRow) -> FileRule {
+fn compile(row: &relkit_ident::libraries::SourceRule) -> FileRule {
     let re = |s: &String| {
         RegexBuilder::new(s)
             .multi_line(true)
             .build()
-            .unwrap_or_else(|e| panic!("rules.toml: bad regex {s:?}: {e}"))
+            .unwrap_or_else(|e| panic!("libraries.toml: bad source regex {s:?}: {e}"))
     };
     FileRule {
-        file: row.file,
+        file: row.file.clone(),
         version: row.version.iter().map(re).collect(),
         parts: row.parts.iter().map(re).collect(),
         commit: row.commit,
@@ -91,23 +59,23 @@ fn compile(row: EvidenceRow) -> FileRule {
     }
 }
 
-/// The rules compiled from `rules.toml` (parsed once; the file is unit-tested).
+/// The source rules of the libraries table, compiled once (the table is unit-tested).
 pub fn rules() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
     RULES.get_or_init(|| {
-        let file: RulesFile = toml::from_str(RULES_TOML).expect("rules.toml is valid");
+        let table = relkit_ident::libraries::table();
         Rules {
-            libraries: file
+            libraries: table
                 .library
-                .into_iter()
+                .iter()
                 .map(|l| Library {
-                    name: l.name,
-                    aliases: l.aliases,
-                    cpe: l.cpe,
-                    evidence: l.evidence.into_iter().map(compile).collect(),
+                    name: l.name.clone(),
+                    aliases: l.aliases.clone(),
+                    cpe: l.cpe.clone(),
+                    evidence: l.source.iter().map(compile).collect(),
                 })
                 .collect(),
-            generic: file.generic.into_iter().map(compile).collect(),
+            generic: table.generic.iter().map(compile).collect(),
         }
     })
 }

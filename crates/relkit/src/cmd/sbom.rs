@@ -538,6 +538,9 @@ fn print_declared(
     for row in &r.contradicted {
         eprintln!("{}", line("CONTRADICTED", row));
     }
+    for row in &r.version_unknown {
+        eprintln!("{}", line("NO VERSION", row));
+    }
     for row in &r.not_found {
         eprintln!("{}", line("NOT FOUND", row));
     }
