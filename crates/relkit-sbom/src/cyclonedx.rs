@@ -26,6 +26,11 @@ const PROP_SUPPLIER: &str = "relkit:spdx:supplier";
 const PROP_DOWNLOAD: &str = "relkit:spdx:downloadLocation";
 const PROP_CPE: &str = "relkit:cpe";
 const PROP_PURL: &str = "relkit:purl";
+/// Prefix of the properties that carry linking facts ([`Evidence::is_linking`]): the name ends
+/// with the method (`relkit:evidence:macho-id-dylib`), the value is `{"file": …, "text": …}`.
+/// They are not occurrences of the component nor evidence of its version, so they are not
+/// written under `evidence`.
+const PROP_LINKING: &str = "relkit:evidence:";
 
 /// CycloneDX hash algorithm names and their SPDX spellings.
 const HASHES: &[(&str, &str)] = &[
@@ -362,6 +367,20 @@ impl Reader {
                 }
                 Some("website") => pkg.homepage = url,
                 _ => {}
+            }
+        }
+        for (method, values) in props
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(PROP_LINKING)?, v)))
+        {
+            for v in values {
+                let body: Value = serde_json::from_str(v).unwrap_or_default();
+                pkg.evidence.push(Evidence {
+                    file: body["file"].as_str().unwrap_or_default().into(),
+                    offset: None,
+                    method: method.into(),
+                    text: body["text"].as_str().unwrap_or(v).into(),
+                });
             }
         }
         for o in c["evidence"]["occurrences"]
@@ -711,7 +730,13 @@ fn package_component(p: &Package, id: &str, lost: &mut Vec<String>, m: &mut Map<
     if let Some(code) = &p.verification_code {
         props.push((PROP_CODE.into(), code.clone()));
     }
-    if !p.evidence.is_empty() {
+    for e in p.evidence.iter().filter(|e| e.is_linking()) {
+        props.push((
+            format!("{PROP_LINKING}{}", e.method),
+            json!({"file": e.file, "text": e.text}).to_string(),
+        ));
+    }
+    if p.evidence.iter().any(|e| !e.is_linking()) {
         m.insert("evidence".into(), evidence(p));
     }
     if !props.is_empty() {
@@ -753,6 +778,7 @@ fn evidence(p: &Package) -> Value {
     let occurrences: Vec<Value> = p
                     .evidence
                     .iter()
+                    .filter(|e| !e.is_linking())
                     .map(|e| {
                         let mut o = json!({"location": e.file, "additionalContext": format!("{}: {}", e.method, e.text)});
                         if let Some(off) = e.offset {
@@ -761,7 +787,7 @@ fn evidence(p: &Package) -> Value {
                         o
                     })
                     .collect();
-    // Linking facts (sonames, install names, imports) are occurrences, not version identity.
+    // Linking facts (sonames, install names, imports) are properties, not version identity.
     let methods: Vec<Value> = p
         .evidence
         .iter()

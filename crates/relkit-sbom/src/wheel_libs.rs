@@ -78,7 +78,8 @@ mod tests {
     /// found at 5.8.3 (the `__TEXT` string next to `_lzma_version_string`, what the Linux
     /// wheel's liblzma reports at run time), and liblzma's `LC_ID_DYLIB` (current_version
     /// 14.3.0, as llvm-objdump prints it) is kept as evidence only: no package has that version,
-    /// and in CycloneDX it is an occurrence, not a method of the version's identity.
+    /// and in CycloneDX it is a `relkit:evidence:` property (read back as the same evidence), not
+    /// an occurrence nor a method of the version's identity.
     #[test]
     fn delocated_dylibs_keep_their_install_names_as_evidence_only() {
         let Some(path) =
@@ -150,7 +151,20 @@ mod tests {
             "{methods:?}"
         );
         let occurrences = c["evidence"]["occurrences"].to_string();
-        assert!(occurrences.contains("macho-id-dylib: "), "{occurrences}");
+        assert!(!occurrences.contains("liblzma.5.dylib ("), "{occurrences}");
+        let props = c["properties"].as_array().unwrap();
+        let id_prop = props
+            .iter()
+            .find(|p| p["name"] == "relkit:evidence:macho-id-dylib")
+            .unwrap_or_else(|| panic!("{props:?}"));
+        let body: serde_json::Value =
+            serde_json::from_str(id_prop["value"].as_str().unwrap()).unwrap();
+        assert_eq!(body["file"], "PIL/.dylibs/liblzma.5.dylib");
+        assert_eq!(body["text"], id.text.as_str());
+        // Read back: the same linking evidence.
+        let (back, _) = crate::cyclonedx::read(&cdx, "test").unwrap();
+        let xz_back = back.packages.iter().find(|p| p.name == "xz").unwrap();
+        assert!(xz_back.evidence.contains(id), "{:?}", xz_back.evidence);
     }
 
     #[test]
