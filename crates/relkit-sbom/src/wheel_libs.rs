@@ -74,19 +74,9 @@ mod tests {
     use super::*;
     use crate::model::Package;
 
-    /// The vendored dylibs of the real Pillow arm64 wheel (delocate's `PIL/.dylibs/`): xz is
-    /// found at 5.8.3 (the `__TEXT` string next to `_lzma_version_string`, what the Linux
-    /// wheel's liblzma reports at run time), and liblzma's `LC_ID_DYLIB` (current_version
-    /// 14.3.0, as llvm-objdump prints it) is kept as evidence only: no package has that version,
-    /// and in CycloneDX it is a `relkit:evidence:` property (read back as the same evidence), not
-    /// an occurrence nor a method of the version's identity.
-    #[test]
-    fn delocated_dylibs_keep_their_install_names_as_evidence_only() {
-        let Some(path) =
-            relkit_testkit::upstream_data("pillow-12.2.0-cp313-cp313-macosx_11_0_arm64.whl")
-        else {
-            return;
-        };
+    /// The members of a real wheel that [`is_vendored_lib`] keeps.
+    fn vendored(wheel: &str) -> Option<BTreeMap<String, Vec<u8>>> {
+        let path = relkit_testkit::upstream_data(wheel)?;
         let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
         let mut kept = BTreeMap::new();
         for i in 0..z.len() {
@@ -99,6 +89,11 @@ mod tests {
             }
         }
         assert!(kept.len() > 10, "{:?}", kept.keys());
+        Some(kept)
+    }
+
+    /// A document with the wheel's own package, `SPDXRef-top`, and what [`add`] finds in it.
+    fn wheel_doc(kept: &BTreeMap<String, Vec<u8>>) -> Document {
         let mut doc = Document {
             packages: vec![Package {
                 id: "SPDXRef-top".into(),
@@ -108,7 +103,82 @@ mod tests {
             describes: vec!["SPDXRef-top".into()],
             ..Document::default()
         };
-        add(&mut doc, "SPDXRef-top", &kept, "pillow.whl").unwrap();
+        add(&mut doc, "SPDXRef-top", kept, "pillow.whl").unwrap();
+        doc
+    }
+
+    /// The auditwheel-vendored libraries of the real manylinux Pillow wheel carry their
+    /// `DT_SONAME` and build-id as evidence; every version comes from a string the library
+    /// embeds (an evidence with an offset), and where the soname's number is not the release it
+    /// is not reported: `libharfbuzz-….so.0.61321.0` is harfbuzz 13.2.1, `libpng16-….so.16.56.0`
+    /// libpng 1.6.56, `libtiff-….so.6.2.0` libtiff 4.7.1 (what they report at run time,
+    /// cli_sbom_pep770).
+    #[test]
+    fn sonames_are_evidence_never_versions() {
+        let Some(kept) =
+            vendored("pillow-12.2.0-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.whl")
+        else {
+            return;
+        };
+        let doc = wheel_doc(&kept);
+        let version = |n: &str| {
+            doc.packages
+                .iter()
+                .find(|p| p.name == n)
+                .and_then(|p| p.version.clone())
+        };
+        assert_eq!(version("harfbuzz").as_deref(), Some("13.2.1"));
+        assert_eq!(version("libpng").as_deref(), Some("1.6.56"));
+        // Each version comes from a string the library embeds, never from a linking fact.
+        for p in doc.packages.iter().filter(|p| p.version.is_some()) {
+            assert!(
+                p.evidence
+                    .iter()
+                    .any(|e| !e.is_linking() && e.offset.is_some()),
+                "{}: {:?}",
+                p.name,
+                p.evidence
+            );
+            assert!(
+                p.evidence.iter().any(|e| e.method == "elf-build-id"),
+                "{}: {:?}",
+                p.name,
+                p.evidence
+            );
+        }
+        // Where the soname's number is not the release (harfbuzz, libpng, libtiff), the
+        // release is reported and the soname kept as evidence.
+        for (name, soname) in [
+            ("harfbuzz", "libharfbuzz-0c77c97f.so.0.61321.0"),
+            ("libpng", "libpng16-1ff02007.so.16.56.0"),
+            ("libtiff", "libtiff-56c1bbc6.so.6.2.0"),
+        ] {
+            let p = doc.packages.iter().find(|p| p.name == name).unwrap();
+            assert!(
+                p.evidence
+                    .iter()
+                    .any(|e| e.method == "elf-soname" && e.text == soname),
+                "{name}: {:?}",
+                p.evidence
+            );
+            let number = soname.split_once(".so.").unwrap().1;
+            assert_ne!(p.version.as_deref(), Some(number), "{name}");
+        }
+        assert_eq!(version("libtiff").as_deref(), Some("4.7.1"));
+    }
+
+    /// The vendored dylibs of the real Pillow arm64 wheel (delocate's `PIL/.dylibs/`): xz is
+    /// found at 5.8.3 (the `__TEXT` string next to `_lzma_version_string`, what the Linux
+    /// wheel's liblzma reports at run time), and liblzma's `LC_ID_DYLIB` (current_version
+    /// 14.3.0, as llvm-objdump prints it) is kept as evidence only: no package has that version,
+    /// and in CycloneDX it is a `relkit:evidence:` property (read back as the same evidence), not
+    /// an occurrence nor a method of the version's identity.
+    #[test]
+    fn delocated_dylibs_keep_their_install_names_as_evidence_only() {
+        let Some(kept) = vendored("pillow-12.2.0-cp313-cp313-macosx_11_0_arm64.whl") else {
+            return;
+        };
+        let doc = wheel_doc(&kept);
         let xz = doc.packages.iter().find(|p| p.name == "xz").unwrap();
         assert_eq!(xz.version.as_deref(), Some("5.8.3"));
         let id = xz
