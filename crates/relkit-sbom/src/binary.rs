@@ -418,9 +418,9 @@ fn scan_macho(scan: &mut FileScan, path: &str, info: &crate::macho::MachoInfo) {
         if rule.rodata.is_empty() {
             continue;
         }
-        // version → (slice architectures, first string and symbol)
-        let mut found: BTreeMap<String, (Vec<&str>, &crate::elf::RodataString, &str)> =
-            BTreeMap::new();
+        // version → (slice architectures, first string, its section and the symbol)
+        type Seen<'a> = (Vec<&'a str>, &'a crate::elf::RodataString, &'a str, &'a str);
+        let mut found: BTreeMap<String, Seen<'_>> = BTreeMap::new();
         let mut ambiguous = Vec::new();
         for slice in &info.slices {
             let Some(symbol) = rule
@@ -446,9 +446,10 @@ fn scan_macho(scan: &mut FileScan, path: &str, info: &crate::macho::MachoInfo) {
                 continue;
             }
             for (version, s) in versions {
+                let section = slice.section_at(s.offset).unwrap_or("?");
                 found
                     .entry(version)
-                    .or_insert_with(|| (Vec::new(), s, symbol.as_str()))
+                    .or_insert_with(|| (Vec::new(), s, section, symbol.as_str()))
                     .0
                     .push(&slice.arch);
             }
@@ -465,7 +466,8 @@ fn scan_macho(scan: &mut FileScan, path: &str, info: &crate::macho::MachoInfo) {
         match found.len() {
             0 => {}
             1 => {
-                let (version, (arches, s, symbol)) = found.into_iter().next().expect("one");
+                let (version, (arches, s, section, symbol)) =
+                    found.into_iter().next().expect("one");
                 scan.hits.push(Hit {
                     component: rule.lib.name.clone(),
                     version,
@@ -474,7 +476,8 @@ fn scan_macho(scan: &mut FileScan, path: &str, info: &crate::macho::MachoInfo) {
                         offset: Some(s.offset),
                         method: "macho-text-string".into(),
                         text: format!(
-                            "__TEXT string {:?} in the {} slice{} exporting _{symbol}",
+                            "__TEXT,{section} string {:?} in the {} slice{} exporting \
+                             _{symbol}",
                             s.text,
                             arches.join(" and "),
                             if arches.len() > 1 { "s" } else { "" }
@@ -487,7 +490,7 @@ fn scan_macho(scan: &mut FileScan, path: &str, info: &crate::macho::MachoInfo) {
                 rule.lib.name,
                 found
                     .iter()
-                    .map(|(v, (arches, s, _))| format!(
+                    .map(|(v, (arches, s, _, _))| format!(
                         "{v} in {} at {}",
                         arches.join(", "),
                         s.offset

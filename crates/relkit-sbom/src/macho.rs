@@ -61,11 +61,24 @@ pub struct MachoSlice {
     /// Non-empty NUL-terminated strings of `__TEXT,__cstring` and `__TEXT,__const`, in file
     /// order per section, with offsets in the whole (possibly fat) file.
     pub strings: Vec<RodataString>,
+    /// The sections the strings were read from: name (`__cstring`, `__const`) and file range
+    /// (start, end) in the whole file.
+    pub string_sections: Vec<(&'static str, u64, u64)>,
     /// `LC_ID_DYLIB`, when the slice is a dynamic library.
     pub id: Option<Dylib>,
     /// The libraries the slice loads (`LC_LOAD_DYLIB` and its weak, re-export, lazy and
     /// upward variants), in load-command order.
     pub loads: Vec<Dylib>,
+}
+
+impl MachoSlice {
+    /// The `__TEXT` section (`__cstring`, `__const`) holding the file offset `at`.
+    pub fn section_at(&self, at: u64) -> Option<&'static str> {
+        self.string_sections
+            .iter()
+            .find(|(_, start, end)| (*start..*end).contains(&at))
+            .map(|(name, _, _)| *name)
+    }
 }
 
 /// What [`read`] learned about one Mach-O file.
@@ -257,10 +270,18 @@ fn read_as<Mach: MachHeader<Endian = Endianness>>(
             continue;
         }
         // A zero-fill section has no file range and no strings.
-        let Some((offset, _)) = section.file_range() else {
+        let Some((offset, size)) = section.file_range() else {
             continue;
         };
         let bytes = section.data().map_err(err(at("__TEXT section data")))?;
+        let name = if name == b"__cstring" {
+            "__cstring"
+        } else {
+            "__const"
+        };
+        slice
+            .string_sections
+            .push((name, base + offset, base + offset + size));
         slice
             .strings
             .extend(crate::elf::nul_strings(bytes, base + offset));
@@ -401,6 +422,7 @@ mod tests {
                 assert_eq!(slice.id.is_some(), name.contains(".dylibs/"), "{name}");
                 assert!(slice.strings.len() > 3, "{name}");
                 for s in &slice.strings {
+                    assert!(slice.section_at(s.offset).is_some(), "{name}: {s:?}");
                     let at = usize::try_from(s.offset).unwrap();
                     assert_eq!(&bytes[at..at + s.text.len()], s.text.as_bytes(), "{name}");
                     assert_eq!(bytes[at + s.text.len()], 0, "{name}");
