@@ -431,6 +431,52 @@ mod tests {
         }
     }
 
+    /// lxml's universal2 etree module: libxml2 2.14.6 is read from both slices (they agree,
+    /// one hit naming both); with the arm64 slice's `"21406"` changed to `"21407"` the slices
+    /// disagree and no version is reported, the note naming both versions and architectures.
+    #[test]
+    fn slices_that_disagree_make_the_rule_ambiguous() {
+        let Some((name, mut bytes)) = wheel_member(LXML_UNIVERSAL2, "lxml/etree.") else {
+            return;
+        };
+        let scan = crate::binary::scan_bytes(&name, &bytes).unwrap();
+        let hit = scan.hits.iter().find(|h| h.component == "libxml2").unwrap();
+        assert_eq!(hit.version, "2.14.6");
+        assert_eq!(hit.evidence.method, "macho-text-string");
+        assert!(
+            hit.evidence.text.contains("in the x86_64 and arm64 slices"),
+            "{}",
+            hit.evidence.text
+        );
+        let info = read(&bytes).unwrap();
+        let arm = info.slices.iter().find(|s| s.arch == "arm64").unwrap();
+        let at = arm
+            .strings
+            .iter()
+            .find(|s| s.text == "21406")
+            .unwrap()
+            .offset;
+        let at = usize::try_from(at).unwrap();
+        bytes[at..at + 6].copy_from_slice(b"21407\0");
+        let scan = crate::binary::scan_bytes(&name, &bytes).unwrap();
+        assert!(
+            scan.hits.iter().all(|h| h.component != "libxml2"),
+            "{:?}",
+            scan.hits
+        );
+        let note = scan
+            .notes
+            .iter()
+            .find(|n| n.contains("libxml2"))
+            .unwrap_or_else(|| panic!("{:?}", scan.notes));
+        assert!(
+            note.contains("disagree")
+                && note.contains("2.14.6 in x86_64")
+                && note.contains("2.14.7 in arm64"),
+            "{note}"
+        );
+    }
+
     /// Every prefix of a small real dylib (and of the first 64 KiB of a fat file) and 2,000
     /// copies of each with bytes flipped (fixed seed) are read without a panic, and so are they
     /// by the binary scanner: each is a [`MachoInfo`] or an error.
