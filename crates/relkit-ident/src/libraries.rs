@@ -80,6 +80,8 @@ pub struct BinaryRules {
     /// Regexes over UTF-16LE strings.
     #[serde(default)]
     pub utf16: Vec<String>,
+    /// A literal the file must contain for the `ascii` regexes to be tried.
+    pub marker: Option<String>,
     /// Regex on the PE VERSIONINFO ProductName.
     pub product: Option<String>,
     /// Regex the VERSIONINFO CompanyName must match too.

@@ -31,6 +31,8 @@ const TAR_PEEK: usize = 256;
 struct Rule {
     lib: &'static Library,
     ascii: Vec<BytesRegex>,
+    /// The `marker` literal, searched as a regex of that literal (SIMD).
+    marker: Option<BytesRegex>,
     rodata: Vec<Regex>,
     utf16: Vec<Regex>,
     product: Option<Regex>,
@@ -56,6 +58,9 @@ fn rules() -> &'static [Rule] {
                             .unwrap_or_else(|e| panic!("libraries.toml: bad regex {r:?}: {e}"))
                     })
                     .collect(),
+                marker: lib.binary.marker.as_ref().map(|m| {
+                    BytesRegex::new(&regex::escape(m)).expect("an escaped literal compiles")
+                }),
                 utf16: lib.binary.utf16.iter().map(re).collect(),
                 rodata: lib.binary.rodata.iter().map(re).collect(),
                 product: lib.binary.product.as_ref().map(re),
@@ -169,6 +174,23 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
         scan.go =
             relkit_catalog::go_build_info(path, bytes).map_err(|e| Error::Catalog(Box::new(e)))?;
     }
+    apply_rules(scan, path, bytes)
+}
+
+/// The libraries one native binary (PE, ELF, Mach-O) carries, by the binary rules, for a
+/// caller that has hashed the file and read its Go build info itself (the tree walk of `sbom
+/// generate` on a directory or archive: a `site-packages`, a source tree with prebuilt
+/// binaries). The checksums and `go` of the result are left empty. Errors as [`scan_bytes`].
+pub fn scan_libraries(path: &str, bytes: &[u8]) -> Result<FileScan> {
+    let scan = FileScan {
+        path: path.to_string(),
+        ..FileScan::default()
+    };
+    apply_rules(scan, path, bytes)
+}
+
+/// The rules part of [`scan_bytes`].
+fn apply_rules(mut scan: FileScan, path: &str, bytes: &[u8]) -> Result<FileScan> {
     if !bytes.starts_with(b"MZ") {
         // ELF and Mach-O files (a plain tarball of Linux/macOS binaries) get the string rules;
         // other files (text, data) none, so a README quoting a version is no component.
@@ -194,7 +216,7 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
             })?;
             scan_macho(&mut scan, path, &info);
         }
-        scan_strings(&mut scan, path, bytes);
+        scan_strings(&mut scan, path, bytes, false);
         crate::linked::scan_linked(&mut scan, path, bytes);
         dedup_hits(&mut scan.hits);
         return Ok(scan);
@@ -251,7 +273,7 @@ pub fn scan_bytes(path: &str, bytes: &[u8]) -> Result<FileScan> {
             }
         }
     }
-    scan_strings(&mut scan, path, bytes);
+    scan_strings(&mut scan, path, bytes, true);
     crate::linked::scan_linked(&mut scan, path, bytes);
     dedup_hits(&mut scan.hits);
     if !matched_rule
@@ -518,11 +540,16 @@ fn rodata_version(c: &regex::Captures<'_>) -> String {
     }
 }
 
-/// Applies every rule's ASCII and UTF-16 version-string patterns to `bytes`.
-fn scan_strings(scan: &mut FileScan, path: &str, bytes: &[u8]) {
-    let strings16 = utf16_strings(bytes);
+/// Applies every rule's ASCII patterns to `bytes`, and for a PE file (`pe`) the UTF-16
+/// patterns (UTF-16 strings are Windows resources and signatures; no rule reads them
+/// elsewhere).
+fn scan_strings(scan: &mut FileScan, path: &str, bytes: &[u8], pe: bool) {
+    // One search per pattern: each has a literal the regex engine finds with SIMD; a
+    // `RegexSet` of them all (one pass, no literal prefilter) measured 4x slower.
+    let strings16 = if pe { utf16_strings(bytes) } else { Vec::new() };
     for rule in rules() {
-        for re in &rule.ascii {
+        let marked = rule.marker.as_ref().is_none_or(|m| m.is_match(bytes));
+        for re in rule.ascii.iter().filter(|_| marked) {
             if let Some(c) = re.captures(bytes) {
                 let whole = c.get(0).expect("group 0");
                 scan.hits.push(Hit {

@@ -66,6 +66,7 @@ pub use relkit_core::sarif;
 pub mod source;
 pub mod spdx;
 mod tree;
+mod tree_libs;
 pub mod wheel;
 pub mod wheel_libs;
 

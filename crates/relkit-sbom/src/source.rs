@@ -312,7 +312,7 @@ pub fn generate_keeping(
         })
     }));
     warnings.extend(inferred.warnings);
-    let doc = build(
+    let mut doc = build(
         &tree,
         &opts,
         &identity.name,
@@ -321,6 +321,13 @@ pub fn generate_keeping(
         &wheel_dirs,
         &found.catalogs,
     )?;
+    // The libraries in the tree's native binaries (vendored `NAME.libs/`, static links).
+    warnings.extend(crate::tree_libs::add(&mut doc, &tree.libraries));
+    warnings.extend(
+        tree.library_errors
+            .iter()
+            .map(|e| format!("not cataloged: {e}")),
+    );
     let kept = tree
         .kept
         .into_iter()

@@ -54,22 +54,57 @@ pub struct Tree {
     /// The executables that may be Go binaries but could not be read (UPX-packed, damaged,
     /// too large to read whole), each error naming its file.
     pub go_errors: Vec<relkit_catalog::Error>,
+    /// The native binaries (PE, ELF, Mach-O) in which the binary rules found a library (or
+    /// said why a rule gave no version), read during the walk; sorted by path.
+    pub libraries: Vec<crate::binary::FileScan>,
+    /// The native binaries the binary rules could not read (a malformed file with a binary's
+    /// magic), one sentence each naming the file.
+    pub library_errors: Vec<String>,
 }
 
-/// The Go build information of a file whose bytes are all here, if it is an executable.
-fn go_of(path: &str, bytes: &[u8], tree_go: &mut GoFound) {
+/// What the walk learns from a native binary whose bytes are all here: its Go build
+/// information, and the libraries the binary rules find in it.
+fn go_of(path: &str, bytes: &[u8], found: &mut GoFound) {
     if !relkit_catalog::looks_executable(bytes) {
         return;
     }
     match relkit_catalog::go_build_info(path, bytes) {
-        Ok(Some(c)) => tree_go.0.push(c),
+        Ok(Some(c)) => found.go.push(c),
         Ok(None) => {}
-        Err(e) => tree_go.1.push(e),
+        Err(e) => found.go_errors.push(e),
+    }
+    match crate::binary::scan_libraries(path, bytes) {
+        Ok(scan) if !scan.hits.is_empty() || !scan.notes.is_empty() => found.libraries.push(scan),
+        Ok(_) => {}
+        Err(e) => found.library_errors.push(e.to_string()),
     }
 }
 
-/// Go catalogs and errors found so far.
-type GoFound = (Vec<relkit_catalog::Catalog>, Vec<relkit_catalog::Error>);
+/// What the walk found in native binaries so far (see [`go_of`]).
+#[derive(Default)]
+struct GoFound {
+    go: Vec<relkit_catalog::Catalog>,
+    go_errors: Vec<relkit_catalog::Error>,
+    libraries: Vec<crate::binary::FileScan>,
+    library_errors: Vec<String>,
+}
+
+impl GoFound {
+    fn append(&mut self, other: GoFound) {
+        self.go.extend(other.go);
+        self.go_errors.extend(other.go_errors);
+        self.libraries.extend(other.libraries);
+        self.library_errors.extend(other.library_errors);
+    }
+
+    /// Moves everything into the tree.
+    fn into_tree(self, tree: &mut Tree) {
+        tree.go.extend(self.go);
+        tree.go_errors.extend(self.go_errors);
+        tree.libraries.extend(self.libraries);
+        tree.library_errors.extend(self.library_errors);
+    }
+}
 
 /// The error for an executable too large to read whole.
 fn too_large_for_build_info(path: &str) -> relkit_catalog::Error {
@@ -195,6 +230,8 @@ pub fn scan_excluding(
     };
     tree.files.sort_by(|a, b| a.path.cmp(&b.path));
     tree.go.sort_by(|a, b| a.file.cmp(&b.file));
+    tree.libraries.sort_by(|a, b| a.path.cmp(&b.path));
+    tree.library_errors.sort();
     Ok(tree)
 }
 
@@ -238,7 +275,7 @@ fn hash_file(
         let mut bytes = head;
         (&mut f).take(KEEP_LIMIT + 1).read_to_end(&mut bytes)?;
         if bytes.len() as u64 > KEEP_LIMIT {
-            go.1.push(too_large_for_build_info(rel));
+            go.go_errors.push(too_large_for_build_info(rel));
             hash_reader(std::io::Cursor::new(bytes).chain(f), progress)?
         } else {
             go_of(rel, &bytes, &mut go);
@@ -314,10 +351,9 @@ fn scan_dir(
         .collect::<Result<_>>()?;
     let mut go = GoFound::default();
     let mut files = Vec::with_capacity(hashed.len());
-    for (f, (catalogs, errors)) in hashed {
+    for (f, found) in hashed {
         files.push(f);
-        go.0.extend(catalogs);
-        go.1.extend(errors);
+        go.append(found);
     }
     let mut kept = BTreeMap::new();
     for (rel, full) in &paths {
@@ -337,14 +373,14 @@ fn scan_dir(
             );
         }
     }
-    Ok(Tree {
+    let mut tree = Tree {
         files,
         kept,
         newest_mtime: newest,
-        root: None,
-        go: go.0,
-        go_errors: go.1,
-    })
+        ..Tree::default()
+    };
+    go.into_tree(&mut tree);
+    Ok(tree)
 }
 
 /// Validates an archive member name: relative, no `..`, UTF-8.
@@ -415,8 +451,7 @@ fn pipelined(
                         });
                         let mut go = GoFound::default();
                         go_of(&path, &bytes, &mut go);
-                        tree.go.extend(go.0);
-                        tree.go_errors.extend(go.1);
+                        go.into_tree(&mut tree);
                         if wanted(keep, &path) {
                             tree.kept.insert(path, bytes);
                         }
@@ -431,8 +466,7 @@ fn pipelined(
         let mut tree = worker.join().expect("hashing thread does not panic");
         let (newest, go) = produced?;
         tree.newest_mtime = newest;
-        tree.go.extend(go.0);
-        tree.go_errors.extend(go.1);
+        go.into_tree(&mut tree);
         Ok(tree)
     })
 }
@@ -560,7 +594,7 @@ impl relkit_archive::read::Visit for Feeder<'_> {
                 }));
                 return Ok(Flow::Continue);
             }
-            self.go.1.push(too_large_for_build_info(&name));
+            self.go.go_errors.push(too_large_for_build_info(&name));
         }
         let (sha1, sha256, size) =
             hash_reader(std::io::Cursor::new(buf).chain(content), self.progress)?;
@@ -599,6 +633,19 @@ fn strip_common_root(tree: &mut Tree) {
         tree.go_errors = std::mem::take(&mut tree.go_errors)
             .into_iter()
             .map(|e| e.relabeled(&strip))
+            .collect();
+        for scan in &mut tree.libraries {
+            scan.path = strip(&scan.path);
+            for h in &mut scan.hits {
+                h.evidence.file = strip(&h.evidence.file);
+            }
+            for n in &mut scan.notes {
+                *n = strip(n);
+            }
+        }
+        tree.library_errors = std::mem::take(&mut tree.library_errors)
+            .into_iter()
+            .map(|e| e.replacen(&prefix, "", 1))
             .collect();
     }
 }

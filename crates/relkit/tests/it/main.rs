@@ -18,6 +18,7 @@ mod cli_sbom_identity;
 mod cli_sbom_inputs;
 mod cli_sbom_macho_pe;
 mod cli_sbom_pep770;
+mod cli_sbom_site_packages;
 mod cli_sbom_pep770_write;
 mod cli_sbom_verify;
 mod cli_sbom_verify_wheel;
