@@ -11,8 +11,10 @@
 # Pillow's Windows wheel links its libraries into the .pyd files (no NAME.libs/); lxml's too.
 # Pinned by SHA-256; kept in target/relkit-data/ (not committed: ~40 MB).
 set -euo pipefail
-# llvm-nm / llvm-objdump: the Mach-O oracles of relkit-sbom's macho tests.
+# llvm-nm / llvm-objdump / llvm-readobj: the Mach-O and PE-import oracles of relkit-sbom's
+# macho and pe tests.
 command -v llvm-objdump >/dev/null && command -v llvm-nm >/dev/null \
+  && command -v llvm-readobj >/dev/null \
   || apt-get install -y -qq llvm >/dev/null
 cd "$(dirname "$0")/../.."
 data=target/relkit-data

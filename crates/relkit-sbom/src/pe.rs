@@ -261,3 +261,58 @@ pub fn parse_version_info(d: &[u8]) -> Option<VersionStrings> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The import tables of every DLL and extension module of the real Windows wheels of
+    /// psycopg2-binary, Pillow and lxml (delvewheel; `.ci/deps.d/59-macos-windows-wheels.sh`)
+    /// name the same DLLs, in the same order, as LLVM's `llvm-readobj --coff-imports` (its
+    /// `Import` entries; delay-load imports are another table, not read here).
+    #[test]
+    fn real_import_tables_read_as_llvm_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut checked = 0;
+        for wheel in [
+            "psycopg2_binary-2.9.13-cp313-cp313-win_amd64.whl",
+            "pillow-12.2.0-cp313-cp313-win_amd64.whl",
+            "lxml-6.2.0-cp311-cp311-win_amd64.whl",
+        ] {
+            let Some(path) = relkit_testkit::upstream_data(wheel) else {
+                return;
+            };
+            let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+            for i in 0..z.len() {
+                let mut f = z.by_index(i).unwrap();
+                let name = f.name().unwrap().to_string();
+                if !(name.ends_with(".dll") || name.ends_with(".pyd")) {
+                    continue;
+                }
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
+                let ours = Pe::parse(&bytes).unwrap().imports();
+                let file = dir.path().join("module");
+                std::fs::write(&file, &bytes).unwrap();
+                let Some(out) = relkit_testkit::run_oracle(
+                    "llvm-readobj",
+                    &["--coff-imports", file.to_str().unwrap()],
+                ) else {
+                    return;
+                };
+                assert!(out.status.success(), "{name}");
+                let text = String::from_utf8(out.stdout).unwrap();
+                let lines: Vec<&str> = text.lines().map(str::trim).collect();
+                let want: Vec<String> = lines
+                    .windows(2)
+                    .filter(|w| w[0] == "Import {")
+                    .filter_map(|w| w[1].strip_prefix("Name: ").map(str::to_string))
+                    .collect();
+                assert!(!want.is_empty(), "{name}: {text}");
+                assert_eq!(ours, want, "{wheel}: {name}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 15, "{checked}");
+    }
+}
