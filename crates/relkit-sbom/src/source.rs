@@ -695,7 +695,7 @@ pub fn generate_wheel_warning(
         .unwrap_or_default();
     let mut ids = IdAllocator::default();
     let (pkg, deps) = wheel_package(&file_name, &bytes, &mut ids)?;
-    let tree = tree::scan(
+    let mut tree = tree::scan(
         path,
         &|p| {
             p.ends_with(".dist-info/RECORD")
@@ -749,6 +749,18 @@ pub fn generate_wheel_warning(
     warnings.extend(crate::wheel_libs::add(
         &mut doc, &top_id, &tree.kept, &origin,
     )?);
+    // The wheel's other native binaries (extension modules that link a library in, as lxml's
+    // etree links libxml2 and libxslt), read by the walk; the vendored ones are wheel_libs'.
+    let linked_in: Vec<_> = std::mem::take(&mut tree.libraries)
+        .into_iter()
+        .filter(|s| !crate::wheel_libs::is_vendored_lib(&s.path))
+        .collect();
+    warnings.extend(
+        crate::tree_libs::add(&mut doc, &linked_in)
+            .into_iter()
+            .map(|w| format!("{origin}!{w}")),
+    );
+    warnings.extend(tree.library_errors.iter().map(|e| format!("{origin}!{e}")));
     doc.normalize();
     Ok((doc, warnings))
 }

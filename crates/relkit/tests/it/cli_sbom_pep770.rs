@@ -392,4 +392,39 @@ fn libraries_linked_into_lxml_have_the_versions_they_report_at_run_time() {
             found[0]
         );
     }
+    // The wheel itself: the same libraries, with the same versions, contained in lxml's
+    // package (the extension module is read inside the wheel, not only when given alone).
+    let spdx = dir.path().join("lxml.spdx.json");
+    relkit_testkit::run_ok(
+        Command::new(env!("CARGO_BIN_EXE_relkit"))
+            .args(["-q", "sbom", "generate"])
+            .arg(&wheel)
+            .arg("-o")
+            .arg(format!("spdx-json={}", spdx.display())),
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap();
+    let packages = doc["packages"].as_array().unwrap();
+    let top = doc["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["spdxElementId"] == "SPDXRef-DOCUMENT" && r["relationshipType"] == "DESCRIBES")
+        .map(|r| r["relatedSpdxElement"].clone())
+        .unwrap();
+    for line in want.lines() {
+        let (name, version) = line.split_once(' ').unwrap();
+        let p = packages
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not in the wheel's SBOM"));
+        assert_eq!(p["versionInfo"], version, "{name} in the wheel");
+        assert!(
+            doc["relationships"].as_array().unwrap().iter().any(|r| {
+                r["spdxElementId"] == top
+                    && r["relationshipType"] == "CONTAINS"
+                    && r["relatedSpdxElement"] == p["SPDXID"]
+            }),
+            "{name} is not contained in lxml's package"
+        );
+    }
 }
