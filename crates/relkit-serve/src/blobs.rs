@@ -8,8 +8,8 @@
 //! wins, readers see either whole file). Every scratch file in `tmp/` is held under an
 //! exclusive `flock` by the process writing it until it is renamed or removed; one whose
 //! lock nobody holds was left by a killed process ("stale"), and only those are removed — at
-//! startup, by `relkit serve gc`, named by `relkit serve fsck` — never a live upload of
-//! another replica.
+//! a server's start and by `relkit serve gc`; `relkit serve fsck` names them — never a live
+//! upload of another replica.
 
 use std::path::{Path, PathBuf};
 
@@ -87,15 +87,14 @@ fn still_at(f: &std::fs::File, path: &Path) -> std::io::Result<bool> {
 }
 
 impl BlobStore {
-    /// Opens the store, creating its directories and removing stale scratch files (of
-    /// processes that died; live uploads of other processes sharing the directory are kept).
+    /// Opens the store, creating its directories (the server then removes stale scratch
+    /// files with [`BlobStore::stale_scratch`]; offline administration leaves them to
+    /// `relkit serve gc`, so that `relkit serve fsck` can name them).
     pub fn open(data_dir: &Path) -> std::io::Result<Self> {
         let root = data_dir.to_path_buf();
         std::fs::create_dir_all(root.join("blobs/sha256"))?;
         std::fs::create_dir_all(root.join("tmp"))?;
-        let store = BlobStore { root };
-        store.stale_scratch(true)?;
-        Ok(store)
+        Ok(BlobStore { root })
     }
 
     /// A new scratch file in `tmp/`, created and locked (see the module doc). The lock is

@@ -209,6 +209,15 @@ impl Server {
     pub async fn start(cfg: &Config, listen: SocketAddr) -> Result<Server, Error> {
         let store = Store::open_with(&cfg.data_dir, cfg.database.as_deref(), cfg.migrate).await?;
         check_projects(&store.db).await?;
+        // Scratch files of uploads whose process died (a killed earlier run of this server,
+        // or a replica); live uploads of running replicas hold their lock and stay.
+        store
+            .blobs
+            .stale_scratch(true)
+            .map_err(|source| Error::Io {
+                path: cfg.data_dir.join("tmp"),
+                source,
+            })?;
         let state = Arc::new(AppState {
             db: store.db,
             blobs: store.blobs,
