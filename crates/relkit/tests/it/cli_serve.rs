@@ -34,7 +34,7 @@ fn start(data: &Path) -> (Child, String) {
 }
 
 /// One raw HTTP/1.1 request; returns the status and body.
-fn http(
+pub(crate) fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -79,7 +79,7 @@ fn http(
     (status, body)
 }
 
-fn dir_entries(p: &Path) -> Vec<(String, u64)> {
+pub(crate) fn dir_entries(p: &Path) -> Vec<(String, u64)> {
     let mut v: Vec<_> = std::fs::read_dir(p)
         .unwrap()
         .map(|e| {
@@ -251,14 +251,20 @@ fn killed_during_upload_then_published_by_the_cli() {
         .output()
         .unwrap();
     let f: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(f, serde_json::json!({"blobs": 1, "corrupt": []}));
+    assert_eq!(
+        f,
+        serde_json::json!({"blobs": 1, "corrupt": [], "missing": [], "stale_scratch": []})
+    );
     server.kill().unwrap();
     server.wait().unwrap();
 }
 
 /// Starts `relkit serve` with extra arguments, keeping its standard error (the server writes
 /// to it when it stops); returns the child, its address and the rest of its standard error.
-fn start_keeping_stderr(data: &Path, extra: &[&str]) -> (Child, String, BufReader<ChildStderr>) {
+pub(crate) fn start_keeping_stderr(
+    data: &Path,
+    extra: &[&str],
+) -> (Child, String, BufReader<ChildStderr>) {
     let mut child = Command::new(RELKIT)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
@@ -287,7 +293,7 @@ fn sigterm(child: &Child) {
 }
 
 /// Waits up to `secs` for the child to exit.
-fn wait_exit(child: &mut Child, secs: u64) -> std::process::ExitStatus {
+pub(crate) fn wait_exit(child: &mut Child, secs: u64) -> std::process::ExitStatus {
     let t0 = std::time::Instant::now();
     loop {
         if let Some(st) = child.try_wait().unwrap() {
@@ -357,7 +363,10 @@ fn sigterm_refuses_new_connections_finishes_the_upload_in_flight_and_exits_0() {
             // A connection caught in the backlog when the listening socket closed is reset:
             // the closing is under way; the next attempt is refused.
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
-                assert!(t0.elapsed().as_secs() < 10, "connections reset, never refused");
+                assert!(
+                    t0.elapsed().as_secs() < 10,
+                    "connections reset, never refused"
+                );
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             Err(e) => panic!("connect: {e}"),
@@ -398,7 +407,10 @@ fn sigterm_refuses_new_connections_finishes_the_upload_in_flight_and_exits_0() {
         .output()
         .unwrap();
     let f: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(f, serde_json::json!({"blobs": 1, "corrupt": []}));
+    assert_eq!(
+        f,
+        serde_json::json!({"blobs": 1, "corrupt": [], "missing": [], "stale_scratch": []})
+    );
     let (mut server, addr, _err) = start_keeping_stderr(data.path(), &[]);
     let (st, got) = http(
         &addr,
@@ -442,7 +454,10 @@ fn an_upload_stalled_past_the_grace_period_is_cut_and_leaves_nothing() {
         .output()
         .unwrap();
     let f: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(f, serde_json::json!({"blobs": 0, "corrupt": []}));
+    assert_eq!(
+        f,
+        serde_json::json!({"blobs": 0, "corrupt": [], "missing": [], "stale_scratch": []})
+    );
 }
 
 #[test]
@@ -493,6 +508,6 @@ fn create_release(addr: &str, auth: &str) {
 
 /// `mib` MiB of a byte pattern with period `modulus` (distinct per test, so a blob left by one
 /// test is never mistaken for another's).
-fn pattern(mib: u32, modulus: u32) -> Vec<u8> {
+pub(crate) fn pattern(mib: u32, modulus: u32) -> Vec<u8> {
     (0..mib << 20).map(|i| (i % modulus) as u8).collect()
 }

@@ -24,6 +24,7 @@ mod cli_sbom_verify;
 mod cli_sbom_verify_wheel;
 mod cli_scan;
 mod cli_serve;
+mod cli_serve_replicas;
 mod db_update;
 mod go_binary_scan;
 mod lockfile_scans;
