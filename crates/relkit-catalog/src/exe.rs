@@ -150,10 +150,15 @@ fn elf(b: &[u8]) -> Result<Image<'_>, String> {
     for i in 0..phnum {
         let p =
             to_usize(phoff.saturating_add(i * phentsize)).ok_or_else(|| bad("program header"))?;
-        let f = |o64: usize, o32: usize| word(p + h(o64, o32));
+        // Offsets near usize::MAX (a header pointing past any file) are "truncated", not an
+        // overflow.
+        let f = |o64: usize, o32: usize| p.checked_add(h(o64, o32)).and_then(word);
         let ptype = r.u32(p).ok_or_else(|| bad("program header truncated"))?;
         let flags = r
-            .u32(p + h(4, 24))
+            .u32(
+                p.checked_add(h(4, 24))
+                    .ok_or_else(|| bad("program header"))?,
+            )
             .ok_or_else(|| bad("program header truncated"))?;
         let (Some(offset), Some(vaddr), Some(filesz), Some(memsz)) =
             (f(8, 4), f(16, 8), f(32, 16), f(40, 20))
@@ -177,12 +182,14 @@ fn elf(b: &[u8]) -> Result<Image<'_>, String> {
     if shnum > 0 && shoff > 0 {
         let sh = |i: u64| to_usize(shoff.saturating_add(i * shentsize));
         let str_off = sh(shstrndx)
-            .and_then(|s| word(s + h(24, 16)))
+            .and_then(|s| s.checked_add(h(24, 16)))
+            .and_then(word)
             .ok_or_else(|| bad("section names truncated"))?;
         for i in 0..shnum {
             let s = sh(i).ok_or_else(|| bad("section header"))?;
             let name = r.u32(s).ok_or_else(|| bad("section header truncated"))? as u64;
-            let (Some(addr), Some(size)) = (word(s + h(16, 12)), word(s + h(32, 20))) else {
+            let field = |o64: usize, o32: usize| s.checked_add(h(o64, o32)).and_then(word);
+            let (Some(addr), Some(size)) = (field(16, 12), field(32, 20)) else {
                 return Err(bad("section header truncated"));
             };
             let name = cstr(b, str_off.saturating_add(name));
@@ -382,4 +389,29 @@ fn cstr(b: &[u8], offset: u64) -> Option<&[u8]> {
     let rest = b.get(to_usize(offset)?..)?;
     let end = rest.iter().position(|&c| c == 0)?;
     Some(&rest[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An ELF header whose section or program headers lie at the very end of the address
+    /// space is "truncated", not an overflow (found by fuzzing relkit-sbom's `elf` target: the
+    /// `s + 24` of the section-name table's offset panicked with overflow checks on and read a
+    /// wrapped offset without them).
+    #[test]
+    fn headers_at_the_end_of_the_address_space_are_truncated() {
+        let mut b = vec![0u8; 64];
+        b[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        b[0x28..0x30].copy_from_slice(&(u64::MAX - 10).to_le_bytes()); // e_shoff
+        b[0x3a..0x3c].copy_from_slice(&64u16.to_le_bytes()); // e_shentsize
+        b[0x3c..0x3e].copy_from_slice(&1u16.to_le_bytes()); // e_shnum
+        assert_eq!(parse(&b).unwrap_err(), "ELF: section names truncated");
+        let mut b = vec![0u8; 64];
+        b[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        b[0x20..0x28].copy_from_slice(&(u64::MAX - 3).to_le_bytes()); // e_phoff
+        b[0x36..0x38].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+        b[0x38..0x3a].copy_from_slice(&1u16.to_le_bytes()); // e_phnum
+        assert!(parse(&b).unwrap_err().starts_with("ELF: program header"));
+    }
 }
