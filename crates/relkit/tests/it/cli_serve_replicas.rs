@@ -3,9 +3,10 @@
 //! postgres://relkit:relkit@127.0.0.1:5432/relkit_test, set up by `.ci/deps.d/80-serve.sh`;
 //! required in CI) and on one SQLite file:
 //! - the same version created and published through both at the same moment: exactly one
-//!   creation wins, the other is a clean 409; an upload racing the publication is either in
-//!   the published release or refused with 409, never half-visible; both replicas list the
-//!   same releases;
+//!   creation wins, the other is a clean 409; an upload of a file without the SBOM the
+//!   project requires, racing the publication, is either refused with 409 (and the release
+//!   published) or lands first (and the release is not publishable): never a published file
+//!   that the gate did not check, nothing half-visible; both replicas list the same releases;
 //! - different bodies uploaded under one name through both at once: one 201, one 409, the
 //!   stored bytes are the winner's;
 //! - a replica SIGKILLed mid-upload: the client retries through the other one, the published
@@ -306,6 +307,20 @@ fn two_replicas_create_and_publish_the_same_version_exactly_one_wins() {
         let (r1, r2) = site.two_replicas();
         let auth = site.token(&["--project", "alpha"]);
         let admin = site.token(&["--admin"]);
+        // The publication gate: every file needs an SBOM.
+        let set = site.admin(
+            &["project", "set"],
+            &["--project", "alpha", "--require-sbom"],
+        );
+        assert!(
+            set.status.success(),
+            "{}",
+            String::from_utf8_lossy(&set.stderr)
+        );
+        let sbom = std::fs::read(relkit_testkit::fixture(
+            "sbom/cyclonedx/valid/valid-bom-1.6.json",
+        ))
+        .unwrap();
         // Rounds where the racing upload got into the release / was refused.
         let mut tally = [0, 0];
         for round in 0..ROUNDS {
@@ -331,28 +346,52 @@ fn two_replicas_create_and_publish_the_same_version_exactly_one_wins() {
             let f1 = pattern(1, 200 + round as u32);
             let (s, b) = put_file(&winner.addr, &auth, &v, "one.bin", &f1);
             assert_eq!(s, 201, "{be}: {}", String::from_utf8_lossy(&b));
-            // A publication through one replica racing an upload and another publication
-            // through the other.
+            let (s, b) = http(
+                &winner.addr,
+                "PUT",
+                &format!("/api/v1/projects/alpha/releases/{v}/files/one.bin/sbom/one.bin.cdx.json"),
+                &[("Authorization", &auth)],
+                &sbom,
+            );
+            assert_eq!(s, 201, "{be}: {}", String::from_utf8_lossy(&b));
+            // A publication through one replica racing the end of an upload of a file without
+            // an SBOM, then another publication, through the other. Either the upload is
+            // refused (published meanwhile) and both publications succeed, or it lands first
+            // and no publication may succeed (the gate sees the new file): never a published
+            // release with a file that was not checked.
             let f2 = pattern(1, 100 + round as u32);
+            let up = begin(
+                &r2.addr,
+                &auth,
+                &format!("/api/v1/projects/alpha/releases/{v}/files/two.bin"),
+                &f2,
+            );
+            wait_scratch(site.data.path(), 1, 1 << 18);
             let ((sp, bp), ((su, bu), (sp2, bp2))) = race(
                 || publish(&r1.addr, &auth, &v),
-                || {
-                    (
-                        put_file(&r2.addr, &auth, &v, "two.bin", &f2),
-                        publish(&r2.addr, &auth, &v),
-                    )
-                },
+                || (finish(up, &f2), publish(&r2.addr, &auth, &v)),
             );
-            assert_eq!(sp, 200, "{be}: {}", String::from_utf8_lossy(&bp));
-            assert_eq!(sp2, 200, "{be}: {}", String::from_utf8_lossy(&bp2));
+            let landed = su == 201;
             assert!(
-                su == 201 || (su == 409 && json(&bu)["error"] == "immutable"),
-                "{be} round {round}: upload racing the publication: {su} {}",
-                String::from_utf8_lossy(&bu)
+                landed || (su == 409 && bu["error"] == "immutable"),
+                "{be} round {round}: upload racing the publication: {su} {bu}"
             );
-            tally[usize::from(su != 201)] += 1;
+            let want = if landed { 422 } else { 200 };
+            assert_eq!(
+                sp,
+                want,
+                "{be} round {round}: {}",
+                String::from_utf8_lossy(&bp)
+            );
+            assert_eq!(
+                sp2,
+                want,
+                "{be} round {round}: {}",
+                String::from_utf8_lossy(&bp2)
+            );
+            tally[usize::from(!landed)] += 1;
             let mut expect = vec![("one.bin".to_string(), sha(&f1))];
-            if su == 201 {
+            if landed {
                 expect.push(("two.bin".to_string(), sha(&f2)));
             }
             let mut seen = Vec::new();
@@ -360,7 +399,7 @@ fn two_replicas_create_and_publish_the_same_version_exactly_one_wins() {
                 let (s, b) = get(&r.addr, &format!("/api/v1/projects/alpha/releases/{v}"));
                 assert_eq!(s, 200);
                 let d = json(&b);
-                assert!(d["published"].is_i64(), "{be}: {d}");
+                assert_eq!(d["published"].is_i64(), !landed, "{be}: {d}");
                 let files: Vec<(String, String)> = d["files"]
                     .as_array()
                     .unwrap()
@@ -372,7 +411,7 @@ fn two_replicas_create_and_publish_the_same_version_exactly_one_wins() {
                         )
                     })
                     .collect();
-                assert_eq!(files, expect, "{be} round {round}: published files");
+                assert_eq!(files, expect, "{be} round {round}: files");
                 for (name, digest) in &expect {
                     let (s, body) = get(
                         &r.addr,
@@ -388,11 +427,11 @@ fn two_replicas_create_and_publish_the_same_version_exactly_one_wins() {
             );
         }
         eprintln!(
-            "{be}: the upload racing the publication was in the release {} time(s), refused {} time(s)",
+            "{be}: the upload racing the publication landed first {} time(s) (release not publishable), was refused {} time(s) (release published)",
             tally[0], tally[1]
         );
         // Every round's release, listed the same way by both replicas; one publication
-        // recorded per release (the concurrent second publish was a no-op).
+        // recorded per published release (the concurrent second publish was a no-op).
         let list = |r: &Replica| get(&r.addr, "/api/v1/projects/alpha/releases?limit=1000");
         let (l1, l2) = (list(&r1), list(&r2));
         assert_eq!(l1, l2, "{be}: listings agree");
@@ -413,8 +452,8 @@ fn two_replicas_create_and_publish_the_same_version_exactly_one_wins() {
             .filter(|e| e["action"] == "release.publish")
             .count();
         assert_eq!(
-            publishes, ROUNDS,
-            "{be}: one publication recorded per release"
+            publishes, tally[1],
+            "{be}: one publication recorded per published release"
         );
         let creates = audit
             .as_array()
