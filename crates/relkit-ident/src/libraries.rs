@@ -181,7 +181,8 @@ mod tests {
                 "{}: a library row without a rule",
                 lib.name
             );
-            assert_eq!(b.symbols.is_empty(), b.rodata.is_empty(), "{}", lib.name);
+            // `rodata` reads strings next to the library's API: never without `symbols`.
+            assert!(b.symbols.is_empty() <= b.rodata.is_empty(), "{}", lib.name);
             assert!(b.linked.is_empty() <= b.bare.is_empty(), "{}", lib.name);
         }
         assert!(!table().generic.is_empty());
