@@ -245,8 +245,7 @@ mod tests {
     #[test]
     fn whole_strings_end_at_a_nul() {
         let b = b"\x01abc\x00de\x00\xfd7zXZ\x00tail";
-        let got: Vec<_> = whole_strings(b).into_iter().map(|(o, s)| (o, s)).collect();
-        assert_eq!(got, vec![(1, "abc"), (9, "7zXZ")]);
+        assert_eq!(whole_strings(b), vec![(1, "abc"), (9, "7zXZ")]);
     }
 
     fn scan(bytes: &[u8]) -> FileScan {
