@@ -82,6 +82,9 @@ pub struct BinaryRules {
     pub utf16: Vec<String>,
     /// A literal the file must contain for the `ascii` regexes to be tried.
     pub marker: Option<String>,
+    /// Literals any of which means the file is another library: no rule of this one applies.
+    #[serde(default)]
+    pub unless: Vec<String>,
     /// Regex on the PE VERSIONINFO ProductName.
     pub product: Option<String>,
     /// Regex the VERSIONINFO CompanyName must match too.

@@ -33,10 +33,27 @@ struct Rule {
     ascii: Vec<BytesRegex>,
     /// The `marker` literal, searched as a regex of that literal (SIMD).
     marker: Option<BytesRegex>,
+    /// The `unless` literals, as one regex of the escaped alternatives.
+    unless: Option<BytesRegex>,
     rodata: Vec<Regex>,
     utf16: Vec<Regex>,
     product: Option<Regex>,
     company: Option<Regex>,
+}
+
+/// A library's `unless` literals as one regex (`None` without any).
+pub(crate) fn unless_regex(literals: &[String]) -> Option<BytesRegex> {
+    (!literals.is_empty()).then(|| {
+        let alternatives: Vec<String> = literals.iter().map(|l| regex::escape(l)).collect();
+        BytesRegex::new(&alternatives.join("|")).expect("escaped literals compile")
+    })
+}
+
+impl Rule {
+    /// Whether the file carries one of the library's `unless` literals: it is another library.
+    fn excluded(&self, bytes: &[u8]) -> bool {
+        self.unless.as_ref().is_some_and(|u| u.is_match(bytes))
+    }
 }
 
 /// The binary rules of the libraries table, compiled once (the table is unit-tested).
@@ -58,6 +75,7 @@ fn rules() -> &'static [Rule] {
                             .unwrap_or_else(|e| panic!("libraries.toml: bad regex {r:?}: {e}"))
                     })
                     .collect(),
+                unless: unless_regex(&lib.binary.unless),
                 marker: lib.binary.marker.as_ref().map(|m| {
                     BytesRegex::new(&regex::escape(m)).expect("an escaped literal compiles")
                 }),
@@ -559,6 +577,9 @@ fn scan_strings(scan: &mut FileScan, path: &str, bytes: &[u8], pe: bool) {
     // `RegexSet` of them all (one pass, no literal prefilter) measured 4x slower.
     let strings16 = if pe { utf16_strings(bytes) } else { Vec::new() };
     for rule in rules() {
+        if rule.excluded(bytes) {
+            continue;
+        }
         let marked = rule.marker.as_ref().is_none_or(|m| m.is_match(bytes));
         for re in rule.ascii.iter().filter(|_| marked) {
             if let Some(c) = re.captures(bytes) {

@@ -34,6 +34,8 @@ pub const METHOD: &str = "linked-strings";
 
 struct Rule {
     name: String,
+    /// The library's `unless` literals (the file is another library).
+    unless: Option<regex::bytes::Regex>,
     /// Indexes into [`Rules::set`] of this rule's `linked` patterns.
     linked: Vec<usize>,
     bare: Vec<Regex>,
@@ -65,6 +67,7 @@ fn rules() -> &'static Rules {
             patterns.extend(b.linked.iter().cloned());
             rules.push(Rule {
                 name: lib.name.clone(),
+                unless: crate::binary::unless_regex(&b.unless),
                 linked,
                 bare: b
                     .bare
@@ -164,6 +167,7 @@ pub fn scan_linked(scan: &mut FileScan, path: &str, bytes: &[u8]) {
     for rule in &rules.rules {
         if scan.hits.iter().any(|h| h.component == rule.name)
             || !rule.linked.iter().all(|i| first.contains_key(i))
+            || rule.unless.as_ref().is_some_and(|u| u.is_match(bytes))
         {
             continue;
         }

@@ -381,3 +381,31 @@ fn lxml_universal2_module_has_the_linux_run_time_versions_in_both_slices() {
         }
     }
 }
+
+/// zlib-ng in zlib-compat mode (Pillow's macOS `PIL/.dylibs/libz.1.3.1.zlib-ng.dylib`) carries
+/// zlib's banners with the zlib API version it mimics ("deflate 1.3.1 Copyright …"): it is
+/// zlib-ng at the version of its own banner (" zlib-ng 2.3.3", read here by Python), never
+/// "zlib 1.3.1".
+#[test]
+fn zlib_ng_in_compat_mode_is_zlib_ng_not_zlib() {
+    let file = "pillow-12.2.0-cp313-cp313-macosx_11_0_arm64.whl";
+    let Some(wheel) = relkit_testkit::upstream_data(file) else {
+        return;
+    };
+    let Some(want) = banner_version(&wheel, "PIL/.dylibs/libz.", r" zlib-ng (\d+\.\d+\.\d+)")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (found, _) = generate(&wheel, dir.path());
+    let ng = found
+        .get("zlib-ng")
+        .unwrap_or_else(|| panic!("{:?}", found.keys()));
+    assert_eq!(ng[0].version.as_deref(), Some(want.as_str()));
+    assert!(
+        ng[0].comment.contains("libz.1.3.1.zlib-ng.dylib"),
+        "{}",
+        ng[0].comment
+    );
+    assert!(!found.contains_key("zlib"), "zlib-ng reported as zlib");
+}

@@ -82,25 +82,13 @@ fn an_installed_environment_shows_each_distribution_s_vendored_libraries() {
                 .arg("-d")
                 .arg(&site),
         );
-        let doc = spdx(&wheel, &dir.path().join(format!("{name}.spdx.json")));
         // The wheel's own vendored libraries (not its PEP 770 declarations, which name the
         // build system's packages): the packages with relkit's binary evidence.
-        let found: BTreeSet<(String, String)> = doc["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| {
-                p["comment"]
-                    .as_str()
-                    .is_some_and(|c| c.starts_with("vendored native library in"))
-            })
-            .map(|p| {
-                (
-                    p["name"].as_str().unwrap().to_string(),
-                    p["versionInfo"].as_str().unwrap_or("").to_string(),
-                )
-            })
-            .collect();
+        let found: BTreeSet<(String, String)> =
+            super::cli_sbom_version_unknown::vendored(&wheel, dir.path())
+                .into_iter()
+                .map(|(name, (version, _))| (name, version))
+                .collect();
         assert!(found.len() >= 2, "{name}: {found:?}");
         from_wheels.insert(name.to_string(), found);
     }

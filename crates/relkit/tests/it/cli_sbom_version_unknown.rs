@@ -9,8 +9,12 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-/// name → (version, CPEs + PURLs) of the packages relkit finds in `wheel`.
-fn found(wheel: &std::path::Path, dir: &std::path::Path) -> BTreeMap<String, (String, usize)> {
+/// name → (version, number of CPEs + PURLs) of the vendored native libraries relkit finds in
+/// `wheel` (its packages with binary evidence).
+pub(crate) fn vendored(
+    wheel: &std::path::Path,
+    dir: &std::path::Path,
+) -> BTreeMap<String, (String, usize)> {
     let out = dir.join("w.spdx.json");
     relkit_testkit::run_ok(
         Command::new(env!("CARGO_BIN_EXE_relkit"))
@@ -56,7 +60,7 @@ fn libraries_without_a_version_string_are_present_with_no_version() {
             return;
         };
         let dir = tempfile::tempdir().unwrap();
-        let found = found(&wheel, dir.path());
+        let found = vendored(&wheel, dir.path());
         for lib in libs {
             let (version, ids) = found
                 .get(*lib)
@@ -107,7 +111,7 @@ print(f().decode().split()[1])
     );
     let want = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(want.starts_with("0."), "{want}");
-    let found = found(&wheel, dir.path());
+    let found = vendored(&wheel, dir.path());
     assert_eq!(
         found.get("openblas").map(|f| f.0.as_str()),
         Some(want.as_str()),
