@@ -264,7 +264,10 @@ fn apply_rules(mut scan: FileScan, path: &str, bytes: &[u8]) -> Result<FileScan>
                 original_filename: get("OriginalFilename"),
             }
         });
-    scan.imports = pe.imports();
+    scan.imports = pe.imports().map_err(|e| Error::Binary {
+        file: path.into(),
+        message: format!("unreadable import table ({e}); truncated or corrupt download?"),
+    })?;
     let mut matched_rule = false;
     for rule in rules() {
         if let (Some(vi), Some(product)) = (&scan.version_info, &rule.product) {

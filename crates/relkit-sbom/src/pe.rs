@@ -113,27 +113,40 @@ impl<'a> Pe<'a> {
         std::str::from_utf8(&b[..end]).ok().map(str::to_string)
     }
 
-    /// DLL names of the import table.
-    pub fn imports(&self) -> Vec<String> {
+    /// DLL names of the import table, in table order. An import table that leaves the image
+    /// before its terminating null descriptor, has more than 1,024 descriptors, or names a DLL
+    /// at an unreadable address is an error: a truncated list would hide dependencies.
+    pub fn imports(&self) -> Result<Vec<String>, PeError> {
         let Some(&(rva, _)) = self.dirs.get(1) else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         let mut out = Vec::new();
         if rva == 0 {
-            return out;
+            return Ok(out);
         }
         for i in 0..1024u32 {
-            let Some(desc) = self.at_rva(rva.saturating_add(i * 20), 20) else {
-                break;
-            };
-            if desc.len() < 20 || desc.iter().all(|&b| b == 0) {
-                break;
+            let desc = self
+                .at_rva(rva.saturating_add(i * 20), 20)
+                .filter(|d| d.len() >= 20)
+                .ok_or_else(|| {
+                    err(&format!(
+                        "import descriptor {i} at RVA {:#x} lies outside the image",
+                        rva.saturating_add(i * 20)
+                    ))
+                })?;
+            if desc.iter().all(|&b| b == 0) {
+                return Ok(out);
             }
-            if let Some(name) = u32_at(desc, 12).and_then(|n| self.c_string(n)) {
-                out.push(name);
-            }
+            let name_rva = u32_at(desc, 12).expect("20 bytes");
+            let name = self.c_string(name_rva).ok_or_else(|| {
+                err(&format!(
+                    "import descriptor {i} names its DLL at RVA {name_rva:#x}, which is not \
+                     a readable string"
+                ))
+            })?;
+            out.push(name);
         }
-        out
+        Err(err("more than 1024 import descriptors"))
     }
 
     /// The raw VS_VERSIONINFO resource (type 16, first name, first language).
@@ -266,6 +279,29 @@ pub fn parse_version_info(d: &[u8]) -> Option<VersionStrings> {
 mod tests {
     use super::*;
 
+    /// A damaged import table is an error, not a shorter list: on a real DLL (CPython's
+    /// `_ssl.pyd`, which imports libcrypto, libssl, python313 and the C runtime), the table
+    /// moved outside the image, and its first DLL name moved outside the image.
+    #[test]
+    fn a_damaged_import_table_is_an_error_not_a_shorter_list() {
+        let bytes = std::fs::read(relkit_testkit::fixture("windows-embed-3.13/_ssl.pyd")).unwrap();
+        let pe = Pe::parse(&bytes).unwrap();
+        let names = pe.imports().unwrap();
+        assert!(names.iter().any(|n| n == "libcrypto-3.dll"), "{names:?}");
+        let mut moved = Pe::parse(&bytes).unwrap();
+        moved.dirs[1].0 = 0x7fff_0000;
+        let e = moved.imports().unwrap_err();
+        assert!(e.to_string().contains("outside the image"), "{e}");
+        // The first descriptor's name RVA (offset 12) pointed past the end of the image.
+        let table = pe.dirs[1].0;
+        let desc = pe.at_rva(table, 20).unwrap();
+        let at = desc.as_ptr() as usize - bytes.as_ptr() as usize + 12;
+        let mut damaged = bytes.clone();
+        damaged[at..at + 4].copy_from_slice(&0x7fff_0000u32.to_le_bytes());
+        let e = Pe::parse(&damaged).unwrap().imports().unwrap_err();
+        assert!(e.to_string().contains("not a readable string"), "{e}");
+    }
+
     /// The import tables of every DLL and extension module of the real Windows wheels of
     /// psycopg2-binary, Pillow and lxml (delvewheel; `.ci/deps.d/59-macos-windows-wheels.sh`)
     /// name the same DLLs, in the same order, as LLVM's `llvm-readobj --coff-imports` (its
@@ -291,7 +327,7 @@ mod tests {
                 }
                 let mut bytes = Vec::new();
                 std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
-                let ours = Pe::parse(&bytes).unwrap().imports();
+                let ours = Pe::parse(&bytes).unwrap().imports().unwrap();
                 let file = dir.path().join("module");
                 std::fs::write(&file, &bytes).unwrap();
                 let Some(out) = relkit_testkit::run_oracle(
