@@ -89,6 +89,8 @@ pub struct BinaryRules {
     pub product: Option<String>,
     /// Regex the VERSIONINFO CompanyName must match too.
     pub company: Option<String>,
+    /// Regex the VERSIONINFO FileDescription must match too.
+    pub description: Option<String>,
     /// Keep only this many dot-separated parts of a VERSIONINFO version.
     pub version_parts: Option<usize>,
     /// The library's own exported API (ELF, Mach-O), with `rodata`.

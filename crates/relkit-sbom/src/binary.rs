@@ -39,6 +39,7 @@ struct Rule {
     utf16: Vec<Regex>,
     product: Option<Regex>,
     company: Option<Regex>,
+    description: Option<Regex>,
 }
 
 /// A library's `unless` literals as one regex (`None` without any).
@@ -83,6 +84,7 @@ fn rules() -> &'static [Rule] {
                 rodata: lib.binary.rodata.iter().map(re).collect(),
                 product: lib.binary.product.as_ref().map(re),
                 company: lib.binary.company.as_ref().map(re),
+                description: lib.binary.description.as_ref().map(re),
                 lib,
             })
             .collect()
@@ -100,6 +102,8 @@ pub struct VersionInfo {
     pub product_name: Option<String>,
     /// CompanyName string.
     pub company_name: Option<String>,
+    /// FileDescription string.
+    pub file_description: Option<String>,
     /// OriginalFilename string.
     pub original_filename: Option<String>,
 }
@@ -261,6 +265,7 @@ fn apply_rules(mut scan: FileScan, path: &str, bytes: &[u8]) -> Result<FileScan>
                 product_version: get("ProductVersion"),
                 product_name: get("ProductName"),
                 company_name: get("CompanyName"),
+                file_description: get("FileDescription"),
                 original_filename: get("OriginalFilename"),
             }
         });
@@ -271,10 +276,12 @@ fn apply_rules(mut scan: FileScan, path: &str, bytes: &[u8]) -> Result<FileScan>
     let mut matched_rule = false;
     for rule in rules() {
         if let (Some(vi), Some(product)) = (&scan.version_info, &rule.product) {
-            let company_ok = rule
-                .company
-                .as_ref()
-                .is_none_or(|c| vi.company_name.as_deref().is_some_and(|n| c.is_match(n)));
+            let field_ok = |re: &Option<Regex>, value: &Option<String>| {
+                re.as_ref()
+                    .is_none_or(|r| value.as_deref().is_some_and(|v| r.is_match(v)))
+            };
+            let company_ok = field_ok(&rule.company, &vi.company_name)
+                && field_ok(&rule.description, &vi.file_description);
             if let (Some(name), Some(ver)) = (&vi.product_name, &vi.file_version)
                 && company_ok
                 && product.is_match(name)

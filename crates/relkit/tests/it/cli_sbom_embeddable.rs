@@ -135,3 +135,63 @@ fn every_library_of_four_cpython_windows_builds_is_found_with_its_run_time_versi
         assert_eq!(from_zip["bzip2"], "1.0.8", "BZ2_bzlibVersion's string");
     }
 }
+
+/// psycopg2-binary's Windows wheel vendors libpq as `psycopg2_binary.libs/libpq-<hash>.dll`
+/// (delvewheel renames it): relkit names it libpq from the VERSIONINFO PostgreSQL's build writes,
+/// at the version `PQlibVersion()` returns when CPython 3.13's `python.exe` loads the DLL under
+/// Wine (major × 10000 + minor since PostgreSQL 10) — not the file's name.
+#[test]
+fn windows_libpq_has_the_version_pqlibversion_returns() {
+    let Some(zip) = relkit_testkit::upstream_data("cpython-embed/python-3.13-embed-amd64.zip")
+    else {
+        return;
+    };
+    let Some(wheel) =
+        relkit_testkit::upstream_data("psycopg2_binary-2.9.13-cp313-cp313-win_amd64.whl")
+    else {
+        return;
+    };
+    if !Path::new(WINE).is_file() {
+        relkit_testkit::missing("oracle `wine64` (Debian package wine64)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    relkit_testkit::run_ok(
+        Command::new("unzip")
+            .arg("-q")
+            .arg(&zip)
+            .arg("-d")
+            .arg(dir.path()),
+    );
+    let python_dir = dir.path().join("cp313");
+    relkit_testkit::run_ok(
+        Command::new("unzip")
+            .args(["-q", "-j"])
+            .arg(&wheel)
+            .arg("psycopg2_binary.libs/*")
+            .arg("-d")
+            .arg(&python_dir),
+    );
+    let out = Command::new(WINE)
+        .arg(python_dir.join("python.exe"))
+        .args([
+            "-c",
+            "import ctypes, glob, os\n\
+             os.add_dll_directory(os.getcwd())\n\
+             n = ctypes.CDLL(os.path.abspath(glob.glob('libpq-*.dll')[0])).PQlibVersion()\n\
+             print(f'{n // 10000}.{n % 10000}')",
+        ])
+        .current_dir(&python_dir)
+        .env("WINEPREFIX", wine_prefix())
+        .env("WINEDEBUG", "-all")
+        .output()
+        .unwrap();
+    let want = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        out.status.success() && want.contains('.'),
+        "{want}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found = found(&wheel, dir.path());
+    assert_eq!(found.get("libpq"), Some(&want), "{found:?}");
+}
