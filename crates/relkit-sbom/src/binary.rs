@@ -476,9 +476,8 @@ fn scan_macho(scan: &mut FileScan, path: &str, info: &crate::macho::MachoInfo) {
             .collect(),
     });
     for rule in rules() {
-        if rule.rodata.is_empty() {
-            continue;
-        }
+        // The first slice exporting the library's API, and the symbol.
+        let mut exporting: Option<(&str, &str)> = None;
         // version → (slice architectures, first string, its section and the symbol)
         type Seen<'a> = (Vec<&'a str>, &'a crate::elf::RodataString, &'a str, &'a str);
         let mut found: BTreeMap<String, Seen<'_>> = BTreeMap::new();
@@ -493,6 +492,7 @@ fn scan_macho(scan: &mut FileScan, path: &str, info: &crate::macho::MachoInfo) {
             else {
                 continue;
             };
+            exporting.get_or_insert((slice.arch.as_str(), symbol.as_str()));
             let versions = rule_versions(rule, &slice.strings);
             if versions.len() > 1 {
                 ambiguous.push(format!(
@@ -525,7 +525,24 @@ fn scan_macho(scan: &mut FileScan, path: &str, info: &crate::macho::MachoInfo) {
             continue;
         }
         match found.len() {
-            0 => {}
+            // The library's own API is exported: present, version unknown (as for ELF).
+            0 => {
+                if let Some((arch, symbol)) = exporting {
+                    scan.hits.push(Hit {
+                        component: rule.lib.name.clone(),
+                        version: String::new(),
+                        evidence: Evidence {
+                            file: path.into(),
+                            offset: None,
+                            method: "macho-exports".into(),
+                            text: format!(
+                                "the {arch} slice exports _{symbol}; no version string in \
+                                 __TEXT: version unknown"
+                            ),
+                        },
+                    });
+                }
+            }
             1 => {
                 let (version, (arches, s, section, symbol)) =
                     found.into_iter().next().expect("one");

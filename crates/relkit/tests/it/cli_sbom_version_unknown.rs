@@ -1,6 +1,7 @@
 //! Libraries that embed no version string: present, version unknown — never a number read from
 //! a file name. Real wheels (`.ci/deps.d/57-pep770-wheels.sh`, `58-evidence-wheels.sh`):
-//! Pillow vendors libwebp, Little CMS, brotli and FreeType, psycopg2-binary vendors libpq; each
+//! Pillow vendors libwebp, Little CMS, brotli and FreeType (as ELF `.so`s on Linux, Mach-O
+//! dylibs on macOS), psycopg2-binary vendors libpq; each
 //! reports its version only as an integer its code returns, so relkit names the library by its
 //! exported API and gives it no version, no CPE and no PURL. numpy vendors OpenBLAS, whose
 //! `openblas_get_config()` string does carry the version: relkit's must equal what that
@@ -53,6 +54,11 @@ fn libraries_without_a_version_string_are_present_with_no_version() {
         (
             "psycopg2_binary-2.9.13-cp313-cp313-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
             &["libpq"][..],
+        ),
+        // The same libraries as macOS dylibs (delocate's PIL/.dylibs/; Mach-O exports).
+        (
+            "pillow-12.2.0-cp313-cp313-macosx_11_0_arm64.whl",
+            &["libwebp", "lcms2", "brotli", "freetype"][..],
         ),
     ];
     for (file, libs) in cases {
