@@ -49,6 +49,7 @@ pub mod check;
 pub mod cyclonedx;
 pub mod dependencies;
 pub mod diff;
+mod dist_wheels;
 pub mod elf;
 pub mod error;
 pub mod generate;

@@ -328,6 +328,16 @@ pub fn generate_keeping(
             .iter()
             .map(|e| format!("not cataloged: {e}")),
     );
+    // A directory's top-level wheels (a `dist/`, a wheelhouse), each read as a wheel.
+    if path.is_dir() {
+        let wheels: Vec<&str> = tree
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .filter(|p| crate::dist_wheels::is_top_wheel(p))
+            .collect();
+        warnings.extend(crate::dist_wheels::add(&mut doc, path, &wheels, &opts)?);
+    }
     let kept = tree
         .kept
         .into_iter()

@@ -112,3 +112,45 @@ fn an_installed_environment_shows_each_distribution_s_vendored_libraries() {
         assert!(!["5.17", "7.2.0", "16.56.0"].contains(&v), "{p}");
     }
 }
+
+/// A release's `dist/` (wheels side by side, not unpacked): each top-level wheel is read as a
+/// wheel, its distribution contained in the directory's package and containing the libraries it
+/// vendors — the same as each wheel given alone; the SPDX document is valid for pyspdxtools.
+#[test]
+fn a_directory_of_wheels_lists_each_wheel_with_its_libraries() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir(&dist).unwrap();
+    let mut want = BTreeMap::new();
+    for (file, name) in WHEELS {
+        let Some(wheel) = relkit_testkit::upstream_data(file) else {
+            return;
+        };
+        std::fs::copy(&wheel, dist.join(file)).unwrap();
+        let alone: BTreeSet<(String, String)> =
+            super::cli_sbom_version_unknown::vendored(&wheel, dir.path())
+                .into_iter()
+                .map(|(name, (version, _))| (name, version))
+                .collect();
+        want.insert(name.to_string(), alone);
+    }
+    let out = dir.path().join("dist.spdx.json");
+    let doc = spdx(&dist, &out);
+    relkit_testkit::pyspdxtools_accepts(&out);
+    let contained = contained(&doc);
+    let top = contained
+        .get("dist")
+        .unwrap_or_else(|| panic!("{contained:?}"));
+    for (name, libs) in &want {
+        assert!(
+            top.iter().any(|(n, _)| n == name),
+            "dist does not contain {name}: {top:?}"
+        );
+        let in_dist = contained
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} contains nothing: {contained:?}"));
+        for lib in libs {
+            assert!(in_dist.contains(lib), "{name}: {lib:?} not in {in_dist:?}");
+        }
+    }
+}
