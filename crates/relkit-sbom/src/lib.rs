@@ -52,6 +52,8 @@ pub mod diff;
 mod dist_wheels;
 pub mod elf;
 pub mod error;
+#[cfg(test)]
+mod garble;
 pub mod generate;
 pub mod identity;
 pub mod json;

@@ -497,26 +497,11 @@ mod tests {
             errors += usize::from(read(&fat[..n]).is_err());
         }
         assert!(errors > 0);
-        // xorshift64*, fixed seed: the same flips every run.
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        };
         for bytes in [&thin, &fat] {
-            for _ in 0..2000 {
-                let mut copy = bytes.clone();
-                for _ in 0..1 + next() % 8 {
-                    // Mostly in the headers and load commands, sometimes anywhere.
-                    let span = if next() % 4 == 0 { copy.len() } else { 8192 };
-                    let at = usize::try_from(next() % span as u64).unwrap();
-                    copy[at] ^= u8::try_from(1 + next() % 255).unwrap();
-                }
-                let _ = read(&copy);
-                let _ = crate::binary::scan_bytes("garbled.dylib", &copy);
-            }
+            crate::garble::flipped_copies(bytes, 8192, 2000, |copy| {
+                let _ = read(copy);
+                let _ = crate::binary::scan_bytes("garbled.dylib", copy);
+            });
         }
     }
 
