@@ -219,6 +219,9 @@ fn apply_rules(mut scan: FileScan, path: &str, bytes: &[u8]) -> Result<FileScan>
         if !is_native_binary(bytes) {
             return Ok(scan);
         }
+        // The banners first: a bare version string another library's banner claims in this
+        // file is that library's (see `claimed_versions`).
+        scan_strings(&mut scan, path, bytes, false);
         if crate::elf::is_elf(bytes) {
             let info = crate::elf::read(bytes).map_err(|e| Error::Binary {
                 file: path.into(),
@@ -238,7 +241,6 @@ fn apply_rules(mut scan: FileScan, path: &str, bytes: &[u8]) -> Result<FileScan>
             })?;
             scan_macho(&mut scan, path, &info);
         }
-        scan_strings(&mut scan, path, bytes, false);
         crate::linked::scan_linked(&mut scan, path, bytes);
         dedup_hits(&mut scan.hits);
         return Ok(scan);
@@ -380,6 +382,7 @@ fn scan_elf(scan: &mut FileScan, path: &str, info: &crate::elf::ElfInfo) {
         build_id: info.build_id.clone(),
         comment: info.comment.clone(),
     });
+    let claimed = claimed_versions(scan);
     for rule in rules() {
         let Some(symbol) = rule
             .lib
@@ -390,7 +393,8 @@ fn scan_elf(scan: &mut FileScan, path: &str, info: &crate::elf::ElfInfo) {
         else {
             continue;
         };
-        let versions = rule_versions(rule, &info.rodata);
+        let mut versions = rule_versions(rule, &info.rodata);
+        drop_claimed(&mut versions, &claimed, &rule.lib.name);
         match versions.len() {
             // The file exports the library's own API: it is the library, whose version is
             // an integer its code returns (libwebp, Little CMS, brotli, libpq) or a string
@@ -434,6 +438,27 @@ fn scan_elf(scan: &mut FileScan, path: &str, info: &crate::elf::ElfInfo) {
     }
 }
 
+/// The versions the banners of a file give, by library (`AOMedia Project AV1 Encoder 3.13.2`
+/// says "3.13.2" is libaom's).
+fn claimed_versions(scan: &FileScan) -> BTreeMap<String, String> {
+    scan.hits
+        .iter()
+        .filter(|h| !h.version.is_empty())
+        .map(|h| (h.version.clone(), h.component.clone()))
+        .collect()
+}
+
+/// Drops the bare versions another library's banner in the same file claims: libavif's
+/// dylib carries libaom, whose `aom_codec_version_str()` "3.13.2" is a whole string beside
+/// libavif's own "1.4.1", and libaom's banner says whose it is.
+fn drop_claimed<V>(
+    versions: &mut BTreeMap<String, V>,
+    claimed: &BTreeMap<String, String>,
+    name: &str,
+) {
+    versions.retain(|v, _| claimed.get(v).is_none_or(|owner| owner == name));
+}
+
 /// The versions a rule's `rodata` regexes find in whole strings: version → the first string
 /// that gave it.
 fn rule_versions<'a>(
@@ -475,6 +500,7 @@ fn scan_macho(scan: &mut FileScan, path: &str, info: &crate::macho::MachoInfo) {
             })
             .collect(),
     });
+    let claimed = claimed_versions(scan);
     for rule in rules() {
         // The first slice exporting the library's API, and the symbol.
         let mut exporting: Option<(&str, &str)> = None;
@@ -493,7 +519,8 @@ fn scan_macho(scan: &mut FileScan, path: &str, info: &crate::macho::MachoInfo) {
                 continue;
             };
             exporting.get_or_insert((slice.arch.as_str(), symbol.as_str()));
-            let versions = rule_versions(rule, &slice.strings);
+            let mut versions = rule_versions(rule, &slice.strings);
+            drop_claimed(&mut versions, &claimed, &rule.lib.name);
             if versions.len() > 1 {
                 ambiguous.push(format!(
                     "{} slice (exports _{symbol}): {}",

@@ -6,7 +6,7 @@
 //! [`super::cli_sbom_pep770::lxml_runtime_versions`]). Every library with a run-time version on
 //! Linux must be found at that version in each macOS architecture, or the macOS wheel must not
 //! ship its file at all (checked on the wheel's file list), or it is listed here as another
-//! build (with the version a Python regex reads from the file's own bytes) or as a known gap.
+//! build (with the version a Python regex reads from the file's own bytes).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -57,11 +57,9 @@ const OTHER_BUILDS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// Known gaps: in the macOS libavif, libaom's own version ("3.13.2", `aom_codec_version_str`)
-/// is a bare `__TEXT` string like libavif's, so the libavif rule (`symbols = avifVersion`, a
-/// bare `X.Y.Z`) sees two versions and reports none (ambiguous). On Linux the libaom string is
-/// not a whole string. The test requires the ambiguity note to name the run-time version.
-const AMBIGUOUS_ON_MAC: &[&str] = &["libavif"];
+// In the macOS libavif, libaom's own version ("3.13.2", `aom_codec_version_str`) is a bare
+// `__TEXT` string like libavif's: it is libaom's because libaom's banner in the same file says
+// so, and libavif is found at its run-time version like the others (it was ambiguous before).
 
 /// The file-name prefix (after `.dylibs/` or `.libs/`) of the library that carries `name`.
 fn file_prefix(name: &str) -> &'static str {
@@ -205,20 +203,6 @@ fn check_wheel(wheel_name: &str, want: &[String], dir_marker: &str, dir: &Path) 
             assert_eq!(ours, [Some(theirs.as_str())], "{wheel_name}: {name}");
             continue;
         }
-        if dir_marker == "/.dylibs/" && AMBIGUOUS_ON_MAC.contains(&name) {
-            assert!(shipped, "{wheel_name}: {name}");
-            assert!(
-                stderr.lines().any(|l| l.contains(&format!(": {name}"))
-                    && l.contains("ambiguous")
-                    && l.contains(&format!("{version:?}"))),
-                "{wheel_name}: {name} {version}: {stderr}"
-            );
-            assert!(
-                !found.contains_key(name),
-                "{wheel_name}: {name} is found now"
-            );
-            continue;
-        }
         match found.get(name) {
             Some(ps) => {
                 assert_eq!(ps.len(), 1, "{wheel_name}: {name}");
@@ -246,7 +230,7 @@ fn check_wheel(wheel_name: &str, want: &[String], dir_marker: &str, dir: &Path) 
 
 /// Pillow's and psycopg2-binary's macOS wheels (thin x86_64 and arm64) carry, for every library
 /// the Linux wheel's libraries report a version for at run time, that library at that version
-/// (or do not ship its file, or are a listed other build or known gap); psycopg2-binary's
+/// (or do not ship its file, or are a listed other build); psycopg2-binary's
 /// Windows wheel carries OpenSSL as a DLL (another release, read from its banner by Python), and
 /// Pillow's Windows wheel vendors no DLL at all. The macOS OpenSSL's install name and
 /// `current_version` (3.0.0) are evidence, and its version stays the run-time 3.5.8.
