@@ -289,6 +289,20 @@ const SCHEMA_V2: &[&str] = &[
     "DROP TABLE schema_version",
 ];
 
+/// Migration 3: what the vulnerability watcher ([`crate::watch`]) found in published releases.
+/// `vuln_findings` holds one row per (release, advisory, component, installed version), with
+/// when it first appeared (kept across re-scans); `vuln_scans` says, per release, which state
+/// of the vulnerability DB it was last scanned against and whether that scan failed.
+const SCHEMA_V3: &[&str] = &[
+    "CREATE TABLE vuln_findings (project TEXT NOT NULL, version TEXT NOT NULL, advisory TEXT NOT NULL,
+        component TEXT NOT NULL, installed TEXT NOT NULL, severity TEXT NOT NULL, aliases TEXT NOT NULL,
+        summary TEXT, first_seen INTEGER NOT NULL,
+        PRIMARY KEY (project, version, advisory, component, installed))",
+    "CREATE INDEX vuln_findings_by_advisory ON vuln_findings (project, advisory)",
+    "CREATE TABLE vuln_scans (project TEXT NOT NULL, version TEXT NOT NULL, stamp TEXT NOT NULL,
+        scanned INTEGER NOT NULL, error TEXT, PRIMARY KEY (project, version))",
+];
+
 /// One numbered schema migration.
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
@@ -311,6 +325,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 2,
         name: "blob digest indexes; schema_version replaced by schema_migrations",
         stmts: SCHEMA_V2,
+    },
+    Migration {
+        version: 3,
+        name: "vulnerability findings of published releases (vuln_findings, vuln_scans)",
+        stmts: SCHEMA_V3,
     },
 ];
 

@@ -27,6 +27,7 @@ pub mod db;
 pub mod html;
 pub mod metrics;
 pub mod verify;
+pub mod watch;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -107,6 +108,9 @@ pub struct Config {
     /// What the start does about pending schema migrations (default: apply them, under the
     /// migration lock, so replicas starting together are safe).
     pub migrate: db::MigrateMode,
+    /// A relkit vulnerability DB (`relkit db import`/`update`) the server reads, re-scanning
+    /// published releases when it changes ([`watch`]); None: no monitoring.
+    pub vuln_db: Option<PathBuf>,
 }
 
 /// Default of [`Config::grace`].
@@ -162,6 +166,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The token `/metrics` requires, if any.
     pub metrics_token: Option<String>,
+    /// The vulnerability DB watcher, when the server has one (`--vuln-db`).
+    pub vuln: Option<Arc<watch::Watch>>,
 }
 
 impl AppState {
@@ -202,6 +208,15 @@ pub struct Server {
     pub addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    watcher: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(w) = self.watcher.take() {
+            w.abort();
+        }
+    }
 }
 
 impl Server {
@@ -225,7 +240,12 @@ impl Server {
             limits: cfg.limits,
             metrics: Arc::new(metrics::Metrics::new()),
             metrics_token: cfg.metrics_token.clone(),
+            vuln: cfg.vuln_db.clone().map(|p| Arc::new(watch::Watch::new(p))),
         });
+        let watcher = state
+            .vuln
+            .clone()
+            .map(|w| watch::spawn(Arc::clone(&state), w));
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|source| Error::Io {
@@ -249,6 +269,7 @@ impl Server {
             addr,
             shutdown: Some(tx),
             task,
+            watcher,
         })
     }
 
@@ -257,7 +278,7 @@ impl Server {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.task.await.map_err(std::io::Error::other)?
+        (&mut self.task).await.map_err(std::io::Error::other)?
     }
 
     /// Graceful shutdown: stops accepting connections at once (the listening socket is

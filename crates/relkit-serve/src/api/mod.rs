@@ -20,6 +20,7 @@ pub mod ops;
 pub mod projects;
 pub mod publish;
 pub mod releases;
+pub mod vulns;
 
 use std::sync::Arc;
 
@@ -244,6 +245,9 @@ routes! {
     GET "/api/v1/projects/{project}/releases/{version}/files/{file}" => files::get_file,
     PUT "/api/v1/projects/{project}/releases/{version}/files/{file}/{kind}/{name}" => attachments::put_attachment,
     GET "/api/v1/projects/{project}/releases/{version}/files/{file}/{kind}/{name}" => attachments::get_attachment,
+    GET "/api/v1/projects/{project}/releases/{version}/vulnerabilities" => vulns::release_vulns,
+    GET "/api/v1/projects/{project}/vulnerabilities" => vulns::project_vulns,
+    GET "/projects/{project}/vulnerabilities.atom" => vulns::atom,
     GET "/api/v1/audit" => audit::get_audit,
 }
 

@@ -100,6 +100,7 @@ impl Env {
             metrics_token: None,
             grace: relkit_serve::DEFAULT_GRACE,
             migrate: relkit_serve::db::MigrateMode::Apply,
+            vuln_db: None,
         };
         let server = rt
             .block_on(Server::start(

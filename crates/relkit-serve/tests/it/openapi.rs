@@ -351,7 +351,64 @@ fn representatives() -> Vec<(&'static str, Value, bool)> {
         ),
         ("AuditEntry", j(&audit_entry(true)), true),
         ("AuditEntry", j(&audit_entry(false)), true),
+        ("VulnDbState", j(&vuln_db()), true),
+        ("VulnFinding", j(&vuln_finding()), true),
+        (
+            "ReleaseVulns",
+            j(&relkit_serve::api::vulns::ReleaseVulns {
+                project: "p".into(),
+                version: "1.0".into(),
+                database: Some(vuln_db()),
+                scanned: Some(1_700_000_300),
+                scan_error: Some("x.cdx.json: malformed JSON".into()),
+                findings: vec![vuln_finding()],
+            }),
+            true,
+        ),
+        (
+            "ProjectVulns",
+            j(&relkit_serve::api::vulns::ProjectVulns {
+                project: "p".into(),
+                database: Some(vuln_db()),
+                advisories: vec![relkit_serve::api::vulns::AdvisoryReleases {
+                    advisory: "CVE-2020-28493".into(),
+                    aliases: vec!["PYSEC-2021-66".into()],
+                    severity: "unknown".into(),
+                    summary: Some("ReDoS".into()),
+                    releases: vec![relkit_serve::api::vulns::AffectedRelease {
+                        version: "1.0".into(),
+                        component: "jinja2".into(),
+                        installed: "2.10".into(),
+                        first_seen: 1_700_000_200,
+                    }],
+                }],
+            }),
+            true,
+        ),
     ]
+}
+
+fn vuln_db() -> relkit_serve::watch::DbState {
+    relkit_serve::watch::DbState {
+        last_import: Some("2026-12-06T05:00:00Z".into()),
+        newest_record: Some("2024-10-10T00:00:00Z".into()),
+        age_seconds: Some(60),
+        loaded: 1_700_000_100,
+        error: Some("cannot be read".into()),
+        stamp: String::new(),
+    }
+}
+
+fn vuln_finding() -> relkit_serve::api::vulns::VulnFinding {
+    relkit_serve::api::vulns::VulnFinding {
+        advisory: "CVE-2020-28493".into(),
+        aliases: vec!["PYSEC-2021-66".into()],
+        component: "jinja2".into(),
+        installed: "2.10".into(),
+        severity: "unknown".into(),
+        summary: Some("ReDoS".into()),
+        first_seen: 1_700_000_200,
+    }
 }
 
 #[test]

@@ -624,6 +624,7 @@ fn a_metrics_token_is_required_when_configured() {
         metrics_token: Some("metrics-secret-1".into()),
         grace: relkit_serve::DEFAULT_GRACE,
         migrate: relkit_serve::db::MigrateMode::Apply,
+        vuln_db: None,
     };
     let server = rt
         .block_on(Server::start(

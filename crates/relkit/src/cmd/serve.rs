@@ -58,6 +58,11 @@ pub struct ServeArgs {
     /// applying it; run `relkit serve migrate` first.
     #[arg(long)]
     pub no_migrate: bool,
+    /// A relkit vulnerability DB (made by `relkit db import` / `relkit db update`; the server
+    /// only reads it): every published release's SBOMs are re-scanned when it changes, shown
+    /// at /api/v1/projects/P/vulnerabilities and /projects/P/vulnerabilities.atom.
+    #[arg(long, value_name = "PATH")]
+    pub vuln_db: Option<PathBuf>,
 }
 
 /// Where the server keeps its data.
@@ -331,6 +336,7 @@ fn serve(a: &ServeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
         } else {
             relkit_serve::db::MigrateMode::Apply
         },
+        vuln_db: a.vuln_db.clone(),
     };
     let backend = if store.database.is_some() {
         "PostgreSQL"
