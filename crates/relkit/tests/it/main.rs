@@ -26,6 +26,7 @@ mod cli_sbom_version_unknown;
 mod cli_scan;
 mod cli_serve;
 mod cli_serve_replicas;
+mod cli_serve_watch;
 mod db_update;
 mod go_binary_scan;
 mod lockfile_scans;

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# relkit serve --vuln-db (crates/relkit/tests/it/cli_serve_watch.rs): the Atom feed is checked
+# by feedparser (PyPI, bozo == 0, version atom10) and xmllint (well-formedness).
+set -euo pipefail
+apt-get install -y -qq libxml2-utils >/dev/null
+python3 -m pip install -q feedparser==6.0.11 2>/dev/null \
+  || python3 -m pip install -q --break-system-packages feedparser==6.0.11
+command -v xmllint >/dev/null || { echo "missing oracle: xmllint" >&2; exit 1; }
+python3 -c 'import feedparser' || { echo "missing oracle: feedparser" >&2; exit 1; }
