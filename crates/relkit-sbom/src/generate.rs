@@ -166,6 +166,9 @@ pub struct Generated {
     pub wheel: bool,
     /// What the catalogers could not read or resolve, each naming its file: to be shown.
     pub warnings: Vec<String>,
+    /// The files whose contents could not be read at all (see
+    /// [`source::SourceSbom::not_cataloged`]): a check answering for the whole input fails.
+    pub not_cataloged: Vec<String>,
 }
 
 /// Generates the SBOM of a source tree, archive or wheel at `input` with [`options`]`(flags,
@@ -182,9 +185,9 @@ pub fn generate(
     let wheel = input
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("whl"));
-    let (mut doc, kept, warnings) = if wheel {
+    let (mut doc, kept, warnings, not_cataloged) = if wheel {
         let (doc, warnings) = source::generate_wheel_warning(input, &opts, progress)?;
-        (doc, BTreeMap::new(), warnings)
+        (doc, BTreeMap::new(), warnings, Vec::new())
     } else {
         let also_keep: &(dyn Fn(&str) -> bool + Sync) = if input.is_dir() {
             &|_| false
@@ -192,7 +195,7 @@ pub fn generate(
             also_keep
         };
         let s = source::generate_keeping(input, &opts, progress, also_keep)?;
-        (s.doc, s.kept, s.warnings)
+        (s.doc, s.kept, s.warnings, s.not_cataloged)
     };
     add_authors(&mut doc, &flags.authors);
     doc.normalize();
@@ -201,6 +204,7 @@ pub fn generate(
         kept,
         wheel,
         warnings,
+        not_cataloged,
     })
 }
 

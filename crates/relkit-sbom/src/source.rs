@@ -178,8 +178,14 @@ pub struct SourceSbom {
     /// The bytes of the files the caller asked to keep, by relative path.
     pub kept: BTreeMap<String, Vec<u8>>,
     /// What the catalogers could not read or resolve, each naming its file (a malformed
-    /// lockfile's packages are missing from the document: the caller must show these).
+    /// lockfile's packages are missing from the document: the caller must show these). The
+    /// [`SourceSbom::not_cataloged`] ones are among them, prefixed `not cataloged: `.
     pub warnings: Vec<String>,
+    /// The files whose contents could not be read at all — a malformed dependency file, an
+    /// executable whose build info or libraries could not be read — one sentence each, naming
+    /// the file: what they hold is missing from the document, so a check that answers for the
+    /// whole tree (`relkit scan`) must fail rather than call it clean.
+    pub not_cataloged: Vec<String>,
 }
 
 /// [`generate`], also returning the bytes of the files `also_keep` selects (by path relative
@@ -296,11 +302,12 @@ pub fn generate_keeping(
         found.errors.append(&mut tree.go_errors);
         found
     };
-    let mut warnings: Vec<String> = found
+    let mut not_cataloged: Vec<String> = found
         .errors
         .iter()
-        .map(|e| format!("not cataloged: {}", crate::dependencies::error_text(e)))
+        .map(|e| crate::dependencies::error_text(e))
         .collect();
+    let mut warnings: Vec<String> = Vec::new();
     // Every warning names its file (a cataloger may give only the place inside it).
     warnings.extend(found.catalogs.iter().flat_map(|c| {
         c.warnings.iter().map(move |w| {
@@ -323,11 +330,7 @@ pub fn generate_keeping(
     )?;
     // The libraries in the tree's native binaries (vendored `NAME.libs/`, static links).
     warnings.extend(crate::tree_libs::add(&mut doc, &tree.libraries));
-    warnings.extend(
-        tree.library_errors
-            .iter()
-            .map(|e| format!("not cataloged: {e}")),
-    );
+    not_cataloged.extend(tree.library_errors.iter().cloned());
     // A directory's top-level wheels (a `dist/`, a wheelhouse), each read as a wheel.
     if path.is_dir() {
         let wheels: Vec<&str> = tree
@@ -343,10 +346,15 @@ pub fn generate_keeping(
         .into_iter()
         .filter(|(p, _)| also_keep(p))
         .collect();
+    warnings.splice(
+        0..0,
+        not_cataloged.iter().map(|e| format!("not cataloged: {e}")),
+    );
     Ok(SourceSbom {
         doc,
         kept,
         warnings,
+        not_cataloged,
     })
 }
 
@@ -770,7 +778,15 @@ pub fn generate_wheel_warning(
             .into_iter()
             .map(|w| format!("{origin}!{w}")),
     );
-    warnings.extend(tree.library_errors.iter().map(|e| format!("{origin}!{e}")));
+    // A wheel is one artifact: a native member that cannot be read fails it (as a vendored
+    // library does in wheel_libs), rather than an SBOM silent about what it links in.
+    if let Some(e) = tree.library_errors.first() {
+        return Err(Error::Invalid {
+            origin: origin.clone(),
+            path: String::new(),
+            message: e.clone(),
+        });
+    }
     doc.normalize();
     Ok((doc, warnings))
 }

@@ -432,10 +432,7 @@ fn generate_source(
     for w in &generated.warnings {
         eprintln!("warning: {w}");
     }
-    let unreadable = generated
-        .warnings
-        .iter()
-        .any(|w| w.starts_with("not cataloged: "));
+    let unreadable = !generated.not_cataloged.is_empty();
     let doc = generated.doc;
     ctx.info(format!(
         "{}: {} packages, {} files",

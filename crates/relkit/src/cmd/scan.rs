@@ -144,11 +144,7 @@ fn load_target(a: &ScanArgs, ctx: &Context) -> anyhow::Result<relkit_sbom::Docum
             for w in &s.warnings {
                 eprintln!("warning: {w}");
             }
-            let unreadable = s
-                .warnings
-                .iter()
-                .filter(|w| w.starts_with("not cataloged: "))
-                .count();
+            let unreadable = s.not_cataloged.len();
             (s.doc, unreadable)
         })
         .and_then(|(doc, unreadable)| {
