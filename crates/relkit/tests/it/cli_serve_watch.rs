@@ -175,25 +175,10 @@ fn published_releases_rescanned_when_the_vuln_db_changes() {
     .unwrap();
     let auth = format!("Bearer {}", token.trim());
 
-    let mut child = Command::new(RELKIT)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data.path().join("srv"))
-        .arg("--vuln-db")
-        .arg(&vulndb)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    let guard = KillOnDrop(child);
+    let (guard, addr) = serve(
+        &data.path().join("srv"),
+        &["--vuln-db".as_ref(), vulndb.as_os_str()],
+    );
 
     publish(&addr, &auth, "1.0", "2.10");
     publish(&addr, &auth, "2.0", "3.1.4");
@@ -319,6 +304,60 @@ fn published_releases_rescanned_when_the_vuln_db_changes() {
         assert_eq!(old.1, before[0].1, "the old entry's updated is unchanged");
     }
     drop(guard);
+}
+
+/// Starts `relkit serve` with `extra` arguments; returns the guard and the address.
+fn serve(data: &Path, extra: &[&std::ffi::OsStr]) -> (KillOnDrop, String) {
+    let mut child = Command::new(RELKIT)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(extra)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    (KillOnDrop(child), addr)
+}
+
+/// Fail closed: without --vuln-db the endpoints say so (503 no_vuln_db), never "no findings";
+/// a --vuln-db that cannot be read is reported in `database.error`.
+#[test]
+fn no_or_unreadable_vuln_db_is_said_not_hidden() {
+    let data = tempfile::tempdir().unwrap();
+    relkit_testkit::run_ok(
+        Command::new(RELKIT)
+            .args(["serve", "token", "create", "--project", "webapp", "--data"])
+            .arg(data.path()),
+    );
+    {
+        let (_guard, addr) = serve(data.path(), &[]);
+        for path in [
+            "/api/v1/projects/webapp/vulnerabilities",
+            "/projects/webapp/vulnerabilities.atom",
+        ] {
+            let (st, b) = http(&addr, "GET", path, &[], b"");
+            assert_eq!(st, 503, "{path}");
+            let v: Value = serde_json::from_slice(&b).unwrap();
+            assert_eq!(v["error"], "no_vuln_db", "{v}");
+        }
+    }
+    let missing = data.path().join("no-such-vuln.sqlite");
+    let (_guard, addr) = serve(data.path(), &["--vuln-db".as_ref(), missing.as_os_str()]);
+    let v = wait_for("the DB error reported", || {
+        let v = get_json(&addr, "/api/v1/projects/webapp/vulnerabilities");
+        v["database"]["error"].is_string().then_some(v)
+    });
+    let e = v["database"]["error"].as_str().unwrap();
+    assert!(e.contains("no-such-vuln.sqlite"), "{e}");
 }
 
 struct KillOnDrop(std::process::Child);
