@@ -115,12 +115,9 @@ type Row9 = (
 async fn findings(s: &AppState, project: &str, version: Option<&str>) -> ApiResult<Vec<Row9>> {
     Ok(s.db
         .query(
-            "SELECT f.version, f.advisory, f.aliases, f.component, f.installed, f.severity, f.summary, f.first_seen FROM vuln_findings f JOIN releases r ON r.project = f.project AND r.version = f.version WHERE f.project = $1 AND r.published IS NOT NULL AND (f.version = $2 OR $3 = 1) ORDER BY f.advisory, f.version, f.component, f.installed",
-            vec![
-                project.into(),
-                version.unwrap_or("").into(),
-                i64::from(version.is_none()).into(),
-            ],
+            "SELECT f.version, f.advisory, f.aliases, f.component, f.installed, f.severity, f.summary, f.first_seen FROM vuln_findings f JOIN releases r ON r.project = f.project AND r.version = f.version WHERE f.project = $1 AND r.published IS NOT NULL AND ($2 = '' OR f.version = $2) ORDER BY f.advisory, f.version, f.component, f.installed",
+            // A version is never empty (valid_name), so '' stands for "every release".
+            vec![project.into(), version.unwrap_or("").into()],
         )
         .await?)
 }
