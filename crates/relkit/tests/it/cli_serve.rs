@@ -14,9 +14,15 @@ const RELKIT: &str = env!("CARGO_BIN_EXE_relkit");
 
 /// Starts `relkit serve` on a free port; returns the child and its address.
 fn start(data: &Path) -> (Child, String) {
+    start_with(data, &[])
+}
+
+/// [`start`] with `extra` arguments.
+pub(crate) fn start_with(data: &Path, extra: &[&std::ffi::OsStr]) -> (Child, String) {
     let mut child = Command::new(RELKIT)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
+        .args(extra)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

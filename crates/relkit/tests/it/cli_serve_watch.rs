@@ -8,9 +8,8 @@
 //! the watcher picks it up without a restart, for 1.0 only, and the first finding keeps the
 //! time it first appeared (its feed entry's id and `updated` are unchanged).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -308,23 +307,7 @@ fn published_releases_rescanned_when_the_vuln_db_changes() {
 
 /// Starts `relkit serve` with `extra` arguments; returns the guard and the address.
 fn serve(data: &Path, extra: &[&std::ffi::OsStr]) -> (KillOnDrop, String) {
-    let mut child = Command::new(RELKIT)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .args(extra)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let (child, addr) = super::cli_serve::start_with(data, extra);
     (KillOnDrop(child), addr)
 }
 
