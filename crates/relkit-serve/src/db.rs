@@ -719,15 +719,7 @@ impl Db {
                 let path = other
                     .map(std::path::PathBuf::from)
                     .unwrap_or_else(|| data_dir.join("relkit-serve.sqlite3"));
-                let conn = tokio::task::spawn_blocking(move || {
-                    let conn = rusqlite::Connection::open(path)?;
-                    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-                    conn.pragma_update(None, "journal_mode", "WAL")?;
-                    conn.pragma_update(None, "synchronous", "FULL")?;
-                    conn.pragma_update(None, "foreign_keys", "ON")?;
-                    Ok::<_, rusqlite::Error>(conn)
-                })
-                .await??;
+                let conn = tokio::task::spawn_blocking(move || open_sqlite(&path)).await??;
                 Db::Sqlite(Arc::new(tokio::sync::Mutex::new(conn)))
             }
         })
@@ -981,5 +973,35 @@ impl Db {
         let counts = tx.execute_all(stmts).await?;
         tx.commit().await?;
         Ok(counts)
+    }
+}
+
+/// Opens the SQLite file for a replica: busy timeout, WAL, full sync, foreign keys. Switching
+/// a file to WAL takes its exclusive lock, and SQLite answers "database is locked" at once —
+/// without the busy handler — when another process is switching it too (two replicas starting
+/// on a fresh file: 1 start in 15 failed so): the switch is retried for up to 10 s.
+fn open_sqlite(path: &std::path::Path) -> Result<rusqlite::Connection, rusqlite::Error> {
+    let busy = |e: &rusqlite::Error| {
+        matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let attempt = (|| {
+            let conn = rusqlite::Connection::open(path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            Ok::<_, rusqlite::Error>(conn)
+        })();
+        match attempt {
+            Err(e) if busy(&e) && started.elapsed() < std::time::Duration::from_secs(10) => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
     }
 }
