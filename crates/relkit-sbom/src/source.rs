@@ -1013,7 +1013,7 @@ fn parse_metadata(text: &str) -> Vec<(String, String)> {
 }
 
 /// PEP 503 name normalization, as PURL's pypi type requires.
-fn normalize_pypi(name: &str) -> String {
+pub(crate) fn normalize_pypi(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
         let c = c.to_ascii_lowercase();

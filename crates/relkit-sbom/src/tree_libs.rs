@@ -13,27 +13,13 @@ use std::collections::BTreeMap;
 use crate::binary::{self, FileScan};
 use crate::model::{Document, IdAllocator, Relationship};
 
-/// PEP 503 name normalization (`Pillow`, `psycopg2_binary` → `pillow`, `psycopg2-binary`).
-fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
-}
-
 /// The distribution name a vendored-library directory is named after (`pillow.libs/x.so` →
 /// `pillow`), for a file directly inside a `*.libs` directory.
 fn libs_dir_dist(path: &str) -> Option<String> {
     let (dir, _) = path.rsplit_once('/')?;
     let last = dir.rsplit('/').next().unwrap_or(dir);
-    last.strip_suffix(".libs").map(normalize)
+    last.strip_suffix(".libs")
+        .map(crate::source::normalize_pypi)
 }
 
 /// Adds the packages of the libraries found in `scans` to `doc`; returns the rules' notes
@@ -50,7 +36,7 @@ pub(crate) fn add(doc: &mut Document, scans: &[FileScan]) -> Vec<String> {
         .filter_map(|p| {
             let purl = p.purls.iter().find(|u| u.starts_with("pkg:pypi/"))?;
             let name = purl["pkg:pypi/".len()..].split(['@', '?', '#']).next()?;
-            Some((normalize(name), p.id.clone()))
+            Some((crate::source::normalize_pypi(name), p.id.clone()))
         })
         .collect();
     let mut ids = IdAllocator::default();
@@ -111,6 +97,5 @@ mod tests {
             libs_dir_dist("lxml/etree.cpython-311-x86_64-linux-gnu.so"),
             None
         );
-        assert_eq!(normalize("zope.interface__x"), "zope-interface-x");
     }
 }

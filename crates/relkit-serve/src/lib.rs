@@ -367,19 +367,24 @@ pub struct Admin {
     store: Store,
 }
 
+/// A single-threaded runtime for the blocking entry points (offline administration, migrate).
+fn current_thread_runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Io {
+            path: "tokio runtime".into(),
+            source,
+        })
+}
+
 /// The actor recorded in the audit log for offline administration.
 pub const CLI_ACTOR: &str = "cli";
 
 impl Admin {
     /// Opens the data directory and database.
     pub fn open(data_dir: &Path, database: Option<&str>) -> Result<Admin, Error> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|source| Error::Io {
-                path: "tokio runtime".into(),
-                source,
-            })?;
+        let rt = current_thread_runtime()?;
         let store = rt.block_on(Store::open(data_dir, database))?;
         Ok(Admin { rt, store })
     }
@@ -536,12 +541,6 @@ pub fn migrate(
         source,
     })?;
     let mode = to.map_or(db::MigrateMode::Apply, db::MigrateMode::UpTo);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| Error::Io {
-            path: "tokio runtime".into(),
-            source,
-        })?;
+    let rt = current_thread_runtime()?;
     Ok(rt.block_on(async { db::Db::open(database, data_dir, mode).await.map(|(_, r)| r) })?)
 }
