@@ -97,5 +97,9 @@ mod tests {
             libs_dir_dist("lxml/etree.cpython-311-x86_64-linux-gnu.so"),
             None
         );
+        assert_eq!(
+            crate::source::normalize_pypi("zope.interface__x"),
+            "zope-interface-x"
+        );
     }
 }
