@@ -715,11 +715,7 @@ pub fn generate_wheel_warning(
     let (pkg, deps) = wheel_package(&file_name, &bytes, &mut ids)?;
     let mut tree = tree::scan(
         path,
-        &|p| {
-            p.ends_with(".dist-info/RECORD")
-                || crate::pep770::is_sbom(p)
-                || crate::wheel_libs::is_vendored_lib(p)
-        },
+        &|p| p.ends_with(".dist-info/RECORD") || crate::pep770::is_sbom(p),
         progress,
     )?;
     verify_record(&tree, &origin)?;
@@ -764,15 +760,25 @@ pub fn generate_wheel_warning(
         doc.packages.push(d);
     }
     let mut warnings = crate::pep770::merge(&mut doc, &top_id, &pkg.name, &tree.kept, &origin);
-    warnings.extend(crate::wheel_libs::add(
-        &mut doc, &top_id, &tree.kept, &origin,
-    )?);
-    // The wheel's other native binaries (extension modules that link a library in, as lxml's
-    // etree links libxml2 and libxslt), read by the walk; the vendored ones are wheel_libs'.
-    let linked_in: Vec<_> = std::mem::take(&mut tree.libraries)
+    // The wheel's native binaries, read once by the walk: the vendored ones (`NAME.libs/`,
+    // `.dylibs/`) are wheel_libs'; the others are extension modules that link a library in, as
+    // lxml's etree links libxml2 and libxslt.
+    let (vendored_scans, linked_in): (Vec<_>, Vec<_>) = std::mem::take(&mut tree.libraries)
         .into_iter()
-        .filter(|s| !crate::wheel_libs::is_vendored_lib(&s.path))
+        .partition(|s| crate::wheel_libs::is_vendored_lib(&s.path));
+    let vendored: Vec<&str> = tree
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| crate::wheel_libs::is_vendored_lib(p))
         .collect();
+    warnings.extend(crate::wheel_libs::add(
+        &mut doc,
+        &top_id,
+        &vendored_scans,
+        &vendored,
+        &origin,
+    ));
     warnings.extend(
         crate::tree_libs::add(&mut doc, &linked_in)
             .into_iter()

@@ -7,10 +7,7 @@
 //! never gives the version. A vendored file no rule identifies is said, not
 //! guessed from its file name (`libpq-a17e3caa.so.5.17` is not PostgreSQL 5.17).
 
-use std::collections::BTreeMap;
-
 use crate::binary::{self, FileScan};
-use crate::error::Result;
 use crate::model::{Document, IdAllocator, Relationship};
 
 /// Whether a wheel member lies in a directory where wheel repair tools put vendored native
@@ -22,27 +19,35 @@ pub fn is_vendored_lib(path: &str) -> bool {
     })
 }
 
-/// Adds the libraries the binary rules find in the vendored members of `kept` to `doc`, each
-/// contained in the package `top`; returns the warnings (files no rule identifies).
+/// Adds the libraries the binary rules found in the vendored members of a wheel to `doc`,
+/// each contained in the package `top`: `scans` are the walk's scans of the native files
+/// (those with a hit or a note; read once, while the wheel was hashed), `vendored` the paths
+/// of every vendored member. Returns the warnings (ambiguous rules, files no rule identifies).
 pub fn add(
     doc: &mut Document,
     top: &str,
-    kept: &BTreeMap<String, Vec<u8>>,
+    scans: &[FileScan],
+    vendored: &[&str],
     origin: &str,
-) -> Result<Vec<String>> {
-    let mut scans: Vec<FileScan> = Vec::new();
+) -> Vec<String> {
+    let scans: Vec<FileScan> = scans
+        .iter()
+        .filter(|s| is_vendored_lib(&s.path))
+        .cloned()
+        .collect();
     let mut warnings = Vec::new();
-    for (path, bytes) in kept.iter().filter(|(p, _)| is_vendored_lib(p)) {
-        let scan = binary::scan_bytes(path, bytes)?;
+    for scan in &scans {
         // A rule that applied but found several versions says so (ambiguous), for the library.
         warnings.extend(scan.notes.iter().map(|n| format!("{origin}!{n}")));
-        if scan.hits.is_empty() && scan.notes.is_empty() {
+    }
+    // The walk keeps a scan only when a rule found something or said why not.
+    for path in vendored {
+        if !scans.iter().any(|s| s.path == *path) {
             warnings.push(format!(
                 "{origin}!{path}: vendored library not identified by any rule: present, version \
                  unknown"
             ));
         }
-        scans.push(scan);
     }
     let mut ids = IdAllocator::default();
     for p in &doc.packages {
@@ -66,13 +71,14 @@ pub fn add(
         });
         doc.packages.push(p);
     }
-    Ok(warnings)
+    warnings
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::Package;
+    use std::collections::BTreeMap;
 
     /// The members of a real wheel that [`is_vendored_lib`] keeps.
     fn vendored(wheel: &str) -> Option<BTreeMap<String, Vec<u8>>> {
@@ -103,7 +109,12 @@ mod tests {
             describes: vec!["SPDXRef-top".into()],
             ..Document::default()
         };
-        add(&mut doc, "SPDXRef-top", kept, "pillow.whl").unwrap();
+        let scans: Vec<FileScan> = kept
+            .iter()
+            .map(|(p, b)| binary::scan_libraries(p, b).unwrap())
+            .collect();
+        let paths: Vec<&str> = kept.keys().map(String::as_str).collect();
+        add(&mut doc, "SPDXRef-top", &scans, &paths, "pillow.whl");
         doc
     }
 
