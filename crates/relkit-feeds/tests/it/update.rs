@@ -461,7 +461,10 @@ fn failed_downloads_leave_the_db_as_it_was_and_say_what_happened() {
         (
             "429 forever",
             Box::new(|f: &mut Feeds| {
-                // Go's export is good again and is updated; NVD fails on its own.
+                // Go's export is good again and is updated; NVD fails on its own. NVD's
+                // cursor is kept to the second: a run in the same second as the last one has
+                // no window to ask for, so the clock must move on first.
+                std::thread::sleep(std::time::Duration::from_millis(1100));
                 new_go(f, "Go-2", None);
                 f.cves[1]["lastModified"] = Value::String("2099-01-01T00:00:00.000".into());
                 f.fault = Some(("/rest/".into(), Fault::TooMany(1000)));
@@ -499,7 +502,9 @@ fn failed_downloads_leave_the_db_as_it_was_and_say_what_happened() {
         s.feeds.lock().unwrap().fault = None;
     }
 
-    // 429 twice, then 200: the update succeeds after backing off.
+    // 429 twice, then 200: the update succeeds after backing off (a second later, so that
+    // there is a window to ask for).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     s.feeds.lock().unwrap().fault = Some(("/rest/".into(), Fault::TooMany(2)));
     s.server.clear();
     let (r, errors) = s.run(&s.config("", ""));
