@@ -303,6 +303,37 @@ const SCHEMA_V3: &[&str] = &[
         scanned INTEGER NOT NULL, error TEXT, PRIMARY KEY (project, version))",
 ];
 
+/// Migration 4: OpenVEX statements maintainers publish for a release ([`crate::api::vex`]),
+/// one row per statement in the order received (the latest statement about a finding
+/// decides), kept as the validated JSON the maintainer sent; and the PURL of each finding's
+/// component, which a statement's products are matched against (every release is re-scanned
+/// to fill it in; first-seen times are kept).
+const SCHEMA_V4: &[&str] = &[
+    "ALTER TABLE vuln_findings ADD COLUMN purl TEXT",
+    "CREATE TABLE vex_statements (id INTEGER PRIMARY KEY AUTOINCREMENT, project TEXT NOT NULL,
+        version TEXT NOT NULL, statement TEXT NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL)",
+    "CREATE INDEX vex_statements_by_release ON vex_statements (project, version)",
+    // Every release is scanned again, so that the findings get their PURLs.
+    "DELETE FROM vuln_scans",
+];
+
+/// Migration 5: webhooks of projects ([`crate::webhooks`]; the secret stored sealed with the
+/// server key) and their deliveries: one row per event and webhook, queued in the
+/// transaction that changed a release's findings, claimed by one process before it is sent,
+/// with its attempts and their outcome.
+const SCHEMA_V5: &[&str] = &[
+    "CREATE TABLE webhooks (id TEXT PRIMARY KEY, project TEXT NOT NULL, url TEXT NOT NULL,
+        secret TEXT NOT NULL, created INTEGER NOT NULL, actor TEXT NOT NULL)",
+    "CREATE INDEX webhooks_by_project ON webhooks (project)",
+    "CREATE TABLE webhook_deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE,
+        webhook TEXT NOT NULL, project TEXT NOT NULL, version TEXT NOT NULL, advisory TEXT NOT NULL,
+        event TEXT NOT NULL, body TEXT NOT NULL, created INTEGER NOT NULL, status TEXT NOT NULL,
+        attempts INTEGER NOT NULL, next_attempt INTEGER NOT NULL, claim TEXT, claimed_until INTEGER,
+        last_status INTEGER, last_error TEXT, delivered INTEGER)",
+    "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt)",
+    "CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook, id)",
+];
+
 /// One numbered schema migration.
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
@@ -330,6 +361,16 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 3,
         name: "vulnerability findings of published releases (vuln_findings, vuln_scans)",
         stmts: SCHEMA_V3,
+    },
+    Migration {
+        version: 4,
+        name: "OpenVEX statements of releases (vex_statements); findings' PURLs",
+        stmts: SCHEMA_V4,
+    },
+    Migration {
+        version: 5,
+        name: "webhooks of projects and their deliveries (webhooks, webhook_deliveries)",
+        stmts: SCHEMA_V5,
     },
 ];
 

@@ -1,6 +1,9 @@
 //! Plain server-rendered HTML pages: projects, a project's releases, a release's files with
 //! size, SHA-256, links to the file, its SBOMs, signatures, bundles and provenance, and the
-//! verification status. No JavaScript, one small inline stylesheet.
+//! verification status; with `--vuln-db`, which advisories affect a published release (and
+//! which its OpenVEX statements declare it not affected by, with their justification), and
+//! on a project's page which of its published releases each advisory affects. No JavaScript,
+//! one small inline stylesheet.
 
 use std::fmt::Write;
 use std::sync::Arc;
@@ -20,7 +23,7 @@ fn page(title: &str, body: &str) -> Html<String> {
 <meta name=\"viewport\" content=\"width=device-width\">\
 <style>body{{font:15px/1.4 system-ui,sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse}}\
 td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}code{{font-size:12px}}\
-.ok{{color:#070}}.warn{{color:#a60}}.draft{{color:#666}}</style></head>\
+.ok{{color:#070}}.warn{{color:#a60}}.draft{{color:#666}}.bad{{color:#b00}}</style></head>\
 <body><p><a href=\"/\">relkit</a></p><h1>{t}</h1>\n{body}</body></html>\n",
         t = esc(title)
     ))
@@ -88,7 +91,159 @@ pub async fn project(
             offset + limit
         );
     }
+    vulns_of_project(&s, &project, &mut b).await?;
     Ok(page(&project, &b))
+}
+
+/// The project page's vulnerability section (nothing without `--vuln-db`).
+async fn vulns_of_project(s: &AppState, project: &str, b: &mut String) -> ApiResult<()> {
+    let Some(w) = s.vuln.as_deref() else {
+        return Ok(());
+    };
+    let advisories = crate::api::vulns::project_advisories(s, project).await?;
+    let _ = writeln!(
+        b,
+        "<h2>Vulnerabilities of published releases</h2>\n<p>{} · <a href=\"/projects/{p}/vulnerabilities.atom\">Atom feed</a> · <a href=\"/api/v1/projects/{p}/vulnerabilities\">JSON</a></p>",
+        db_line(w.state().await.as_ref()),
+        p = esc(project)
+    );
+    if advisories.is_empty() {
+        b.push_str("<p class=\"ok\" id=\"no-advisories\">No known advisory affects a published release.</p>\n");
+        return Ok(());
+    }
+    b.push_str("<table id=\"advisories\"><tr><th>advisory</th><th>severity</th><th>affected releases</th><th>summary</th></tr>\n");
+    for a in &advisories {
+        let releases: Vec<String> = a
+            .releases
+            .iter()
+            .map(|r| {
+                format!(
+                    "<a href=\"/p/{p}/{v}\">{v}</a> ({} {})",
+                    esc(&r.component),
+                    esc(&r.installed),
+                    p = esc(project),
+                    v = esc(&r.version)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            b,
+            "<tr><td>{}</td><td class=\"bad\">{}</td><td>{}</td><td>{}</td></tr>",
+            advisory_link(&a.advisory, &a.aliases),
+            esc(&a.severity),
+            releases.join("<br>"),
+            esc(a.summary.as_deref().unwrap_or(""))
+        );
+    }
+    b.push_str("</table>\n");
+    Ok(())
+}
+
+/// An advisory id linked to its public record, with its aliases.
+fn advisory_link(id: &str, aliases: &[String]) -> String {
+    let url = if id.starts_with("CVE-") {
+        format!("https://nvd.nist.gov/vuln/detail/{id}")
+    } else {
+        format!("https://osv.dev/vulnerability/{id}")
+    };
+    let mut out = format!("<a href=\"{}\">{}</a>", esc(&url), esc(id));
+    if !aliases.is_empty() {
+        let _ = write!(out, "<br><small>{}</small>", esc(&aliases.join(", ")));
+    }
+    out
+}
+
+/// What the server knows of its vulnerability DB, in one line.
+fn db_line(st: Option<&crate::watch::DbState>) -> String {
+    match st {
+        None => "The vulnerability DB is not loaded yet.".into(),
+        Some(st) => {
+            let mut out = format!(
+                "Vulnerability DB imported {}",
+                esc(st.last_import.as_deref().unwrap_or("at an unknown time"))
+            );
+            if let Some(e) = &st.error {
+                let _ = write!(out, " — <span class=\"bad\">{}</span>", esc(e));
+            }
+            out
+        }
+    }
+}
+
+/// The release page's vulnerability section (nothing without `--vuln-db`, or for a draft).
+async fn vulns_of_release(
+    s: &AppState,
+    project: &str,
+    version: &str,
+    b: &mut String,
+) -> ApiResult<()> {
+    let Some(w) = s.vuln.as_deref() else {
+        return Ok(());
+    };
+    let found = crate::api::vulns::findings(s, project, Some(version)).await?;
+    let scan: Option<(i64, Option<String>)> =
+        s.db.query_opt(
+            "SELECT scanned, error FROM vuln_scans WHERE project = $1 AND version = $2",
+            vec![project.into(), version.into()],
+        )
+        .await?;
+    let _ = writeln!(
+        b,
+        "<h2>Vulnerabilities</h2>\n<p>{} · {} · <a href=\"/api/v1/projects/{p}/releases/{v}/vulnerabilities\">JSON</a> · <a href=\"/api/v1/projects/{p}/releases/{v}/vex\">OpenVEX</a></p>",
+        db_line(w.state().await.as_ref()),
+        match &scan {
+            None => "not scanned yet".to_string(),
+            Some((t, None)) => format!("scanned {}", when(*t)),
+            Some((t, Some(e))) => format!(
+                "<span class=\"bad\">the scan of {} failed: {}</span>",
+                when(*t),
+                esc(e)
+            ),
+        },
+        p = esc(project),
+        v = esc(version)
+    );
+    let (shown, suppressed): (Vec<_>, Vec<_>) =
+        found.into_iter().partition(|f| f.suppressed.is_none());
+    if shown.is_empty() {
+        b.push_str(
+            "<p class=\"ok\" id=\"no-findings\">No known advisory affects this release.</p>\n",
+        );
+    } else {
+        b.push_str("<table id=\"findings\"><tr><th>advisory</th><th>severity</th><th>component</th><th>summary</th><th>found</th></tr>\n");
+        for f in &shown {
+            let v = &f.finding;
+            let _ = writeln!(
+                b,
+                "<tr><td>{}</td><td class=\"bad\">{}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
+                advisory_link(&v.advisory, &v.aliases),
+                esc(&v.severity),
+                esc(&v.component),
+                esc(&v.installed),
+                esc(v.summary.as_deref().unwrap_or("")),
+                when(v.first_seen)
+            );
+        }
+        b.push_str("</table>\n");
+    }
+    if !suppressed.is_empty() {
+        b.push_str("<h3>Not affected (OpenVEX)</h3>\n<table id=\"not-affected\"><tr><th>advisory</th><th>component</th><th>justification</th><th>impact statement</th></tr>\n");
+        for f in &suppressed {
+            let (justification, statement) = f.suppressed.clone().unwrap_or_default();
+            let v = &f.finding;
+            let _ = writeln!(
+                b,
+                "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
+                advisory_link(&v.advisory, &v.aliases),
+                esc(&v.component),
+                esc(&v.installed),
+                esc(justification.as_deref().unwrap_or("")),
+                esc(statement.as_deref().unwrap_or(""))
+            );
+        }
+        b.push_str("</table>\n");
+    }
+    Ok(())
 }
 
 /// GET /p/{project}/{version}
@@ -159,5 +314,10 @@ pub async fn release(
         );
     }
     b.push_str("</table>\n");
+    if d.release.published.is_some() {
+        vulns_of_release(&s, &project, &version, &mut b)
+            .await
+            .map_err(IntoResponse::into_response)?;
+    }
     Ok(page(&format!("{project} {version}"), &b))
 }

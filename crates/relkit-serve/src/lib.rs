@@ -28,6 +28,7 @@ pub mod html;
 pub mod metrics;
 pub mod verify;
 pub mod watch;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -111,6 +112,8 @@ pub struct Config {
     /// A relkit vulnerability DB (`relkit db import`/`update`) the server reads, re-scanning
     /// published releases when it changes ([`watch`]); None: no monitoring.
     pub vuln_db: Option<PathBuf>,
+    /// Which webhook targets projects may register, and the retry backoff ([`webhooks`]).
+    pub webhooks: webhooks::Settings,
 }
 
 /// Default of [`Config::grace`].
@@ -168,6 +171,8 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// The vulnerability DB watcher, when the server has one (`--vuln-db`).
     pub vuln: Option<Arc<watch::Watch>>,
+    /// Webhook settings (allowed targets, backoff).
+    pub webhooks: webhooks::Settings,
 }
 
 impl AppState {
@@ -209,12 +214,16 @@ pub struct Server {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     watcher: Option<tokio::task::JoinHandle<()>>,
+    deliverer: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some(w) = self.watcher.take() {
             w.abort();
+        }
+        if let Some(d) = self.deliverer.take() {
+            d.abort();
         }
     }
 }
@@ -241,11 +250,15 @@ impl Server {
             metrics: Arc::new(metrics::Metrics::new()),
             metrics_token: cfg.metrics_token.clone(),
             vuln: cfg.vuln_db.clone().map(|p| Arc::new(watch::Watch::new(p))),
+            webhooks: cfg.webhooks.clone(),
         });
         let watcher = state
             .vuln
             .clone()
             .map(|w| watch::spawn(Arc::clone(&state), w));
+        // Deliveries are sent only to allowed targets: with none allowed there is nothing to do.
+        let deliverer =
+            (!cfg.webhooks.allow.is_empty()).then(|| webhooks::spawn(Arc::clone(&state)));
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|source| Error::Io {
@@ -270,6 +283,7 @@ impl Server {
             shutdown: Some(tx),
             task,
             watcher,
+            deliverer,
         })
     }
 

@@ -92,6 +92,7 @@ struct Found {
     severity: String,
     aliases: String,
     summary: Option<String>,
+    purl: Option<String>,
 }
 
 fn file_stamp(path: &std::path::Path) -> Result<String, String> {
@@ -191,17 +192,7 @@ async fn rescan(s: &AppState, w: &Watch, stamp: &str) -> DbResult<()> {
         )
         .await?;
     for (project, version) in todo {
-        let sboms: Vec<(String, String, String)> = s
-            .db
-            .query(
-                "SELECT file, name, sha256 FROM attachments WHERE project = $1 AND version = $2 AND kind = 'sbom' ORDER BY file, name",
-                vec![project.as_str().into(), version.as_str().into()],
-            )
-            .await?;
-        let paths: Vec<(String, PathBuf)> = sboms
-            .into_iter()
-            .map(|(file, name, sha)| (format!("{file}/sbom/{name}"), s.blobs.path(&sha)))
-            .collect();
+        let paths = release_sboms(s, &project, &version).await?;
         let db_path = w.path.clone();
         let result = tokio::task::spawn_blocking(move || scan_release(&db_path, &paths))
             .await
@@ -209,6 +200,36 @@ async fn rescan(s: &AppState, w: &Watch, stamp: &str) -> DbResult<()> {
         store(s, &project, &version, stamp, result).await?;
     }
     Ok(())
+}
+
+/// A release's SBOM attachments: (`FILE/sbom/NAME`, blob path).
+pub(crate) async fn release_sboms(
+    s: &AppState,
+    project: &str,
+    version: &str,
+) -> DbResult<Vec<(String, PathBuf)>> {
+    let sboms: Vec<(String, String, String)> = s
+        .db
+        .query(
+            "SELECT file, name, sha256 FROM attachments WHERE project = $1 AND version = $2 AND kind = 'sbom' ORDER BY file, name",
+            vec![project.into(), version.into()],
+        )
+        .await?;
+    Ok(sboms
+        .into_iter()
+        .map(|(file, name, sha)| (format!("{file}/sbom/{name}"), s.blobs.path(&sha)))
+        .collect())
+}
+
+/// Reads one stored SBOM (blocking) with relkit-sbom; errors name it.
+pub(crate) fn read_sbom(
+    name: &str,
+    path: &std::path::Path,
+) -> Result<relkit_sbom::model::Document, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
+    let value = relkit_sbom::json::parse(&bytes, name).map_err(|e| error_chain(&e))?;
+    let (doc, _, _) = relkit_sbom::read(&value, name).map_err(|e| error_chain(&e))?;
+    Ok(doc)
 }
 
 /// Scans a release's SBOMs (name, blob path) with the DB; findings deduplicated.
@@ -222,9 +243,7 @@ fn scan_release(
     let db = relkit_vuln::Db::open(db_path).map_err(|e| error_chain(&e))?;
     let mut found: BTreeMap<(String, String, String), Found> = BTreeMap::new();
     for (name, path) in sboms {
-        let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
-        let value = relkit_sbom::json::parse(&bytes, name).map_err(|e| error_chain(&e))?;
-        let (doc, _, _) = relkit_sbom::read(&value, name).map_err(|e| error_chain(&e))?;
+        let doc = read_sbom(name, path)?;
         let report =
             relkit_vuln::scan::scan_document(&doc, name, &db, &relkit_vuln::ScanOptions::default())
                 .map_err(|e| format!("scanning {name}: {}", error_chain(&e)))?;
@@ -239,13 +258,71 @@ fn scan_release(
                     severity: f.severity.as_str().to_string(),
                     aliases: f.aliases.join(" "),
                     summary: f.summary,
+                    purl: f.purl,
                 });
         }
     }
     Ok(found.into_values().collect())
 }
 
-/// Replaces a release's findings (keeping first-seen times) and records the scan, in one
+/// A stored finding: advisory, component, installed, first seen, aliases, severity, summary.
+type OldRow = (String, String, String, i64, String, String, Option<String>);
+
+/// The advisories a release gained (affected) and lost (unaffected) between two scans.
+fn changes(old: &[OldRow], new: &[Found]) -> Vec<crate::webhooks::Change> {
+    use crate::webhooks::{Change, EventComponent};
+    let mut before: BTreeMap<&str, Change> = BTreeMap::new();
+    for (advisory, component, installed, _, aliases, severity, summary) in old {
+        before
+            .entry(advisory)
+            .or_insert_with(|| Change {
+                affected: false,
+                advisory: advisory.clone(),
+                aliases: aliases.clone(),
+                severity: severity.clone(),
+                summary: summary.clone(),
+                components: Vec::new(),
+            })
+            .components
+            .push(EventComponent {
+                component: component.clone(),
+                installed: installed.clone(),
+            });
+    }
+    let mut after: BTreeMap<&str, Change> = BTreeMap::new();
+    for f in new {
+        after
+            .entry(&f.advisory)
+            .or_insert_with(|| Change {
+                affected: true,
+                advisory: f.advisory.clone(),
+                aliases: f.aliases.clone(),
+                severity: f.severity.clone(),
+                summary: f.summary.clone(),
+                components: Vec::new(),
+            })
+            .components
+            .push(EventComponent {
+                component: f.component.clone(),
+                installed: f.installed.clone(),
+            });
+    }
+    let mut out: Vec<Change> = after
+        .iter()
+        .filter(|(a, _)| !before.contains_key(*a))
+        .map(|(_, c)| c.clone())
+        .collect();
+    out.extend(
+        before
+            .into_iter()
+            .filter(|(a, _)| !after.contains_key(a))
+            .map(|(_, c)| c),
+    );
+    out
+}
+
+/// Replaces a release's findings (keeping first-seen times), queues webhook events for the
+/// advisories it gained or lost ([`crate::webhooks`]) and records the scan, in one
 /// transaction. A failed scan keeps the previous findings and records the reason.
 async fn store(
     s: &AppState,
@@ -258,14 +335,26 @@ async fn store(
     let mut tx = s.db.begin().await?;
     let error = match result {
         Ok(found) => {
-            let old: Vec<(String, String, String, i64)> = tx
-                .query(
-                    "SELECT advisory, component, installed, first_seen FROM vuln_findings WHERE project = $1 AND version = $2",
+            // The release row is locked (PostgreSQL; SQLite has one writer), so that of two
+            // replicas scanning it at once, the second sees the first one's findings as the
+            // old ones and queues no webhook event twice.
+            let _: Option<(Option<i64>,)> = tx
+                .query_opt(
+                    "SELECT published FROM releases WHERE project = $1 AND version = $2 FOR UPDATE",
                     vec![project.into(), version.into()],
                 )
                 .await?;
-            let first: BTreeMap<(String, String, String), i64> =
-                old.into_iter().map(|(a, c, i, t)| ((a, c, i), t)).collect();
+            let old: Vec<OldRow> = tx
+                .query(
+                    "SELECT advisory, component, installed, first_seen, aliases, severity, summary FROM vuln_findings WHERE project = $1 AND version = $2",
+                    vec![project.into(), version.into()],
+                )
+                .await?;
+            let changes = changes(&old, &found);
+            let first: BTreeMap<(String, String, String), i64> = old
+                .into_iter()
+                .map(|(a, c, i, t, ..)| ((a, c, i), t))
+                .collect();
             tx.execute(
                 "DELETE FROM vuln_findings WHERE project = $1 AND version = $2",
                 vec![project.into(), version.into()],
@@ -277,7 +366,7 @@ async fn store(
                     .copied()
                     .unwrap_or(now);
                 tx.execute(
-                    "INSERT INTO vuln_findings (project, version, advisory, component, installed, severity, aliases, summary, first_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    "INSERT INTO vuln_findings (project, version, advisory, component, installed, severity, aliases, summary, first_seen, purl) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     vec![
                         project.into(),
                         version.into(),
@@ -288,10 +377,12 @@ async fn store(
                         f.aliases.into(),
                         f.summary.into(),
                         Value::Int(seen),
+                        f.purl.into(),
                     ],
                 )
                 .await?;
             }
+            crate::webhooks::enqueue(&mut tx, project, version, &changes).await?;
             None
         }
         Err(e) => Some(e),

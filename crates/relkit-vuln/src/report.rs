@@ -17,28 +17,109 @@ pub struct VexError {
     pub message: String,
 }
 
-fn product_matches(product: &str, f: &Finding) -> bool {
-    if product == f.component || product == f.component_ref {
+/// The statuses an OpenVEX 0.2 statement may have.
+pub const VEX_STATUSES: &[&str] = &["not_affected", "affected", "fixed", "under_investigation"];
+
+/// The justifications an OpenVEX 0.2 `not_affected` statement may give.
+pub const VEX_JUSTIFICATIONS: &[&str] = &[
+    "component_not_present",
+    "vulnerable_code_not_present",
+    "vulnerable_code_not_in_execute_path",
+    "vulnerable_code_cannot_be_controlled_by_adversary",
+    "inline_mitigations_already_exist",
+];
+
+/// A product an OpenVEX statement is about: its `@id` (a PURL, a name, or an IRI) and the
+/// `@id`s of its subcomponents (the components the statement really concerns, when given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VexProduct {
+    /// The product's `@id` (or the string form's value).
+    pub id: String,
+    /// Its subcomponents' `@id`s.
+    pub subcomponents: Vec<String>,
+}
+
+/// One OpenVEX statement, as [`read_openvex`] read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VexStatement {
+    /// One of [`VEX_STATUSES`].
+    pub status: String,
+    /// The vulnerability's name first, then its `@id` and aliases.
+    pub names: Vec<String>,
+    /// The products; empty: every product.
+    pub products: Vec<VexProduct>,
+    /// One of [`VEX_JUSTIFICATIONS`] (`not_affected`).
+    pub justification: Option<String>,
+    /// Why the product is not affected, in words (`not_affected`).
+    pub impact_statement: Option<String>,
+    /// What to do (`affected`).
+    pub action_statement: Option<String>,
+    /// Free-text notes on the status.
+    pub status_notes: Option<String>,
+}
+
+impl VexStatement {
+    /// Whether the statement concerns the vulnerability known by `ids`.
+    pub fn names_any<'a>(&self, mut ids: impl Iterator<Item = &'a str>) -> bool {
+        ids.any(|id| self.names.iter().any(|n| n == id))
+    }
+}
+
+/// Whether a product (or subcomponent) `@id` names a component: its name or reference, or a
+/// PURL of the same package whose version, if given, is the component's.
+pub fn product_matches(
+    product: &str,
+    component: &str,
+    component_ref: &str,
+    purl: Option<&str>,
+    installed: Option<&str>,
+) -> bool {
+    if product == component || product == component_ref {
         return true;
     }
     let Ok(p) = relkit_ident::purl::Purl::parse(product) else {
         return false;
     };
-    let Some(fp) = f
-        .purl
-        .as_deref()
-        .and_then(|t| relkit_ident::purl::Purl::parse(t).ok())
-    else {
+    let Some(fp) = purl.and_then(|t| relkit_ident::purl::Purl::parse(t).ok()) else {
         return false;
     };
     p.ty == fp.ty
         && p.namespace == fp.namespace
         && p.name == fp.name
-        && (p.version.is_none() || p.version == fp.version || p.version == f.installed)
+        && (p.version.is_none() || p.version == fp.version || p.version.as_deref() == installed)
 }
 
-/// Moves findings that an OpenVEX document marks `not_affected` into `report.suppressed`.
-pub fn apply_openvex(report: &mut Report, vex: &Value) -> Result<usize, VexError> {
+fn finding_matches(st: &VexStatement, f: &Finding) -> bool {
+    let m = |id: &str| {
+        product_matches(
+            id,
+            &f.component,
+            &f.component_ref,
+            f.purl.as_deref(),
+            f.installed.as_deref(),
+        )
+    };
+    st.names_any(f.all_ids())
+        && (st.products.is_empty()
+            || st
+                .products
+                .iter()
+                .any(|p| m(&p.id) || p.subcomponents.iter().any(|s| m(s))))
+}
+
+fn product_id(p: &Value) -> Option<String> {
+    match p {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => o.get("@id").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    }
+}
+
+/// Reads the statements of an OpenVEX 0.2 document: each needs a known status
+/// ([`VEX_STATUSES`]) and a vulnerability (a name, or an object with `name`, `@id` or
+/// `aliases`); a `not_affected` statement needs a justification ([`VEX_JUSTIFICATIONS`]) or
+/// an impact statement, as the OpenVEX specification requires. Errors are located by JSON path.
+pub fn read_openvex(vex: &Value) -> Result<Vec<VexStatement>, VexError> {
     let err = |path: String, message: &str| VexError {
         path,
         message: message.to_string(),
@@ -47,13 +128,22 @@ pub fn apply_openvex(report: &mut Report, vex: &Value) -> Result<usize, VexError
         .get("statements")
         .and_then(Value::as_array)
         .ok_or_else(|| err("$.statements".into(), "missing statements array"))?;
-    let mut rules = Vec::new();
+    let mut out = Vec::new();
     for (i, st) in statements.iter().enumerate() {
         let base = format!("$.statements[{i}]");
         let status = st
             .get("status")
             .and_then(Value::as_str)
             .ok_or_else(|| err(format!("{base}.status"), "missing status"))?;
+        if !VEX_STATUSES.contains(&status) {
+            return Err(err(
+                format!("{base}.status"),
+                &format!(
+                    "unknown status {status:?} (OpenVEX 0.2: {})",
+                    VEX_STATUSES.join(", ")
+                ),
+            ));
+        }
         let vuln = st
             .get("vulnerability")
             .ok_or_else(|| err(format!("{base}.vulnerability"), "missing vulnerability"))?;
@@ -77,58 +167,83 @@ pub fn apply_openvex(report: &mut Report, vex: &Value) -> Result<usize, VexError
                 ));
             }
         }
+        names.retain(|n| !n.is_empty());
         if names.is_empty() {
             return Err(err(format!("{base}.vulnerability"), "no name"));
         }
-        let products: Vec<String> = st
+        let products: Vec<VexProduct> = st
             .get("products")
             .and_then(Value::as_array)
             .map(|a| {
                 a.iter()
-                    .filter_map(|p| match p {
-                        Value::String(s) => Some(s.clone()),
-                        Value::Object(o) => {
-                            o.get("@id").and_then(Value::as_str).map(str::to_string)
-                        }
-                        _ => None,
+                    .filter_map(|p| {
+                        Some(VexProduct {
+                            id: product_id(p)?,
+                            subcomponents: p
+                                .get("subcomponents")
+                                .and_then(Value::as_array)
+                                .map(|s| s.iter().filter_map(product_id).collect())
+                                .unwrap_or_default(),
+                        })
                     })
                     .collect()
             })
             .unwrap_or_default();
-        let text = |k: &str| st.get(k).and_then(Value::as_str).map(str::to_string);
-        if status == "not_affected"
-            && text("justification").is_none()
-            && text("impact_statement").is_none()
+        let text = |k: &str| {
+            st.get(k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.trim().is_empty())
+                .map(str::to_string)
+        };
+        let justification = text("justification");
+        if let Some(j) = &justification
+            && !VEX_JUSTIFICATIONS.contains(&j.as_str())
+        {
+            return Err(err(
+                format!("{base}.justification"),
+                &format!(
+                    "unknown justification {j:?} (OpenVEX 0.2: {})",
+                    VEX_JUSTIFICATIONS.join(", ")
+                ),
+            ));
+        }
+        if status == "not_affected" && justification.is_none() && text("impact_statement").is_none()
         {
             return Err(err(
                 base,
                 "a not_affected statement needs a justification or impact_statement",
             ));
         }
-        rules.push((
-            status.to_string(),
+        out.push(VexStatement {
+            status: status.to_string(),
             names,
             products,
-            text("justification"),
-            text("impact_statement"),
-        ));
+            justification,
+            impact_statement: text("impact_statement"),
+            action_statement: text("action_statement"),
+            status_notes: text("status_notes"),
+        });
     }
+    Ok(out)
+}
+
+/// Moves findings that an OpenVEX document marks `not_affected` into `report.suppressed`.
+pub fn apply_openvex(report: &mut Report, vex: &Value) -> Result<usize, VexError> {
+    let rules = read_openvex(vex)?;
     let mut kept = Vec::new();
     let mut n = 0;
     for f in std::mem::take(&mut report.findings) {
-        let rule = rules.iter().find(|(status, names, products, _, _)| {
-            status == "not_affected"
-                && f.all_ids().any(|id| names.iter().any(|n| n == id))
-                && (products.is_empty() || products.iter().any(|p| product_matches(p, &f)))
-        });
+        let rule = rules
+            .iter()
+            .find(|st| st.status == "not_affected" && finding_matches(st, &f));
         match rule {
-            Some((status, _, _, justification, statement)) => {
+            Some(st) => {
                 n += 1;
                 report.suppressed.push(Suppressed {
                     finding: f,
-                    status: status.clone(),
-                    justification: justification.clone(),
-                    statement: statement.clone(),
+                    status: st.status.clone(),
+                    justification: st.justification.clone(),
+                    statement: st.impact_statement.clone(),
                 });
             }
             None => kept.push(f),
@@ -375,5 +490,29 @@ mod tests {
         let bad = serde_json::json!({"statements": [{"status": "not_affected"}]});
         let e = apply_openvex(&mut r, &bad).unwrap_err();
         assert_eq!(e.path, "$.statements[0].vulnerability");
+        let bad = serde_json::json!({"statements": [{"vulnerability": "X", "status": "fine"}]});
+        assert_eq!(
+            apply_openvex(&mut r, &bad).unwrap_err().path,
+            "$.statements[0].status"
+        );
+        let bad =
+            serde_json::json!({"statements": [{"vulnerability": "X", "status": "not_affected"}]});
+        assert_eq!(
+            apply_openvex(&mut r, &bad).unwrap_err().path,
+            "$.statements[0]"
+        );
+        let bad = serde_json::json!({"statements": [{"vulnerability": "X", "status": "not_affected", "justification": "trust_me"}]});
+        assert_eq!(
+            apply_openvex(&mut r, &bad).unwrap_err().path,
+            "$.statements[0].justification"
+        );
+        // A subcomponent of the product names the component.
+        let vex = serde_json::json!({"statements": [
+            {"vulnerability": {"name": "CVE-2024-37891"}, "status": "not_affected",
+             "products": [{"@id": "pkg:pypi/app@1.0", "subcomponents": [{"@id": "pkg:pypi/urllib3@1.26.16"}]}],
+             "impact_statement": "never reached"}
+        ]});
+        assert_eq!(apply_openvex(&mut r, &vex).unwrap(), 1);
+        assert!(r.findings.is_empty());
     }
 }

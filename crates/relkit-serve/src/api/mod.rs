@@ -19,8 +19,11 @@ pub mod files;
 pub mod ops;
 pub mod projects;
 pub mod publish;
+pub mod query;
 pub mod releases;
+pub mod vex;
 pub mod vulns;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -246,8 +249,15 @@ routes! {
     PUT "/api/v1/projects/{project}/releases/{version}/files/{file}/{kind}/{name}" => attachments::put_attachment,
     GET "/api/v1/projects/{project}/releases/{version}/files/{file}/{kind}/{name}" => attachments::get_attachment,
     GET "/api/v1/projects/{project}/releases/{version}/vulnerabilities" => vulns::release_vulns,
+    GET "/api/v1/projects/{project}/releases/{version}/vex" => vex::get_vex,
+    POST "/api/v1/projects/{project}/releases/{version}/vex" => vex::post_vex,
     GET "/api/v1/projects/{project}/vulnerabilities" => vulns::project_vulns,
+    GET "/api/v1/projects/{project}/components" => query::components,
     GET "/projects/{project}/vulnerabilities.atom" => vulns::atom,
+    GET "/api/v1/projects/{project}/webhooks" => webhooks::list_webhooks,
+    POST "/api/v1/projects/{project}/webhooks" => webhooks::create_webhook,
+    DELETE "/api/v1/projects/{project}/webhooks/{id}" => webhooks::delete_webhook,
+    GET "/api/v1/projects/{project}/webhooks/{id}/deliveries" => webhooks::list_deliveries,
     GET "/api/v1/audit" => audit::get_audit,
 }
 

@@ -2,6 +2,9 @@
 //! release, per project (which releases each advisory affects), and an Atom feed per project
 //! (one entry per release and advisory). Reads, public like the other release reads; 503
 //! `no_vuln_db` when the server runs without `--vuln-db`.
+//!
+//! A finding whose latest OpenVEX statement ([`super::vex`]) is `not_affected` is left out of
+//! all three, and listed among the release's `suppressed` findings with its justification.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +14,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::vex::{FindingRef, decide};
 use super::{ApiError, ApiResult, St, projects};
 use crate::AppState;
 use crate::watch::DbState;
@@ -47,8 +51,23 @@ pub struct ReleaseVulns {
     pub scanned: Option<i64>,
     /// Why the last scan failed (the findings are then from an earlier scan).
     pub scan_error: Option<String>,
-    /// Findings, by advisory then component.
+    /// Findings, by advisory then component (without those a VEX statement suppresses).
     pub findings: Vec<VulnFinding>,
+    /// Findings the release's latest OpenVEX statement about them says it is not affected by.
+    pub suppressed: Vec<SuppressedFinding>,
+}
+
+/// A finding an OpenVEX `not_affected` statement suppresses.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuppressedFinding {
+    /// The finding.
+    pub finding: VulnFinding,
+    /// The statement's status (`not_affected`).
+    pub status: String,
+    /// Its justification (OpenVEX 0.2 values), if given.
+    pub justification: Option<String>,
+    /// Its impact statement, if given.
+    pub impact_statement: Option<String>,
 }
 
 /// A release an advisory affects.
@@ -109,17 +128,82 @@ type Row9 = (
     String,
     Option<String>,
     i64,
+    Option<String>,
 );
 
-/// Findings of a project's published releases (one release when `version` is Some).
-async fn findings(s: &AppState, project: &str, version: Option<&str>) -> ApiResult<Vec<Row9>> {
-    Ok(s.db
+/// One finding of a release, with the VEX statement that suppresses it, if one does.
+pub(crate) struct Found {
+    /// The release's version.
+    pub version: String,
+    /// The finding.
+    pub finding: VulnFinding,
+    /// The `not_affected` statement that suppresses it: (justification, impact statement).
+    pub suppressed: Option<(Option<String>, Option<String>)>,
+}
+
+/// Findings of a project's published releases (one release when `version` is Some), each
+/// with the VEX statement that suppresses it, if the latest one about it does.
+pub(crate) async fn findings(
+    s: &AppState,
+    project: &str,
+    version: Option<&str>,
+) -> ApiResult<Vec<Found>> {
+    let rows: Vec<Row9> = s
+        .db
         .query(
-            "SELECT f.version, f.advisory, f.aliases, f.component, f.installed, f.severity, f.summary, f.first_seen FROM vuln_findings f JOIN releases r ON r.project = f.project AND r.version = f.version WHERE f.project = $1 AND r.published IS NOT NULL AND ($2 = '' OR f.version = $2) ORDER BY f.advisory, f.version, f.component, f.installed",
+            "SELECT f.version, f.advisory, f.aliases, f.component, f.installed, f.severity, f.summary, f.first_seen, f.purl FROM vuln_findings f JOIN releases r ON r.project = f.project AND r.version = f.version WHERE f.project = $1 AND r.published IS NOT NULL AND ($2 = '' OR f.version = $2) ORDER BY f.advisory, f.version, f.component, f.installed",
             // A version is never empty (valid_name), so '' stands for "every release".
             vec![project.into(), version.unwrap_or("").into()],
         )
-        .await?)
+        .await?;
+    let vex = super::vex::statements(s, project, version).await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                version,
+                advisory,
+                aliases,
+                component,
+                installed,
+                severity,
+                summary,
+                first_seen,
+                purl,
+            )| {
+                let st = vex.get(&version).and_then(|sts| {
+                    decide(
+                        sts,
+                        project,
+                        &version,
+                        &FindingRef {
+                            advisory: &advisory,
+                            aliases: &aliases,
+                            component: &component,
+                            purl: purl.as_deref(),
+                            installed: &installed,
+                        },
+                    )
+                });
+                let suppressed = st
+                    .filter(|st| st.status == "not_affected")
+                    .map(|st| (st.justification.clone(), st.impact_statement.clone()));
+                Found {
+                    version,
+                    finding: VulnFinding {
+                        advisory,
+                        aliases: split_aliases(&aliases),
+                        component,
+                        installed,
+                        severity,
+                        summary,
+                        first_seen,
+                    },
+                    suppressed,
+                }
+            },
+        )
+        .collect())
 }
 
 fn split_aliases(a: &str) -> Vec<String> {
@@ -157,44 +241,59 @@ pub async fn release_vulns(
             vec![project.as_str().into(), version.as_str().into()],
         )
         .await?;
-    let rows = findings(&s, &project, Some(&version)).await?;
+    let mut shown = Vec::new();
+    let mut suppressed = Vec::new();
+    for f in findings(&s, &project, Some(&version)).await? {
+        match f.suppressed {
+            None => shown.push(f.finding),
+            Some((justification, impact_statement)) => suppressed.push(SuppressedFinding {
+                finding: f.finding,
+                status: "not_affected".into(),
+                justification,
+                impact_statement,
+            }),
+        }
+    }
     Ok(Json(ReleaseVulns {
         database: w.state().await,
         scanned: scan.as_ref().map(|x| x.0),
         scan_error: scan.and_then(|x| x.1),
-        findings: rows
-            .into_iter()
-            .map(
-                |(_, advisory, aliases, component, installed, severity, summary, first_seen)| {
-                    VulnFinding {
-                        advisory,
-                        aliases: split_aliases(&aliases),
-                        component,
-                        installed,
-                        severity,
-                        summary,
-                        first_seen,
-                    }
-                },
-            )
-            .collect(),
+        findings: shown,
+        suppressed,
         project,
         version,
     }))
 }
 
-async fn project_advisories(s: &AppState, project: &str) -> ApiResult<Vec<AdvisoryReleases>> {
+/// The advisories affecting a project's published releases (without VEX-suppressed findings).
+pub(crate) async fn project_advisories(
+    s: &AppState,
+    project: &str,
+) -> ApiResult<Vec<AdvisoryReleases>> {
     if !projects::exists(s, project).await? {
         return Err(ApiError::not_found(format!("no project {project}")));
     }
     let mut by: BTreeMap<String, AdvisoryReleases> = BTreeMap::new();
-    for (version, advisory, aliases, component, installed, severity, summary, first_seen) in
-        findings(s, project, None).await?
+    for Found {
+        version, finding, ..
+    } in findings(s, project, None)
+        .await?
+        .into_iter()
+        .filter(|f| f.suppressed.is_none())
     {
+        let VulnFinding {
+            advisory,
+            aliases,
+            component,
+            installed,
+            severity,
+            summary,
+            first_seen,
+        } = finding;
         by.entry(advisory.clone())
             .or_insert_with(|| AdvisoryReleases {
                 advisory,
-                aliases: split_aliases(&aliases),
+                aliases,
                 severity,
                 summary,
                 releases: Vec::new(),

@@ -362,6 +362,76 @@ fn representatives() -> Vec<(&'static str, Value, bool)> {
                 scanned: Some(1_700_000_300),
                 scan_error: Some("x.cdx.json: malformed JSON".into()),
                 findings: vec![vuln_finding()],
+                suppressed: vec![suppressed()],
+            }),
+            true,
+        ),
+        ("SuppressedFinding", j(&suppressed()), true),
+        (
+            "OpenVex",
+            serde_json::json!({
+                "@context": "https://openvex.dev/ns/v0.2.0",
+                "@id": "tag:relkit-serve,2026:p/1.0/vex",
+                "author": "maintainers of p (relkit serve)",
+                "timestamp": "2026-12-06T08:00:00Z",
+                "version": 1,
+                "statements": [{"vulnerability": {"name": "CVE-2020-28493"}, "status": "not_affected",
+                                "justification": "vulnerable_code_not_in_execute_path"}]
+            }),
+            true,
+        ),
+        ("FoundComponent", j(&found_component()), true),
+        (
+            "ReleaseComponents",
+            j(&relkit_serve::api::query::ReleaseComponents {
+                version: "1.0".into(),
+                components: vec![found_component()],
+            }),
+            true,
+        ),
+        ("Webhook", j(&webhook()), true),
+        (
+            "CreatedWebhook",
+            j(&relkit_serve::api::webhooks::CreatedWebhook {
+                webhook: webhook(),
+                secret: "ab".repeat(32),
+            }),
+            true,
+        ),
+        (
+            "WebhookDelivery",
+            j(&relkit_serve::api::webhooks::Delivery {
+                id: "cd".repeat(16),
+                event: "release.affected".into(),
+                version: "1.0".into(),
+                advisory: "CVE-2020-28493".into(),
+                status: "delivered".into(),
+                attempts: 2,
+                last_status: Some(204),
+                last_error: Some("HTTP 500".into()),
+                created: 1_700_000_400,
+                next_attempt: 1_700_000_401,
+                delivered: Some(1_700_000_402),
+            }),
+            true,
+        ),
+        (
+            "ComponentReleases",
+            j(&relkit_serve::api::query::ComponentReleases {
+                project: "p".into(),
+                purl: Some("pkg:pypi/jinja2".into()),
+                cpe: Some("cpe:2.3:a:palletsprojects:jinja:*:*:*:*:*:*:*:*".into()),
+                range: Some(">=2.0,<3.0".into()),
+                searched: 2,
+                releases: vec![relkit_serve::api::query::ReleaseComponents {
+                    version: "1.0".into(),
+                    components: vec![found_component()],
+                }],
+                unreadable: vec![],
+                errors: vec![relkit_serve::api::query::SearchError {
+                    version: "2.0".into(),
+                    error: "x.cdx.json: malformed JSON".into(),
+                }],
             }),
             true,
         ),
@@ -386,6 +456,34 @@ fn representatives() -> Vec<(&'static str, Value, bool)> {
             true,
         ),
     ]
+}
+
+fn suppressed() -> relkit_serve::api::vulns::SuppressedFinding {
+    relkit_serve::api::vulns::SuppressedFinding {
+        finding: vuln_finding(),
+        status: "not_affected".into(),
+        justification: Some("vulnerable_code_not_in_execute_path".into()),
+        impact_statement: Some("never rendered".into()),
+    }
+}
+
+fn found_component() -> relkit_serve::api::query::FoundComponent {
+    relkit_serve::api::query::FoundComponent {
+        name: "jinja2".into(),
+        version: Some("2.10".into()),
+        purls: vec!["pkg:pypi/jinja2@2.10".into()],
+        cpes: vec!["cpe:2.3:a:palletsprojects:jinja:2.10:*:*:*:*:*:*:*".into()],
+        sbom: "x.tgz/sbom/x.cdx.json".into(),
+    }
+}
+
+fn webhook() -> relkit_serve::api::webhooks::Webhook {
+    relkit_serve::api::webhooks::Webhook {
+        id: "0123456789abcdef".into(),
+        project: "p".into(),
+        url: "https://hooks.example/relkit".into(),
+        created: 1_700_000_400,
+    }
 }
 
 fn vuln_db() -> relkit_serve::watch::DbState {

@@ -63,6 +63,15 @@ pub struct ServeArgs {
     /// at /api/v1/projects/P/vulnerabilities and /projects/P/vulnerabilities.atom.
     #[arg(long, value_name = "PATH")]
     pub vuln_db: Option<PathBuf>,
+    /// A URL projects may register as a webhook target (repeat for several; an entry ending
+    /// with `/` allows the URLs under it). Without any, webhooks are refused. Deliveries are
+    /// signed: `X-Relkit-Signature: sha256=HMAC-SHA256(secret, body)`.
+    #[arg(long, value_name = "URL")]
+    pub webhook_allow: Vec<String>,
+    /// The first retry of a failed webhook delivery waits this long, each next one twice as
+    /// long (8 attempts in all).
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub webhook_backoff_secs: u64,
 }
 
 /// Where the server keeps its data.
@@ -337,6 +346,10 @@ fn serve(a: &ServeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             relkit_serve::db::MigrateMode::Apply
         },
         vuln_db: a.vuln_db.clone(),
+        webhooks: relkit_serve::webhooks::Settings {
+            allow: a.webhook_allow.clone(),
+            backoff: std::time::Duration::from_secs(a.webhook_backoff_secs.max(1)),
+        },
     };
     let backend = if store.database.is_some() {
         "PostgreSQL"

@@ -47,14 +47,14 @@ fn psql(url: &str, sql: &str) -> Result<String, String> {
 }
 
 /// A fresh PostgreSQL database, dropped at the end.
-struct PgDb {
+pub(crate) struct PgDb {
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl PgDb {
     /// None (with a note) when the cluster is unreachable outside CI; a failure in CI.
-    fn create() -> Option<PgDb> {
+    pub(crate) fn create() -> Option<PgDb> {
         let base = pg_base();
         if let Err(e) = psql(&base, "SELECT 1") {
             assert!(

@@ -30,13 +30,14 @@ fn sbom(version: &str, jinja: &str) -> String {
             "tools": {"components": [{"type": "application", "name": "hand-written"}]},
             "component": {"type": "application", "bom-ref": "app", "name": "webapp", "version": version}
         },
-        "components": [{"type": "library", "bom-ref": purl, "name": "jinja2", "version": jinja, "purl": purl}],
+        "components": [{"type": "library", "bom-ref": purl, "name": "jinja2", "version": jinja, "purl": purl,
+                        "cpe": format!("cpe:2.3:a:palletsprojects:jinja:{jinja}:*:*:*:*:*:*:*")}],
         "dependencies": [{"ref": "app", "dependsOn": [purl]}, {"ref": purl, "dependsOn": []}]
     })
     .to_string()
 }
 
-fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("x");
     std::fs::write(&p, bytes).unwrap();
@@ -44,7 +45,7 @@ fn sha256(bytes: &[u8]) -> String {
     String::from_utf8(out).unwrap()[..64].to_string()
 }
 
-fn publish(addr: &str, auth: &str, version: &str, jinja: &str) {
+pub(crate) fn publish(addr: &str, auth: &str, version: &str, jinja: &str) {
     let json = [
         ("Authorization", auth),
         ("Content-Type", "application/json"),
@@ -90,13 +91,13 @@ fn publish(addr: &str, auth: &str, version: &str, jinja: &str) {
     assert_eq!(st, 200, "{}", String::from_utf8_lossy(&b));
 }
 
-fn get_json(addr: &str, path: &str) -> Value {
+pub(crate) fn get_json(addr: &str, path: &str) -> Value {
     let (st, b) = http(addr, "GET", path, &[], b"");
     assert_eq!(st, 200, "{path}: {}", String::from_utf8_lossy(&b));
     serde_json::from_slice(&b).unwrap()
 }
 
-fn import(db: &Path, record: &Path) {
+pub(crate) fn import(db: &Path, record: &Path) {
     relkit_testkit::run_ok(
         Command::new(RELKIT)
             .args(["db", "import", "--db"])
@@ -106,7 +107,7 @@ fn import(db: &Path, record: &Path) {
 }
 
 /// Polls `f` until it returns Some, at most 60 s.
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
     loop {
         if let Some(t) = f() {
@@ -120,7 +121,7 @@ fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-fn advisories_of(v: &Value) -> Vec<String> {
+pub(crate) fn advisories_of(v: &Value) -> Vec<String> {
     v["findings"]
         .as_array()
         .unwrap()
@@ -306,7 +307,7 @@ fn published_releases_rescanned_when_the_vuln_db_changes() {
 }
 
 /// Starts `relkit serve` with `extra` arguments; returns the guard and the address.
-fn serve(data: &Path, extra: &[&std::ffi::OsStr]) -> (KillOnDrop, String) {
+pub(crate) fn serve(data: &Path, extra: &[&std::ffi::OsStr]) -> (KillOnDrop, String) {
     let (child, addr) = super::cli_serve::start_with(data, extra);
     (KillOnDrop(child), addr)
 }
@@ -343,11 +344,468 @@ fn no_or_unreadable_vuln_db_is_said_not_hidden() {
     assert!(e.contains("no-such-vuln.sqlite"), "{e}");
 }
 
-struct KillOnDrop(std::process::Child);
+pub(crate) struct KillOnDrop(pub(crate) std::process::Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// `relkit serve token create` for `project` (admin when None) on `data` [+ `--database`].
+pub(crate) fn token(
+    data: &Path,
+    database: Option<&str>,
+    project: Option<&str>,
+) -> (String, String) {
+    let mut cmd = Command::new(RELKIT);
+    cmd.args(["serve", "token", "create", "--format", "json", "--data"])
+        .arg(data);
+    if let Some(db) = database {
+        cmd.args(["--database", db]);
+    }
+    match project {
+        Some(p) => cmd.args(["--project", p]),
+        None => cmd.arg("--admin"),
+    };
+    let v: Value = serde_json::from_slice(&relkit_testkit::run_ok(&mut cmd)).unwrap();
+    (
+        v["id"].as_str().unwrap().to_string(),
+        format!("Bearer {}", v["token"].as_str().unwrap()),
+    )
+}
+
+pub(crate) fn post(addr: &str, path: &str, auth: Option<&str>, body: &Value) -> (u16, Value) {
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(a) = auth {
+        headers.push(("Authorization", a));
+    }
+    let (st, b) = http(addr, "POST", path, &headers, body.to_string().as_bytes());
+    (
+        st,
+        serde_json::from_slice(&b)
+            .unwrap_or_else(|e| panic!("{path}: {e}: {}", String::from_utf8_lossy(&b))),
+    )
+}
+
+/// OpenVEX statements of a maintainer, end to end on SQLite and on PostgreSQL: refused
+/// without a token, with another project's token, and when invalid (nothing stored); a valid
+/// `not_affected` statement (the release as product, jinja2 as its subcomponent) removes
+/// CVE-2020-28493 from both JSON endpoints and from the Atom feed (validated), lists it as
+/// suppressed with the justification, shows it in the release's OpenVEX document and records
+/// it in the audit log; a later `affected` statement (by the PyPA alias) brings it back.
+#[test]
+fn vex_not_affected_removes_the_finding_and_stays_in_the_vex() {
+    let record = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/vulns/osv/pypa/jinja2/PYSEC-2021-66.yaml");
+    if !record.is_file() {
+        relkit_testkit::missing(&format!("the PyPA record {}", record.display()));
+        return;
+    }
+    let pg = super::cli_serve_replicas::PgDb::create();
+    let mut backends: Vec<Option<&str>> = vec![None];
+    if let Some(pg) = &pg {
+        backends.push(Some(pg.url.as_str()));
+    }
+    for database in backends {
+        let label = if database.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        };
+        let data = tempfile::tempdir().unwrap();
+        let vulndb = data.path().join("vuln.sqlite");
+        import(&vulndb, &record);
+        let srv = data.path().join("srv");
+        let (_, auth) = token(&srv, database, Some("webapp"));
+        let (_, other) = token(&srv, database, Some("otherapp"));
+        let (_, admin) = token(&srv, database, None);
+        let mut extra: Vec<&std::ffi::OsStr> = vec!["--vuln-db".as_ref(), vulndb.as_os_str()];
+        if let Some(db) = database {
+            extra.extend::<[&std::ffi::OsStr; 2]>(["--database".as_ref(), db.as_ref()]);
+        }
+        let (_guard, addr) = serve(&srv, &extra);
+        publish(&addr, &auth, "1.0", "2.10");
+        let release = "/api/v1/projects/webapp/releases/1.0/vulnerabilities";
+        let r = wait_for("the release scanned", || {
+            let r = get_json(&addr, release);
+            r["scanned"].is_i64().then_some(r)
+        });
+        assert_eq!(advisories_of(&r), ["CVE-2020-28493"], "{label}: {r}");
+        if database.is_none() {
+            // The pages, rendered by headless Chromium: the finding on the release page and
+            // the affected release on the project page.
+            if let Some(dom) = rendered(&addr, "/p/webapp/1.0", true) {
+                let table = section(&dom, "id=\"findings\"");
+                assert!(
+                    table.contains("CVE-2020-28493") && table.contains("jinja2 2.10"),
+                    "{dom}"
+                );
+                let dom = rendered(&addr, "/p/webapp", false).unwrap();
+                let table = section(&dom, "id=\"advisories\"");
+                assert!(
+                    table.contains("CVE-2020-28493") && table.contains(">1.0</a>"),
+                    "{dom}"
+                );
+            }
+        }
+
+        let vex_path = "/api/v1/projects/webapp/releases/1.0/vex";
+        let statement = serde_json::json!({
+            "vulnerability": {"name": "CVE-2020-28493"},
+            "products": [{"@id": "pkg:pypi/webapp@1.0",
+                          "subcomponents": [{"@id": "pkg:pypi/jinja2@2.10"}]}],
+            "status": "not_affected",
+            "justification": "vulnerable_code_not_in_execute_path",
+            "impact_statement": "webapp never passes untrusted text to the urlize filter"
+        });
+        let doc = serde_json::json!({
+            "@context": "https://openvex.dev/ns/v0.2.0",
+            "@id": "https://example.org/vex/webapp-1.0",
+            "author": "webapp maintainers",
+            "timestamp": "2026-12-06T08:00:00Z",
+            "version": 1,
+            "statements": [statement]
+        });
+        // Same token rules as every write.
+        let (st, v) = post(&addr, vex_path, None, &doc);
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (401, Some("missing_token")),
+            "{label}"
+        );
+        let (st, v) = post(&addr, vex_path, Some(&other), &doc);
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (403, Some("wrong_project")),
+            "{label}"
+        );
+        // Invalid statements change nothing.
+        let mut no_reason = statement.clone();
+        no_reason.as_object_mut().unwrap().remove("justification");
+        no_reason
+            .as_object_mut()
+            .unwrap()
+            .remove("impact_statement");
+        let mut bad_status = statement.clone();
+        bad_status["status"] = "fine".into();
+        for (bad, path) in [
+            (no_reason, "$.statements[0]"),
+            (bad_status, "$.statements[0].status"),
+        ] {
+            let (st, v) = post(&addr, vex_path, Some(&auth), &bad);
+            assert_eq!(st, 400, "{label}: {v}");
+            assert_eq!(v["error"], "invalid_vex", "{label}: {v}");
+            assert!(
+                v["message"].as_str().unwrap().contains(path),
+                "{label}: {v}"
+            );
+        }
+        let (st, v) = post(
+            &addr,
+            "/api/v1/projects/webapp/releases/9.9/vex",
+            Some(&auth),
+            &doc,
+        );
+        assert_eq!(st, 404, "{label}: {v}");
+        assert_eq!(
+            get_json(&addr, vex_path)["statements"],
+            serde_json::json!([])
+        );
+
+        let (st, v) = post(&addr, vex_path, Some(&auth), &doc);
+        assert_eq!(st, 200, "{label}: {v}");
+        assert_eq!(v["@context"], "https://openvex.dev/ns/v0.2.0", "{v}");
+        assert_eq!(v["version"], 1, "{v}");
+
+        let r = get_json(&addr, release);
+        assert_eq!(advisories_of(&r), Vec::<String>::new(), "{label}: {r}");
+        let s = &r["suppressed"][0];
+        assert_eq!(s["finding"]["advisory"], "CVE-2020-28493", "{label}: {r}");
+        assert_eq!(s["status"], "not_affected");
+        assert_eq!(s["justification"], "vulnerable_code_not_in_execute_path");
+        assert_eq!(
+            s["impact_statement"],
+            "webapp never passes untrusted text to the urlize filter"
+        );
+        let p = get_json(&addr, "/api/v1/projects/webapp/vulnerabilities");
+        assert_eq!(p["advisories"], serde_json::json!([]), "{label}: {p}");
+        let (st, feed) = http(
+            &addr,
+            "GET",
+            "/projects/webapp/vulnerabilities.atom",
+            &[],
+            b"",
+        );
+        assert_eq!(st, 200);
+        if let Some(e) = atom_entries(&feed) {
+            assert!(e.is_empty(), "{label}: {e:?}");
+        }
+        if database.is_none() {
+            // The release page lists it as not affected, with the justification; the project
+            // page no longer lists the advisory.
+            if let Some(dom) = rendered(&addr, "/p/webapp/1.0", true) {
+                assert!(!dom.contains("id=\"findings\""), "{dom}");
+                assert!(dom.contains("id=\"no-findings\""), "{dom}");
+                let table = section(&dom, "id=\"not-affected\"");
+                assert!(
+                    table.contains("CVE-2020-28493")
+                        && table.contains("vulnerable_code_not_in_execute_path")
+                        && table
+                            .contains("webapp never passes untrusted text to the urlize filter"),
+                    "{dom}"
+                );
+                let dom = rendered(&addr, "/p/webapp", false).unwrap();
+                assert!(
+                    dom.contains("id=\"no-advisories\"") && !dom.contains("CVE-2020-28493"),
+                    "{dom}"
+                );
+            }
+        }
+        // The release's VEX keeps the statement with its justification.
+        let vex = get_json(&addr, vex_path);
+        assert_eq!(vex["statements"].as_array().unwrap().len(), 1, "{vex}");
+        let s0 = &vex["statements"][0];
+        assert_eq!(s0["vulnerability"]["name"], "CVE-2020-28493");
+        assert_eq!(s0["justification"], "vulnerable_code_not_in_execute_path");
+        assert!(s0["timestamp"].is_string(), "{vex}");
+        // Audited, by token id, with the body's digest.
+        let (st, b) = http(
+            &addr,
+            "GET",
+            "/api/v1/audit",
+            &[("Authorization", &admin)],
+            b"",
+        );
+        assert_eq!(st, 200);
+        let audit: Value = serde_json::from_slice(&b).unwrap();
+        let e = audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "vex.publish")
+            .unwrap_or_else(|| panic!("{label}: no vex.publish in {audit}"));
+        assert_eq!(e["version"], "1.0");
+        let sum = sha256(doc.to_string().as_bytes());
+        assert_eq!(e["sha256"], sum.as_str());
+        assert!(
+            e["detail"]
+                .as_str()
+                .unwrap()
+                .contains("CVE-2020-28493 not_affected (vulnerable_code_not_in_execute_path)"),
+            "{e}"
+        );
+        assert_eq!(
+            audit
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["action"] == "vex.publish")
+                .count(),
+            1,
+            "refused statements are not recorded: {audit}"
+        );
+
+        // A later `affected` statement (one statement, named by its PyPA alias) decides.
+        let affected = serde_json::json!({
+            "vulnerability": {"name": "PYSEC-2021-66"},
+            "status": "affected",
+            "action_statement": "upgrade jinja2 to 2.11.3"
+        });
+        let (st, v) = post(&addr, vex_path, Some(&auth), &affected);
+        assert_eq!(st, 200, "{label}: {v}");
+        assert_eq!(v["version"], 2, "{v}");
+        let r = get_json(&addr, release);
+        assert_eq!(advisories_of(&r), ["CVE-2020-28493"], "{label}: {r}");
+        assert_eq!(r["suppressed"], serde_json::json!([]), "{label}: {r}");
+    }
+}
+
+/// Percent-encodes a query value.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Versions of the releases a component query lists.
+fn query_versions(addr: &str, query: &str) -> Vec<String> {
+    let v = get_json(addr, &format!("/api/v1/projects/webapp/components?{query}"));
+    v["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["version"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// "Which releases contain component C in range R", in one request: by PURL (with a `,`
+/// range, a vers range, a version in the PURL, no range) and by CPE, against two published
+/// releases (jinja2 2.10 and 3.1.4) and an unpublished one (jinja2 2.11, never listed); bad
+/// queries are 400, an unknown project 404.
+#[test]
+fn component_query_by_purl_or_cpe_in_a_range() {
+    let data = tempfile::tempdir().unwrap();
+    let (_, auth) = token(data.path(), None, Some("webapp"));
+    let (_guard, addr) = serve(data.path(), &[]);
+    publish(&addr, &auth, "1.0", "2.10");
+    publish(&addr, &auth, "2.0", "3.1.4");
+    let body = r#"{"version":"3.0","tag":"v3.0","commit":"abc"}"#;
+    let (st, _) = http(
+        &addr,
+        "POST",
+        "/api/v1/projects/webapp/releases",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(st, 201);
+    let purl = format!("purl={}", enc("pkg:pypi/jinja2"));
+    let cases: &[(String, &[&str])] = &[
+        (purl.clone(), &["1.0", "2.0"]),
+        (format!("{purl}&range={}", enc(">=2.0,<3.0")), &["1.0"]),
+        (format!("{purl}&range={}", enc(">=2.10.1")), &["2.0"]),
+        (
+            format!("{purl}&range={}", enc("vers:pypi/>=3.0|<4")),
+            &["2.0"],
+        ),
+        (
+            format!("{purl}&range={}", enc("vers:pypi/<2.11|>=3.1.4")),
+            &["1.0", "2.0"],
+        ),
+        (format!("{purl}&range={}", enc("vers:pypi/2.10")), &["1.0"]),
+        (format!("purl={}", enc("pkg:pypi/jinja2@3.1.4")), &["2.0"]),
+        (format!("purl={}", enc("pkg:pypi/flask")), &[]),
+        (format!("purl={}", enc("pkg:npm/jinja2")), &[]),
+        (
+            format!(
+                "cpe={}&range={}",
+                enc("cpe:2.3:a:palletsprojects:jinja:*:*:*:*:*:*:*:*"),
+                enc("<3")
+            ),
+            &["1.0"],
+        ),
+        (
+            format!(
+                "cpe={}",
+                enc("cpe:2.3:a:palletsprojects:jinja:3.1.4:*:*:*:*:*:*:*")
+            ),
+            &["2.0"],
+        ),
+        (
+            format!("cpe={}", enc("cpe:2.3:a:pocoo:jinja:*:*:*:*:*:*:*:*")),
+            &[],
+        ),
+    ];
+    for (q, want) in cases {
+        assert_eq!(query_versions(&addr, q), *want, "{q}");
+    }
+    let v = get_json(&addr, &format!("/api/v1/projects/webapp/components?{purl}"));
+    assert_eq!(v["searched"], 2, "{v}");
+    let c = &v["releases"][0]["components"][0];
+    assert_eq!(c["name"], "jinja2");
+    assert_eq!(c["version"], "2.10");
+    assert_eq!(c["sbom"], "webapp.tar.gz/sbom/webapp.cdx.json");
+    for bad in [
+        String::new(),
+        format!("{purl}&cpe={}", enc("cpe:2.3:a:x:y:*:*:*:*:*:*:*:*")),
+        format!("{purl}&range={}", enc(">=not a version")),
+        format!("purl={}", enc("not-a-purl")),
+    ] {
+        let (st, b) = http(
+            &addr,
+            "GET",
+            &format!("/api/v1/projects/webapp/components?{bad}"),
+            &[],
+            b"",
+        );
+        assert_eq!(st, 400, "{bad}: {}", String::from_utf8_lossy(&b));
+        let e: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(e["error"], "bad_query", "{bad}");
+    }
+    let (st, _) = http(
+        &addr,
+        "GET",
+        &format!("/api/v1/projects/nothing/components?{purl}"),
+        &[],
+        b"",
+    );
+    assert_eq!(st, 404);
+}
+
+/// The Chromium binary (None when missing: a failure in CI).
+fn chromium() -> Option<&'static str> {
+    let found = relkit_testkit::oracle_runs("chromium", &["--version"]);
+    if !found {
+        relkit_testkit::missing("oracle `chromium` (apt-get install chromium)");
+    }
+    found.then_some("chromium")
+}
+
+fn headless(profile: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A page's DOM as headless Chromium renders it, after checking (with `shot`) that its
+/// screenshot is a PNG of the window's size and not blank; None without Chromium.
+fn rendered(addr: &str, page: &str, shot: bool) -> Option<String> {
+    chromium()?;
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("http://{addr}{page}");
+    if shot {
+        let png_path = profile.path().join("page.png");
+        let out = headless(
+            profile.path(),
+            &[
+                &format!("--screenshot={}", png_path.display()),
+                "--window-size=1200,800",
+                &url,
+            ],
+        );
+        let png = std::fs::read(&png_path).unwrap_or_else(|e| {
+            panic!(
+                "no screenshot ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let (w, h) = (
+            u32::from_be_bytes(png[16..20].try_into().unwrap()),
+            u32::from_be_bytes(png[20..24].try_into().unwrap()),
+        );
+        assert_eq!((w, h), (1200, 800));
+        assert!(png.len() > 5000, "a blank page: {} bytes", png.len());
+    }
+    let out = headless(profile.path(), &["--dump-dom", &url]);
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The element that starts with the attribute `marker`, up to its table's end.
+fn section<'a>(dom: &'a str, marker: &str) -> &'a str {
+    let start = dom
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in {dom}"));
+    let rest = &dom[start..];
+    &rest[..rest.find("</table>").unwrap_or(rest.len())]
 }

@@ -27,6 +27,7 @@ mod cli_scan;
 mod cli_serve;
 mod cli_serve_replicas;
 mod cli_serve_watch;
+mod cli_serve_webhooks;
 mod db_update;
 mod go_binary_scan;
 mod lockfile_scans;
