@@ -130,6 +130,20 @@ pub enum ServeCommand {
         #[command(flatten)]
         report: ReportArgs,
     },
+    /// The server's vulnerability DB (its --vuln-db).
+    #[command(subcommand)]
+    Db(ServeDbCommand),
+}
+
+/// `relkit serve db …`.
+#[derive(clap::Subcommand, Debug)]
+pub enum ServeDbCommand {
+    /// Update the DB a running server reads (`--db` = its --vuln-db) with the importers and
+    /// feeds of `relkit db update` (same arguments), on a copy that then replaces it in one
+    /// rename: the server never reads a DB in the middle of an update, and re-scans the
+    /// published releases when it sees the new file. Sources that failed keep their previous
+    /// records (exit 2), as with `relkit db update`.
+    Update(crate::cmd::db::UpdateArgs),
 }
 
 /// `relkit serve token …`.
@@ -271,6 +285,7 @@ pub fn run(a: ServeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             ctx.info(format!("{} stale scratch file(s) removed", removed.len()));
             Ok(Outcome::Ok)
         }
+        Some(ServeCommand::Db(ServeDbCommand::Update(a))) => db_update(a, ctx),
         Some(ServeCommand::Migrate { store, to, report }) => {
             let data = store
                 .data
@@ -436,4 +451,67 @@ fn token(t: TokenCommand, ctx: &Context) -> anyhow::Result<Outcome> {
             Ok(Outcome::Ok)
         }
     }
+}
+
+/// `relkit serve db update`: `relkit db update` on a copy of the server's DB in the same
+/// directory, then the copy renamed over it (atomic). The copy replaces the DB also when some
+/// sources failed (each source is its own transaction: the copy is then the old DB with the
+/// other sources updated, what `relkit db update` would have left in place), but only if it
+/// still opens as a relkit DB.
+fn db_update(mut a: crate::cmd::db::UpdateArgs, ctx: &Context) -> anyhow::Result<Outcome> {
+    let target =
+        a.db.clone()
+            .context("give --db PATH: the vulnerability DB the server reads (its --vuln-db)")?;
+    let name = target
+        .file_name()
+        .with_context(|| format!("{} names no file", target.display()))?
+        .to_string_lossy()
+        .into_owned();
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."))
+        .to_path_buf();
+    let tmp = dir.join(format!(".{name}.update-{}", std::process::id()));
+    let cleanup = |p: &std::path::Path| {
+        for suffix in ["", "-journal"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+        }
+    };
+    cleanup(&tmp);
+    if target.exists() {
+        // Opening it rolls back a hot journal an interrupted writer left, so the copy is
+        // of a consistent DB (the server only reads it).
+        drop(
+            relkit_vuln::Db::open(&target)
+                .with_context(|| format!("opening {}", target.display()))?,
+        );
+        std::fs::copy(&target, &tmp)
+            .with_context(|| format!("copying {} to {}", target.display(), tmp.display()))?;
+    }
+    a.db = Some(tmp.clone());
+    let result = crate::cmd::db::run(crate::cmd::db::DbCommand::Update(a), ctx);
+    let swap = (|| {
+        drop(
+            relkit_vuln::Db::open(&tmp)
+                .with_context(|| format!("the updated copy {} does not open", tmp.display()))?,
+        );
+        std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("syncing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &target)
+            .with_context(|| format!("renaming {} to {}", tmp.display(), target.display()))?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok::<_, anyhow::Error>(())
+    })();
+    if let Err(e) = swap {
+        cleanup(&tmp);
+        return Err(match result {
+            Err(first) => first.context(e.to_string()),
+            Ok(_) => e,
+        });
+    }
+    result
 }

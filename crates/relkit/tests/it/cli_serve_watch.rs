@@ -809,3 +809,86 @@ fn section<'a>(dom: &'a str, marker: &str) -> &'a str {
     let rest = &dom[start..];
     &rest[..rest.find("</table>").unwrap_or(rest.len())]
 }
+
+/// `relkit serve db update`: the DB a running server reads is updated on a copy that replaces
+/// it in one rename (a new file: another inode, no temporary file left), and the server picks
+/// up the new advisory without a restart; an update that fails exits 2 and leaves the DB's
+/// findings as they were.
+#[test]
+fn serve_db_update_replaces_the_db_the_server_reads() {
+    use std::os::unix::fs::MetadataExt;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/vulns/osv/pypa");
+    let (first, second) = (
+        root.join("jinja2/PYSEC-2019-217.yaml"),
+        root.join("jinja2/PYSEC-2021-66.yaml"),
+    );
+    if !first.is_file() || !second.is_file() {
+        relkit_testkit::missing(&format!("PyPA records under {}", root.display()));
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let dbdir = data.path().join("vulns");
+    let vulndb = dbdir.join("vuln.sqlite");
+    let update = |record: &Path| {
+        Command::new(RELKIT)
+            .args(["serve", "db", "update", "--db"])
+            .arg(&vulndb)
+            .arg(record)
+            .output()
+            .unwrap()
+    };
+    let out = update(&first);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let srv = data.path().join("srv");
+    let (_, auth) = token(&srv, None, Some("webapp"));
+    let (_guard, addr) = serve(&srv, &["--vuln-db".as_ref(), vulndb.as_os_str()]);
+    publish(&addr, &auth, "1.0", "2.10");
+    let release = "/api/v1/projects/webapp/releases/1.0/vulnerabilities";
+    let r = wait_for("the release scanned", || {
+        let r = get_json(&addr, release);
+        r["scanned"].is_i64().then_some(r)
+    });
+    assert_eq!(advisories_of(&r), ["CVE-2019-10906"], "{r}");
+    let before = std::fs::metadata(&vulndb).unwrap().ino();
+
+    let out = update(&second);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(
+        std::fs::metadata(&vulndb).unwrap().ino(),
+        before,
+        "replaced, not written in place"
+    );
+    let left: Vec<_> = std::fs::read_dir(&dbdir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["vuln.sqlite"], "no temporary file left");
+    wait_for("the new advisory picked up", || {
+        let r = get_json(&addr, release);
+        (advisories_of(&r) == ["CVE-2019-10906", "CVE-2020-28493"]).then_some(())
+    });
+
+    let out = update(&data.path().join("no-such-record.json"));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let left = std::fs::read_dir(&dbdir).unwrap().count();
+    assert_eq!(left, 1, "no temporary file left after a failure");
+    let r = get_json(&addr, release);
+    assert_eq!(
+        advisories_of(&r),
+        ["CVE-2019-10906", "CVE-2020-28493"],
+        "{r}"
+    );
+}
