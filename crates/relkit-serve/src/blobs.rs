@@ -1,4 +1,10 @@
-//! Content-addressed blob store: `DATA/blobs/sha256/ab/abcdef…`. Uploads stream into
+//! Content-addressed blob store, on the local file system (the default) or in an
+//! S3-compatible object store (`--blobs s3://bucket/prefix`, see [`s3`]). Both keep a blob
+//! under its SHA-256 (`blobs/sha256/ab/abcdef…`, under the data directory or the bucket's
+//! prefix) and make it visible only once its bytes were received whole and hashed to the
+//! declared digest.
+//!
+//! Local directory: `DATA/blobs/sha256/ab/abcdef…`. Uploads stream into
 //! `DATA/tmp/` while being hashed and are renamed into place only when complete and matching
 //! the declared digest, so a killed server or a broken connection never leaves a partial blob
 //! visible.
@@ -10,12 +16,25 @@
 //! lock nobody holds was left by a killed process ("stale"), and only those are removed — at
 //! a server's start and by `relkit serve gc`; `relkit serve fsck` names them — never a live
 //! upload of another replica.
+//!
+//! Orphans (blobs no file or attachment row names: a replaced draft file, a deleted draft,
+//! an upload whose metadata step was refused) are removed by `relkit serve gc` once older
+//! than its minimum age ([`BlobStore::orphans`]). Every upload of a blob refreshes its
+//! modification time (local: the rename or a touch; S3: the object is written again), so a
+//! blob an upload has just placed or found is never older than that upload; a collection looks
+//! at each candidate's time again right before removing it, so it leaves alone a blob that an
+//! upload found after the listing (what remains is the moment between that last look and
+//! the removal).
+
+pub mod s3;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 /// Why an upload was not stored.
 #[derive(Debug, thiserror::Error)]
@@ -37,9 +56,22 @@ pub enum UploadError {
     /// The connection broke before the body was complete.
     #[error("the upload was interrupted")]
     Interrupted(#[source] axum::Error),
-    /// A local file system error.
+    /// A local file system error, or the object store failed ([`Unavailable`] inside).
     #[error("blob store")]
     Io(#[from] std::io::Error),
+}
+
+/// The object store failed or could not be reached (after the client's retries): the
+/// request may be retried later. Carried inside a [`std::io::Error`]; the API answers 503.
+#[derive(Debug, thiserror::Error)]
+#[error("the object store failed, retry later: {0}")]
+pub struct Unavailable(pub String);
+
+impl Unavailable {
+    /// Whether `e` is (or wraps) an object store failure.
+    pub fn is(e: &std::io::Error) -> bool {
+        e.get_ref().is_some_and(|i| i.is::<Unavailable>())
+    }
 }
 
 /// A blob stored under its digest.
@@ -51,10 +83,77 @@ pub struct Stored {
     pub size: u64,
 }
 
-/// The blob store rooted at the data directory.
+/// Where blobs are kept (`--blobs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Spec {
+    /// `DATA/blobs/` (the default).
+    #[default]
+    Local,
+    /// An S3-compatible bucket and key prefix.
+    S3(s3::S3Spec),
+}
+
+impl std::str::FromStr for Spec {
+    type Err = String;
+
+    /// `local`, or `s3://bucket` / `s3://bucket/prefix`.
+    fn from_str(s: &str) -> Result<Spec, String> {
+        if s == "local" {
+            return Ok(Spec::Local);
+        }
+        s3::S3Spec::parse(s).map(Spec::S3)
+    }
+}
+
+/// A stored blob as listed: digest, size and last modification (Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    /// The name (lower-case hex SHA-256, unchecked).
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last written, Unix seconds.
+    pub modified: i64,
+}
+
+/// A byte range of a download (`Range: bytes=…`), before it is checked against the size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// `first-last`, both included.
+    Bounded(u64, u64),
+    /// `first-`.
+    From(u64),
+    /// `-n`: the last `n` bytes.
+    Suffix(u64),
+}
+
+impl ByteRange {
+    /// The half-open range this is of a blob of `size` bytes; None when unsatisfiable.
+    pub fn resolve(self, size: u64) -> Option<std::ops::Range<u64>> {
+        let r = match self {
+            ByteRange::Bounded(a, b) => a..b.saturating_add(1).min(size),
+            ByteRange::From(a) => a..size,
+            ByteRange::Suffix(n) => size.saturating_sub(n)..size,
+        };
+        (r.start < r.end).then_some(r)
+    }
+}
+
+/// A download: the blob's size, the bytes sent and their stream.
+pub struct Download {
+    /// Size of the whole blob.
+    pub total: u64,
+    /// The bytes the stream yields (the whole blob without a range).
+    pub range: std::ops::Range<u64>,
+    /// The bytes.
+    pub body: BoxStream<'static, std::io::Result<bytes::Bytes>>,
+}
+
+/// The blob store: the local directory under the data directory, or an S3 bucket.
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     root: PathBuf,
+    s3: Option<Arc<s3::S3Blobs>>,
 }
 
 /// Removes a temporary upload file unless it was renamed into place.
@@ -75,6 +174,11 @@ pub(crate) fn random_hex(n: usize) -> String {
     hex::encode(buf)
 }
 
+/// Whether `name` is a blob name (64 lower-case hex digits).
+pub(crate) fn is_digest(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// Whether `f` is still the file at `path` (not removed or replaced since it was opened).
 fn still_at(f: &std::fs::File, path: &Path) -> std::io::Result<bool> {
     use std::os::unix::fs::MetadataExt;
@@ -86,15 +190,47 @@ fn still_at(f: &std::fs::File, path: &Path) -> std::io::Result<bool> {
     Ok(a.dev() == b.dev() && a.ino() == b.ino())
 }
 
+fn unix_secs(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 impl BlobStore {
-    /// Opens the store, creating its directories (the server then removes stale scratch
-    /// files with [`BlobStore::stale_scratch`]; offline administration leaves them to
-    /// `relkit serve gc`, so that `relkit serve fsck` can name them).
+    /// Opens the local store, creating its directories (the server then removes stale
+    /// scratch files with [`BlobStore::stale_scratch`]; offline administration leaves them
+    /// to `relkit serve gc`, so that `relkit serve fsck` can name them).
     pub fn open(data_dir: &Path) -> std::io::Result<Self> {
         let root = data_dir.to_path_buf();
         std::fs::create_dir_all(root.join("blobs/sha256"))?;
         std::fs::create_dir_all(root.join("tmp"))?;
-        Ok(BlobStore { root })
+        Ok(BlobStore { root, s3: None })
+    }
+
+    /// Opens the store `spec` names: the local one under `data_dir`, or the S3 bucket (its
+    /// settings from the environment, see [`s3`]; nothing is sent to it yet). The data
+    /// directory's `tmp/` exists with either (stale scratch files of a local past are
+    /// still collected).
+    pub fn open_with(data_dir: &Path, spec: &Spec) -> std::io::Result<Self> {
+        let mut store = BlobStore::open(data_dir)?;
+        if let Spec::S3(s) = spec {
+            store.s3 = Some(Arc::new(s3::S3Blobs::open(s)?));
+        }
+        Ok(store)
+    }
+
+    /// Where blobs are, for people (`local directory DATA/blobs`, `s3://bucket/prefix at
+    /// ENDPOINT`); never a credential.
+    pub fn describe(&self) -> String {
+        match &self.s3 {
+            Some(s) => s.describe(),
+            None => format!("local directory {}", self.root.join("blobs").display()),
+        }
+    }
+
+    /// Whether blobs are on the local file system (then [`BlobStore::path`] names them).
+    pub fn is_local(&self) -> bool {
+        self.s3.is_none()
     }
 
     /// A new scratch file in `tmp/`, created and locked (see the module doc). The lock is
@@ -116,7 +252,10 @@ impl BlobStore {
     }
 
     /// The stale scratch files in `tmp/` (no process holds their lock), relative to the data
-    /// directory; removed too when `remove` is set.
+    /// directory; removed too when `remove` is set. (With S3, uploads are buffered in memory
+    /// and sent as multipart parts, never to `tmp/`; an upload a killed process left
+    /// unfinished is an incomplete multipart upload, invisible, which the bucket's
+    /// `AbortIncompleteMultipartUpload` lifecycle rule removes.)
     pub fn stale_scratch(&self, remove: bool) -> std::io::Result<Vec<String>> {
         let mut out = Vec::new();
         for e in std::fs::read_dir(self.root.join("tmp"))? {
@@ -149,7 +288,9 @@ impl BlobStore {
         Ok(out)
     }
 
-    /// Where the blob with this hex digest lives (it may not exist).
+    /// Where the blob with this hex digest lives on the local backend (it may not exist).
+    /// With S3 this names no file: read blobs with [`BlobStore::read`] or
+    /// [`BlobStore::get`].
     pub fn path(&self, sha256: &str) -> PathBuf {
         self.root
             .join("blobs/sha256")
@@ -157,24 +298,155 @@ impl BlobStore {
             .join(sha256)
     }
 
-    /// Every stored blob's digest and path (for integrity checks).
-    pub fn list(&self) -> std::io::Result<Vec<(String, PathBuf)>> {
-        let mut out = Vec::new();
-        for d in std::fs::read_dir(self.root.join("blobs/sha256"))? {
-            for f in std::fs::read_dir(d?.path())? {
-                let f = f?;
-                out.push((f.file_name().to_string_lossy().into_owned(), f.path()));
-            }
+    /// Every stored blob (for integrity checks and collection), sorted by name.
+    pub async fn list(&self) -> std::io::Result<Vec<BlobInfo>> {
+        if let Some(s) = &self.s3 {
+            return s.list().await;
         }
-        out.sort();
+        let root = self.root.join("blobs/sha256");
+        tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            for d in std::fs::read_dir(root)? {
+                let d = d?;
+                if !d.file_type()?.is_dir() {
+                    continue;
+                }
+                for f in std::fs::read_dir(d.path())? {
+                    let f = f?;
+                    let m = match f.metadata() {
+                        Ok(m) => m,
+                        // Removed by a collection meanwhile.
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e),
+                    };
+                    out.push(BlobInfo {
+                        sha256: f.file_name().to_string_lossy().into_owned(),
+                        size: m.len(),
+                        modified: unix_secs(m.modified()?),
+                    });
+                }
+            }
+            out.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+            Ok(out)
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
+    /// A blob's whole content (material checked against it, SBOMs scanned).
+    pub async fn read(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
+        match &self.s3 {
+            Some(s) => s.read(sha256).await,
+            None => tokio::fs::read(self.path(sha256)).await,
+        }
+    }
+
+    /// Opens a blob for a download, of `range` when given (`Err` of kind `InvalidInput`
+    /// when the range is not satisfiable: the caller answers 416 with the size from
+    /// [`BlobStore::size`]).
+    pub async fn get(&self, sha256: &str, range: Option<ByteRange>) -> std::io::Result<Download> {
+        if let Some(s) = &self.s3 {
+            return s.get(sha256, range).await;
+        }
+        let mut file = tokio::fs::File::open(self.path(sha256)).await?;
+        let total = file.metadata().await?.len();
+        let range = match range {
+            None => 0..total,
+            Some(r) => r.resolve(total).ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "range not satisfiable")
+            })?,
+        };
+        file.seek(std::io::SeekFrom::Start(range.start)).await?;
+        let reader = file.take(range.end - range.start);
+        let body = tokio_util::io::ReaderStream::with_capacity(reader, 256 * 1024).boxed();
+        Ok(Download { total, range, body })
+    }
+
+    /// A blob's size (Err NotFound when absent).
+    pub async fn size(&self, sha256: &str) -> std::io::Result<u64> {
+        match &self.s3 {
+            Some(s) => s.size(sha256).await,
+            None => Ok(tokio::fs::metadata(self.path(sha256)).await?.len()),
+        }
+    }
+
+    /// Re-hashes a stored blob, streaming (lower-case hex SHA-256).
+    pub async fn hash(&self, sha256: &str) -> std::io::Result<String> {
+        let mut d = self.get(sha256, None).await?;
+        let mut h = Sha256::new();
+        while let Some(chunk) = d.body.next().await {
+            h.update(&chunk?);
+        }
+        Ok(hex::encode(h.finalize()))
+    }
+
+    /// A blob's last modification (Unix seconds), None when absent.
+    async fn modified(&self, sha256: &str) -> std::io::Result<Option<i64>> {
+        if let Some(s) = &self.s3 {
+            return s.modified(sha256).await;
+        }
+        match tokio::fs::metadata(self.path(sha256)).await {
+            Ok(m) => Ok(Some(unix_secs(m.modified()?))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Removes a blob (true when it existed). Only [`BlobStore::orphans`]' collection does.
+    async fn remove(&self, sha256: &str) -> std::io::Result<bool> {
+        if let Some(s) = &self.s3 {
+            return s.remove(sha256).await;
+        }
+        match tokio::fs::remove_file(self.path(sha256)).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The blobs `used` (sorted digests the database names) does not name and that were last
+    /// written at least `min_age_secs` ago, as of `now`; removed too when `remove` is set.
+    /// `blobs` is a listing taken *before* `used` was read (see the module doc: an upload in
+    /// between refreshes its blob's time).
+    pub async fn orphans(
+        &self,
+        blobs: &[BlobInfo],
+        used: &[String],
+        min_age_secs: i64,
+        now: i64,
+        remove: bool,
+    ) -> std::io::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for b in blobs {
+            if used.binary_search(&b.sha256).is_ok() || now - b.modified < min_age_secs {
+                continue;
+            }
+            if remove {
+                // Looked at again right before the removal: an upload of the same bytes since
+                // the listing refreshed its time (module doc).
+                match self.modified(&b.sha256).await? {
+                    Some(m) if now - m >= min_age_secs => {}
+                    _ => continue,
+                }
+                if !self.remove(&b.sha256).await? {
+                    continue;
+                }
+            }
+            out.push(b.sha256.clone());
+        }
         Ok(out)
     }
 
-    /// Readiness check (`/readyz`): the upload scratch directory takes a file (created,
-    /// written, removed) and the blob directory takes an entry (a probe directory, created and
-    /// removed: a left-over empty directory is harmless to [`BlobStore::list`]). Errors name
-    /// the directory relative to the data directory, never a full path.
-    pub async fn probe(&self) -> Result<(), String> {
+    /// Readiness check (`/readyz`): with S3 a probe object is written and removed under the
+    /// prefix; locally the upload scratch directory takes a file (created, written, removed)
+    /// and the blob directory takes an entry (a probe directory, created and removed: a
+    /// left-over empty directory is harmless to [`BlobStore::list`]). Errors name the
+    /// directory relative to the data directory, never a full path, or the bucket, never a
+    /// credential. The answer says what was checked.
+    pub async fn probe(&self) -> Result<String, String> {
+        if let Some(s) = &self.s3 {
+            return s.probe().await;
+        }
         let name = format!(".readyz-{}", random_hex(8));
         let r = async {
             let (tmp, f) = self.scratch()?;
@@ -194,23 +466,35 @@ impl BlobStore {
             .map_err(|e| format!("the blob directory blobs/sha256/ is not writable: {e}"))?;
         tokio::fs::remove_dir(&dir)
             .await
-            .map_err(|e| format!("the blob directory blobs/sha256/ is not writable: {e}"))
+            .map_err(|e| format!("the blob directory blobs/sha256/ is not writable: {e}"))?;
+        Ok("local directory writable".into())
     }
 
     /// Stores bytes already in memory (SBOMs, bundles), after they were checked.
     pub async fn put_bytes(&self, bytes: &[u8]) -> Result<Stored, UploadError> {
         let sha256 = hex::encode(Sha256::digest(bytes));
-        let fin = self.path(&sha256);
-        if !tokio::fs::try_exists(&fin).await? {
-            let (tmp, f) = self.scratch()?;
-            let mut guard = TempGuard(Some(tmp.clone()));
-            let mut f = tokio::fs::File::from_std(f);
-            f.write_all(bytes).await?;
-            f.sync_all().await?;
-            // Renamed while still locked, so no cleaner takes it for a stale file.
-            self.place(&tmp, &fin, &mut guard).await?;
-            drop(f);
+        if let Some(s) = &self.s3 {
+            s.put(&sha256, bytes::Bytes::copy_from_slice(bytes)).await?;
+            return Ok(Stored {
+                sha256,
+                size: bytes.len() as u64,
+            });
         }
+        let fin = self.path(&sha256);
+        if touch(&fin)? {
+            return Ok(Stored {
+                sha256,
+                size: bytes.len() as u64,
+            });
+        }
+        let (tmp, f) = self.scratch()?;
+        let mut guard = TempGuard(Some(tmp.clone()));
+        let mut f = tokio::fs::File::from_std(f);
+        f.write_all(bytes).await?;
+        f.sync_all().await?;
+        // Renamed while still locked, so no cleaner takes it for a stale file.
+        self.place(&tmp, &fin, &mut guard).await?;
+        drop(f);
         Ok(Stored {
             sha256,
             size: bytes.len() as u64,
@@ -232,14 +516,19 @@ impl BlobStore {
         Ok(())
     }
 
-    /// Streams a request body to a temporary file, hashing as it goes; refuses more than
-    /// `limit` bytes and a digest other than `declared`; renames it into place when complete.
+    /// Streams a request body to a temporary file (S3: to a multipart upload under the
+    /// declared digest's key, see [`s3`]), hashing as it goes; refuses more than `limit`
+    /// bytes and a digest other than `declared`; makes it visible (rename, multipart
+    /// completion) only when complete and matching.
     pub async fn receive(
         &self,
         body: axum::body::Body,
         limit: u64,
         declared: &str,
     ) -> Result<Stored, UploadError> {
+        if let Some(s) = &self.s3 {
+            return s.receive(body, limit, declared).await;
+        }
         let (tmp, file) = self.scratch()?;
         let mut guard = TempGuard(Some(tmp.clone()));
         let file = tokio::fs::File::from_std(file);
@@ -265,16 +554,29 @@ impl BlobStore {
                 actual: sha256,
             });
         }
-        file.sync_all().await?;
         let fin = self.path(&sha256);
-        if tokio::fs::try_exists(&fin).await? {
-            // Same content already stored: keep the existing blob (the guard removes ours).
+        if touch(&fin)? {
+            // Same content already stored: keep the existing blob, its time refreshed (the
+            // guard removes ours).
             return Ok(Stored { sha256, size });
         }
+        file.sync_all().await?;
         // Renamed while still locked (see the module doc); another process placing the same
         // digest at the same time renames identical bytes onto the same name.
         self.place(&tmp, &fin, &mut guard).await?;
         drop(file);
         Ok(Stored { sha256, size })
+    }
+}
+
+/// Sets an existing blob's modification time to now (true), or false when it is absent.
+fn touch(path: &Path) -> std::io::Result<bool> {
+    match std::fs::OpenOptions::new().append(true).open(path) {
+        Ok(f) => {
+            f.set_modified(std::time::SystemTime::now())?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
     }
 }

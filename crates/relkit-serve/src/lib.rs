@@ -8,8 +8,8 @@
 //! pages too.
 //!
 //! Storage: metadata in SQLite (`DATA/relkit-serve.sqlite3`, the default) or PostgreSQL
-//! (`postgres://…`), see [`db`]; blobs content-addressed by SHA-256 under `DATA/blobs/`, see
-//! [`blobs`]; upload tokens HMAC-hashed with `DATA/server.key`, see [`auth`].
+//! (`postgres://…`), see [`db`]; blobs content-addressed by SHA-256 under `DATA/blobs/` or in
+//! an S3-compatible bucket (`--blobs s3://bucket/prefix`), see [`blobs`]; upload tokens HMAC-hashed with `DATA/server.key`, see [`auth`].
 //!
 //! The API is documented in `docs/openapi.yaml`; its JSON bodies are `relkit_core::wire`'s
 //! types (shared with relkit-client), its routes the table in [`api`] (one module per
@@ -114,6 +114,8 @@ pub struct Config {
     pub vuln_db: Option<PathBuf>,
     /// Which webhook targets projects may register, and the retry backoff ([`webhooks`]).
     pub webhooks: webhooks::Settings,
+    /// Where blobs are kept (default: the local directory under `data_dir`).
+    pub blobs: blobs::Spec,
 }
 
 /// Default of [`Config::grace`].
@@ -143,12 +145,22 @@ impl Store {
         database: Option<&str>,
         mode: db::MigrateMode,
     ) -> Result<Store, Error> {
+        Store::open_blobs(data_dir, database, mode, &blobs::Spec::Local).await
+    }
+
+    /// [`Store::open_with`] with blobs where `spec` says.
+    pub async fn open_blobs(
+        data_dir: &Path,
+        database: Option<&str>,
+        mode: db::MigrateMode,
+        spec: &blobs::Spec,
+    ) -> Result<Store, Error> {
         let io = |source| Error::Io {
             path: data_dir.to_path_buf(),
             source,
         };
         std::fs::create_dir_all(data_dir).map_err(io)?;
-        let blobs = blobs::BlobStore::open(data_dir).map_err(io)?;
+        let blobs = blobs::BlobStore::open_with(data_dir, spec).map_err(io)?;
         let key = auth::ServerKey::load_or_create(data_dir).map_err(io)?;
         let (db, _) = db::Db::open(database, data_dir, mode).await?;
         Ok(Store { db, blobs, key })
@@ -231,7 +243,13 @@ impl Drop for Server {
 impl Server {
     /// Opens the store and starts serving on `listen` (port 0 picks a free port).
     pub async fn start(cfg: &Config, listen: SocketAddr) -> Result<Server, Error> {
-        let store = Store::open_with(&cfg.data_dir, cfg.database.as_deref(), cfg.migrate).await?;
+        let store = Store::open_blobs(
+            &cfg.data_dir,
+            cfg.database.as_deref(),
+            cfg.migrate,
+            &cfg.blobs,
+        )
+        .await?;
         check_projects(&store.db).await?;
         // Scratch files of uploads whose process died (a killed earlier run of this server,
         // or a replica); live uploads of running replicas hold their lock and stay.
@@ -398,9 +416,28 @@ pub const CLI_ACTOR: &str = "cli";
 impl Admin {
     /// Opens the data directory and database.
     pub fn open(data_dir: &Path, database: Option<&str>) -> Result<Admin, Error> {
+        Admin::open_blobs(data_dir, database, &blobs::Spec::Local)
+    }
+
+    /// Opens the data directory, database and the blob store `blobs` names.
+    pub fn open_blobs(
+        data_dir: &Path,
+        database: Option<&str>,
+        blobs: &blobs::Spec,
+    ) -> Result<Admin, Error> {
         let rt = current_thread_runtime()?;
-        let store = rt.block_on(Store::open(data_dir, database))?;
+        let store = rt.block_on(Store::open_blobs(
+            data_dir,
+            database,
+            db::MigrateMode::Apply,
+            blobs,
+        ))?;
         Ok(Admin { rt, store })
+    }
+
+    /// Where the blobs are, for people (never a credential).
+    pub fn blobs(&self) -> String {
+        self.store.blobs.describe()
     }
 
     /// Creates a token for a project (creating the project if needed), or an admin token
@@ -470,26 +507,35 @@ impl Admin {
             .block_on(api::set_project(&self.store, CLI_ACTOR, name, cfg))?)
     }
 
-    /// Re-hashes every stored blob and checks that every blob the database names exists;
-    /// names stale scratch files (of uploads whose process died; see [`blobs`]).
+    /// Re-hashes every stored blob (streamed, from either backend) and checks that every
+    /// blob the database names exists; names stale scratch files (of uploads whose process
+    /// died; see [`blobs`]).
     pub fn fsck(&self) -> Result<Fsck, Error> {
         let io = |path: PathBuf| move |source| Error::Io { path, source };
-        let list = self.store.blobs.list().map_err(io("blobs".into()))?;
+        let blobs = &self.store.blobs;
+        let list = self
+            .rt
+            .block_on(blobs.list())
+            .map_err(io(blobs.describe().into()))?;
         let mut corrupt = Vec::new();
-        for (name, path) in &list {
-            let d = relkit_attest::checksum::sha256_file(path).map_err(io(path.clone()))?;
-            if hex::encode(d) != *name {
-                corrupt.push(name.clone());
+        for b in &list {
+            let d = self
+                .rt
+                .block_on(blobs.hash(&b.sha256))
+                .map_err(io(if blobs.is_local() {
+                    blobs.path(&b.sha256)
+                } else {
+                    format!("{} blob {}", blobs.describe(), b.sha256).into()
+                }))?;
+            if d != b.sha256 {
+                corrupt.push(b.sha256.clone());
             }
         }
-        let used: Vec<(String,)> = self.rt.block_on(self.store.db.query(
-            "SELECT sha256 FROM files UNION SELECT sha256 FROM attachments ORDER BY 1",
-            vec![],
-        ))?;
+        let used = self.used()?;
         let mut missing = Vec::new();
-        for (sha,) in used {
+        for sha in used {
             if list
-                .binary_search_by(|(n, _)| n.as_str().cmp(&sha))
+                .binary_search_by(|b| b.sha256.as_str().cmp(&sha))
                 .is_err()
             {
                 missing.push(sha);
@@ -508,6 +554,15 @@ impl Admin {
         })
     }
 
+    /// Every digest the database names (files and attachments of every release), sorted.
+    fn used(&self) -> Result<Vec<String>, Error> {
+        let used: Vec<(String,)> = self.rt.block_on(self.store.db.query(
+            "SELECT sha256 FROM files UNION SELECT sha256 FROM attachments ORDER BY 1",
+            vec![],
+        ))?;
+        Ok(used.into_iter().map(|(s,)| s).collect())
+    }
+
     /// Removes stale scratch files (uploads whose process died); returns their names. Live
     /// uploads of running servers sharing the directory are never touched.
     pub fn gc(&self) -> Result<Vec<String>, Error> {
@@ -518,6 +573,29 @@ impl Admin {
                 path: "tmp".into(),
                 source,
             })
+    }
+
+    /// Removes orphan blobs — those no file or attachment of any release names (a replaced
+    /// or deleted draft's, an upload refused after its body was stored) — last written at
+    /// least `min_age` ago (so that an upload whose metadata step is still running keeps
+    /// its blob; see [`blobs`]); a blob of a release, published or not, is never removed.
+    /// Returns their digests. `dry_run` only names them.
+    pub fn collect_orphans(
+        &self,
+        min_age: std::time::Duration,
+        dry_run: bool,
+    ) -> Result<Vec<String>, Error> {
+        let blobs = &self.store.blobs;
+        let io = |source| Error::Io {
+            path: blobs.describe().into(),
+            source,
+        };
+        // Listed before the database is read (see BlobStore::orphans).
+        let list = self.rt.block_on(blobs.list()).map_err(io)?;
+        let used = self.used()?;
+        self.rt
+            .block_on(blobs.orphans(&list, &used, min_age.as_secs() as i64, now(), !dry_run))
+            .map_err(io)
     }
 }
 

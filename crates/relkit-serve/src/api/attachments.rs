@@ -24,7 +24,7 @@ use crate::auth::{Principal, require_writer};
 use crate::blobs::{Stored, UploadError};
 use crate::db::{Stmt, Tx, Value};
 use crate::now;
-use crate::verify::{self, Kind, Rejected, Verdict};
+use crate::verify::{self, Kind, Verdict};
 
 /// Where an attachment goes: project, version, file, attachment name.
 struct Target {
@@ -174,15 +174,13 @@ async fn check(
         .and_then(|v| v.try_into().ok())
         .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "corrupt", "bad digest"))?;
     // Detached signatures and ed25519 message bundles sign the bytes, not the digest.
-    let file_path = matches!(kind, Kind::Signature | Kind::Bundle).then(|| s.blobs.path(file_sha));
+    let file_bytes = if matches!(kind, Kind::Signature | Kind::Bundle) {
+        Some(s.blobs.read(file_sha).await?)
+    } else {
+        None
+    };
     let (name, file, bytes) = (t.name.clone(), t.file.clone(), bytes.to_vec());
     tokio::task::spawn_blocking(move || {
-        let file_bytes = match file_path {
-            Some(p) => Some(std::fs::read(&p).map_err(|e| {
-                Rejected::because(format!("cannot read the stored file {}", p.display()), e)
-            })?),
-            None => None,
-        };
         if kind == Kind::Sbom {
             verify::check_sbom(&bytes, &name)
         } else {
@@ -248,6 +246,7 @@ async fn record_attachment(
 pub async fn get_attachment(
     State(s): St,
     Path((project, version, file, kind, name)): Path<(String, String, String, String, String)>,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
     let row: Option<(String,)> = s
         .db
@@ -268,5 +267,5 @@ pub async fn get_attachment(
     } else {
         "application/json"
     };
-    send_blob(&s, &sha, ct).await
+    send_blob(&s, &sha, ct, &headers).await
 }

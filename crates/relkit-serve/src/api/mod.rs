@@ -132,6 +132,14 @@ impl From<DbError> for ApiError {
 
 impl From<std::io::Error> for ApiError {
     fn from(e: std::io::Error) -> Self {
+        if crate::blobs::Unavailable::is(&e) {
+            // The object store is down or failing (after the client's retries): temporary.
+            return ApiError {
+                message: format!("blob storage: {e}"),
+                source: Some(Box::new(e)),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "blobs_unavailable", "")
+            };
+        }
         ApiError {
             message: format!("blob storage: {e}"),
             source: Some(Box::new(e)),

@@ -81,12 +81,7 @@ pub async fn readyz(s: St) -> Response {
             .map(|()| format!("{} answers", s.db.backend()))
             .map_err(|e| format!("{}: {}", s.db.backend(), with_cause(&e)))
     });
-    let blobs = timed("blobs", async {
-        s.blobs
-            .probe()
-            .await
-            .map(|()| "local directory writable".to_string())
-    });
+    let blobs = timed("blobs", async { s.blobs.probe().await });
     let (db, blobs) = tokio::join!(db, blobs);
     let checks = vec![db, blobs];
     let failed: Vec<String> = checks

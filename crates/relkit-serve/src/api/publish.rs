@@ -194,7 +194,8 @@ async fn policy(
         .iter()
         .filter(|a| a.kind == "bundle" || a.kind == "provenance")
     {
-        let text = tokio::fs::read_to_string(s.blobs.path(&a.sha256)).await?;
+        let text = String::from_utf8(s.blobs.read(&a.sha256).await?)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let k = Kind::parse(&a.kind).expect("stored kinds parse");
         material.push((k, a.name.clone(), text));
     }

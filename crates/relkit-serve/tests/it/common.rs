@@ -101,6 +101,7 @@ impl Env {
             grace: relkit_serve::DEFAULT_GRACE,
             migrate: relkit_serve::db::MigrateMode::Apply,
             vuln_db: None,
+            blobs: Default::default(),
             webhooks: Default::default(),
         };
         let server = rt

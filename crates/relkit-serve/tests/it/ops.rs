@@ -625,6 +625,7 @@ fn a_metrics_token_is_required_when_configured() {
         grace: relkit_serve::DEFAULT_GRACE,
         migrate: relkit_serve::db::MigrateMode::Apply,
         vuln_db: None,
+        blobs: Default::default(),
         webhooks: Default::default(),
     };
     let server = rt

@@ -83,6 +83,16 @@ pub struct StoreArgs {
     /// Metadata database: `postgres://user:pass@host/db` (default: SQLite under --data).
     #[arg(long)]
     pub database: Option<String>,
+    /// Where blobs are: `local` (DATA/blobs, the default) or `s3://bucket/prefix` in an
+    /// S3-compatible store, configured by the usual environment (AWS_ENDPOINT_URL,
+    /// AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ALLOW_HTTP=true for http://;
+    /// RELKIT_S3_PART_MIB, the multipart part size, default 8) or by --blobs-env.
+    #[arg(long, value_name = "local|s3://BUCKET/PREFIX", default_value = "local")]
+    pub blobs: relkit_serve::blobs::Spec,
+    /// A file of KEY=VALUE lines (the variables --blobs reads) overriding the environment,
+    /// so that the S3 secret need not be in it.
+    #[arg(long, value_name = "FILE")]
+    pub blobs_env: Option<PathBuf>,
 }
 
 impl StoreArgs {
@@ -90,8 +100,23 @@ impl StoreArgs {
         let data = self.data.as_ref().context(
             "give --data DIR (the server's data directory; administration works offline on it)",
         )?;
-        Admin::open(data, self.database.as_deref())
+        Admin::open_blobs(data, self.database.as_deref(), &self.blob_spec()?)
             .with_context(|| format!("opening the server data in {}", data.display()))
+    }
+
+    /// `--blobs` with `--blobs-env`.
+    fn blob_spec(&self) -> anyhow::Result<relkit_serve::blobs::Spec> {
+        use relkit_serve::blobs::Spec;
+        match (&self.blobs, &self.blobs_env) {
+            (Spec::S3(s), env) => Ok(Spec::S3(relkit_serve::blobs::s3::S3Spec {
+                env_file: env.clone(),
+                ..s.clone()
+            })),
+            (Spec::Local, Some(_)) => {
+                anyhow::bail!("--blobs-env configures an S3 store: give --blobs s3://BUCKET/PREFIX")
+            }
+            (Spec::Local, None) => Ok(Spec::Local),
+        }
     }
 }
 
@@ -112,11 +137,17 @@ pub enum ServeCommand {
         #[command(flatten)]
         report: ReportArgs,
     },
-    /// Remove stale scratch files (uploads whose server process died); live uploads of
-    /// running servers sharing the directory are kept.
+    /// Remove stale scratch files (uploads whose server process died; live uploads of
+    /// running servers sharing the directory are kept) and orphan blobs: those no release
+    /// names (replaced or deleted drafts' files, refused uploads), last written at least
+    /// --min-age-secs ago. A blob of a release — published or draft — is never removed.
     Gc {
         #[command(flatten)]
         store: StoreArgs,
+        /// Orphan blobs younger than this are kept (an upload may still be recording
+        /// them), seconds.
+        #[arg(long, default_value_t = 3600)]
+        min_age_secs: u64,
     },
     /// Apply pending schema migrations (recorded in the schema_migrations table), under a
     /// lock: a second process migrating at the same time waits, then finds nothing to do.
@@ -277,12 +308,27 @@ pub fn run(a: ServeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
                 Outcome::Findings
             })
         }
-        Some(ServeCommand::Gc { store }) => {
-            let removed = store.admin()?.gc()?;
+        Some(ServeCommand::Gc {
+            store,
+            min_age_secs,
+        }) => {
+            let admin = store.admin()?;
+            let removed = admin.gc()?;
             for t in &removed {
                 println!("removed stale scratch file {t}");
             }
-            ctx.info(format!("{} stale scratch file(s) removed", removed.len()));
+            let orphans = admin
+                .collect_orphans(std::time::Duration::from_secs(min_age_secs), false)
+                .with_context(|| format!("collecting orphan blobs in {}", admin.blobs()))?;
+            for b in &orphans {
+                println!("removed orphan blob {b}");
+            }
+            ctx.info(format!(
+                "{} stale scratch file(s) and {} orphan blob(s) removed ({})",
+                removed.len(),
+                orphans.len(),
+                admin.blobs()
+            ));
             Ok(Outcome::Ok)
         }
         Some(ServeCommand::Db(ServeDbCommand::Update(a))) => db_update(a, ctx),
@@ -361,6 +407,7 @@ fn serve(a: &ServeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
             relkit_serve::db::MigrateMode::Apply
         },
         vuln_db: a.vuln_db.clone(),
+        blobs: store.blob_spec()?,
         webhooks: relkit_serve::webhooks::Settings {
             allow: a.webhook_allow.clone(),
             backoff: std::time::Duration::from_secs(a.webhook_backoff_secs.max(1)),
@@ -371,9 +418,14 @@ fn serve(a: &ServeArgs, ctx: &Context) -> anyhow::Result<Outcome> {
     } else {
         "SQLite"
     };
+    let blobs_shown = match &cfg.blobs {
+        relkit_serve::blobs::Spec::Local => "the data directory".to_string(),
+        relkit_serve::blobs::Spec::S3(s) if s.prefix.is_empty() => format!("s3://{}", s.bucket),
+        relkit_serve::blobs::Spec::S3(s) => format!("s3://{}/{}", s.bucket, s.prefix),
+    };
     let stopped = relkit_serve::run_blocking(&cfg, listen, |addr| {
         ctx.info(format!(
-            "relkit serve: http://{addr}/ (data {}, {backend}); Ctrl-C to stop",
+            "relkit serve: http://{addr}/ (data {}, {backend}, blobs in {blobs_shown}); Ctrl-C to stop",
             data.display()
         ))
     })

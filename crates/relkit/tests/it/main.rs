@@ -26,6 +26,7 @@ mod cli_sbom_version_unknown;
 mod cli_scan;
 mod cli_serve;
 mod cli_serve_replicas;
+mod cli_serve_s3;
 mod cli_serve_watch;
 mod cli_serve_webhooks;
 mod db_update;
