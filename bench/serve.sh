@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # relkit serve: download throughput of a large file vs nginx serving the same file from disk
 # (loopback, wrk), and release-listing latency (p99) with 10k releases, SQLite and (when
-# RELKIT_BENCH_POSTGRES is a postgres:// URL) PostgreSQL. Needs a release build of relkit,
+# RELKIT_BENCH_POSTGRES is a postgres:// URL) PostgreSQL; with s3s-fs (.ci/deps.d/82-s3.sh),
+# download throughput through relkit serve --blobs s3://… vs a direct signed GET of the same
+# object from s3s-fs (curl, one connection, median of 5). Needs a release build of relkit,
 # nginx, wrk, curl. Usage: bench/serve.sh [SIZE_MIB]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,3 +52,37 @@ bench_backend() {
 }
 bench_backend sqlite ""
 if [ -n "${RELKIT_BENCH_POSTGRES:-}" ]; then bench_backend postgres "$RELKIT_BENCH_POSTGRES"; fi
+
+s3s=${S3S_FS:-/opt/relkit-s3s/bin/s3s-fs}
+if [ -x "$s3s" ]; then
+  mkdir -p "$work/s3root" "$work/data-s3"
+  "$s3s" --host 127.0.0.1 --port 18183 --access-key benchkey --secret-key benchsecret "$work/s3root" >/dev/null 2>&1 &
+  for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:18183/ && break; sleep 0.1; done
+  sig=(--aws-sigv4 aws:amz:us-east-1:s3 --user benchkey:benchsecret)
+  empty=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+  curl -sf "${sig[@]}" -H "x-amz-content-sha256: $empty" -X PUT http://127.0.0.1:18183/bench >/dev/null
+  printf 'AWS_ENDPOINT_URL=http://127.0.0.1:18183\nAWS_REGION=us-east-1\nAWS_ACCESS_KEY_ID=benchkey\nAWS_SECRET_ACCESS_KEY=benchsecret\nAWS_ALLOW_HTTP=true\n' > "$work/s3.env"
+  s3args=(--blobs s3://bench/p --blobs-env "$work/s3.env")
+  data="$work/data-s3"
+  "$relkit" serve token create --data "$data" --project bench > "$data/token"
+  "$relkit" serve --data "$data" "${s3args[@]}" --listen 127.0.0.1:18184 -q &
+  pid=$!
+  for _ in $(seq 50); do curl -sf http://127.0.0.1:18184/healthz >/dev/null && break; sleep 0.1; done
+  auth="Authorization: Bearer $(cat "$data/token")"
+  curl -sf -H "$auth" -H 'Content-Type: application/json' -d '{"version":"0"}' \
+    http://127.0.0.1:18184/api/v1/projects/bench/releases >/dev/null
+  t0=$(date +%s.%N)
+  curl -sf -X PUT -H "$auth" -H "X-Content-SHA256: $sha" --data-binary @"$work/big.bin" \
+    http://127.0.0.1:18184/api/v1/projects/bench/releases/0/files/big.bin >/dev/null
+  t1=$(date +%s.%N)
+  relkit_url=http://127.0.0.1:18184/api/v1/projects/bench/releases/0/files/big.bin
+  direct_url=http://127.0.0.1:18183/bench/p/blobs/sha256/${sha:0:2}/$sha
+  [ "$(curl -sf "$relkit_url" | sha256sum | cut -d' ' -f1)" = "$sha" ]
+  [ "$(curl -sf "${sig[@]}" -H "x-amz-content-sha256: $empty" "$direct_url" | sha256sum | cut -d' ' -f1)" = "$sha" ]
+  median() { sort -g | sed -n 3p; }
+  direct=$(for _ in 1 2 3 4 5; do curl -sf "${sig[@]}" -H "x-amz-content-sha256: $empty" -o /dev/null -w '%{speed_download}\n' "$direct_url"; done | median)
+  through=$(for _ in 1 2 3 4 5; do curl -sf -o /dev/null -w '%{speed_download}\n' "$relkit_url"; done | median)
+  echo "== S3 (s3s-fs): upload ${size_mib} MiB through relkit (multipart): $(echo "$t1 - $t0" | bc) s"
+  echo "-- download, 1 connection, median of 5: direct from s3s-fs $((${direct%.*} >> 20)) MiB/s, through relkit $((${through%.*} >> 20)) MiB/s, ratio $(echo "scale=2; $through / $direct" | bc)"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+fi
