@@ -145,7 +145,9 @@ pub fn worktree_changes(repo: &Path) -> Result<Vec<WorktreeChange>, WorktreeErro
 /// that changed `dir` — what `git log -1 --format=%ct -- DIR` prints: commits are visited
 /// newest first, and a commit counts when the tree entry at `dir` differs from that of every
 /// parent (a merge that kept one side's version is not a change, as in git's default history
-/// simplification); a root commit counts when it has the entry.
+/// simplification); a root commit counts when it has the entry. In a shallow clone (`git clone
+/// --depth N`, a CI checkout) the boundary commits' parents are not there: like git, the walk
+/// takes those commits for root commits.
 ///
 /// `Ok(None)` when `dir` is in a work tree but no commit holds it (untracked, or `HEAD`
 /// unborn); an error when `dir` is not in a git work tree or the history cannot be read.
@@ -165,6 +167,11 @@ pub fn commit_time_of_path(dir: &Path) -> Result<Option<i64>, WorktreeError> {
         Err(_) if handle.head().map(|h| h.is_unborn()).unwrap_or(false) => return Ok(None),
         Err(e) => return Err(read_err(dir, "HEAD")(e)),
     };
+    let shallow: std::collections::HashSet<gix::ObjectId> = handle
+        .shallow_commits()
+        .map_err(read_err(dir, "the shallow boundary (.git/shallow)"))?
+        .map(|c| c.iter().copied().collect())
+        .unwrap_or_default();
     let walk = handle
         .rev_walk([head])
         .sorting(gix::revision::walk::Sorting::ByCommitTime(
@@ -181,7 +188,7 @@ pub fn commit_time_of_path(dir: &Path) -> Result<Option<i64>, WorktreeError> {
             &rel,
             dir,
         )?;
-        let changed = if info.parent_ids.is_empty() {
+        let changed = if info.parent_ids.is_empty() || shallow.contains(&info.id) {
             mine.is_some()
         } else {
             let mut differs_from_all = true;

@@ -94,6 +94,45 @@ fn commit_time_of_a_directory_is_what_git_log_says() {
     ));
 }
 
+/// A shallow clone (`--depth`, as CI checkouts are) lacks its boundary commits' parents: the
+/// commit time is still what `git log` says there, not an error about a missing commit.
+#[test]
+fn commit_time_in_a_shallow_clone_is_what_git_log_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(full) = xz_checkout(tmp.path()) else {
+        return;
+    };
+    let url = format!("file://{}", full.display());
+    git(
+        tmp.path(),
+        &["clone", "-q", "--depth", "3", "--branch", "v5.4.1", &url, "shallow"],
+    )
+    .unwrap();
+    let repo = tmp.path().join("shallow");
+    assert!(repo.join(".git/shallow").is_file(), "not a shallow clone");
+    let mut compared = 0;
+    for d in ["", "src", "src/liblzma", "m4", "po", "doc/examples", "windows"] {
+        let dir = repo.join(d);
+        if !dir.is_dir() {
+            continue;
+        }
+        let expected = git(&dir, &["log", "-1", "--format=%ct", "--", "."]).unwrap();
+        let expected: Option<i64> = expected.trim().parse().ok();
+        assert_eq!(
+            commit_time_of_path(&dir).unwrap(),
+            expected,
+            "commit time of {d:?} in a shallow clone"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 5, "only {compared} directories compared");
+    // An untracked directory of a shallow clone (pyenv's `versions/` in its `--depth 1`
+    // checkout): no commit holds it.
+    let untracked = repo.join("versions/3.11/lib");
+    std::fs::create_dir_all(&untracked).unwrap();
+    assert_eq!(commit_time_of_path(&untracked).unwrap(), None);
+}
+
 #[test]
 fn tracked_changes_are_what_git_status_says() {
     let tmp = tempfile::tempdir().unwrap();
