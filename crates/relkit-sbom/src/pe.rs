@@ -1,5 +1,5 @@
-//! A small, bounds-checked PE/COFF reader: just what evidence scanning needs (import table
-//! DLL names and the VERSIONINFO resource).
+//! A small, bounds-checked PE/COFF reader: just what evidence scanning needs (the DLL names
+//! of the import and delay-load import tables, and the VERSIONINFO resource).
 //!
 //! Written here instead of using `pelite` because pelite builds typed slices straight from
 //! header offsets and is unsound on malformed input: our mutation test
@@ -13,6 +13,9 @@ pub struct Pe<'a> {
     sections: Vec<(u32, u32, u32, u32)>,
     /// Data directories: (rva, size).
     dirs: Vec<(u32, u32)>,
+    /// The preferred load address (`ImageBase`): old-style delay-load descriptors hold
+    /// virtual addresses, not RVAs.
+    image_base: u64,
 }
 
 /// Why a file is not a usable PE image.
@@ -63,6 +66,13 @@ impl<'a> Pe<'a> {
             0x20b => (opt + 108, opt + 112),
             _ => return Err(err("unknown optional header magic")),
         };
+        let image_base = match magic {
+            0x10b => u32_at(data, opt + 28).map(u64::from),
+            _ => u32_at(data, opt + 24)
+                .zip(u32_at(data, opt + 28))
+                .map(|(lo, hi)| u64::from(lo) | (u64::from(hi) << 32)),
+        }
+        .ok_or_else(|| err("truncated optional header"))?;
         let ndirs = (u32_at(data, count_at).ok_or_else(|| err("truncated optional header"))?
             as usize)
             .min(16);
@@ -89,6 +99,7 @@ impl<'a> Pe<'a> {
             data,
             sections,
             dirs,
+            image_base,
         })
     }
 
@@ -147,6 +158,51 @@ impl<'a> Pe<'a> {
             out.push(name);
         }
         Err(err("more than 1024 import descriptors"))
+    }
+
+    /// DLL names of the delay-load import table (data directory 13: DLLs loaded on first
+    /// call, as CPython's `_wmi.pyd` loads `ole32.dll`), in table order; damaged tables are
+    /// errors as in [`Pe::imports`]. A descriptor without the RVA attribute (bit 0; Visual C++
+    /// 6) holds a virtual address, made relative to the image base here.
+    pub fn delay_imports(&self) -> Result<Vec<String>, PeError> {
+        let Some(&(rva, _)) = self.dirs.get(13) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        if rva == 0 {
+            return Ok(out);
+        }
+        for i in 0..1024u32 {
+            let at = rva.saturating_add(i * 32);
+            let desc = self
+                .at_rva(at, 32)
+                .filter(|d| d.len() >= 32)
+                .ok_or_else(|| {
+                    err(&format!(
+                        "delay-load import descriptor {i} at RVA {at:#x} lies outside the image"
+                    ))
+                })?;
+            if desc.iter().all(|&b| b == 0) {
+                return Ok(out);
+            }
+            let attributes = u32_at(desc, 0).expect("32 bytes");
+            let raw = u32_at(desc, 4).expect("32 bytes");
+            let name_rva = if attributes & 1 == 1 {
+                Some(raw)
+            } else {
+                u64::from(raw)
+                    .checked_sub(self.image_base)
+                    .and_then(|r| u32::try_from(r).ok())
+            };
+            let name = name_rva.and_then(|r| self.c_string(r)).ok_or_else(|| {
+                err(&format!(
+                    "delay-load import descriptor {i} names its DLL at {raw:#x}, which is not \
+                     a readable string"
+                ))
+            })?;
+            out.push(name);
+        }
+        Err(err("more than 1024 delay-load import descriptors"))
     }
 
     /// The raw VS_VERSIONINFO resource (type 16, first name, first language).
@@ -304,16 +360,21 @@ mod tests {
 
     /// The import tables of every DLL and extension module of the real Windows wheels of
     /// psycopg2-binary, Pillow and lxml (delvewheel; `.ci/deps.d/59-macos-windows-wheels.sh`)
-    /// name the same DLLs, in the same order, as LLVM's `llvm-readobj --coff-imports` (its
-    /// `Import` entries; delay-load imports are another table, not read here).
+    /// and of CPython's embeddable 3.12 and 3.13 (`.ci/deps.d/61-cpython-embeddable.sh`) name
+    /// the same DLLs, in the same order, as LLVM's `llvm-readobj --coff-imports` — its
+    /// `Import` entries, and its `DelayImport` entries for the delay-load table (`_wmi.pyd`
+    /// delay-loads `ole32.dll`).
     #[test]
     fn real_import_tables_read_as_llvm_reads_them() {
         let dir = tempfile::tempdir().unwrap();
         let mut checked = 0;
+        let mut delayed = 0;
         for wheel in [
             "psycopg2_binary-2.9.13-cp313-cp313-win_amd64.whl",
             "pillow-12.2.0-cp313-cp313-win_amd64.whl",
             "lxml-6.2.0-cp311-cp311-win_amd64.whl",
+            "cpython-embed/python-3.12-embed-amd64.zip",
+            "cpython-embed/python-3.13-embed-amd64.zip",
         ] {
             let Some(path) = relkit_testkit::upstream_data(wheel) else {
                 return;
@@ -322,12 +383,13 @@ mod tests {
             for i in 0..z.len() {
                 let mut f = z.by_index(i).unwrap();
                 let name = f.name().unwrap().to_string();
-                if !(name.ends_with(".dll") || name.ends_with(".pyd")) {
+                if !(name.ends_with(".dll") || name.ends_with(".pyd") || name.ends_with(".exe")) {
                     continue;
                 }
                 let mut bytes = Vec::new();
                 std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
-                let ours = Pe::parse(&bytes).unwrap().imports().unwrap();
+                let pe = Pe::parse(&bytes).unwrap();
+                let (ours, ours_delayed) = (pe.imports().unwrap(), pe.delay_imports().unwrap());
                 let file = dir.path().join("module");
                 std::fs::write(&file, &bytes).unwrap();
                 let Some(out) = relkit_testkit::run_oracle(
@@ -339,16 +401,26 @@ mod tests {
                 assert!(out.status.success(), "{name}");
                 let text = String::from_utf8(out.stdout).unwrap();
                 let lines: Vec<&str> = text.lines().map(str::trim).collect();
-                let want: Vec<String> = lines
-                    .windows(2)
-                    .filter(|w| w[0] == "Import {")
-                    .filter_map(|w| w[1].strip_prefix("Name: ").map(str::to_string))
-                    .collect();
-                assert!(!want.is_empty(), "{name}: {text}");
+                let entries = |kind: &str| -> Vec<String> {
+                    lines
+                        .windows(2)
+                        .filter(|w| w[0] == kind)
+                        .filter_map(|w| w[1].strip_prefix("Name: ").map(str::to_string))
+                        .collect()
+                };
+                // CPython's python3.dll only forwards to python3XX.dll: it imports nothing.
+                let want = entries("Import {");
+                assert!(
+                    !want.is_empty() || name.ends_with("python3.dll"),
+                    "{name}: {text}"
+                );
                 assert_eq!(ours, want, "{wheel}: {name}");
+                assert_eq!(ours_delayed, entries("DelayImport {"), "{wheel}: {name}");
+                delayed += ours_delayed.len();
                 checked += 1;
             }
         }
         assert!(checked >= 15, "{checked}");
+        assert!(delayed >= 2, "{delayed} delay-load imports compared");
     }
 }
