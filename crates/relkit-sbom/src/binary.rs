@@ -129,7 +129,7 @@ pub struct FileScan {
     pub is_pe: bool,
     /// VERSIONINFO, when the PE has one.
     pub version_info: Option<VersionInfo>,
-    /// DLL names from the import table.
+    /// DLL names from the import table, then from the delay-load import table.
     pub imports: Vec<String>,
     /// Components found.
     pub hits: Vec<Hit>,
@@ -275,6 +275,14 @@ fn apply_rules(mut scan: FileScan, path: &str, bytes: &[u8]) -> Result<FileScan>
         file: path.into(),
         message: format!("unreadable import table ({e}); truncated or corrupt download?"),
     })?;
+    // A DLL loaded on first call is linked all the same.
+    scan.imports
+        .extend(pe.delay_imports().map_err(|e| Error::Binary {
+            file: path.into(),
+            message: format!(
+                "unreadable delay-load import table ({e}); truncated or corrupt download?"
+            ),
+        })?);
     let mut matched_rule = false;
     for rule in rules() {
         if let (Some(vi), Some(product)) = (&scan.version_info, &rule.product) {
@@ -957,6 +965,37 @@ pub fn generate(path: &Path, opts: &BinaryOptions) -> Result<Document> {
     Ok(build(&scans, path, &opts))
 }
 
+/// The executables at the root of the scanned input (inside its single top directory, if all
+/// files are in one: `cp313/python.exe`) that are a component by their own VERSIONINFO — what
+/// [`crate::identity::programs_claim`] names a binary distribution after.
+pub(crate) fn programs(scans: &[FileScan]) -> Vec<crate::identity::Program> {
+    let top = scans
+        .first()
+        .and_then(|s| s.path.split_once('/'))
+        .map(|(t, _)| format!("{t}/"))
+        .filter(|t| scans.iter().all(|s| s.path.starts_with(t.as_str())));
+    scans
+        .iter()
+        .filter_map(|s| {
+            let rel = top
+                .as_deref()
+                .and_then(|t| s.path.strip_prefix(t))
+                .unwrap_or(&s.path);
+            (!rel.contains('/') && rel.to_ascii_lowercase().ends_with(".exe")).then_some((s, rel))
+        })
+        .flat_map(|(s, rel)| {
+            s.hits
+                .iter()
+                .filter(|h| h.evidence.method == "pe-versioninfo")
+                .map(move |h| crate::identity::Program {
+                    path: rel.to_string(),
+                    component: h.component.clone(),
+                    version: h.version.clone(),
+                })
+        })
+        .collect()
+}
+
 fn build(scans: &[FileScan], path: &Path, opts: &BinaryOptions) -> Document {
     let default_name = path
         .file_name()
@@ -969,7 +1008,29 @@ fn build(scans: &[FileScan], path: &Path, opts: &BinaryOptions) -> Document {
                 .to_string()
         })
         .unwrap_or_else(|| "artifact".into());
-    let name = opts.name.clone().unwrap_or(default_name);
+    // Without --name, a binary distribution is what its root programs are (CPython's
+    // embeddable zip is its python.exe), else it is named after its file.
+    let claim = opts
+        .name
+        .is_none()
+        .then(|| crate::identity::programs_claim(&programs(scans)))
+        .flatten();
+    let (name, version, comment) = match (&opts.name, claim) {
+        (None, Some((origin, c))) => (
+            c.name.unwrap_or(default_name),
+            opts.version.clone().or(c.version),
+            Some(format!("Name and version from {origin}.")),
+        ),
+        _ => (
+            opts.name.clone().unwrap_or(default_name),
+            opts.version.clone(),
+            None,
+        ),
+    };
+    let cpes = match (&version, name == crate::identity::CPYTHON) {
+        (Some(v), true) => vec![crate::identity::cpython_cpe(v)],
+        _ => Vec::new(),
+    };
     let mut ids = IdAllocator::default();
     ids.reserve(crate::spdx::DOCUMENT_ID);
     let top_id = ids.allocate("SPDXRef-PACKAGE-", &name.to_ascii_lowercase());
@@ -1008,11 +1069,13 @@ fn build(scans: &[FileScan], path: &Path, opts: &BinaryOptions) -> Document {
     doc.packages.push(Package {
         id: top_id.clone(),
         name: name.clone(),
-        version: opts.version.clone(),
+        version,
         download_location: Some("NOASSERTION".into()),
         license_concluded: Some("NOASSERTION".into()),
         files_analyzed: true,
         purpose: Some("ARCHIVE".into()),
+        cpes,
+        comment,
         ..Package::default()
     });
     doc.packages.extend(found.comps.into_values());

@@ -88,6 +88,9 @@ pub struct Flags {
     pub no_dev: bool,
     /// Glob patterns of paths left out entirely.
     pub exclude: Vec<String>,
+    /// `--files` (`Some(true)`) / `--no-files` (`Some(false)`): list every file with its
+    /// checksums, or none; `None`: as the input's kind has it ([`source::FileInventory::Auto`]).
+    pub files: Option<bool>,
 }
 
 /// Where a top-package field came from, for the SBOM's record: the flag, else the project's
@@ -151,6 +154,11 @@ pub fn options(flags: &Flags, defaults: &ProjectDefaults) -> SourceOptions {
             include_dev: !flags.no_dev,
         },
         exclude: flags.exclude.clone(),
+        files: match flags.files {
+            Some(true) => source::FileInventory::Always,
+            Some(false) => source::FileInventory::Never,
+            None => source::FileInventory::Auto,
+        },
     }
 }
 

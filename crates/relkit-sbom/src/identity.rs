@@ -16,9 +16,13 @@
 //! 6. `CMakeLists.txt` `project(NAME VERSION x.y.z …)` (no variables).
 //! 7. `configure.ac` `AC_INIT([name], [version], …)` (m4 quoting; a version given by an m4
 //!    macro is not a version).
-//! 8. The archive's file name: Debian's `NAME_VERSION.orig.tar.*`, else `NAME-VERSION.tar.*`
-//!    / `.zip`.
-//! 9. The single top directory of an archive, or a directory's own name: `NAME-VERSION`.
+//! 8. An install prefix's CPython header, `include/python3.N/patchlevel.h` (`3.13t` for a
+//!    free-threaded build), when there is exactly one: the prefix is that CPython.
+//! 9. A binary distribution's programs: the executables at its root that are one component in
+//!    one version by their own VERSIONINFO (CPython's embeddable zip is its `python.exe`).
+//! 10. The archive's file name: Debian's `NAME_VERSION.orig.tar.*`, else `NAME-VERSION.tar.*`
+//!     / `.zip`.
+//! 11. The single top directory of an archive, or a directory's own name: `NAME-VERSION`.
 //!
 //! Project metadata comes first, most specific first (a project's own version header, then
 //! the package managers' manifests, then the build systems'), then the names, which anyone
@@ -56,7 +60,68 @@ pub type Reader = fn(&str) -> Result<Option<Claim>, String>;
 
 /// Whether the identity rules read the file at `path` (relative to the tree root).
 pub fn reads(path: &str) -> bool {
-    SOURCES.iter().any(|(p, _)| *p == path)
+    SOURCES.iter().any(|(p, _)| *p == path) || installed_cpython_header(path)
+}
+
+/// An executable at the input's root and the component it *is*, by its own VERSIONINFO as the
+/// binary rules read it (`python.exe`: `cpython` 3.13.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Program {
+    /// Its path, relative to the input's root.
+    pub path: String,
+    /// The component's name (the libraries table's).
+    pub component: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// What a binary distribution's programs state: when every executable at the root that is a
+/// component (CPython's embeddable zip: `python.exe`, `pythonw.exe`) is the same one in the
+/// same version, the input is that component — CPython as [`CPYTHON`]. Programs that disagree
+/// state nothing.
+pub fn programs_claim(programs: &[Program]) -> Option<(String, Claim)> {
+    let first = programs.first()?;
+    if first.version.is_empty()
+        || programs
+            .iter()
+            .any(|p| (&p.component, &p.version) != (&first.component, &first.version))
+    {
+        return None;
+    }
+    let name = if first.component == "cpython" {
+        CPYTHON.to_string()
+    } else {
+        first.component.clone()
+    };
+    let paths: Vec<&str> = programs.iter().map(|p| p.path.as_str()).collect();
+    let how = format!("the VERSIONINFO of {}", paths.join(", "));
+    Some((
+        format!("root executables {}", paths.join(", ")),
+        Claim {
+            name: Some(name),
+            name_how: how.clone(),
+            version: Some(first.version.clone()),
+            version_how: how,
+        },
+    ))
+}
+
+/// Whether `path` is the version header of an installed CPython at the root of an install
+/// prefix (`make install`, pyenv, python-build-standalone, a `/usr/local`):
+/// `include/python3.13/patchlevel.h`, `include/python3.13t/patchlevel.h` (free-threaded).
+pub fn installed_cpython_header(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("include/python") else {
+        return false;
+    };
+    let Some((dir, "patchlevel.h")) = rest.split_once('/') else {
+        return false;
+    };
+    let digits = dir.trim_end_matches(|c: char| c.is_ascii_lowercase());
+    digits.split_once('.').is_some_and(|(a, b)| {
+        [a, b]
+            .iter()
+            .all(|x| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit()))
+    })
 }
 
 /// What one source states.
@@ -102,6 +167,7 @@ pub struct Inferred {
 /// [`SOURCES`] are looked up), then the archive's file name and the top directory's name.
 pub fn infer(
     files: &BTreeMap<String, Vec<u8>>,
+    programs: &[Program],
     archive_name: Option<&str>,
     top_dir: Option<&str>,
 ) -> Inferred {
@@ -127,6 +193,28 @@ pub fn infer(
                 "{path}: {e}: the top package's identity is not read from it"
             )),
         }
+    }
+    // An install prefix states its CPython in the installed header, when it holds exactly one
+    // (a `/usr/local` with several Pythons is none of them).
+    let installed: Vec<(&String, Claim)> = files
+        .iter()
+        .filter(|(p, _)| installed_cpython_header(p))
+        .filter_map(|(p, b)| {
+            let claim = cpython(std::str::from_utf8(b).ok()?).ok()??;
+            Some((p, claim))
+        })
+        .collect();
+    match installed.as_slice() {
+        [(p, c)] => claims.push((p.to_string(), c.clone())),
+        [] => {}
+        several => warnings.push(format!(
+            "{} installed CPython version headers ({}): the top package is not named after one of them",
+            several.len(),
+            several.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ")
+        )),
+    }
+    if let Some((origin, c)) = programs_claim(programs) {
+        claims.push((origin, c));
     }
     if let Some(a) = archive_name {
         let stem = crate::tree::ARCHIVE_SUFFIXES
@@ -910,6 +998,66 @@ fn directory_name(text: &str) -> Option<Claim> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_binary_distribution_is_what_its_root_programs_are() {
+        let p = |path: &str, component: &str, version: &str| super::Program {
+            path: path.into(),
+            component: component.into(),
+            version: version.into(),
+        };
+        let both = [
+            p("python.exe", "cpython", "3.13.2"),
+            p("pythonw.exe", "cpython", "3.13.2"),
+        ];
+        let (origin, c) = super::programs_claim(&both).unwrap();
+        assert_eq!(
+            (c.name.as_deref(), c.version.as_deref()),
+            (Some(super::CPYTHON), Some("3.13.2"))
+        );
+        assert!(origin.contains("python.exe, pythonw.exe"), "{origin}");
+        let i = super::infer(
+            &Default::default(),
+            &both,
+            Some("python-3.13-embed-amd64.zip"),
+            Some("cp313"),
+        );
+        assert_eq!(
+            (
+                i.name.as_ref().map(|f| f.value.as_str()),
+                i.version.as_ref().map(|f| f.value.as_str())
+            ),
+            (Some("CPython"), Some("3.13.2"))
+        );
+        // Programs that disagree, or state no version, state nothing.
+        assert!(
+            super::programs_claim(&[both[0].clone(), p("py.exe", "pylauncher", "3.13.2")])
+                .is_none()
+        );
+        assert!(super::programs_claim(&[p("tool.exe", "tool", "")]).is_none());
+        assert!(super::programs_claim(&[]).is_none());
+    }
+
+    #[test]
+    fn installed_cpython_headers_are_recognized() {
+        for p in [
+            "include/python3.11/patchlevel.h",
+            "include/python3.13t/patchlevel.h",
+            "include/python3.14/patchlevel.h",
+        ] {
+            assert!(super::installed_cpython_header(p), "{p}");
+            assert!(super::reads(p), "{p}");
+        }
+        for p in [
+            "include/python3.11/pyconfig.h",
+            "include/python/patchlevel.h",
+            "include/python3/patchlevel.h",
+            "usr/include/python3.11/patchlevel.h",
+            "include/python3.11/cpython/patchlevel.h",
+        ] {
+            assert!(!super::installed_cpython_header(p), "{p}");
+        }
+    }
+
     use super::*;
 
     fn nv(c: Option<Claim>) -> (Option<String>, Option<String>) {
@@ -1078,6 +1226,7 @@ mod tests {
         let f = files(&[("Include/patchlevel.h", header), ("configure.ac", ac)]);
         let i = infer(
             &f,
+            &[],
             Some("python3.13_3.13.15.orig.tar.xz"),
             Some("Python-3.13.15"),
         );
@@ -1086,7 +1235,7 @@ mod tests {
         assert_eq!(i.version.as_ref().unwrap().origin, "Include/patchlevel.h");
         // configure.ac names python without a version: the directory of the same name does.
         let f = files(&[("configure.ac", ac)]);
-        let i = infer(&f, None, Some("Python-3.13.5"));
+        let i = infer(&f, &[], None, Some("Python-3.13.5"));
         assert_eq!(i.name.as_ref().unwrap().value, "python");
         let v = i.version.unwrap();
         assert_eq!(
@@ -1095,7 +1244,7 @@ mod tests {
         );
         assert_eq!(i.unstated.len(), 1);
         // ... but not one of another name.
-        let i = infer(&f, Some("renamed-9.9.tar.gz"), Some("other-1.0"));
+        let i = infer(&f, &[], Some("renamed-9.9.tar.gz"), Some("other-1.0"));
         assert_eq!(i.name.unwrap().value, "python");
         assert_eq!(i.version, None);
         // Unreadable sources are passed over with a warning naming them.
@@ -1103,7 +1252,7 @@ mod tests {
             ("Cargo.toml", "[package"),
             ("package.json", r#"{"name":"n","version":"1"}"#),
         ]);
-        let i = infer(&f, None, None);
+        let i = infer(&f, &[], None, None);
         assert_eq!(i.name.unwrap().value, "n");
         assert!(
             i.warnings[0].starts_with("Cargo.toml: not TOML"),
@@ -1111,14 +1260,14 @@ mod tests {
             i.warnings
         );
         // Upper-case archive suffixes are archive suffixes.
-        let i = infer(&BTreeMap::new(), Some("zlib-1.3.1.TAR.GZ"), None);
+        let i = infer(&BTreeMap::new(), &[], Some("zlib-1.3.1.TAR.GZ"), None);
         assert_eq!(i.version.unwrap().value, "1.3.1");
     }
 
     #[test]
     fn given_fields_win_and_every_field_says_where_it_came_from() {
         let f = files(&[("Include/patchlevel.h", "#define PY_VERSION \"3.13.5\"\n")]);
-        let i = infer(&f, Some("Python-3.13.5.tar.xz"), Some("Python-3.13.5"));
+        let i = infer(&f, &[], Some("Python-3.13.5.tar.xz"), Some("Python-3.13.5"));
         let r = resolve(None, None, &i, "source");
         assert_eq!(
             (r.name.as_str(), r.version.as_deref()),

@@ -200,6 +200,18 @@ impl Document {
         out
     }
 
+    /// Leaves the file inventory out: every file, every relationship to or from one, and the
+    /// packages' file analysis (SPDX `filesAnalyzed` false, no verification code).
+    pub fn drop_files(&mut self) {
+        let files: BTreeSet<String> = self.files.drain(..).map(|f| f.id).collect();
+        self.relationships
+            .retain(|r| !files.contains(&r.from) && !files.contains(&r.to));
+        for p in &mut self.packages {
+            p.files_analyzed = false;
+            p.verification_code = None;
+        }
+    }
+
     /// Ids of the files a package CONTAINS.
     pub fn contained_files(&self, package_id: &str) -> BTreeSet<&str> {
         let files: BTreeSet<&str> = self.files.iter().map(|f| f.id.as_str()).collect();

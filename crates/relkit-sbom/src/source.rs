@@ -4,6 +4,11 @@
 //! source SBOM: the top package, every file with SHA-1 and SHA-256, the vendored packages of
 //! the in-tree SBOM (each vendored file's checksums verified against the tree), bundled wheels
 //! from their dist-info METADATA and the projects pip vendors (`pip/_vendor/vendor.txt`).
+//!
+//! The file inventory (every file with its checksums) is where it is asked for
+//! ([`FileInventory`]): by default a source release has one and a Python distribution — a
+//! wheel, an sdist, an installed environment — has none (its packages, not one element per
+//! `.py` file, as Syft and Trivy answer for it); `--files` / `--no-files` decide otherwise.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -18,6 +23,57 @@ use crate::tree;
 pub const DEFAULT_IN_TREE_SBOM: &str = "Misc/sbom.spdx.json";
 /// Default directory of bundled wheels (CPython's ensurepip).
 pub const DEFAULT_WHEEL_DIR: &str = "Lib/ensurepip/_bundled";
+
+/// Whether the SBOM lists every file of the input with its checksums.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FileInventory {
+    /// A source tree or source archive lists its files; a Python distribution does not — a
+    /// wheel, an sdist, an installed environment, a CPython install prefix — see
+    /// [`python_distribution`].
+    #[default]
+    Auto,
+    /// Every file is listed (`--files`).
+    Always,
+    /// No file is listed (`--no-files`).
+    Never,
+}
+
+impl FileInventory {
+    /// Whether an input of this kind (`distribution`: the reason it is a Python distribution,
+    /// if it is one) gets its files listed.
+    pub fn lists(self, distribution: Option<&str>) -> bool {
+        match self {
+            FileInventory::Always => true,
+            FileInventory::Never => false,
+            FileInventory::Auto => distribution.is_none(),
+        }
+    }
+}
+
+/// Why the files at `paths` (relative to the input's root; for an archive, under its top
+/// directory) are a Python distribution's rather than a source release's: `None` when they
+/// are not. An sdist has `PKG-INFO` at its root; an installed environment (`site-packages`,
+/// `pip install --target`) has `*.dist-info` directories there; a virtual environment has
+/// `pyvenv.cfg`; a CPython install prefix has `include/python3.N/patchlevel.h`. A source
+/// checkout has none of them (its `*.egg-info` from `pip install -e` does not count, nor does
+/// CPython's own `Include/patchlevel.h`).
+pub fn python_distribution<'a>(paths: impl IntoIterator<Item = &'a str>) -> Option<&'static str> {
+    let mut why = None;
+    for p in paths {
+        let root = p.split('/').next().unwrap_or(p);
+        if p == "PKG-INFO" {
+            return Some("an sdist (PKG-INFO at its root)");
+        }
+        if p == "pyvenv.cfg" {
+            why = Some("a virtual environment (pyvenv.cfg at its root)");
+        } else if crate::identity::installed_cpython_header(p) {
+            why = Some("a CPython install prefix (include/python3.N/patchlevel.h)");
+        } else if root.ends_with(".dist-info") && p.contains('/') && why.is_none() {
+            why = Some("an installed Python environment (*.dist-info at its root)");
+        }
+    }
+    why
+}
 
 /// What the user says about the top package and where to look for vendored data.
 #[derive(Debug, Clone, Default)]
@@ -59,6 +115,8 @@ pub struct SourceOptions {
     /// Glob patterns (relative paths; a leading `./` is ignored) of files and directories
     /// left out of the SBOM entirely: not hashed, not listed, not cataloged.
     pub exclude: Vec<String>,
+    /// Whether every file is listed with its checksums.
+    pub files: FileInventory,
 }
 
 /// `[project] name` / `version` from `relkit.toml` at the root of a directory, used as defaults
@@ -226,7 +284,18 @@ pub fn generate_keeping(
             || (!opts.no_catalog && relkit_catalog::tree::wanted(p))
     };
     let exclude = exclusions(&opts.exclude)?;
-    let mut tree = tree::scan_excluding(path, &keep, &|p| exclude.is_match(p), progress)?;
+    // A directory whose files are not to be listed is not read whole either: only its native
+    // binaries and the files the rules read (unless an in-tree SBOM's files are to be verified).
+    let hashing = if path.is_dir()
+        && !opts.files.lists(dir_distribution(path))
+        && in_tree.as_deref().is_none_or(|p| !path.join(p).is_file())
+    {
+        tree::Hashing::NativeOnly
+    } else {
+        tree::Hashing::All
+    };
+    let mut tree = tree::scan_with(path, hashing, &keep, &|p| exclude.is_match(p), progress)?;
+    let distribution = python_distribution(tree_paths(&tree));
     // What the input says about the top package: its root files, the archive's name, its
     // single top directory (a directory's own name).
     let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -242,7 +311,14 @@ pub fn generate_keeping(
     } else {
         (file_name(path), tree.root.clone())
     };
-    let inferred = crate::identity::infer(&tree.kept, archive_name.as_deref(), top_dir.as_deref());
+    // The executables at the root that are a component by their own VERSIONINFO.
+    let programs = crate::binary::programs(&tree.libraries);
+    let inferred = crate::identity::infer(
+        &tree.kept,
+        &programs,
+        archive_name.as_deref(),
+        top_dir.as_deref(),
+    );
     let in_tree_present = in_tree.as_deref().filter(|p| tree.kept.contains_key(*p));
     if let (Some(explicit), None) = (&opts.in_tree_sbom, in_tree_present) {
         return Err(Error::io(
@@ -328,6 +404,9 @@ pub fn generate_keeping(
         &wheel_dirs,
         &found.catalogs,
     )?;
+    if !opts.files.lists(distribution) {
+        leave_files_out(&mut doc, distribution);
+    }
     // The libraries in the tree's native binaries (vendored `NAME.libs/`, static links).
     warnings.extend(crate::tree_libs::add(&mut doc, &tree.libraries));
     not_cataloged.extend(tree.library_errors.iter().cloned());
@@ -337,6 +416,7 @@ pub fn generate_keeping(
             .files
             .iter()
             .map(|f| f.path.as_str())
+            .chain(tree.listed.iter().map(|f| f.path.as_str()))
             .filter(|p| crate::dist_wheels::is_top_wheel(p))
             .collect();
         warnings.extend(crate::dist_wheels::add(&mut doc, path, &wheels, &opts)?);
@@ -356,6 +436,63 @@ pub fn generate_keeping(
         warnings,
         not_cataloged,
     })
+}
+
+/// [`python_distribution`] of a directory, read before its walk from the few paths it looks
+/// at (an unreadable directory is not one; the walk says why it cannot be read).
+fn dir_distribution(dir: &Path) -> Option<&'static str> {
+    let names = |d: &Path| -> Vec<String> {
+        std::fs::read_dir(d)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let mut paths: Vec<String> = Vec::new();
+    for n in names(dir) {
+        if n.ends_with(".dist-info") {
+            paths.push(format!("{n}/METADATA"));
+        } else if n == "include" {
+            paths.extend(
+                names(&dir.join("include"))
+                    .into_iter()
+                    .map(|c| format!("include/{c}/patchlevel.h"))
+                    .filter(|p| dir.join(p).is_file()),
+            );
+        }
+        paths.push(n);
+    }
+    python_distribution(paths.iter().map(String::as_str))
+}
+
+/// Every path of a walked tree, hashed or not.
+fn tree_paths(tree: &tree::Tree) -> impl Iterator<Item = &str> {
+    tree.files
+        .iter()
+        .map(|f| f.path.as_str())
+        .chain(tree.listed.iter().map(|f| f.path.as_str()))
+}
+
+/// Leaves the file inventory out of `doc` and says so in its top package's comment, with the
+/// reason (`distribution`: why the input is a Python distribution; `None`: `--no-files`).
+fn leave_files_out(doc: &mut Document, distribution: Option<&str>) {
+    doc.drop_files();
+    let why = match distribution {
+        Some(d) => format!("File inventory left out: the input is {d}; --files lists it."),
+        None => "File inventory left out (--no-files).".to_string(),
+    };
+    let top = doc.describes.first().cloned();
+    if let Some(p) = doc
+        .packages
+        .iter_mut()
+        .find(|p| Some(&p.id) == top.as_ref())
+    {
+        p.comment = Some(match p.comment.take() {
+            Some(c) => format!("{c} {why}"),
+            None => why,
+        });
+    }
 }
 
 /// The `--exclude` patterns as one matcher (a leading `./` is dropped: syft's and Trivy's
@@ -671,12 +808,18 @@ fn add_verification_codes(doc: &mut Document) {
     }
 }
 
-/// A document namespace derived from the content: every file's path and SHA-256.
+/// A document namespace derived from the content: every file's path and SHA-256 (its size, for
+/// a file not hashed).
 fn content_namespace(tree: &tree::Tree, doc_name: &str) -> String {
     let mut h = Sha256::new();
     for f in &tree.files {
         h.update(f.path.as_bytes());
         h.update(f.sha256.as_bytes());
+    }
+    // Files listed without their content hashed: their paths and sizes.
+    for f in &tree.listed {
+        h.update(f.path.as_bytes());
+        h.update(f.size.to_string().as_bytes());
     }
     let digest = hex::encode(h.finalize());
     format!(
@@ -687,9 +830,9 @@ fn content_namespace(tree: &tree::Tree, doc_name: &str) -> String {
 }
 
 /// SBOM of a wheel given directly: the top package comes from its dist-info METADATA (name,
-/// version, license, PURL, the wheel's SHA-256), every member is a file, each member's hash is
-/// verified against the wheel's RECORD, and pip-style `_vendor/vendor.txt` projects become
-/// dependencies.
+/// version, license, PURL, the wheel's SHA-256), each member's hash is verified against the
+/// wheel's RECORD (every member is listed as a file with [`FileInventory::Always`]), and
+/// pip-style `_vendor/vendor.txt` projects become dependencies.
 pub fn generate_wheel(
     path: &Path,
     opts: &SourceOptions,
@@ -784,6 +927,10 @@ pub fn generate_wheel_warning(
             .into_iter()
             .map(|w| format!("{origin}!{w}")),
     );
+    // Every member was hashed and checked against RECORD; listing them is what --files asks.
+    if !opts.files.lists(Some("a wheel")) {
+        leave_files_out(&mut doc, Some("a wheel"));
+    }
     // A wheel is one artifact: a native member that cannot be read fails it (as a vendored
     // library does in wheel_libs), rather than an SBOM silent about what it links in.
     if let Some(e) = tree.library_errors.first() {

@@ -35,11 +35,36 @@ pub struct HashedFile {
     pub size: u64,
 }
 
+/// A regular file listed without its content hashed (a directory walked with
+/// [`Hashing::NativeOnly`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedFile {
+    /// Path relative to the tree root, `/`-separated.
+    pub path: String,
+    /// Size in bytes (from the file system).
+    pub size: u64,
+}
+
+/// What a directory walk reads of each file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hashing {
+    /// Every file is read and hashed (SHA-1 and SHA-256): the file inventory.
+    All,
+    /// Only the native binaries (by their first bytes) and the kept files are read; the others
+    /// are listed by path and size ([`Tree::listed`]). For an SBOM that leaves the file
+    /// inventory out, where reading every `.py` file of an environment would be most of the work.
+    NativeOnly,
+}
+
 /// The hashed content of a tree plus the bytes of the few files the caller asked to keep.
 #[derive(Debug, Default)]
 pub struct Tree {
-    /// All regular files, sorted by path.
+    /// All regular files, hashed, sorted by path (none for a directory walked with
+    /// [`Hashing::NativeOnly`]: see [`Tree::listed`]).
     pub files: Vec<HashedFile>,
+    /// The regular files of a directory walked with [`Hashing::NativeOnly`], not hashed,
+    /// sorted by path.
+    pub listed: Vec<ListedFile>,
     /// Kept file contents by relative path.
     pub kept: BTreeMap<String, Vec<u8>>,
     /// The newest member modification time (RFC 3339 UTC), the fallback creation time of a
@@ -224,11 +249,24 @@ pub fn scan_excluding(
     exclude: &(dyn Fn(&str) -> bool + Sync),
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Tree> {
+    scan_with(path, Hashing::All, keep, exclude, progress)
+}
+
+/// [`scan_excluding`] with a choice of what a directory's files are read for; an archive is
+/// decompressed whole anyway, so its members are always hashed.
+pub fn scan_with(
+    path: &Path,
+    hashing: Hashing,
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    exclude: &(dyn Fn(&str) -> bool + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Tree> {
     let mut tree = match kind_of(path)? {
-        Kind::Dir => scan_dir(path, keep, exclude, progress)?,
+        Kind::Dir => scan_dir(path, hashing, keep, exclude, progress)?,
         _ => scan_archive(path, keep, exclude, progress)?,
     };
     tree.files.sort_by(|a, b| a.path.cmp(&b.path));
+    tree.listed.sort_by(|a, b| a.path.cmp(&b.path));
     tree.go.sort_by(|a, b| a.file.cmp(&b.file));
     tree.libraries.sort_by(|a, b| a.path.cmp(&b.path));
     tree.library_errors.sort();
@@ -295,12 +333,43 @@ fn hash_file(
     Ok((file, go))
 }
 
+/// Reads one file of a directory only as far as [`Hashing::NativeOnly`] needs: its first
+/// bytes, and the whole of it when they are a native binary's (its Go build info and its
+/// libraries read as [`hash_file`] does).
+fn list_file(
+    rel: &str,
+    full: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> std::io::Result<(ListedFile, GoFound)> {
+    let mut f = std::fs::File::open(full)?;
+    let size = f.metadata()?.len();
+    let mut head = Vec::with_capacity(64);
+    (&mut f).take(64).read_to_end(&mut head)?;
+    let mut go = GoFound::default();
+    if relkit_catalog::looks_executable(&head) {
+        let mut bytes = head;
+        (&mut f).take(KEEP_LIMIT + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > KEEP_LIMIT {
+            go.go_errors.push(too_large_for_build_info(rel));
+        } else {
+            go_of(rel, &bytes, &mut go);
+        }
+    }
+    progress(size);
+    let file = ListedFile {
+        path: rel.to_string(),
+        size,
+    };
+    Ok((file, go))
+}
+
 fn hash_bytes(b: &[u8]) -> (String, String) {
     (hex::encode(Sha1::digest(b)), hex::encode(Sha256::digest(b)))
 }
 
 fn scan_dir(
     root: &Path,
+    hashing: Hashing,
     keep: &(dyn Fn(&str) -> bool + Sync),
     exclude: &(dyn Fn(&str) -> bool + Sync),
     progress: &(dyn Fn(u64) + Sync),
@@ -345,15 +414,32 @@ fn scan_dir(
         }
         paths.push((rel_str.replace('\\', "/"), entry.into_path()));
     }
-    let hashed: Vec<(HashedFile, GoFound)> = paths
-        .par_iter()
-        .map(|(rel, full)| hash_file(rel, full, progress).map_err(|e| Error::io(full, e)))
-        .collect::<Result<_>>()?;
     let mut go = GoFound::default();
-    let mut files = Vec::with_capacity(hashed.len());
-    for (f, found) in hashed {
-        files.push(f);
-        go.append(found);
+    let mut files = Vec::new();
+    let mut listed = Vec::new();
+    match hashing {
+        Hashing::All => {
+            let hashed: Vec<(HashedFile, GoFound)> = paths
+                .par_iter()
+                .map(|(rel, full)| hash_file(rel, full, progress).map_err(|e| Error::io(full, e)))
+                .collect::<Result<_>>()?;
+            files.reserve(hashed.len());
+            for (f, found) in hashed {
+                files.push(f);
+                go.append(found);
+            }
+        }
+        Hashing::NativeOnly => {
+            let read: Vec<(ListedFile, GoFound)> = paths
+                .par_iter()
+                .map(|(rel, full)| list_file(rel, full, progress).map_err(|e| Error::io(full, e)))
+                .collect::<Result<_>>()?;
+            listed.reserve(read.len());
+            for (f, found) in read {
+                listed.push(f);
+                go.append(found);
+            }
+        }
     }
     let mut kept = BTreeMap::new();
     for (rel, full) in &paths {
@@ -375,6 +461,7 @@ fn scan_dir(
     }
     let mut tree = Tree {
         files,
+        listed,
         kept,
         newest_mtime: newest,
         ..Tree::default()

@@ -48,8 +48,10 @@ pub(super) fn sbom(cx: &Cx<'_>) -> Result<StepOutput, StepError> {
         in_tree: None,
         ..base.clone()
     };
+    // A release's source archive lists its files, as CPython's release SBOMs do.
     let flags = generate::Flags {
         created: created.clone(),
+        files: Some(true),
         ..generate::Flags::default()
     };
     let docs_flags = generate::Flags {

@@ -688,14 +688,37 @@ fn a_wheel_becomes_its_own_package_with_record_verified() {
         top.checksum("SHA256").unwrap(),
         hex::encode(sha2::Sha256::digest(std::fs::read(&whl).unwrap()))
     );
-    assert_eq!(doc.files.len(), 4);
+    // A wheel's members are verified, not listed, unless asked (--files).
+    assert!(doc.files.is_empty());
+    assert!(!top.files_analyzed && top.verification_code.is_none());
+    assert!(
+        top.comment
+            .as_deref()
+            .is_some_and(|c| c.contains("File inventory left out: the input is a wheel")),
+        "{:?}",
+        top.comment
+    );
     assert!(
         doc.relationships.iter().any(|r| r.from == top.id
             && r.kind == "DEPENDS_ON"
             && r.to == "SPDXRef-PACKAGE-urllib3")
     );
-    let r = check::check_bytes(&relkit_sbom::write(&doc, Format::SpdxJson).0, "w").unwrap();
-    assert!(r.valid, "{:#?}", r.problems);
+    let listed = source::generate_wheel(
+        &whl,
+        &source::SourceOptions {
+            created: "2025-06-11T00:00:00Z".into(),
+            files: source::FileInventory::Always,
+            ..Default::default()
+        },
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(listed.files.len(), 4);
+    assert!(listed.package(&listed.describes[0]).unwrap().files_analyzed);
+    for d in [&doc, &listed] {
+        let r = check::check_bytes(&relkit_sbom::write(d, Format::SpdxJson).0, "w").unwrap();
+        assert!(r.valid, "{:#?}", r.problems);
+    }
 
     let bad = tempfile::tempdir().unwrap();
     let whl = build_wheel(bad.path(), true);

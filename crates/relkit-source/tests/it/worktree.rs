@@ -105,13 +105,23 @@ fn commit_time_in_a_shallow_clone_is_what_git_log_says() {
     let url = format!("file://{}", full.display());
     git(
         tmp.path(),
-        &["clone", "-q", "--depth", "3", "--branch", "v5.4.1", &url, "shallow"],
+        &[
+            "clone", "-q", "--depth", "3", "--branch", "v5.4.1", &url, "shallow",
+        ],
     )
     .unwrap();
     let repo = tmp.path().join("shallow");
     assert!(repo.join(".git/shallow").is_file(), "not a shallow clone");
     let mut compared = 0;
-    for d in ["", "src", "src/liblzma", "m4", "po", "doc/examples", "windows"] {
+    for d in [
+        "",
+        "src",
+        "src/liblzma",
+        "m4",
+        "po",
+        "doc/examples",
+        "windows",
+    ] {
         let dir = repo.join(d);
         if !dir.is_dir() {
             continue;

@@ -108,6 +108,16 @@ pub struct GenerateArgs {
     /// `**/testdata/**`): not hashed, not listed, not cataloged. Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// List every file with its SHA-1 and SHA-256 (the file inventory), also for a Python
+    /// distribution. By default a source tree or archive lists its files, and a wheel, an
+    /// sdist, an installed environment (site-packages, a venv) or a CPython install prefix does
+    /// not: its distributions
+    /// and native libraries are the components, not one element per `.py` file.
+    #[arg(long, conflicts_with = "no_files")]
+    pub files: bool,
+    /// List no files, also for a source tree or archive (only its packages).
+    #[arg(long)]
+    pub no_files: bool,
     /// Leave out development-only dependencies (npm/pnpm/yarn/composer/poetry dev scopes), as
     /// `npm audit --omit=dev` does. By default they are listed, with their scope.
     #[arg(long, alias = "omit-dev")]
@@ -409,6 +419,11 @@ fn generate_source(
         no_catalog: a.no_catalog,
         no_dev: a.no_dev,
         exclude: a.exclude.clone(),
+        files: match (a.files, a.no_files) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
     };
     let pb = ctx.spinner(format!("hashing {}", a.path.display()));
     pb.set_style(

@@ -135,6 +135,8 @@ fn load_target(a: &ScanArgs, ctx: &Context) -> anyhow::Result<relkit_sbom::Docum
                 created,
                 selection,
                 exclude: a.exclude.clone(),
+                // A scan needs the packages, not the file inventory.
+                files: source::FileInventory::Never,
                 ..Default::default()
             },
             &|_| {},

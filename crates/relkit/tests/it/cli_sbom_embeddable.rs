@@ -64,8 +64,9 @@ fn runtime_versions(unpacked: &Path) -> Option<BTreeMap<String, String>> {
     )
 }
 
-/// The components of relkit's CycloneDX SBOM of `input`: name → version ("" when unknown).
-fn found(input: &Path, dir: &Path) -> BTreeMap<String, String> {
+/// The components of relkit's CycloneDX SBOM of `input`: name → version ("" when unknown),
+/// and the top component's name and version.
+fn found(input: &Path, dir: &Path) -> (BTreeMap<String, String>, (String, String)) {
     let out = dir.join("sbom.cdx.json");
     relkit_testkit::run_ok(
         Command::new(env!("CARGO_BIN_EXE_relkit"))
@@ -86,7 +87,12 @@ fn found(input: &Path, dir: &Path) -> BTreeMap<String, String> {
             panic!("{name} found twice: {old} and {version}");
         }
     }
-    found
+    let top = &doc["metadata"]["component"];
+    let top = (
+        top["name"].as_str().unwrap_or("").to_string(),
+        top["version"].as_str().unwrap_or("").to_string(),
+    );
+    (found, top)
 }
 
 #[test]
@@ -112,9 +118,18 @@ fn every_library_of_four_cpython_windows_builds_is_found_with_its_run_time_versi
         assert_eq!(truth.len(), 6, "{minor}: {truth:?}");
         assert!(truth["cpython"].starts_with(minor), "{truth:?}");
         // The zip as published, and the same files unpacked: the same answer.
-        let from_zip = found(&zip, dir.path());
-        let from_dir = found(&unpacked, dir.path());
+        let (from_zip, top) = found(&zip, dir.path());
+        let (from_dir, top_of_dir) = found(&unpacked, dir.path());
         assert_eq!(from_zip, from_dir, "{minor}: zip and directory disagree");
+        // The distribution is what its python.exe says it is, with no flags (the zip's name
+        // here, python-3.13-embed-amd64.zip, has no patch version).
+        for t in [&top, &top_of_dir] {
+            assert_eq!(
+                (t.0.as_str(), t.1.as_str()),
+                ("CPython", truth["cpython"].as_str()),
+                "{minor}"
+            );
+        }
         for (lib, version) in &truth {
             assert_eq!(
                 from_zip.get(lib),
@@ -192,6 +207,6 @@ fn windows_libpq_has_the_version_pqlibversion_returns() {
         "{want}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let found = found(&wheel, dir.path());
+    let (found, _) = found(&wheel, dir.path());
     assert_eq!(found.get("libpq"), Some(&want), "{found:?}");
 }

@@ -111,6 +111,133 @@ fn an_installed_environment_shows_each_distribution_s_vendored_libraries() {
         let v = p["versionInfo"].as_str().unwrap_or("");
         assert!(!["5.17", "7.2.0", "16.56.0"].contains(&v), "{p}");
     }
+    files_only_where_asked(&site, dir.path(), &doc, &contained);
+}
+
+/// An installed environment's SBOM has its distributions and libraries, not one element per
+/// file, and says so; `--files` lists every file, each SHA-256 equal to the one pip's RECORD
+/// gives for it (the wheels' own statement), with the same packages.
+fn files_only_where_asked(
+    site: &Path,
+    dir: &Path,
+    doc: &serde_json::Value,
+    contained: &BTreeMap<String, BTreeSet<(String, String)>>,
+) {
+    assert!(
+        doc.get("files")
+            .is_none_or(|f| f.as_array().unwrap().is_empty())
+    );
+    let top_id = doc["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["relationshipType"] == "DESCRIBES")
+        .and_then(|r| r["relatedSpdxElement"].as_str())
+        .unwrap();
+    let top = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["SPDXID"] == top_id)
+        .unwrap();
+    assert_eq!(top["filesAnalyzed"], false, "{top}");
+    assert!(
+        top["comment"].as_str().unwrap_or("").contains(
+            "an installed Python environment (*.dist-info at its root); --files lists it"
+        ),
+        "{top}"
+    );
+    let out = dir.join("site-files.spdx.json");
+    relkit_testkit::run_ok(
+        Command::new(env!("CARGO_BIN_EXE_relkit"))
+            .args(["-q", "sbom", "generate", "--files"])
+            .arg(site)
+            .arg("-o")
+            .arg(format!("spdx-json={}", out.display())),
+    );
+    relkit_testkit::pyspdxtools_accepts(&out);
+    let listed: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(&self::contained(&listed), contained);
+    let sha256: BTreeMap<String, String> = listed["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let sum = f["checksums"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["algorithm"] == "SHA256")
+                .unwrap();
+            (
+                f["fileName"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("./")
+                    .to_string(),
+                sum["checksumValue"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let on_disk = all_files(site);
+    let on_disk = on_disk.len();
+    assert_eq!(sha256.len(), on_disk, "every file listed once");
+    // pip's RECORD: `path,sha256=<base64url, unpadded>,size` for every installed file.
+    let mut checked = 0;
+    for record in all_files(site).into_iter().filter(|p| {
+        p.ends_with("RECORD")
+            && p.parent()
+                .is_some_and(|d| d.to_string_lossy().ends_with(".dist-info"))
+    }) {
+        for line in std::fs::read_to_string(&record).unwrap().lines() {
+            let mut parts = line.rsplitn(3, ',');
+            let (_, hash, path) = (
+                parts.next(),
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+            );
+            let Some(b64) = hash.strip_prefix("sha256=") else {
+                continue;
+            };
+            let want = hex_of_base64url(b64);
+            assert_eq!(sha256.get(path), Some(&want), "{path}: RECORD says {want}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} RECORD lines checked");
+}
+
+/// Every regular file under `dir`.
+fn all_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let t = e.file_type().unwrap();
+        if t.is_dir() {
+            out.extend(all_files(&e.path()));
+        } else if t.is_file() {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+/// Lower-case hex of unpadded base64url (RFC 4648 §5), as RECORD writes hashes.
+fn hex_of_base64url(s: &str) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = String::new();
+    for c in s.bytes() {
+        let v = A.iter().position(|&a| a == c).expect("base64url") as u32;
+        bits = (bits << 6) | v;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push_str(&format!("{:02x}", (bits >> n) & 0xff));
+        }
+    }
+    out
 }
 
 /// A release's `dist/` (wheels side by side, not unpacked): each top-level wheel is read as a

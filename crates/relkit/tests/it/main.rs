@@ -16,6 +16,7 @@ mod cli_sbom_embeddable;
 mod cli_sbom_generate_truth;
 mod cli_sbom_identity;
 mod cli_sbom_inputs;
+mod cli_sbom_install_prefix;
 mod cli_sbom_macho_pe;
 mod cli_sbom_pep770;
 mod cli_sbom_pep770_write;
