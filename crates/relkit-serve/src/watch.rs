@@ -192,9 +192,9 @@ async fn rescan(s: &AppState, w: &Watch, stamp: &str) -> DbResult<()> {
         )
         .await?;
     for (project, version) in todo {
-        let paths = release_sboms(s, &project, &version).await?;
+        let sboms = release_sboms(s, &project, &version).await?;
         let db_path = w.path.clone();
-        let result = tokio::task::spawn_blocking(move || scan_release(&db_path, &paths))
+        let result = tokio::task::spawn_blocking(move || scan_release(&db_path, &sboms))
             .await
             .unwrap_or_else(|e| Err(format!("the scan task failed: {e}")));
         store(s, &project, &version, stamp, result).await?;
@@ -202,12 +202,13 @@ async fn rescan(s: &AppState, w: &Watch, stamp: &str) -> DbResult<()> {
     Ok(())
 }
 
-/// A release's SBOM attachments: (`FILE/sbom/NAME`, blob path).
+/// A release's SBOM attachments: (`FILE/sbom/NAME`, its bytes read from the blob store — a
+/// local file or an S3 object — or why they could not be read).
 pub(crate) async fn release_sboms(
     s: &AppState,
     project: &str,
     version: &str,
-) -> DbResult<Vec<(String, PathBuf)>> {
+) -> DbResult<Vec<(String, Result<Vec<u8>, String>)>> {
     let sboms: Vec<(String, String, String)> = s
         .db
         .query(
@@ -215,35 +216,42 @@ pub(crate) async fn release_sboms(
             vec![project.into(), version.into()],
         )
         .await?;
-    Ok(sboms
-        .into_iter()
-        .map(|(file, name, sha)| (format!("{file}/sbom/{name}"), s.blobs.path(&sha)))
-        .collect())
+    let mut out = Vec::with_capacity(sboms.len());
+    for (file, name, sha) in sboms {
+        let name = format!("{file}/sbom/{name}");
+        let bytes = s
+            .blobs
+            .read(&sha)
+            .await
+            .map_err(|e| format!("{name}: blob sha256:{sha}: {e}"));
+        out.push((name, bytes));
+    }
+    Ok(out)
 }
 
-/// Reads one stored SBOM (blocking) with relkit-sbom; errors name it.
+/// Reads one stored SBOM (blocking: parsing) with relkit-sbom; errors name it.
 pub(crate) fn read_sbom(
     name: &str,
-    path: &std::path::Path,
+    bytes: &Result<Vec<u8>, String>,
 ) -> Result<relkit_sbom::model::Document, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
-    let value = relkit_sbom::json::parse(&bytes, name).map_err(|e| error_chain(&e))?;
+    let bytes = bytes.as_ref().map_err(Clone::clone)?;
+    let value = relkit_sbom::json::parse(bytes, name).map_err(|e| error_chain(&e))?;
     let (doc, _, _) = relkit_sbom::read(&value, name).map_err(|e| error_chain(&e))?;
     Ok(doc)
 }
 
-/// Scans a release's SBOMs (name, blob path) with the DB; findings deduplicated.
+/// Scans a release's SBOMs (name, bytes) with the DB; findings deduplicated.
 fn scan_release(
     db_path: &std::path::Path,
-    sboms: &[(String, PathBuf)],
+    sboms: &[(String, Result<Vec<u8>, String>)],
 ) -> Result<Vec<Found>, String> {
     if sboms.is_empty() {
         return Err("no SBOM is attached to this release: it cannot be monitored".into());
     }
     let db = relkit_vuln::Db::open(db_path).map_err(|e| error_chain(&e))?;
     let mut found: BTreeMap<(String, String, String), Found> = BTreeMap::new();
-    for (name, path) in sboms {
-        let doc = read_sbom(name, path)?;
+    for (name, bytes) in sboms {
+        let doc = read_sbom(name, bytes)?;
         let report =
             relkit_vuln::scan::scan_document(&doc, name, &db, &relkit_vuln::ScanOptions::default())
                 .map_err(|e| format!("scanning {name}: {}", error_chain(&e)))?;

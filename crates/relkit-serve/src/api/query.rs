@@ -300,7 +300,9 @@ pub async fn components(
         let docs = tokio::task::spawn_blocking(move || {
             sboms
                 .iter()
-                .map(|(name, path)| crate::watch::read_sbom(name, path).map(|d| (name.clone(), d)))
+                .map(|(name, bytes)| {
+                    crate::watch::read_sbom(name, bytes).map(|d| (name.clone(), d))
+                })
                 .collect::<Result<Vec<_>, String>>()
         })
         .await

@@ -689,3 +689,49 @@ fn s3_replica_killed_mid_upload_the_other_takes_it() {
         replica_killed_mid_upload(&s3, Some(&pg.url), "replicas-pg");
     }
 }
+
+/// The release watcher reads the SBOMs it scans through the blob store: on S3 a published
+/// release is scanned like a local one (the advisory found, no scan error) — not a file path
+/// that exists only on the local backend.
+#[test]
+fn s3_published_releases_are_watched_like_local_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/vulns/osv/pypa");
+    let record = root.join("jinja2/PYSEC-2021-66.yaml");
+    if !record.is_file() {
+        relkit_testkit::missing(&format!("PyPA record {}", record.display()));
+        return;
+    }
+    let Some(s3) = S3::start() else { return };
+    let data = tempfile::tempdir().unwrap();
+    let vulndb = data.path().join("vuln.sqlite");
+    super::cli_serve_watch::import(&vulndb, &record);
+    let env = s3.env_file(data.path());
+    let mut extra = blob_args("watched", &env);
+    extra.extend(["--vuln-db".into(), vulndb.clone().into_os_string()]);
+    let out = relkit(
+        &["token", "create", "--project", "webapp"],
+        data.path(),
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let auth = format!("Bearer {}", String::from_utf8(out.stdout).unwrap().trim());
+    let (_server, addr) = serve(data.path(), &extra);
+    super::cli_serve_watch::publish(&addr, &auth, "1.0", "2.10");
+    let r = super::cli_serve_watch::wait_for("the release scanned", || {
+        let r = super::cli_serve_watch::get_json(
+            &addr,
+            "/api/v1/projects/webapp/releases/1.0/vulnerabilities",
+        );
+        r["scanned"].is_i64().then_some(r)
+    });
+    assert_eq!(r["scan_error"], serde_json::Value::Null, "{r}");
+    assert_eq!(
+        super::cli_serve_watch::advisories_of(&r),
+        ["CVE-2020-28493"],
+        "{r}"
+    );
+}
