@@ -269,6 +269,20 @@ routes! {
     GET "/api/v1/audit" => audit::get_audit,
 }
 
+/// The routes whose handlers take their JSON body with axum's `Json` extractor, which reads
+/// the body before the handler checks the token: their bodies are bounded by
+/// [`JSON_BODY_LIMIT`] (413 above it), so an unauthenticated client cannot make the server
+/// buffer an unbounded body. Uploads stream to the blob store under their own limits; the
+/// VEX and webhook handlers check the token first and read a bounded body themselves.
+const JSON_BODY_ROUTES: [&str; 2] = [
+    "/api/v1/projects/{project}",
+    "/api/v1/projects/{project}/releases",
+];
+
+/// The largest JSON body of the [`JSON_BODY_ROUTES`] (a project's configuration, a new
+/// release: a few hundred bytes in practice).
+pub const JSON_BODY_LIMIT: usize = 64 << 10;
+
 /// The HTTP routes of [`ROUTES`], with their handlers; each route tags its answers with its
 /// template and the outermost layer records them in [`crate::metrics`].
 pub fn router(state: Arc<AppState>) -> Router {
@@ -276,6 +290,12 @@ pub fn router(state: Arc<AppState>) -> Router {
     method_routers()
         .into_iter()
         .fold(Router::new(), |r, (path, m)| {
+            // A route's own limit is the innermost, so it wins over the router-wide one.
+            let m = if JSON_BODY_ROUTES.contains(&path) {
+                m.layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+            } else {
+                m
+            };
             r.route(
                 path,
                 m.layer(from_fn(move |req, next| {

@@ -310,6 +310,44 @@ fn publish_download_and_list_on_every_backend() {
     }
 }
 
+/// The routes that read a JSON body before checking the token bound it: a large body from a
+/// client without a token is refused (413) before the server buffers it, and the same routes
+/// still take a normal body.
+#[test]
+fn json_bodies_are_bounded_before_the_token_is_checked() {
+    let env = Env::start(backends()[0], Limits::default());
+    let big = vec![b' '; relkit_serve::api::JSON_BODY_LIMIT + 1];
+    for url in [
+        format!("{}/api/v1/projects/alpha", env.url),
+        format!("{}/api/v1/projects/alpha/releases", env.url),
+    ] {
+        let r = agent()
+            .put(&url)
+            .header("Content-Type", "application/json")
+            .send(&big[..])
+            .unwrap();
+        let post = agent()
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .send(&big[..])
+            .unwrap();
+        let statuses = (r.status().as_u16(), post.status().as_u16());
+        assert!(
+            statuses.0 == 413 || statuses.1 == 413,
+            "{url}: {statuses:?}"
+        );
+    }
+    // A normal body on the same route is taken (and refused only for the missing token).
+    let mut r = agent()
+        .put(&format!("{}/api/v1/projects/alpha", env.url))
+        .header("Content-Type", "application/json")
+        .send(&br#"{"require_sbom":true}"#[..])
+        .unwrap();
+    let st = r.status().as_u16();
+    let body = r.body_mut().read_to_string().unwrap();
+    assert!(st == 401 || st == 403, "{st} {body}");
+}
+
 #[test]
 fn refusals_store_nothing() {
     for backend in backends() {
