@@ -44,6 +44,28 @@ fn xz_checkout(dir: &Path) -> Option<PathBuf> {
     Some(repo)
 }
 
+/// Compares the commit time of each of `dirs` (those that exist) under `repo` with `git log -1
+/// --format=%ct -- DIR`; returns how many were compared.
+fn compare_commit_times(repo: &Path, dirs: &[&str]) -> usize {
+    let mut compared = 0;
+    for d in dirs {
+        let dir = repo.join(d);
+        if !dir.is_dir() {
+            continue;
+        }
+        let expected = git(&dir, &["log", "-1", "--format=%ct", "--", "."]).unwrap();
+        let expected: Option<i64> = expected.trim().parse().ok();
+        assert_eq!(
+            commit_time_of_path(&dir).unwrap(),
+            expected,
+            "commit time of {d:?} in {}",
+            repo.display()
+        );
+        compared += 1;
+    }
+    compared
+}
+
 #[test]
 fn commit_time_of_a_directory_is_what_git_log_says() {
     let tmp = tempfile::tempdir().unwrap();
@@ -65,21 +87,7 @@ fn commit_time_of_a_directory_is_what_git_log_says() {
         "dos",
         "extra",
     ];
-    let mut compared = 0;
-    for d in dirs {
-        let dir = repo.join(d);
-        if !dir.is_dir() {
-            continue;
-        }
-        let expected = git(&dir, &["log", "-1", "--format=%ct", "--", "."]).unwrap();
-        let expected: Option<i64> = expected.trim().parse().ok();
-        assert_eq!(
-            commit_time_of_path(&dir).unwrap(),
-            expected,
-            "commit time of {d:?}"
-        );
-        compared += 1;
-    }
+    let compared = compare_commit_times(&repo, &dirs);
     assert!(compared >= 10, "only {compared} directories compared");
 
     // An untracked directory inside the work tree: no commit holds it.
@@ -112,8 +120,7 @@ fn commit_time_in_a_shallow_clone_is_what_git_log_says() {
     .unwrap();
     let repo = tmp.path().join("shallow");
     assert!(repo.join(".git/shallow").is_file(), "not a shallow clone");
-    let mut compared = 0;
-    for d in [
+    let dirs = [
         "",
         "src",
         "src/liblzma",
@@ -121,20 +128,8 @@ fn commit_time_in_a_shallow_clone_is_what_git_log_says() {
         "po",
         "doc/examples",
         "windows",
-    ] {
-        let dir = repo.join(d);
-        if !dir.is_dir() {
-            continue;
-        }
-        let expected = git(&dir, &["log", "-1", "--format=%ct", "--", "."]).unwrap();
-        let expected: Option<i64> = expected.trim().parse().ok();
-        assert_eq!(
-            commit_time_of_path(&dir).unwrap(),
-            expected,
-            "commit time of {d:?} in a shallow clone"
-        );
-        compared += 1;
-    }
+    ];
+    let compared = compare_commit_times(&repo, &dirs);
     assert!(compared >= 5, "only {compared} directories compared");
     // An untracked directory of a shallow clone (pyenv's `versions/` in its `--depth 1`
     // checkout): no commit holds it.
