@@ -626,8 +626,13 @@ fn s3_store_killed_mid_upload_gives_503_then_recovers_without_a_restart() {
 
 /// Two replicas on one database (`database`: PostgreSQL; None: one SQLite file) and one
 /// bucket; the first SIGKILLed mid-multipart-upload.
-fn replica_killed_mid_upload(s3: &S3, database: Option<&str>, prefix: &str) {
-    let be = database.map_or("SQLite", |_| "PostgreSQL");
+/// A data directory whose blobs are under `prefix` in `s3` (and whose database is `database`,
+/// else SQLite in it): the directory, the server arguments, a token of project alpha.
+fn cluster(
+    s3: &S3,
+    database: Option<&str>,
+    prefix: &str,
+) -> (tempfile::TempDir, Vec<std::ffi::OsString>, String) {
     let data = tempfile::tempdir().unwrap();
     let env = s3.env_file(data.path());
     let mut args = blob_args(prefix, &env);
@@ -641,10 +646,16 @@ fn replica_killed_mid_upload(s3: &S3, database: Option<&str>, prefix: &str) {
     );
     assert!(
         out.status.success(),
-        "{be}: {}",
+        "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let auth = format!("Bearer {}", String::from_utf8(out.stdout).unwrap().trim());
+    (data, args, auth)
+}
+
+fn replica_killed_mid_upload(s3: &S3, database: Option<&str>, prefix: &str) {
+    let be = database.map_or("SQLite", |_| "PostgreSQL");
+    let (data, args, auth) = cluster(s3, database, prefix);
     let (r1, a1) = serve(data.path(), &args);
     let (r2, a2) = serve(data.path(), &args);
     create_release(&a1, &auth, "1.0");
@@ -747,21 +758,7 @@ fn s3_cluster_two_replicas_racing_exactly_one_wins() {
         return;
     };
     let Some(s3) = S3::start() else { return };
-    let data = tempfile::tempdir().unwrap();
-    let env = s3.env_file(data.path());
-    let mut args = blob_args("cluster", &env);
-    args.extend(["--database".into(), pg.url.clone().into()]);
-    let out = relkit(
-        &["token", "create", "--project", "alpha"],
-        data.path(),
-        &args,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let auth = format!("Bearer {}", String::from_utf8(out.stdout).unwrap().trim());
+    let (data, args, auth) = cluster(&s3, Some(&pg.url), "cluster");
     let (_r1, a1) = serve(data.path(), &args);
     let (_r2, a2) = serve(data.path(), &args);
     let at_once = |f1: &(dyn Fn() -> (u16, String) + Sync),
