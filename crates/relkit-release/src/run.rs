@@ -2,6 +2,7 @@
 //! done (inputs unchanged, outputs intact), must run, or must not (tampered output), runs
 //! steps in order, and checkpoints each one in `state.json`.
 
+use relkit_core::error::chain as error_chain;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -723,22 +724,6 @@ fn dirty_files(repo: &Path) -> std::result::Result<Vec<String>, String> {
                 .collect()
         })
         .map_err(|e| error_chain(&e))
-}
-
-/// An error and its causes, `: `-joined; a cause whose text the line already ends with (an
-/// error that prints its source in its own message) is not repeated.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.ends_with(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        cause = c.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //!
 //! Read by the JSON API and the Atom feed in [`crate::api::vulns`].
 
+use relkit_core::error::chain as error_chain;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -169,17 +170,6 @@ async fn tick(s: &AppState, w: &Watch) {
         )
         .await;
     }
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 /// Scans every published release whose last scan was not against `stamp`.

@@ -15,6 +15,7 @@
 //! ([`crate::api::vulns`]), and is listed among the release's `suppressed` findings with the
 //! statement's justification; a later `affected` statement brings it back.
 
+use relkit_core::time::rfc3339_from_epoch as rfc3339;
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -198,16 +199,6 @@ async fn release_exists(s: &AppState, project: &str, version: &str) -> ApiResult
             "no release {project} {version}"
         ))),
     }
-}
-
-fn rfc3339(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
 /// The release's OpenVEX document: every statement as sent (with the time it was received

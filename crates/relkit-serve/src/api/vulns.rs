@@ -6,6 +6,7 @@
 //! A finding whose latest OpenVEX statement ([`super::vex`]) is `not_affected` is left out of
 //! all three, and listed among the release's `suppressed` findings with its justification.
 
+use relkit_core::time::rfc3339_from_epoch as rfc3339;
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -338,16 +339,6 @@ fn xml(s: &str) -> String {
         }
     }
     o
-}
-
-fn rfc3339(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
 /// The stable id of a feed entry (one per release and advisory) or of the feed.

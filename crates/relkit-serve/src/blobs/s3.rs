@@ -25,6 +25,7 @@
 //! next request tries again (no restart of relkit). Errors name the bucket and key, never a
 //! credential (`object_store` does not print them; this module never formats its settings).
 
+use relkit_core::error::chain;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,20 +115,6 @@ fn io(e: object_store::Error) -> std::io::Error {
         }
         e => std::io::Error::other(Unavailable(chain(&e))),
     }
-}
-
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let c_s = c.to_string();
-        if !s.contains(&c_s) {
-            s.push_str(": ");
-            s.push_str(&c_s);
-        }
-        cur = c.source();
-    }
-    s
 }
 
 /// Reads a `KEY=VALUE` settings file (blank lines and `#` comments skipped). Errors name the
