@@ -284,18 +284,22 @@ pub fn generate_keeping(
             || (!opts.no_catalog && relkit_catalog::tree::wanted(p))
     };
     let exclude = exclusions(&opts.exclude)?;
+    // What kind of input this is: a directory is looked at before its walk (which it
+    // decides), an archive is known from its members after it. One answer for both uses.
+    let dir_kind = path.is_dir().then(|| dir_distribution(path));
     // A directory whose files are not to be listed is not read whole either: only its native
     // binaries and the files the rules read (unless an in-tree SBOM's files are to be verified).
-    let hashing = if path.is_dir()
-        && !opts.files.lists(dir_distribution(path))
-        && in_tree.as_deref().is_none_or(|p| !path.join(p).is_file())
-    {
-        tree::Hashing::NativeOnly
-    } else {
-        tree::Hashing::All
+    let hashing = match dir_kind {
+        Some(kind)
+            if !opts.files.lists(kind)
+                && in_tree.as_deref().is_none_or(|p| !path.join(p).is_file()) =>
+        {
+            tree::Hashing::NativeOnly
+        }
+        _ => tree::Hashing::All,
     };
     let mut tree = tree::scan_with(path, hashing, &keep, &|p| exclude.is_match(p), progress)?;
-    let distribution = python_distribution(tree_paths(&tree));
+    let distribution = dir_kind.unwrap_or_else(|| python_distribution(tree_paths(&tree)));
     // What the input says about the top package: its root files, the archive's name, its
     // single top directory (a directory's own name).
     let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -412,11 +416,7 @@ pub fn generate_keeping(
     not_cataloged.extend(tree.library_errors.iter().cloned());
     // A directory's top-level wheels (a `dist/`, a wheelhouse), each read as a wheel.
     if path.is_dir() {
-        let wheels: Vec<&str> = tree
-            .files
-            .iter()
-            .map(|f| f.path.as_str())
-            .chain(tree.listed.iter().map(|f| f.path.as_str()))
+        let wheels: Vec<&str> = tree_paths(&tree)
             .filter(|p| crate::dist_wheels::is_top_wheel(p))
             .collect();
         warnings.extend(crate::dist_wheels::add(&mut doc, path, &wheels, &opts)?);
