@@ -96,39 +96,14 @@ if counts["relkit"][0] < counts["trivy"][0]:
     sys.exit("relkit lists fewer distributions than Trivy: not a valid comparison")
 PY
 cat "$work/evidence.md"
-# The same 26 wheels as files (a release's dist/, a wheelhouse): relkit reads each top-level
-# wheel as a wheel; Trivy's `fs` mode is the one for a directory of files.
-hyperfine --warmup 1 --runs ${RUNS:-10} --export-markdown "$work/evidence-dist.md" \
-  -n relkit "$relkit -q sbom generate $work/wheels -o cyclonedx-json=$work/relkit-dist.cdx.json" \
-  -n trivy "$trivy fs --format cyclonedx --offline-scan --skip-db-update -q --cache-dir $work/trivy-cache -o $work/trivy-dist.cdx.json $work/wheels"
-python3 - "$work" <<'PY'
+# The top component, distinct distributions and the other components (with versions) of
+# relkit's and Trivy's CycloneDX SBOMs of one input ($1: dist, prefix).
+summary() {
+  python3 - "$work" "$1" <<'PY'
 import json, sys
-work = sys.argv[1]
+work, what = sys.argv[1], sys.argv[2]
 for t in ("relkit", "trivy"):
-    d = json.load(open(f"{work}/{t}-dist.cdx.json"))
-    out = []
-    def walk(cs):
-        for c in cs or []:
-            if c.get("type") != "file":
-                out.append(c.get("purl") or "")
-            walk(c.get("components"))
-    walk(d.get("components")); walk(d["metadata"].get("component", {}).get("components"))
-    pypi = [p for p in out if p.startswith("pkg:pypi/")]
-    dists = {p.split("?")[0].lower().replace("_", "-") for p in pypi}
-    print(f"{t} (dist/): {len(dists)} distributions, {len(out) - len(pypi)} other components")
-PY
-cat "$work/evidence-dist.md"
-# A CPython install prefix, read where it is.
-prefix=$(python3 -c 'import sys; print(sys.base_prefix)')
-echo "prefix: $prefix, $(du -sh "$prefix" | cut -f1), $(find "$prefix" -type f | wc -l) files"
-hyperfine --warmup 1 --runs ${RUNS:-10} --export-markdown "$work/evidence-prefix.md" \
-  -n relkit "$relkit -q sbom generate --created 2026-01-01T00:00:00Z $prefix -o cyclonedx-json=$work/relkit-prefix.cdx.json" \
-  -n trivy "$trivy rootfs --format cyclonedx --offline-scan --skip-db-update -q --cache-dir $work/trivy-cache -o $work/trivy-prefix.cdx.json $prefix"
-python3 - "$work" <<'PY'
-import json, sys
-work = sys.argv[1]
-for t in ("relkit", "trivy"):
-    d = json.load(open(f"{work}/{t}-prefix.cdx.json"))
+    d = json.load(open(f"{work}/{t}-{what}.cdx.json"))
     out = []
     def walk(cs):
         for c in cs or []:
@@ -138,9 +113,24 @@ for t in ("relkit", "trivy"):
     walk(d.get("components")); walk(d["metadata"].get("component", {}).get("components"))
     top = d["metadata"].get("component", {})
     dists = {p.split("?")[0].lower().replace("_", "-") for _, _, p in out if p.startswith("pkg:pypi/")}
-    native = sorted({(n, v) for n, v, p in out if not p.startswith("pkg:pypi/")})
-    print(f"{t} (prefix): top {top.get('name')} {top.get('version')}, {len(dists)} distributions, {len(native)} other components")
-    if native:
-        print("   " + ", ".join(f"{n} {v or '(version unknown)'}" for n, v in native))
+    other = [(n, v) for n, v, p in out if not p.startswith("pkg:pypi/")]
+    print(f"{t} ({what}): top {top.get('name')} {top.get('version')}, {len(dists)} distributions, {len(other)} other components")
+    if other:
+        print("   " + ", ".join(f"{n} {v or '(version unknown)'}" for n, v in sorted(set(other))))
 PY
+}
+# The same 26 wheels as files (a release's dist/, a wheelhouse): relkit reads each top-level
+# wheel as a wheel; Trivy's `fs` mode is the one for a directory of files.
+hyperfine --warmup 1 --runs ${RUNS:-10} --export-markdown "$work/evidence-dist.md" \
+  -n relkit "$relkit -q sbom generate $work/wheels -o cyclonedx-json=$work/relkit-dist.cdx.json" \
+  -n trivy "$trivy fs --format cyclonedx --offline-scan --skip-db-update -q --cache-dir $work/trivy-cache -o $work/trivy-dist.cdx.json $work/wheels"
+summary dist
+cat "$work/evidence-dist.md"
+# A CPython install prefix, read where it is.
+prefix=$(python3 -c 'import sys; print(sys.base_prefix)')
+echo "prefix: $prefix, $(du -sh "$prefix" | cut -f1), $(find "$prefix" -type f | wc -l) files"
+hyperfine --warmup 1 --runs ${RUNS:-10} --export-markdown "$work/evidence-prefix.md" \
+  -n relkit "$relkit -q sbom generate --created 2026-01-01T00:00:00Z $prefix -o cyclonedx-json=$work/relkit-prefix.cdx.json" \
+  -n trivy "$trivy rootfs --format cyclonedx --offline-scan --skip-db-update -q --cache-dir $work/trivy-cache -o $work/trivy-prefix.cdx.json $prefix"
+summary prefix
 cat "$work/evidence-prefix.md"

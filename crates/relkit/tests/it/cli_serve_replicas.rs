@@ -93,6 +93,15 @@ fn getrandom(buf: &mut [u8]) {
         .unwrap();
 }
 
+/// SQLite, then PostgreSQL when `pg` is there: (its URL, or `None` for SQLite; a label).
+pub(crate) fn databases(pg: &Option<PgDb>) -> Vec<(Option<&str>, &'static str)> {
+    let mut v = vec![(None, "sqlite")];
+    if let Some(pg) = pg {
+        v.push((Some(pg.url.as_str()), "postgres"));
+    }
+    v
+}
+
 /// A data directory with its database: SQLite inside it, or a fresh PostgreSQL database.
 struct Site {
     data: tempfile::TempDir,

@@ -404,16 +404,7 @@ fn vex_not_affected_removes_the_finding_and_stays_in_the_vex() {
         return;
     }
     let pg = super::cli_serve_replicas::PgDb::create();
-    let mut backends: Vec<Option<&str>> = vec![None];
-    if let Some(pg) = &pg {
-        backends.push(Some(pg.url.as_str()));
-    }
-    for database in backends {
-        let label = if database.is_some() {
-            "postgres"
-        } else {
-            "sqlite"
-        };
+    for (database, label) in super::cli_serve_replicas::databases(&pg) {
         let data = tempfile::tempdir().unwrap();
         let vulndb = data.path().join("vuln.sqlite");
         import(&vulndb, &record);
